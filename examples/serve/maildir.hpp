@@ -1,0 +1,90 @@
+// smtpwire-serve's message store: DIR/<id>.eml (the message) and DIR/<id>.json (its envelope).
+// RFC 5321 §2.3.1 (envelope), §4.4 (trace information the JSON stands in for); RFC 8259 (JSON).
+#ifndef SMTPWIRE_SERVE_MAILDIR_HPP
+#define SMTPWIRE_SERVE_MAILDIR_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace serve {
+
+/// The envelope of one mail transaction, copied out of the session's events.
+struct envelope {
+    std::string mail_from;               // reverse path as received, "" for <>
+    std::string parameters;              // MAIL parameters as received, without the leading SP
+    bool has_size = false;
+    std::uint64_t declared_size = 0;     // SIZE=
+    std::string body;                    // BODY= value ("7BIT", "8BITMIME") or ""
+    bool smtputf8 = false;
+    std::vector<std::string> rcpt_to;    // accepted recipients, as received
+};
+
+/// A directory of finished messages, with DIR/tmp for messages still arriving.
+class maildir {
+public:
+    /// Creates `dir` (and its parents) and dir/tmp if missing. On failure returns false
+    /// and sets `error`.
+    bool open(const std::string& dir, std::string& error);
+
+    /// A message id unique across connections and runs: seconds, microseconds, process
+    /// id and a counter ("1732360000.123456.4242.7").
+    std::string new_id();
+
+    const std::string& dir() const { return dir_; }
+
+private:
+    std::string dir_;
+    std::uint64_t counter_ = 0;
+};
+
+/// One message being received. Content is streamed to DIR/tmp/<id>.eml; commit() moves
+/// it into DIR and then writes DIR/<id>.json, so whoever sees the .json sees both.
+/// Destroying an uncommitted writer removes the temporary file.
+class message_writer {
+public:
+    message_writer() = default;
+    message_writer(const message_writer&) = delete;
+    message_writer& operator=(const message_writer&) = delete;
+    ~message_writer() { abort(); }
+
+    /// Creates the temporary file for a new message. False (and nothing open) on failure.
+    bool begin(maildir& store);
+
+    /// Appends message content. A write error is remembered and makes commit() fail.
+    void write(std::string_view bytes);
+
+    /// Completes the message: flushes and syncs the content, renames it to DIR/<id>.eml,
+    /// then writes DIR/<id>.json. False if anything failed; then nothing is left behind.
+    bool commit(std::string_view helo, const envelope& env, std::uint64_t size);
+
+    /// Drops the message in progress, if any, and removes its temporary file.
+    void abort();
+
+    bool active() const { return fd_ >= 0; }
+    const std::string& id() const { return id_; }
+
+private:
+    bool flush();
+
+    std::string dir_;
+    std::string id_;
+    std::string temp_path_;
+    std::string buffer_;
+    int fd_ = -1;
+    bool failed_ = false;
+};
+
+/// The JSON document stored beside a message: one indented object ending in a newline.
+std::string envelope_json(std::string_view id, std::string_view helo, const envelope& env,
+                          std::uint64_t size, std::string_view received_at);
+
+/// `s` as a JSON string literal with its quotes: '"', '\\' and control characters
+/// escaped (\u00XX), valid UTF-8 kept as is; in a string that is not valid UTF-8 each
+/// non-ASCII byte becomes U+FFFD.
+std::string json_string(std::string_view s);
+
+} // namespace serve
+
+#endif

@@ -1,0 +1,50 @@
+// smtpwire-serve's command line: the options, and a parser driven by one table of flags.
+// The limits behind --max-size and --max-recipients: RFC 1870 (SIZE), RFC 5321 §4.5.3.1.8.
+#ifndef SMTPWIRE_SERVE_OPTIONS_HPP
+#define SMTPWIRE_SERVE_OPTIONS_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "smtpwire/limits.hpp"
+#include "smtpwire/timeouts.hpp"
+
+namespace serve {
+
+/// Everything the command line can set, with the defaults of a bare `smtpwire-serve`.
+struct options {
+    std::string listen_host = "127.0.0.1";
+    std::string listen_port = "2525";               // "0": the system picks a free port
+    std::string maildir = "./mail";
+    std::string hostname;                           // empty: the machine's host name
+    std::uint64_t max_size = smtpwire::limits{}.message_size;     // 0: no limit
+    std::size_t max_recipients = smtpwire::limits{}.recipients;
+    std::chrono::milliseconds timeout = smtpwire::server_timeouts{}.command;
+    std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns
+    std::vector<std::string> defer_rcpt;
+    bool discard = false;                           // read messages, store nothing
+    bool verbose = false;                           // one line per session event on stderr
+    bool help = false;
+};
+
+/// What parse_options() found.
+enum class parse_result {
+    run,      // `out` is complete
+    help,     // --help was given
+    invalid,  // an unknown flag or a bad value; `error` says which
+};
+
+/// Reads argv[1..argc) into `out`. Flags take their value as the next argument or after
+/// '=' ("--listen=127.0.0.1:0").
+parse_result parse_options(int argc, char** argv, options& out, std::string& error);
+
+/// Writes the usage text, one line per flag, to `to`.
+void print_usage(std::FILE* to);
+
+} // namespace serve
+
+#endif

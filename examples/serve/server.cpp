@@ -1,0 +1,462 @@
+// smtpwire-serve's event loop: sockets and timers around smtpwire::server_session.
+// RFC 5321 §3 (the transaction), §4.5.3.2 (timeouts); RFC 2920 (pipelining).
+#include "server.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "smtpwire/input_buffer.hpp"
+
+namespace serve {
+namespace {
+
+// How long a closing session may take to deliver its last reply and see the peer close.
+constexpr std::chrono::seconds linger{5};
+// The same while the server itself is stopping.
+constexpr std::chrono::seconds shutdown_linger{1};
+// How long to stop accepting after running out of file descriptors or memory.
+constexpr std::chrono::milliseconds accept_backoff{100};
+
+bool set_nonblocking(int fd) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
+           ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+std::string format_address(const sockaddr_storage& addr, socklen_t len) {
+    char host[NI_MAXHOST];
+    char port[NI_MAXSERV];
+    const auto* sa = reinterpret_cast<const sockaddr*>(&addr);
+    if (::getnameinfo(sa, len, host, sizeof host, port, sizeof port,
+                      NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return "?";
+    if (addr.ss_family == AF_INET6) return "[" + std::string(host) + "]:" + port;
+    return std::string(host) + ":" + port;
+}
+
+// fnmatch(3), ignoring ASCII case, against the address as the client wrote it.
+bool matches_any(const std::vector<std::string>& globs, const std::string& address) {
+    for (const std::string& glob : globs)
+        if (::fnmatch(glob.c_str(), address.c_str(), FNM_CASEFOLD) == 0) return true;
+    return false;
+}
+
+std::string machine_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
+}
+
+std::string str(std::string_view s) { return std::string(s); }
+
+} // namespace
+
+/// One client: its socket, its session, its read buffer and the transaction so far.
+struct server::connection {
+    connection(int socket, std::uint64_t number, std::string from,
+               const smtpwire::server_config& config)
+        : fd(socket), id(number), peer(std::move(from)), session(config) {}
+
+    int fd;
+    std::uint64_t id;
+    std::string peer;
+    smtpwire::server_session session;
+    smtpwire::input_buffer<16384> in;
+    bool want_output = false;  // the socket was full: wait for POLLOUT
+    bool closing = false;      // the session is ending: flush, then drain and close
+    bool draining = false;     // the session is over: drop input until the peer closes
+    std::optional<clock::time_point> deadline;
+    std::uint64_t timer_epoch = 0;  // the session's timeout epoch `deadline` stands for
+    std::string helo;
+    envelope env;
+    message_writer message;
+};
+
+server::server(const options& opt, maildir& store)
+    : opt_(opt), store_(store), hostname_(opt.hostname.empty() ? machine_name() : opt.hostname) {
+    config_.hostname = hostname_;
+    config_.limits.message_size = opt.max_size;
+    config_.limits.recipients = opt.max_recipients;
+    config_.timeouts.command = opt.timeout;
+    config_.timeouts.data = opt.timeout;
+}
+
+server::~server() {
+    for (const auto& c : connections_)
+        if (c->fd >= 0) ::close(c->fd);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+bool server::listen(std::string& error) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(opt_.listen_host.c_str(), opt_.listen_port.c_str(), &hints, &found);
+    if (rc != 0) {
+        error = opt_.listen_host + ": " + ::gai_strerror(rc);
+        return false;
+    }
+    int last_error = 0;
+    for (const addrinfo* a = found; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) {
+            last_error = errno;
+            continue;
+        }
+        const int on = 1;
+        if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+            ::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0 &&
+            set_nonblocking(fd)) {
+            listen_fd_ = fd;
+        } else {
+            last_error = errno;
+            ::close(fd);
+        }
+    }
+    ::freeaddrinfo(found);
+    if (listen_fd_ < 0) {
+        error = "cannot listen on " + opt_.listen_host + ":" + opt_.listen_port + ": " +
+                std::strerror(last_error);
+        return false;
+    }
+    return true;
+}
+
+std::string server::local_address() const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+    return format_address(addr, len);
+}
+
+int server::run(int stop_fd) {
+    std::vector<pollfd> fds;
+    while (!stopping_ || !connections_.empty()) {
+        const clock::time_point now = clock::now();
+        fds.clear();
+        if (!stopping_) {
+            fds.push_back({stop_fd, POLLIN, 0});
+            fds.push_back({listen_fd_, static_cast<short>(now >= accept_resume_ ? POLLIN : 0), 0});
+        }
+        const std::size_t first = fds.size();
+        const std::size_t polled = connections_.size();
+        for (const auto& c : connections_)
+            fds.push_back({c->fd, static_cast<short>(c->want_output ? POLLOUT : POLLIN), 0});
+        if (::poll(fds.data(), static_cast<nfds_t>(fds.size()), poll_timeout(now)) < 0) {
+            if (errno == EINTR) continue;
+            std::perror("smtpwire-serve: poll");
+            return 1;
+        }
+        if (!stopping_ && fds[0].revents != 0)
+            begin_shutdown();
+        else if (!stopping_ && fds[1].revents != 0)
+            accept_connections();
+        // New connections were appended after the polled ones.
+        for (std::size_t i = 0; i < polled; ++i) {
+            connection& c = *connections_[i];
+            if (c.fd >= 0 && fds[first + i].revents != 0) on_ready(c);
+        }
+        expire_timers(clock::now());
+        connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
+                                          [](const auto& c) { return c->fd < 0; }),
+                           connections_.end());
+    }
+    return 0;
+}
+
+void server::accept_connections() {
+    for (;;) {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        const int fd = ::accept(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                std::fprintf(stderr, "smtpwire-serve: accept: %s\n", std::strerror(errno));
+                accept_resume_ = clock::now() + accept_backoff;
+            }
+            return;
+        }
+        if (!set_nonblocking(fd)) {
+            ::close(fd);
+            continue;
+        }
+        connections_.push_back(
+            std::make_unique<connection>(fd, ++next_id_, format_address(addr, len), config_));
+        drive(*connections_.back());
+    }
+}
+
+void server::on_ready(connection& c) {
+    // POLLERR and POLLHUP are reported whatever was asked for; the next recv() or
+    // send() tells what happened.
+    if (c.draining)
+        drain(c);
+    else if (c.want_output)
+        drive(c);
+    else
+        read_input(c);
+}
+
+void server::read_input(connection& c) {
+    ssize_t n = 0;
+    do {
+        n = ::recv(c.fd, c.in.write_data(), c.in.write_size(), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0) log(c, "read error: " + str(std::strerror(errno)));
+    if (n > 0) c.in.commit(static_cast<std::size_t>(n));
+    // The tail kept at need_data, then the new bytes (none at the end of input).
+    check(c, c.session.feed(c.in.data()), "feed");
+    if (n <= 0) c.session.feed_eof();
+    drive(c);
+}
+
+void server::drain(connection& c) {
+    char scratch[4096];
+    for (;;) {
+        const ssize_t n = ::recv(c.fd, scratch, sizeof scratch, 0);
+        if (n > 0 || (n < 0 && errno == EINTR)) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        close_connection(c);
+        return;
+    }
+}
+
+void server::drive(connection& c) {
+    for (;;) {
+        const smtpwire::server_event ev = c.session.next_event();
+        if (std::holds_alternative<smtpwire::need_data>(ev)) {
+            c.in.keep(c.session.unconsumed());
+            c.want_output = false;
+            break;
+        }
+        if (std::holds_alternative<smtpwire::need_output>(ev)) {
+            const flush_result r = flush(c);
+            if (r == flush_result::failed) {
+                close_connection(c);
+                return;
+            }
+            c.want_output = r == flush_result::blocked;
+            if (c.want_output) break;
+            continue;
+        }
+        if (std::holds_alternative<smtpwire::closed>(ev)) {
+            finish(c);
+            return;
+        }
+        if (std::holds_alternative<smtpwire::paused>(ev)) {
+            // Every decision is answered at once, so the session never waits for one.
+            std::fprintf(stderr, "conn %llu: bug: session paused with no decision pending\n",
+                         static_cast<unsigned long long>(c.id));
+            close_connection(c);
+            return;
+        }
+        handle(c, ev);
+    }
+    arm_timer(c);
+}
+
+void server::handle(connection& c, const smtpwire::server_event& ev) {
+    if (std::holds_alternative<smtpwire::client_connected>(ev)) {
+        log(c, "client_connected from " + c.peer);
+        check(c, c.session.accept(), "accept");
+    } else if (const auto* h = std::get_if<smtpwire::hello>(&ev)) {
+        c.helo = str(h->domain);
+        log(c, "hello " + str(to_string(h->verb)) + " " + c.helo);
+        check(c, c.session.accept(), "accept");
+    } else if (const auto* m = std::get_if<smtpwire::mail_from>(&ev)) {
+        std::string_view raw = m->parameters.raw;
+        while (!raw.empty() && raw.front() == ' ') raw.remove_prefix(1);
+        c.env = envelope{};
+        c.env.mail_from = str(m->reverse_path.raw);
+        c.env.parameters = str(raw);
+        c.env.has_size = m->parameters.has_size;
+        c.env.declared_size = m->parameters.size;
+        c.env.body = str(to_string(m->parameters.body));
+        c.env.smtputf8 = m->parameters.smtputf8;
+        log(c, "mail_from <" + c.env.mail_from + ">" + (raw.empty() ? "" : " " + c.env.parameters));
+        check(c, c.session.accept(), "accept");
+    } else if (const auto* r = std::get_if<smtpwire::rcpt_to>(&ev)) {
+        on_rcpt(c, *r);
+    } else if (const auto* d = std::get_if<smtpwire::data_begin>(&ev)) {
+        if (!opt_.discard && !c.message.begin(store_)) {
+            log(c, "data_begin: cannot create a file: " + str(std::strerror(errno)));
+            check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}),
+                  "reject");
+        } else {
+            log(c, "data_begin " + std::to_string(d->recipients) + " recipients");
+            check(c, c.session.accept(), "accept");
+        }
+    } else if (const auto* b = std::get_if<smtpwire::body_chunk>(&ev)) {
+        c.message.write(b->bytes);
+        if (opt_.verbose) log(c, "body_chunk " + std::to_string(b->bytes.size()) + " bytes");
+    } else if (const auto* e = std::get_if<smtpwire::message_end>(&ev)) {
+        on_message_end(c, *e);
+    } else if (const auto* v = std::get_if<smtpwire::verify>(&ev)) {
+        log(c, "verify " + str(v->argument));
+        check(c, c.session.accept(), "accept");
+    } else if (const auto* a = std::get_if<smtpwire::message_aborted>(&ev)) {
+        c.message.abort();
+        c.env = envelope{};
+        log(c, "message_aborted: " + str(to_string(a->reason)));
+    } else if (std::holds_alternative<smtpwire::transaction_reset>(ev)) {
+        c.message.abort();
+        c.env = envelope{};
+        log(c, "transaction_reset");
+    } else if (const auto* p = std::get_if<smtpwire::protocol_error>(&ev)) {
+        log(c, "protocol_error " + std::to_string(p->code) + ": " + str(to_string(p->what)));
+    } else if (const auto* x = std::get_if<smtpwire::closing>(&ev)) {
+        c.closing = true;
+        c.deadline = clock::now() + (stopping_ ? shutdown_linger : linger);
+        log(c, "closing: " + str(to_string(x->reason)));
+    }
+}
+
+void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
+    std::string address = str(rcpt.forward_path.raw);
+    if (matches_any(opt_.reject_rcpt, address)) {
+        log(c, "rcpt_to <" + address + "> rejected");
+        check(c, c.session.reject({550, {5, 1, 1}, "Recipient rejected"}), "reject");
+    } else if (matches_any(opt_.defer_rcpt, address)) {
+        log(c, "rcpt_to <" + address + "> deferred");
+        check(c, c.session.reject({450, {4, 2, 1}, "Recipient deferred"}), "reject");
+    } else {
+        log(c, "rcpt_to <" + address + ">");
+        c.env.rcpt_to.push_back(std::move(address));
+        check(c, c.session.accept(), "accept");
+    }
+}
+
+void server::on_message_end(connection& c, const smtpwire::message_end& end) {
+    const std::string size = std::to_string(end.size) + " bytes" +
+                             (end.overlong_lines > 0
+                                  ? ", " + std::to_string(end.overlong_lines) + " overlong lines"
+                                  : "");
+    if (opt_.discard) {
+        log(c, "message_end " + size + ", discarded");
+        check(c, c.session.accept("OK: discarded"), "accept");
+    } else if (c.message.commit(c.helo, c.env, end.size)) {
+        log(c, "message_end " + size + ", stored as " + c.message.id());
+        check(c, c.session.accept("OK: queued as " + c.message.id()), "accept");
+    } else {
+        log(c, "message_end " + size + ", cannot store: " + str(std::strerror(errno)));
+        check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}), "reject");
+    }
+    c.env = envelope{};
+}
+
+void server::check(connection& c, smtpwire::errc result, std::string_view call) {
+    if (result == smtpwire::errc::ok) return;
+    std::fprintf(stderr, "conn %llu: bug: %.*s refused: %.*s\n",
+                 static_cast<unsigned long long>(c.id), static_cast<int>(call.size()), call.data(),
+                 static_cast<int>(to_string(result).size()), to_string(result).data());
+    c.session.shutdown();
+}
+
+server::flush_result server::flush(connection& c) {
+    for (;;) {
+        const std::string_view out = c.session.output();
+        if (out.empty()) return flush_result::done;
+        const ssize_t n = ::send(c.fd, out.data(), out.size(), 0);
+        if (n > 0) {
+            c.session.consume_output(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return flush_result::blocked;
+        log(c, "write error: " + str(std::strerror(errno)));
+        return flush_result::failed;
+    }
+}
+
+void server::finish(connection& c) {
+    // Half-close and read until the peer closes too: closing with unread input would
+    // send a reset that can destroy the last reply before the client reads it.
+    log(c, "closed");
+    ::shutdown(c.fd, SHUT_WR);
+    c.want_output = false;
+    c.draining = true;
+    if (!c.closing) {
+        c.closing = true;
+        c.deadline = clock::now() + linger;
+    }
+}
+
+void server::close_connection(connection& c) {
+    ::close(c.fd);
+    c.fd = -1;
+    c.message.abort();
+}
+
+void server::arm_timer(connection& c) {
+    if (c.closing) return;
+    const smtpwire::timeout t = c.session.current_timeout();
+    if (t.kind == smtpwire::timeout_kind::none) {
+        c.deadline.reset();
+        return;
+    }
+    if (c.deadline && t.epoch == c.timer_epoch) return;
+    c.deadline = clock::now() + t.duration;
+    c.timer_epoch = t.epoch;
+}
+
+void server::expire_timers(clock::time_point now) {
+    for (const auto& p : connections_) {
+        connection& c = *p;
+        if (c.fd < 0 || !c.deadline || *c.deadline > now) continue;
+        c.deadline.reset();
+        if (c.closing) {
+            log(c, "gave up waiting for the peer to close");
+            close_connection(c);
+            continue;
+        }
+        c.session.timed_out(c.timer_epoch);
+        drive(c);
+    }
+}
+
+void server::begin_shutdown() {
+    stopping_ = true;
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    for (const auto& p : connections_) {
+        if (p->fd < 0 || p->closing) continue;
+        p->session.shutdown();
+        drive(*p);
+    }
+}
+
+int server::poll_timeout(clock::time_point now) const {
+    std::optional<clock::time_point> next;
+    if (!stopping_ && accept_resume_ > now) next = accept_resume_;
+    for (const auto& c : connections_)
+        if (c->deadline && (!next || *c->deadline < *next)) next = c->deadline;
+    if (!next) return -1;
+    if (*next <= now) return 0;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - now).count();
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+void server::log(const connection& c, std::string_view what) const {
+    if (!opt_.verbose) return;
+    std::fprintf(stderr, "conn %llu: %.*s\n", static_cast<unsigned long long>(c.id),
+                 static_cast<int>(what.size()), what.data());
+}
+
+} // namespace serve

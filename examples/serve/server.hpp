@@ -1,0 +1,74 @@
+// smtpwire-serve's event loop: one thread, poll(2), non-blocking sockets, one session each.
+// RFC 5321 §4.5.3.2 (server timeouts), RFC 2920 (replies to pipelined commands, in order).
+#ifndef SMTPWIRE_SERVE_SERVER_HPP
+#define SMTPWIRE_SERVE_SERVER_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "maildir.hpp"
+#include "options.hpp"
+#include "smtpwire/server_session.hpp"
+
+namespace serve {
+
+/// An SMTP server that stores what it accepts in a maildir (or discards it).
+class server {
+public:
+    /// `opt` and `store` must outlive the server.
+    server(const options& opt, maildir& store);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Binds and listens on the address in the options. False (with `error`) on failure.
+    bool listen(std::string& error);
+
+    /// The address bound by listen(), "HOST:PORT" ("[HOST]:PORT" for IPv6).
+    std::string local_address() const;
+
+    /// Serves until `stop_fd` becomes readable, then ends each session with 421 4.3.2
+    /// and returns once all are closed. 0 on a clean stop, 1 if poll() failed.
+    int run(int stop_fd);
+
+private:
+    using clock = std::chrono::steady_clock;
+    struct connection;
+    enum class flush_result { done, blocked, failed };
+
+    void accept_connections();
+    void on_ready(connection& c);
+    void read_input(connection& c);
+    void drain(connection& c);
+    void drive(connection& c);
+    void handle(connection& c, const smtpwire::server_event& ev);
+    void on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt);
+    void on_message_end(connection& c, const smtpwire::message_end& end);
+    void check(connection& c, smtpwire::errc result, std::string_view call);
+    flush_result flush(connection& c);
+    void finish(connection& c);
+    void close_connection(connection& c);
+    void arm_timer(connection& c);
+    void expire_timers(clock::time_point now);
+    void begin_shutdown();
+    int poll_timeout(clock::time_point now) const;
+    void log(const connection& c, std::string_view what) const;
+
+    const options& opt_;
+    maildir& store_;
+    std::string hostname_;
+    smtpwire::server_config config_;
+    int listen_fd_ = -1;
+    clock::time_point accept_resume_{};
+    bool stopping_ = false;
+    std::uint64_t next_id_ = 0;
+    std::vector<std::unique_ptr<connection>> connections_;
+};
+
+} // namespace serve
+
+#endif

@@ -1,0 +1,151 @@
+// Character classes of the SMTP grammar as constexpr tables, and ASCII helpers.
+// RFC 5321 §4.1.2 (atext, qtextSMTP, Let-dig, esmtp-value), RFC 3461 §4 (xchar).
+#ifndef SMTPWIRE_ASCII_HPP
+#define SMTPWIRE_ASCII_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace smtpwire {
+inline namespace v0 {
+
+namespace ascii {
+
+/// One bit per character class; a byte may belong to several.
+enum char_class : std::uint16_t {
+    alpha = 1u << 0,          // A-Z a-z
+    digit = 1u << 1,          // 0-9
+    hex = 1u << 2,            // 0-9 A-F a-f
+    atext = 1u << 3,          // RFC 5322 atext: ALPHA DIGIT and !#$%&'*+-/=?^_`{|}~
+    qtext_smtp = 1u << 4,     // RFC 5321 qtextSMTP: %d32-33 / %d35-91 / %d93-126
+    esmtp_value = 1u << 5,    // RFC 5321 esmtp-value: %d33-60 / %d62-126
+    dcontent = 1u << 6,       // RFC 5321 dcontent: %d33-90 / %d94-126
+    xchar = 1u << 7,          // RFC 3461 xchar: %d33-42 / %d44-60 / %d62-126
+    text = 1u << 8,           // RFC 5321 textstring: %d9 / %d32-126
+    vchar = 1u << 9,          // %d33-126
+};
+
+namespace detail {
+constexpr std::uint16_t classify(unsigned c) noexcept {
+    std::uint16_t m = 0;
+    const bool is_upper = c >= 'A' && c <= 'Z';
+    const bool is_lower = c >= 'a' && c <= 'z';
+    const bool is_dig = c >= '0' && c <= '9';
+    if (is_upper || is_lower) m |= alpha;
+    if (is_dig) m |= digit;
+    if (is_dig || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')) m |= hex;
+    if (is_upper || is_lower || is_dig) m |= atext;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+    case '+': case '-': case '/': case '=': case '?': case '^': case '_':
+    case '`': case '{': case '|': case '}': case '~':
+        m |= atext;
+        break;
+    default:
+        break;
+    }
+    if (c == 32 || c == 33 || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) m |= qtext_smtp;
+    if ((c >= 33 && c <= 60) || (c >= 62 && c <= 126)) m |= esmtp_value;
+    if ((c >= 33 && c <= 90) || (c >= 94 && c <= 126)) m |= dcontent;
+    if ((c >= 33 && c <= 42) || (c >= 44 && c <= 60) || (c >= 62 && c <= 126)) m |= xchar;
+    if (c == 9 || (c >= 32 && c <= 126)) m |= text;
+    if (c >= 33 && c <= 126) m |= vchar;
+    return m;
+}
+
+constexpr std::array<std::uint16_t, 256> make_table() noexcept {
+    std::array<std::uint16_t, 256> t{};
+    for (unsigned c = 0; c < 256; ++c) t[c] = classify(c);
+    return t;
+}
+
+inline constexpr std::array<std::uint16_t, 256> table = make_table();
+} // namespace detail
+
+/// True when byte `c` belongs to every class in `mask`.
+constexpr bool is(char c, std::uint16_t mask) noexcept {
+    return (detail::table[static_cast<unsigned char>(c)] & mask) == mask;
+}
+
+constexpr bool is_alpha(char c) noexcept { return is(c, alpha); }
+constexpr bool is_digit(char c) noexcept { return is(c, digit); }
+constexpr bool is_let_dig(char c) noexcept { return is_alpha(c) || is_digit(c); }
+constexpr bool is_hex(char c) noexcept { return is(c, hex); }
+
+/// Bytes 0x80-0xFF, which only SMTPUTF8 (RFC 6531) admits, as UTF-8.
+constexpr bool is_non_ascii(char c) noexcept { return static_cast<unsigned char>(c) >= 0x80; }
+
+/// ASCII lower case; other bytes unchanged (no locale involved).
+constexpr char to_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// ASCII upper case; other bytes unchanged.
+constexpr char to_upper(char c) noexcept {
+    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+/// Case-insensitive ASCII comparison, as SMTP verbs, keywords and domains use.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (to_lower(a[i]) != to_lower(b[i])) return false;
+    return true;
+}
+
+/// True when `s` starts with `prefix`, ignoring ASCII case.
+constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+/// True when every byte of `s` belongs to `mask`.
+constexpr bool all_of(std::string_view s, std::uint16_t mask) noexcept {
+    for (char c : s)
+        if (!is(c, mask)) return false;
+    return true;
+}
+
+/// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
+/// from an application-supplied field.
+constexpr bool has_line_break_or_nul(std::string_view s) noexcept {
+    for (char c : s)
+        if (c == '\r' || c == '\n' || c == '\0') return true;
+    return false;
+}
+
+/// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
+constexpr bool is_valid_utf8(std::string_view s) noexcept {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto b0 = static_cast<unsigned char>(s[i]);
+        if (b0 < 0x80) { ++i; continue; }
+        std::size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
+        else if (b0 == 0xE0) { len = 3; lo = 0xA0; }
+        else if (b0 == 0xED) { len = 3; hi = 0x9F; }
+        else if (b0 >= 0xE1 && b0 <= 0xEF) len = 3;
+        else if (b0 == 0xF0) { len = 4; lo = 0x90; }
+        else if (b0 == 0xF4) { len = 4; hi = 0x8F; }
+        else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
+        else return false;
+        if (s.size() - i < len) return false;
+        const auto b1 = static_cast<unsigned char>(s[i + 1]);
+        if (b1 < lo || b1 > hi) return false;
+        for (std::size_t k = 2; k < len; ++k) {
+            const auto bk = static_cast<unsigned char>(s[i + k]);
+            if (bk < 0x80 || bk > 0xBF) return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+} // namespace ascii
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif

@@ -1,0 +1,44 @@
+// Error codes for local API misuse, returned by session calls that change nothing.
+// Peer errors are events (server_error in server_events.hpp), never return codes.
+#ifndef SMTPWIRE_ERRC_HPP
+#define SMTPWIRE_ERRC_HPP
+
+#include <string_view>
+
+namespace smtpwire {
+inline namespace v0 {
+
+/// Result of a call made by the application. On anything but `ok` the session's
+/// state is exactly as it was before the call.
+enum class errc {
+    ok = 0,
+    /// accept()/reject() called while no decision event is pending.
+    no_decision_pending,
+    /// The reply is malformed: code outside 200-599, a status class that does not
+    /// match the code, CR or NUL in the text, or a positive code passed to reject().
+    invalid_reply,
+    /// The formatted reply does not fit in the output buffer's free space.
+    reply_too_long,
+    /// The call is not allowed in the session's current state.
+    wrong_state,
+    /// An argument contains CR, LF or NUL, or is otherwise not fit for the wire.
+    invalid_argument,
+};
+
+/// A short English name for `e`, for logs.
+constexpr std::string_view to_string(errc e) noexcept {
+    switch (e) {
+    case errc::ok: return "ok";
+    case errc::no_decision_pending: return "no decision pending";
+    case errc::invalid_reply: return "invalid reply";
+    case errc::reply_too_long: return "reply too long";
+    case errc::wrong_state: return "wrong state";
+    case errc::invalid_argument: return "invalid argument";
+    }
+    return "unknown errc";
+}
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif

@@ -1,0 +1,58 @@
+// The SMTP service extensions smtpwire knows by name, and a set of them.
+// RFC 5321 §4.1.1.1 (EHLO keywords); each enumerator names its defining RFC.
+#ifndef SMTPWIRE_EXTENSION_HPP
+#define SMTPWIRE_EXTENSION_HPP
+
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+
+namespace smtpwire {
+inline namespace v0 {
+
+/// An extension keyword as it appears in an EHLO reply.
+enum class extension : std::uint8_t {
+    pipelining,              // RFC 2920
+    size,                    // RFC 1870
+    eight_bit_mime,          // RFC 6152 "8BITMIME"
+    smtputf8,                // RFC 6531
+    enhanced_status_codes,   // RFC 2034
+};
+
+/// The EHLO keyword of `e`, upper case as RFCs write it.
+constexpr std::string_view to_string(extension e) noexcept {
+    switch (e) {
+    case extension::pipelining: return "PIPELINING";
+    case extension::size: return "SIZE";
+    case extension::eight_bit_mime: return "8BITMIME";
+    case extension::smtputf8: return "SMTPUTF8";
+    case extension::enhanced_status_codes: return "ENHANCEDSTATUSCODES";
+    }
+    return "";
+}
+
+/// A small value set of extensions (one bit each).
+class extension_set {
+public:
+    constexpr extension_set() noexcept = default;
+    constexpr extension_set(std::initializer_list<extension> list) noexcept {
+        for (extension e : list) add(e);
+    }
+    [[nodiscard]] constexpr bool has(extension e) const noexcept { return (bits_ & bit(e)) != 0; }
+    constexpr extension_set& add(extension e) noexcept { bits_ |= bit(e); return *this; }
+    constexpr extension_set& remove(extension e) noexcept { bits_ &= ~bit(e); return *this; }
+    [[nodiscard]] constexpr bool empty() const noexcept { return bits_ == 0; }
+    friend constexpr bool operator==(extension_set a, extension_set b) noexcept { return a.bits_ == b.bits_; }
+    friend constexpr bool operator!=(extension_set a, extension_set b) noexcept { return a.bits_ != b.bits_; }
+
+private:
+    static constexpr std::uint32_t bit(extension e) noexcept {
+        return std::uint32_t{1} << static_cast<unsigned>(e);
+    }
+    std::uint32_t bits_ = 0;
+};
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif

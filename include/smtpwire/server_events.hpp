@@ -1,0 +1,202 @@
+// The events a server_session hands to the application, as one std::variant.
+// RFC 5321 §3 (the SMTP procedures each event stands for), RFC 1870, 6152, 6531.
+#ifndef SMTPWIRE_SERVER_EVENTS_HPP
+#define SMTPWIRE_SERVER_EVENTS_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "smtpwire/command.hpp"
+#include "smtpwire/mail_parameters.hpp"
+#include "smtpwire/path.hpp"
+
+namespace smtpwire {
+inline namespace v0 {
+
+// Every view inside an event is valid until the next non-const call on the session.
+
+// --- flow control ---------------------------------------------------------------
+
+/// All input is consumed. Keep unconsumed() (an incomplete line) and feed() it again,
+/// followed by the next bytes read from the peer.
+struct need_data {};
+/// Write output() to the peer and consume_output() what was written, then call
+/// next_event() again. The session produces no more until there is room.
+struct need_output {};
+/// A decision is pending and all output is written: wait for the application's
+/// accept()/reject(); the session consumes nothing meanwhile.
+struct paused {};
+/// The session is over and all output is written: close the connection.
+struct closed {};
+
+// --- decisions: answer each with accept(), accept(text) or reject(reply) -----------
+
+/// A client connected. accept(): "220 <hostname> ESMTP"; reject() with a 554 (or 421)
+/// refuses service: after a 554 only QUIT is served (RFC 5321 §3.1).
+struct client_connected {};
+
+/// HELO, EHLO (or LHLO). accept(): 250 with the offered extensions after EHLO; the
+/// text given to accept(text) replaces the greeting line. `domain` was checked against
+/// RFC 5321's Domain / address-literal grammar.
+struct hello {
+    smtpwire::verb verb = verb::ehlo;
+    std::string_view domain;
+};
+
+/// MAIL FROM, syntactically valid and within the limits. accept(): 250 2.1.0.
+struct mail_from {
+    path reverse_path;
+    mail_parameters parameters;
+};
+
+/// RCPT TO, syntactically valid and within the limits. accept(): 250 2.1.5.
+/// `index` counts RCPT commands of this transaction that reached the application,
+/// from 0.
+struct rcpt_to {
+    path forward_path;
+    std::string_view parameters;   // as received; RCPT parameters are not offered yet
+    std::size_t index = 0;
+};
+
+/// DATA with at least one accepted recipient. accept(): 354; content follows as
+/// body_chunk events.
+struct data_begin {
+    std::size_t recipients = 0;    // recipients accepted in this transaction
+};
+
+/// The final "." was received and the content is within every limit and policy.
+/// accept(): 250 2.0.0; reject() refuses the message after the fact.
+struct message_end {
+    std::uint64_t size = 0;          // octets delivered through body_chunk events
+    std::size_t overlong_lines = 0;  // lines longer than limits::text_line
+    std::size_t bare_newlines = 0;   // bare CR/LF delivered (policy allow) or converted (normalize)
+};
+
+/// VRFY. accept(): "252 2.5.0 Cannot VRFY user, but will accept message and attempt
+/// delivery" (RFC 5321 §3.5.3); accept(text) or reject() to answer for real.
+struct verify {
+    std::string_view argument;
+};
+
+// --- information ---------------------------------------------------------------
+
+/// Message content, dot-unstuffed, in order. A view into the fed bytes or a constant.
+struct body_chunk {
+    std::string_view bytes;
+};
+
+/// Why a message ended without being complete.
+enum class abort_reason {
+    too_large,       // over limits::message_size: 552 5.3.4 was sent after the final dot
+    bare_newline,    // bare CR or LF with bare_newline_policy::reject: 550 5.5.2 was sent
+    connection_lost, // the peer closed or the session ended before the final dot
+};
+
+/// A short English description of `r`.
+constexpr std::string_view to_string(abort_reason r) noexcept {
+    switch (r) {
+    case abort_reason::too_large: return "message too large";
+    case abort_reason::bare_newline: return "bare CR or LF in message content";
+    case abort_reason::connection_lost: return "connection lost before the end of data";
+    }
+    return "unknown abort_reason";
+}
+
+/// The message whose content was streaming is not complete: discard what arrived.
+struct message_aborted {
+    abort_reason reason = abort_reason::connection_lost;
+};
+
+/// The mail transaction in progress ended without a message (RSET, HELO/EHLO, or an
+/// error close): forget its sender and recipients.
+struct transaction_reset {};
+
+/// Peer errors. In each case the session has answered the peer itself.
+enum class server_error {
+    line_too_long,           // 500 5.5.2
+    bare_newline_in_command, // 500 5.5.2: bare CR or LF, or NUL, inside a command line
+    unknown_command,         // 500 5.5.1
+    not_implemented,         // 502 5.5.1
+    syntax,                  // 501 (5.5.4, 5.1.7 or 5.1.3)
+    bad_sequence,            // 503 5.5.1
+    no_valid_recipients,     // 554 5.5.1: DATA before any accepted RCPT
+    unknown_parameter,       // 555 5.5.4
+    non_ascii_address,       // 553 5.6.7: UTF-8 address without SMTPUTF8
+    size_exceeded,           // 552 5.3.4: declared SIZE over the limit
+    too_many_recipients,     // 452 4.5.3
+    pipelining_violation,    // 554 5.5.0, then closing
+    too_many_errors,         // 421 4.7.0, then closing
+    timeout,                 // 421 4.4.2, then closing
+};
+
+/// A short English description of `e`.
+constexpr std::string_view to_string(server_error e) noexcept {
+    switch (e) {
+    case server_error::line_too_long: return "command line too long";
+    case server_error::bare_newline_in_command: return "bare CR, LF or NUL in command line";
+    case server_error::unknown_command: return "unknown command";
+    case server_error::not_implemented: return "command not implemented";
+    case server_error::syntax: return "syntax error";
+    case server_error::bad_sequence: return "bad sequence of commands";
+    case server_error::no_valid_recipients: return "no valid recipients";
+    case server_error::unknown_parameter: return "unknown parameter";
+    case server_error::non_ascii_address: return "non-ASCII address without SMTPUTF8";
+    case server_error::size_exceeded: return "declared size exceeds the limit";
+    case server_error::too_many_recipients: return "too many recipients";
+    case server_error::pipelining_violation: return "input sent before the reply it must wait for";
+    case server_error::too_many_errors: return "too many errors";
+    case server_error::timeout: return "timeout";
+    }
+    return "unknown server_error";
+}
+
+/// The peer did something wrong; the reply with code `code` was queued.
+struct protocol_error {
+    server_error what = server_error::syntax;
+    std::uint16_t code = 0;
+};
+
+/// Why the session is closing.
+enum class close_reason {
+    quit,             // 221 after QUIT
+    peer_closed,      // the peer closed its side (close_input())
+    too_many_errors,  // 421 4.7.0
+    timeout,          // 421 4.4.2
+    pipelining_violation, // 554 5.5.0
+    shutdown,         // the application called shutdown(): 421 4.3.2
+    refused,          // the application answered with 421
+};
+
+/// A short English description of `r`.
+constexpr std::string_view to_string(close_reason r) noexcept {
+    switch (r) {
+    case close_reason::quit: return "quit";
+    case close_reason::peer_closed: return "peer closed";
+    case close_reason::too_many_errors: return "too many errors";
+    case close_reason::timeout: return "timeout";
+    case close_reason::pipelining_violation: return "pipelining violation";
+    case close_reason::shutdown: return "shutdown";
+    case close_reason::refused: return "refused with 421";
+    }
+    return "unknown close_reason";
+}
+
+/// The session will read no more input. Write out the remaining output(); next_event()
+/// then returns `closed`.
+struct closing {
+    close_reason reason = close_reason::quit;
+};
+
+/// Everything next_event() can return.
+using server_event = std::variant<need_data, need_output, paused, closed,
+                                  client_connected, hello, mail_from, rcpt_to, data_begin,
+                                  message_end, verify,
+                                  body_chunk, message_aborted, transaction_reset,
+                                  protocol_error, closing>;
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif

@@ -1,0 +1,800 @@
+// The server role of SMTP as a sans-I/O state machine: bytes in, events and replies out.
+// RFC 5321 §3, §4 (procedures, replies), RFC 2920 (PIPELINING), 1870 (SIZE), 6152, 6531, 2034.
+#ifndef SMTPWIRE_SERVER_SESSION_HPP
+#define SMTPWIRE_SERVER_SESSION_HPP
+
+#include <array>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "smtpwire/ascii.hpp"
+#include "smtpwire/command.hpp"
+#include "smtpwire/data_decoder.hpp"
+#include "smtpwire/domain.hpp"
+#include "smtpwire/errc.hpp"
+#include "smtpwire/esmtp_param.hpp"
+#include "smtpwire/extension.hpp"
+#include "smtpwire/leniency.hpp"
+#include "smtpwire/limits.hpp"
+#include "smtpwire/line_scanner.hpp"
+#include "smtpwire/mail_parameters.hpp"
+#include "smtpwire/output_buffer.hpp"
+#include "smtpwire/path.hpp"
+#include "smtpwire/reply.hpp"
+#include "smtpwire/server_events.hpp"
+#include "smtpwire/server_state.hpp"
+#include "smtpwire/timeouts.hpp"
+
+namespace smtpwire {
+inline namespace v0 {
+
+/// Everything a server session is told at construction. Strings are copied.
+struct server_config {
+    /// The name in the greeting, EHLO and QUIT replies. CR, LF, NUL or SP in it, or an
+    /// empty name, make the session use "localhost" instead.
+    std::string_view hostname = "localhost";
+    /// Extensions announced after EHLO and honoured in MAIL parameters.
+    extension_set extensions{extension::pipelining, extension::size, extension::eight_bit_mime,
+                             extension::smtputf8, extension::enhanced_status_codes};
+    smtpwire::limits limits{};
+    smtpwire::leniency leniency{};
+    bare_newline_policy bare_newlines = bare_newline_policy::reject;
+    pipelining_policy early_input = pipelining_policy::reject;
+    server_timeouts timeouts{};
+};
+
+/// One SMTP server connection. Feed it the peer's bytes, pull events, answer decisions,
+/// write its output. It never blocks, reads a clock, throws or allocates after
+/// construction; it holds no input of its own (see feed()).
+///
+/// Loop:
+///     for (;;) { auto ev = s.next_event(); ... }
+///     need_data   -> read; feed(unconsumed() + new bytes)
+///     need_output -> write output(); consume_output(n)
+///     decisions   -> accept() / accept(text) / reject(reply), now or later
+///     closed      -> close the socket
+class server_session {
+public:
+    explicit server_session(const server_config& config = {})
+        : hostname_(valid_hostname(config.hostname) ? config.hostname : "localhost"),
+          extensions_(config.extensions),
+          limits_(normalised(config.limits)),
+          leniency_(config.leniency),
+          bare_newlines_(config.bare_newlines),
+          early_input_(config.early_input),
+          timeouts_(config.timeouts),
+          decoder_(config.bare_newlines, limits_.text_line),
+          ehlo_keywords_(ehlo_keywords(config.extensions, limits_.message_size)),
+          reserve_(reserve_for(hostname_.size(), ehlo_keywords_.size())),
+          out_(limits_.output_buffer > reserve_ ? limits_.output_buffer : reserve_) {}
+
+    /// Gives the session the peer's next bytes. The session borrows them: keep them
+    /// unchanged until next_event() returns need_data. Start them with unconsumed()
+    /// (the incomplete line left from the previous feed). Allowed first, after
+    /// need_data, and once closed (the bytes are then discarded); otherwise
+    /// errc::wrong_state and nothing changes.
+    [[nodiscard]] errc feed(std::string_view bytes) noexcept {
+        if (!want_input_ && state_ != server_state::closed) return errc::wrong_state;
+        in_ = bytes;
+        pos_ = 0;
+        want_input_ = false;
+        ++epoch_;
+        if (state_ == server_state::closed) pos_ = in_.size();
+        return errc::ok;
+    }
+
+    /// The peer closed its side. Complete lines already fed are still processed; then
+    /// an unfinished message is aborted and the session closes.
+    void feed_eof() noexcept { input_closed_ = true; }
+
+    /// The bytes of the last feed() not yet consumed: after need_data, an incomplete
+    /// line (never longer than limits::command_line) to present again at the start of
+    /// the next feed(). Valid as long as the fed bytes are.
+    [[nodiscard]] std::string_view unconsumed() const noexcept { return in_.substr(pos_); }
+
+    /// The next event. Views inside it are valid until the next non-const call.
+    [[nodiscard]] server_event next_event() noexcept {
+        for (;;) {
+            if (queued_count_ > 0) {
+                server_event ev = queued_[queued_head_];
+                queued_head_ = (queued_head_ + 1) % queued_.size();
+                --queued_count_;
+                return ev;
+            }
+            if (pending_ != decision::none) {
+                if (out_.empty()) return paused{};
+                return need_output{};
+            }
+            if (state_ == server_state::closed) {
+                if (out_.empty()) return closed{};
+                return need_output{};
+            }
+            if (state_ == server_state::greeting) {
+                pending_ = decision::greeting;
+                return client_connected{};
+            }
+            if (out_.free_space() < reserve_) return need_output{};
+            if (state_ == server_state::data) {
+                const data_piece piece = decoder_.next(in_.substr(pos_));
+                pos_ += piece.consumed;
+                if (piece.what == data_piece::kind::content) {
+                    message_size_ += piece.bytes.size();
+                    if (limits_.message_size != 0 && message_size_ > limits_.message_size)
+                        too_large_ = true;
+                    if (content_refused()) continue;
+                    return body_chunk{piece.bytes};
+                }
+                if (piece.what == data_piece::kind::end) {
+                    end_of_data();
+                    continue;
+                }
+                if (auto ev = input_drained()) return *ev;
+                continue;
+            }
+            const std::string_view rest = in_.substr(pos_);
+            if (skipping_) {
+                pos_ += skipper_.skip(rest);
+                if (!skipper_.finished()) {
+                    if (auto ev = input_drained()) return *ev;
+                    continue;
+                }
+                skipping_ = false;
+                continue;
+            }
+            const std::size_t length = scanner_.find_line_end(rest);
+            if (length == line_scanner::npos) {
+                if (rest.size() >= limits_.command_line) {
+                    pos_ = in_.size();
+                    scanner_.reset();
+                    skipping_ = true;
+                    skipper_.start(rest.back() == '\r');
+                    line_too_long();
+                    continue;
+                }
+                if (auto ev = input_drained()) return *ev;
+                continue;
+            }
+            pos_ += length + 2;
+            if (length + 2 > limits_.command_line) {
+                line_too_long();
+                continue;
+            }
+            handle_command(rest.substr(0, length));
+        }
+    }
+
+    /// Answers the pending decision with the default positive reply for its event.
+    /// errc::no_decision_pending if there is none.
+    [[nodiscard]] errc accept() noexcept { return accept(std::string_view{}); }
+
+    /// Answers the pending decision positively with the application's own text (empty
+    /// text means the default). For client_connected and hello the text follows the
+    /// hostname on the first line and must be a single line. The text is copied.
+    /// Errors: no_decision_pending; invalid_reply (control bytes, or a line break where
+    /// one line is required); reply_too_long (it does not fit in the output buffer).
+    [[nodiscard]] errc accept(std::string_view text) noexcept {
+        if (pending_ == decision::none) return errc::no_decision_pending;
+        const bool one_line = pending_ == decision::greeting || pending_ == decision::hello;
+        if (one_line && text.find('\n') != std::string_view::npos) return errc::invalid_reply;
+        if (validate_reply(reply{250, {}, text}) != errc::ok) return errc::invalid_reply;
+        const errc e = write_positive(text);
+        if (e != errc::ok) return e;
+        resolved();
+        return errc::ok;
+    }
+
+    /// Answers the pending decision positively with the application's own reply: a 2xx
+    /// code (354 for data_begin), e.g. "250 Mark Crispin <Admin.MRC@foo.com>" to VRFY or
+    /// 251 to RCPT. Not for client_connected and hello, whose replies carry the hostname
+    /// (use accept(text)). An empty status is filled with "2.0.0" where enhanced status
+    /// codes are in use. The reply is copied.
+    /// Errors: no_decision_pending; invalid_reply; reply_too_long.
+    [[nodiscard]] errc accept(const reply& r) noexcept {
+        if (pending_ == decision::none) return errc::no_decision_pending;
+        if (validate_reply(r) != errc::ok || pending_ == decision::greeting ||
+            pending_ == decision::hello)
+            return errc::invalid_reply;
+        if (pending_ == decision::data ? r.code != 354 : (r.code < 200 || r.code > 299))
+            return errc::invalid_reply;
+        reply out = r;
+        if (out.status.empty() && r.code != 354) out.status = enhanced_status{2, 0, 0};
+        if (!write_reply(out, r.code != 354)) return errc::reply_too_long;
+        const errc e = enter_accepted_state();
+        resolved();
+        return e;
+    }
+
+    /// Answers the pending decision negatively with the application's reply (4xx/5xx;
+    /// for client_connected only 554 or 421). An empty status is filled with the
+    /// code's class ("x.0.0") where enhanced status codes are in use; empty text
+    /// becomes "Error". A 421 closes the session after the reply. The reply is copied.
+    /// Errors: no_decision_pending; invalid_reply; reply_too_long.
+    [[nodiscard]] errc reject(const reply& r) noexcept {
+        if (pending_ == decision::none) return errc::no_decision_pending;
+        if (validate_reply(r) != errc::ok || r.code < 400) return errc::invalid_reply;
+        if (pending_ == decision::greeting && r.code != 554 && r.code != 421)
+            return errc::invalid_reply;
+        reply out = r;
+        if (out.text.empty()) out.text = "Error";
+        if (out.status.empty())
+            out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
+        if (!write_reply(out, status_allowed())) return errc::reply_too_long;
+        const decision was = pending_;
+        resolved();
+        if (r.code == 421) {
+            close_session(close_reason::refused);
+        } else if (was == decision::greeting) {
+            state_ = server_state::refused;
+        } else if (was == decision::message) {
+            state_ = server_state::ready;
+        }
+        return errc::ok;
+    }
+
+    /// Bytes to write to the peer; valid until the next non-const call.
+    [[nodiscard]] std::string_view output() const noexcept { return out_.view(); }
+
+    /// Marks the first `n` bytes of output() as written.
+    void consume_output(std::size_t n) noexcept { out_.consume(n); }
+
+    /// True when the session is closed and all output has been consumed.
+    [[nodiscard]] bool done() const noexcept {
+        return state_ == server_state::closed && out_.empty();
+    }
+
+    /// The protocol state, for logs and tests.
+    [[nodiscard]] server_state state() const noexcept { return state_; }
+
+    /// What to time now. Re-read after every feed() and decision; `epoch` changes then.
+    [[nodiscard]] timeout current_timeout() const noexcept {
+        if (state_ == server_state::closed || state_ == server_state::greeting ||
+            pending_ != decision::none)
+            return {timeout_kind::none, std::chrono::milliseconds{0}, epoch_};
+        if (state_ == server_state::data)
+            return {timeout_kind::data, timeouts_.data, epoch_};
+        return {timeout_kind::command, timeouts_.command, epoch_};
+    }
+
+    /// The timer armed for `epoch` expired. If the session has not moved on since, it
+    /// answers 421 4.4.2, emits protocol_error and closing, and closes.
+    void timed_out(std::uint64_t epoch) noexcept {
+        if (epoch != epoch_ || current_timeout().kind == timeout_kind::none) return;
+        abort_transaction();
+        queue(protocol_error{server_error::timeout, 421});
+        write_reply({421, {4, 4, 2}, "Error: timeout exceeded"}, true);
+        close_session(close_reason::timeout);
+    }
+
+    /// Ends the session from the application's side: a pending decision is dropped, an
+    /// unfinished message aborted, "421 4.3.2 Service shutting down" queued.
+    void shutdown() noexcept {
+        if (state_ == server_state::closed) return;
+        pending_ = decision::none;
+        abort_transaction();
+        write_reply({421, {4, 3, 2}, "Service shutting down"}, true);
+        close_session(close_reason::shutdown);
+    }
+
+private:
+    enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy };
+
+    static bool valid_hostname(std::string_view h) noexcept {
+        if (h.empty()) return false;
+        for (char c : h)
+            if (!ascii::is(c, ascii::vchar) && !ascii::is_non_ascii(c)) return false;
+        return true;
+    }
+
+    static smtpwire::limits normalised(smtpwire::limits l) noexcept {
+        if (l.command_line < 512) l.command_line = 512;
+        if (l.output_buffer < 1024) l.output_buffer = 1024;
+        return l;
+    }
+
+    // The EHLO keyword lines, '\n'-separated, built once.
+    static std::string ehlo_keywords(extension_set offered, std::uint64_t size_limit) {
+        std::string s;
+        const extension order[] = {extension::pipelining, extension::size,
+                                   extension::eight_bit_mime, extension::smtputf8,
+                                   extension::enhanced_status_codes};
+        for (extension e : order) {
+            if (!offered.has(e)) continue;
+            if (!s.empty()) s += '\n';
+            s += to_string(e);
+            if (e == extension::size && size_limit != 0) {
+                char digits[24];
+                const auto r = std::to_chars(digits, digits + sizeof digits, size_limit);
+                s += ' ';
+                s.append(digits, r.ptr);
+            }
+        }
+        return s;
+    }
+
+    // Output room needed before reading a command: the largest reply the session
+    // writes on its own (the EHLO reply), or 1024 octets, whichever is more.
+    static std::size_t reserve_for(std::size_t hostname, std::size_t keywords) noexcept {
+        const std::size_t ehlo = 512 + hostname + keywords + 8 * 6;
+        return ehlo > 1024 ? ehlo : 1024;
+    }
+
+    bool enhanced() const noexcept { return extensions_.has(extension::enhanced_status_codes); }
+
+    bool pipelining_in_effect() const noexcept {
+        return ehlo_ && extensions_.has(extension::pipelining);
+    }
+
+    bool transaction_active() const noexcept {
+        return state_ == server_state::mail || state_ == server_state::rcpt ||
+               state_ == server_state::data;
+    }
+
+    // RFC 2034 §3: no enhanced code in the greeting or the replies to HELO/EHLO.
+    bool status_allowed() const noexcept {
+        return pending_ != decision::greeting && pending_ != decision::hello;
+    }
+
+    bool content_refused() const noexcept {
+        return too_large_ ||
+               (bare_newlines_ == bare_newline_policy::reject && decoder_.bare_newlines() > 0);
+    }
+
+    void queue(const server_event& ev) noexcept {
+        queued_[(queued_head_ + queued_count_) % queued_.size()] = ev;
+        ++queued_count_;
+    }
+
+    bool write_reply(const reply& r, bool with_status) noexcept {
+        reply out = r;
+        if (!with_status || !enhanced()) out.status = {};
+        const std::size_t n = formatted_size(out, true);
+        char* p = out_.reserve(n);
+        if (p == nullptr) return false;
+        out_.commit(format_reply(out, true, p, n));
+        return true;
+    }
+
+    // "<code> [<status> ]<hostname>[ <text>]" plus, for EHLO, the keyword lines. The
+    // first line is kept within 512 octets (RFC 5321 §4.5.3.1.5).
+    bool write_named_reply(std::string_view code, std::string_view status,
+                           std::string_view text, std::string_view keywords) noexcept {
+        const std::size_t first = 4 + status.size() + hostname_.size() +
+                                  (text.empty() ? 0 : 1 + text.size()) + 2;
+        if (first > 512) return false;
+        const std::size_t n = first + keywords.size() + (keywords.empty() ? 0 : 6 * (1 + count_lines(keywords)));
+        char* p = out_.reserve(n);
+        if (p == nullptr) return false;
+        char* w = p;
+        auto put = [&w](std::string_view s) {
+            if (s.empty()) return;
+            std::memcpy(w, s.data(), s.size());
+            w += s.size();
+        };
+        put(code);
+        put(keywords.empty() ? " " : "-");
+        put(status);
+        put(hostname_);
+        if (!text.empty()) {
+            put(" ");
+            put(text);
+        }
+        put("\r\n");
+        while (!keywords.empty()) {
+            const std::size_t nl = keywords.find('\n');
+            put(code);
+            put(nl == std::string_view::npos ? " " : "-");
+            put(keywords.substr(0, nl));
+            put("\r\n");
+            keywords = nl == std::string_view::npos ? std::string_view{} : keywords.substr(nl + 1);
+        }
+        out_.commit(static_cast<std::size_t>(w - p));
+        return true;
+    }
+
+    static std::size_t count_lines(std::string_view s) noexcept {
+        std::size_t n = 0;
+        for (char c : s) n += c == '\n' ? 1 : 0;
+        return n;
+    }
+
+    errc write_positive(std::string_view text) noexcept {
+        bool ok = false;
+        switch (pending_) {
+        case decision::greeting:
+            ok = write_named_reply("220", {}, text.empty() ? "ESMTP" : text, {});
+            break;
+        case decision::hello:
+            ok = write_named_reply("250", {}, text,
+                                   hello_verb_ == verb::ehlo ? std::string_view(ehlo_keywords_)
+                                                             : std::string_view{});
+            break;
+        case decision::mail:
+            ok = write_reply({250, {2, 1, 0}, text.empty() ? "OK" : text}, true);
+            break;
+        case decision::rcpt:
+            ok = write_reply({250, {2, 1, 5}, text.empty() ? "OK" : text}, true);
+            break;
+        case decision::data:
+            ok = write_reply({354, {}, text.empty() ? "End data with <CR><LF>.<CR><LF>" : text}, false);
+            break;
+        case decision::message:
+            ok = write_reply({250, {2, 0, 0}, text.empty() ? "OK" : text}, true);
+            break;
+        case decision::vrfy:
+            ok = write_reply({252, {2, 5, 0},
+                              text.empty() ? "Cannot VRFY user, but will accept message and attempt delivery"
+                                           : text},
+                             true);
+            break;
+        case decision::none:
+            return errc::no_decision_pending;
+        }
+        if (!ok) return errc::reply_too_long;
+        return enter_accepted_state();
+    }
+
+    // The state change that follows a positive answer to the pending decision.
+    errc enter_accepted_state() noexcept {
+        switch (pending_) {
+        case decision::greeting: state_ = server_state::connected; break;
+        case decision::hello:
+            state_ = server_state::ready;
+            ehlo_ = hello_verb_ == verb::ehlo;
+            break;
+        case decision::mail:
+            state_ = server_state::mail;
+            accepted_recipients_ = 0;
+            rcpt_index_ = 0;
+            smtputf8_ = pending_smtputf8_;
+            break;
+        case decision::rcpt:
+            ++accepted_recipients_;
+            state_ = server_state::rcpt;
+            break;
+        case decision::data:
+            state_ = server_state::data;
+            decoder_.reset();
+            message_size_ = 0;
+            too_large_ = false;
+            break;
+        case decision::message: state_ = server_state::ready; break;
+        case decision::vrfy:
+        case decision::none: break;
+        }
+        return errc::ok;
+    }
+
+    void resolved() noexcept {
+        pending_ = decision::none;
+        ++epoch_;
+    }
+
+    void close_session(close_reason why) noexcept {
+        state_ = server_state::closed;
+        pos_ = in_.size();
+        queue(closing{why});
+    }
+
+    void abort_transaction() noexcept {
+        if (state_ == server_state::data)
+            queue(message_aborted{abort_reason::connection_lost});
+        else if (transaction_active())
+            queue(transaction_reset{});
+    }
+
+    // Nothing complete is left in the input: flush, ask for more, or finish at EOF.
+    std::optional<server_event> input_drained() noexcept {
+        if (input_closed_) {
+            abort_transaction();
+            close_session(close_reason::peer_closed);
+            return std::nullopt;
+        }
+        if (!out_.empty()) return server_event{need_output{}};
+        want_input_ = true;
+        return server_event{need_data{}};
+    }
+
+    // A peer error: answer, report, count, and close at the error limit.
+    void fail(server_error what, const reply& r, bool counts = true) noexcept {
+        write_reply(r, status_allowed_for_command_);
+        queue(protocol_error{what, r.code});
+        if (!counts) return;
+        if (++errors_ < limits_.errors) return;
+        abort_transaction();
+        write_reply({421, {4, 7, 0}, "Error: too many errors"}, true);
+        queue(protocol_error{server_error::too_many_errors, 421});
+        close_session(close_reason::too_many_errors);
+    }
+
+    void line_too_long() noexcept {
+        status_allowed_for_command_ = true;
+        fail(server_error::line_too_long, {500, {5, 5, 2}, "Error: line too long"});
+    }
+
+    // RFC 2920 §3.1: commands after which the client must wait for the reply.
+    static bool ends_group(verb v) noexcept {
+        switch (v) {
+        case verb::helo: case verb::ehlo: case verb::data: case verb::vrfy:
+        case verb::expn: case verb::noop:
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    void handle_command(std::string_view line) noexcept {
+        command cmd;
+        const command_error err = parse_command(line, cmd, leniency_.space_after_colon);
+        status_allowed_for_command_ =
+            cmd.verb != verb::helo && cmd.verb != verb::ehlo;
+        if (err == command_error::bad_character) {
+            fail(server_error::bare_newline_in_command,
+                 {500, {5, 5, 2}, "Error: bare CR, LF or NUL in command"});
+            return;
+        }
+        if (err == command_error::unknown_verb) {
+            fail(server_error::unknown_command, {500, {5, 5, 1}, "Error: command not recognized"});
+            return;
+        }
+        switch (legality_of(state_, cmd.verb)) {
+        case legality::allowed:
+            break;
+        case legality::not_implemented:
+            fail(server_error::not_implemented, {502, {5, 5, 1}, "Error: command not implemented"});
+            return;
+        case legality::bad_sequence:
+        case legality::not_read:
+            fail(server_error::bad_sequence, {503, {5, 5, 1}, bad_sequence_text(cmd.verb)});
+            return;
+        }
+        if (err != command_error::ok) {
+            fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
+            return;
+        }
+        if (cmd.verb != verb::quit && early_input_ == pipelining_policy::reject &&
+            pos_ < in_.size() && (!pipelining_in_effect() || ends_group(cmd.verb))) {
+            abort_transaction();
+            queue(protocol_error{server_error::pipelining_violation, 554});
+            write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, true);
+            close_session(close_reason::pipelining_violation);
+            return;
+        }
+        switch (cmd.verb) {
+        case verb::helo:
+        case verb::ehlo: on_hello(cmd); return;
+        case verb::mail: on_mail(cmd.argument); return;
+        case verb::rcpt: on_rcpt(cmd.argument); return;
+        case verb::data: on_data(); return;
+        case verb::rset:
+            if (transaction_active()) queue(transaction_reset{});
+            if (state_ != server_state::connected) state_ = server_state::ready;
+            write_reply({250, {2, 0, 0}, "OK"}, true);
+            return;
+        case verb::noop:
+            write_reply({250, {2, 0, 0}, "OK"}, true);
+            return;
+        case verb::quit:
+            abort_transaction();
+            write_named_reply("221", enhanced() ? "2.0.0 " : "", "Service closing transmission channel", {});
+            close_session(close_reason::quit);
+            return;
+        case verb::vrfy:
+            pending_ = decision::vrfy;
+            queue(verify{cmd.argument});
+            return;
+        case verb::expn:
+            write_reply({502, {5, 5, 1}, "Error: EXPN not available"}, true);
+            return;
+        case verb::help:
+            write_reply({214, {2, 0, 0},
+                         "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"},
+                        true);
+            return;
+        default:
+            fail(server_error::not_implemented, {502, {5, 5, 1}, "Error: command not implemented"});
+            return;
+        }
+    }
+
+    static std::string_view usage(verb v) noexcept {
+        switch (v) {
+        case verb::helo: return "Syntax: HELO hostname";
+        case verb::ehlo: return "Syntax: EHLO hostname";
+        case verb::mail: return "Syntax: MAIL FROM:<address>";
+        case verb::rcpt: return "Syntax: RCPT TO:<address>";
+        case verb::data: return "Syntax: DATA";
+        case verb::rset: return "Syntax: RSET";
+        case verb::quit: return "Syntax: QUIT";
+        case verb::vrfy: return "Syntax: VRFY address";
+        case verb::expn: return "Syntax: EXPN list";
+        default: return "Syntax error";
+        }
+    }
+
+    std::string_view bad_sequence_text(verb v) const noexcept {
+        if (state_ == server_state::refused) return "Error: service refused, send QUIT";
+        switch (v) {
+        case verb::mail:
+            return state_ == server_state::connected ? "Error: send HELO/EHLO first"
+                                                     : "Error: nested MAIL command";
+        case verb::rcpt: return "Error: need MAIL command";
+        case verb::data: return "Error: need RCPT command";
+        default: return "Error: bad sequence of commands";
+        }
+    }
+
+    void on_hello(const command& cmd) noexcept {
+        const bool utf8 = extensions_.has(extension::smtputf8);
+        if (check_domain_or_literal(cmd.argument, utf8) != domain_error::ok) {
+            fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
+            return;
+        }
+        if (transaction_active()) queue(transaction_reset{});
+        if (state_ != server_state::connected) state_ = server_state::ready;
+        hello_verb_ = cmd.verb;
+        pending_ = decision::hello;
+        queue(hello{cmd.verb, cmd.argument});
+    }
+
+    path_options path_options_for(bool utf8) const noexcept {
+        path_options o;
+        o.utf8 = utf8;
+        o.allow_missing_brackets = leniency_.missing_brackets;
+        o.allow_trailing_dot_local_part = leniency_.trailing_dot_local_part;
+        return o;
+    }
+
+    void on_mail(std::string_view argument) noexcept {
+        path p;
+        std::string_view rest;
+        const bool utf8_offered = extensions_.has(extension::smtputf8);
+        const path_error pe = parse_reverse_path(argument, path_options_for(utf8_offered), p, rest);
+        if (pe == path_error::non_ascii) {
+            fail(server_error::non_ascii_address,
+                 {553, {5, 6, 7}, "Error: non-ASCII address requires SMTPUTF8"});
+            return;
+        }
+        if (pe != path_error::ok) {
+            fail(server_error::syntax, {501, {5, 1, 7}, "Error: bad sender address syntax"});
+            return;
+        }
+        mail_parameters params;
+        std::string_view bad;
+        switch (parse_mail_parameters(rest, extensions_, params, &bad)) {
+        case mail_parameter_error::ok:
+            break;
+        case mail_parameter_error::unknown:
+            fail(server_error::unknown_parameter, {555, {5, 5, 4}, "Error: unsupported parameter"});
+            return;
+        default:
+            fail(server_error::syntax, {501, {5, 5, 4}, "Error: bad parameter syntax"});
+            return;
+        }
+        if (!params.smtputf8 && needs_smtputf8(p)) {
+            fail(server_error::non_ascii_address,
+                 {553, {5, 6, 7}, "Error: non-ASCII address requires SMTPUTF8"});
+            return;
+        }
+        if (params.has_size && limits_.message_size != 0 && params.size > limits_.message_size) {
+            fail(server_error::size_exceeded,
+                 {552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"},
+                 false);
+            return;
+        }
+        pending_smtputf8_ = params.smtputf8;
+        pending_ = decision::mail;
+        queue(mail_from{p, params});
+    }
+
+    void on_rcpt(std::string_view argument) noexcept {
+        if (accepted_recipients_ >= limits_.recipients) {
+            fail(server_error::too_many_recipients, {452, {4, 5, 3}, "Error: too many recipients"},
+                 false);
+            return;
+        }
+        path p;
+        std::string_view rest;
+        const path_error pe = parse_forward_path(argument, path_options_for(smtputf8_), p, rest);
+        if (pe == path_error::non_ascii) {
+            fail(server_error::non_ascii_address,
+                 {553, {5, 6, 7}, "Error: non-ASCII address requires SMTPUTF8"});
+            return;
+        }
+        if (pe != path_error::ok) {
+            fail(server_error::syntax, {501, {5, 1, 3}, "Error: bad recipient address syntax"});
+            return;
+        }
+        if (!rest.empty()) {
+            esmtp_param_reader reader(rest, smtputf8_);
+            esmtp_param param;
+            if (reader.next(param) == param_error::ok) {
+                fail(server_error::unknown_parameter, {555, {5, 5, 4}, "Error: unsupported parameter"});
+            } else {
+                fail(server_error::syntax, {501, {5, 5, 4}, "Error: bad parameter syntax"});
+            }
+            return;
+        }
+        pending_ = decision::rcpt;
+        queue(rcpt_to{p, rest, rcpt_index_++});
+    }
+
+    void on_data() noexcept {
+        if (accepted_recipients_ == 0) {
+            fail(server_error::no_valid_recipients, {554, {5, 5, 1}, "Error: no valid recipients"});
+            return;
+        }
+        pending_ = decision::data;
+        queue(data_begin{accepted_recipients_});
+    }
+
+    void end_of_data() noexcept {
+        state_ = server_state::ready;
+        status_allowed_for_command_ = true;
+        if (too_large_) {
+            write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
+            queue(message_aborted{abort_reason::too_large});
+            return;
+        }
+        if (content_refused()) {
+            write_reply({550, {5, 5, 2}, "Error: bare CR or LF in message content"}, true);
+            queue(message_aborted{abort_reason::bare_newline});
+            return;
+        }
+        pending_ = decision::message;
+        queue(message_end{message_size_, decoder_.overlong_lines(), decoder_.bare_newlines()});
+    }
+
+    // Configuration.
+    std::string hostname_;
+    extension_set extensions_;
+    smtpwire::limits limits_;
+    smtpwire::leniency leniency_;
+    bare_newline_policy bare_newlines_;
+    pipelining_policy early_input_;
+    server_timeouts timeouts_;
+
+    // Input: a view of the caller's bytes and how far they are consumed.
+    std::string_view in_;
+    std::size_t pos_ = 0;
+    bool want_input_ = true;
+    bool input_closed_ = false;
+    line_scanner scanner_;
+    line_skipper skipper_;
+    bool skipping_ = false;
+    data_decoder decoder_;
+
+    // Protocol state.
+    server_state state_ = server_state::greeting;
+    decision pending_ = decision::none;
+    verb hello_verb_ = verb::ehlo;
+    bool ehlo_ = false;
+    bool smtputf8_ = false;
+    bool pending_smtputf8_ = false;
+    bool too_large_ = false;
+    bool status_allowed_for_command_ = true;
+    std::size_t accepted_recipients_ = 0;
+    std::size_t rcpt_index_ = 0;
+    std::uint64_t message_size_ = 0;
+    unsigned errors_ = 0;
+    std::uint64_t epoch_ = 0;
+
+    // Events waiting to be returned, in order (at most four follow one command).
+    std::array<server_event, 4> queued_{};
+    std::size_t queued_head_ = 0;
+    std::size_t queued_count_ = 0;
+
+    // Output.
+    std::string ehlo_keywords_;
+    std::size_t reserve_;
+    output_buffer out_;
+};
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif

@@ -1,0 +1,72 @@
+"""smtpwire-serve's command line: usage, bad flags, flag forms, listen errors.
+
+Run: python3 test_cli.py --serve PATH-TO-smtpwire-serve
+"""
+
+import socket
+import subprocess
+
+import serve_harness
+from serve_harness import STEP_TIMEOUT, ServeTestCase, main
+
+FLAGS = ['--listen HOST:PORT', '--maildir DIR', '--hostname NAME', '--max-size BYTES',
+         '--max-recipients N', '--reject-rcpt GLOB', '--defer-rcpt GLOB', '--timeout SECONDS',
+         '--discard', '-v', '--help']
+
+
+class CommandLineTest(ServeTestCase):
+
+    def run_serve(self, *args):
+        return subprocess.run([serve_harness.SERVE, *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=STEP_TIMEOUT)
+
+    def test_help(self):
+        run = self.run_serve('--help')
+        self.assertEqual(run.returncode, 0)
+        self.assertEqual(run.stderr, b'')
+        out = run.stdout.decode()
+        self.assertTrue(out.startswith('usage: smtpwire-serve [options]\n'))
+        for flag in FLAGS:
+            self.assertIn('\n  ' + flag + ' ', out)
+
+    def test_bad_command_lines(self):
+        for args, message in [
+            (['--bogus'], 'unknown option --bogus'),
+            (['serve'], 'unknown option serve'),
+            (['--max-size'], '--max-size needs BYTES'),
+            (['--max-size', '10k'], 'bad value for --max-size: 10k'),
+            (['--max-recipients', '0'], 'bad value for --max-recipients: 0'),
+            (['--listen', '127.0.0.1'], 'bad value for --listen: 127.0.0.1'),
+            (['--listen', '127.0.0.1:65536'], 'bad value for --listen: 127.0.0.1:65536'),
+            (['--listen=:25'], 'bad value for --listen: :25'),
+            (['--timeout', '0'], 'bad value for --timeout: 0'),
+            (['--discard=yes'], '--discard takes no value'),
+        ]:
+            with self.subTest(args=args):
+                run = self.run_serve(*args)
+                self.assertEqual(run.returncode, 2)
+                self.assertEqual(run.stdout, b'')
+                err = run.stderr.decode()
+                self.assertTrue(err.startswith('smtpwire-serve: ' + message + '\nusage: '), err)
+
+    def test_flag_with_equals(self):
+        server = self.serve('--max-size=1234', '--hostname=other.test')
+        client = self.raw(server)
+        client.expect(220, b'other.test ESMTP')
+        lines = client.command(b'EHLO client.test', 250)
+        self.assertIn(b'SIZE 1234', lines)
+
+    def test_address_in_use(self):
+        with socket.socket() as taken:
+            taken.bind(('127.0.0.1', 0))
+            taken.listen()
+            address = '127.0.0.1:%d' % taken.getsockname()[1]
+            run = self.run_serve('--listen', address, '--discard')
+        self.assertEqual(run.returncode, 1)
+        self.assertEqual(run.stdout, b'')
+        self.assertTrue(run.stderr.decode().startswith('smtpwire-serve: cannot listen on ' +
+                                                       address + ': '), run.stderr)
+
+
+if __name__ == '__main__':
+    main()

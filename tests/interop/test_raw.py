@@ -1,0 +1,192 @@
+"""smtpwire-serve against hand-written bytes: what no well-behaved client sends.
+RFC 5321 §2.3.8 (CRLF only), §4.1.1.4 (end of data), §4.5.3.1.4 (line length),
+§4.5.3.2.7 (timeout); RFC 2920 (pipelining); RFC 6531 §3.2 (UTF-8 needs SMTPUTF8).
+
+Run: python3 test_raw.py --serve PATH-TO-smtpwire-serve
+"""
+
+from serve_harness import ServeTestCase, main, wait_until
+
+
+class RawTest(ServeTestCase):
+
+    def start_data(self, client):
+        client.greet()
+        client.command(b'MAIL FROM:<a@example.org>', 250, b'2.1.0')
+        client.command(b'RCPT TO:<b@example.com>', 250, b'2.1.5')
+        client.command(b'DATA', 354)
+
+    def test_unknown_command(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.command(b'FOO bar', 500, b'5.5.1 ')
+        client.command(b'NOOP', 250, b'2.0.0')
+
+    def test_bare_lf_in_a_command_line(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        # One line (only CRLF ends it): one error reply, and neither NOOP is run.
+        client.send(b'NOOP\nNOOP\r\n')
+        client.expect(500, b'5.5.2 ')
+        client.assert_silent()
+        client.send(b'RSET\rMAIL FROM:<a@example.org>\r\n')
+        client.expect(500, b'5.5.2 ')
+        client.assert_silent()
+        client.send(b'NO\0OP\r\n')
+        client.expect(500, b'5.5.2 ')
+        client.command(b'RCPT TO:<b@example.com>', 503, b'5.5.1 ')
+        client.command(b'NOOP', 250)
+
+    def test_overlong_line_gets_one_reply(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.send(b'MAIL FROM:<' + b'a' * 5000 + b'@example.org>\r\n')
+        client.expect(500, b'5.5.2 ')
+        client.assert_silent()
+        # No piece of the long line was run: this MAIL is not a nested one.
+        client.command(b'MAIL FROM:<a@example.org>', 250)
+        client.command(b'RCPT TO:<b@example.com>', 250)
+
+    def test_overlong_line_in_pieces(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        for _ in range(10):
+            client.send(b'X' * 1000)
+        client.expect(500, b'5.5.2 ')
+        client.send(b'Y' * 1000 + b'\r\n')
+        client.assert_silent()
+        client.command(b'NOOP', 250)
+
+    def test_smuggled_end_of_data_is_not_the_end(self):
+        server = self.serve()
+        client = self.raw(server)
+        self.start_data(client)
+        client.send(b'Subject: smuggling\r\n\r\nbefore\r\n.\nRSET\r\n'
+                    b'MAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.com>\r\n'
+                    b'DATA\r\nmiddle\n.\r\nNOOP\r\nafter\r\n')
+        # Neither "\r\n.\n" nor "\n.\r\n" ended the data: nothing was answered.
+        client.assert_silent()
+        client.send(b'.\r\n')
+        client.expect(550, b'5.5.2 ')
+        client.assert_silent()
+        self.assertEqual(server.messages(), [])
+        self.assertEqual(server.temp_files(), [])
+        client.command(b'NOOP', 250)
+        client.command(b'RCPT TO:<b@example.com>', 503)
+
+    def test_dot_stuffing_is_undone(self):
+        server = self.serve()
+        client = self.raw(server)
+        self.start_data(client)
+        client.send(b'..one\r\n...two\r\n.\r\n')
+        client.expect(250, b'2.0.0 OK: queued as ')
+        [(_, content)] = server.messages()
+        self.assertEqual(content, b'.one\r\n..two\r\n')
+
+    def test_end_of_data_split_across_writes(self):
+        server = self.serve()
+        client = self.raw(server)
+        self.start_data(client)
+        pieces = [b'line\r', b'\n', b'.', b'.x\r', b'\n.', b'\r', b'\n']
+        for piece in pieces[:-1]:
+            client.send(piece)
+            client.assert_silent(0.05)
+        client.send(pieces[-1])
+        client.expect(250)
+        [(_, content)] = server.messages()
+        self.assertEqual(content, b'line\r\n.x\r\n')
+
+    def test_utf8_address_needs_smtputf8(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.command('MAIL FROM:<dörte@example.org>'.encode('utf-8'), 553, b'5.6.7 ')
+        client.command('MAIL FROM:<dörte@example.org> SMTPUTF8'.encode('utf-8'), 250)
+        client.command('RCPT TO:<用户@例子.广告>'.encode('utf-8'), 250)
+
+    def test_pipelined_replies_in_order(self):
+        server = self.serve('--reject-rcpt', 'bad@*')
+        client = self.raw(server)
+        client.greet()
+        client.send(b'MAIL FROM:<a@example.org> BODY=8BITMIME\r\n'
+                    b'RCPT TO:<one@example.com>\r\nRCPT TO:<bad@example.com>\r\n'
+                    b'RCPT TO:<two@example.com>\r\nDATA\r\n')
+        client.expect(250, b'2.1.0')
+        client.expect(250, b'2.1.5')
+        client.expect(550, b'5.1.1 Recipient rejected')
+        client.expect(250, b'2.1.5')
+        client.expect(354)
+        client.send(b'pipelined\r\n.\r\nNOOP\r\n')
+        client.expect(250, b'2.0.0')
+        client.expect(250)
+        [(env, content)] = server.messages()
+        self.assertEqual(content, b'pipelined\r\n')
+        self.assertEqual(env['rcpt_to'], ['one@example.com', 'two@example.com'])
+        self.assertEqual(env['parameters'],
+                         {'raw': 'BODY=8BITMIME', 'size': None, 'body': '8BITMIME',
+                          'smtputf8': False})
+
+    def test_early_input_is_refused(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.expect(220)
+        # EHLO must be answered before the client goes on (RFC 2920 §3.1).
+        client.send(b'EHLO client.test\r\nMAIL FROM:<a@example.org>\r\n')
+        client.expect(554, b'5.5.0 ')
+        client.assert_closed()
+
+    def test_too_many_recipients(self):
+        server = self.serve('--max-recipients', '2')
+        client = self.raw(server)
+        client.greet()
+        client.command(b'MAIL FROM:<a@example.org>', 250)
+        client.command(b'RCPT TO:<one@example.com>', 250)
+        client.command(b'RCPT TO:<two@example.com>', 250)
+        client.command(b'RCPT TO:<three@example.com>', 452, b'4.5.3 ')
+        client.command(b'DATA', 354)
+        client.send(b'two recipients\r\n.\r\n')
+        client.expect(250)
+        [(env, _)] = server.messages()
+        self.assertEqual(env['rcpt_to'], ['one@example.com', 'two@example.com'])
+
+    def test_too_many_errors_closes_with_421(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.send(b'BAD\r\n' * 20)
+        for _ in range(20):
+            client.expect(500, b'5.5.1 ')
+        client.expect(421, b'4.7.0 ')
+        client.assert_closed()
+
+    def test_quit(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.command(b'QUIT', 221, b'2.0.0 mx.test')
+        client.assert_closed()
+
+    def test_disconnect_during_data_stores_nothing(self):
+        server = self.serve()
+        client = self.raw(server)
+        self.start_data(client)
+        client.send(b'Subject: cut\r\n\r\nsome content\r\n')
+        self.assertTrue(wait_until(lambda: server.temp_files()))
+        client.close()
+        self.assertTrue(wait_until(lambda: not server.temp_files()))
+        self.assertEqual(server.messages(), [])
+
+    def test_idle_timeout(self):
+        server = self.serve('--timeout', '1')
+        client = self.raw(server)
+        client.greet()
+        client.expect(421, b'4.4.2 ')
+        client.assert_closed()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,560 @@
+// server_session behaviour that transcripts cannot show: limits, back-pressure, early
+// input, asynchronous decisions, timeouts, disconnects, API misuse and allocations.
+#include "smtpwire/server_session.hpp"
+#include "support/catch.hpp"
+
+#include <string>
+#include <vector>
+
+#include "support/alloc_counter.hpp"
+#include "support/server_driver.hpp"
+
+using namespace smtpwire;
+using smtpwire_test::describe;
+
+namespace {
+
+// A hand-driven session: feeds bytes exactly as given and records what happens.
+struct harness {
+    explicit harness(server_config config = {}) : s(config) {}
+
+    server_session s;
+    std::string input;   // the bytes currently fed (tail + new)
+    std::string output;  // everything the server wrote
+    std::vector<std::string> events;
+    std::size_t max_unconsumed = 0;
+
+    // Runs until the session needs data or a decision is pending; accepts every decision
+    // unless `auto_accept` is false. Returns the last flow event's name.
+    std::string pump(bool auto_accept = true) {
+        for (;;) {
+            const server_event ev = s.next_event();
+            if (std::holds_alternative<need_output>(ev)) {
+                output += s.output();
+                s.consume_output(s.output().size());
+                continue;
+            }
+            if (std::holds_alternative<need_data>(ev)) {
+                max_unconsumed = std::max(max_unconsumed, s.unconsumed().size());
+                return "need_data";
+            }
+            if (std::holds_alternative<paused>(ev)) return "paused";
+            if (std::holds_alternative<closed>(ev)) return "closed";
+            events.push_back(describe(ev));
+            if (auto_accept && is_decision(ev)) REQUIRE(s.accept() == errc::ok);
+            if (!auto_accept && is_decision(ev)) return "decision";
+        }
+    }
+
+    static bool is_decision(const server_event& ev) {
+        return std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
+               std::holds_alternative<mail_from>(ev) || std::holds_alternative<rcpt_to>(ev) ||
+               std::holds_alternative<data_begin>(ev) || std::holds_alternative<message_end>(ev) ||
+               std::holds_alternative<verify>(ev);
+    }
+
+    // Sends `bytes` as one client write, after the tail the session left.
+    std::string send(const std::string& bytes, bool auto_accept = true) {
+        input = std::string(s.unconsumed()) + bytes;
+        REQUIRE(s.feed(input) == errc::ok);
+        return pump(auto_accept);
+    }
+
+    // Sends `bytes` one octet per feed.
+    std::string send_bytewise(const std::string& bytes) {
+        std::string last;
+        for (char c : bytes) last = send(std::string(1, c));
+        return last;
+    }
+
+    std::string take_output() {
+        std::string o;
+        o.swap(output);
+        return o;
+    }
+};
+
+server_config config_with(extension_set ext) {
+    server_config c;
+    c.hostname = "mx.example";
+    c.extensions = ext;
+    return c;
+}
+
+const extension_set all_extensions{extension::pipelining, extension::size,
+                                   extension::eight_bit_mime, extension::smtputf8,
+                                   extension::enhanced_status_codes};
+
+// A session past EHLO.
+void greet(harness& h, const std::string& verb = "EHLO") {
+    REQUIRE(h.pump() == "need_data");
+    REQUIRE(h.send(verb + " client.example\r\n") == "need_data");
+    h.take_output();
+    h.events.clear();
+}
+
+} // namespace
+
+TEST_CASE("server: an overlong command line is answered once and skipped as it arrives") {
+    server_config c = config_with(all_extensions);
+    c.limits.command_line = 512;
+    for (bool bytewise : {false, true}) {
+        harness h(c);
+        greet(h);
+        const std::string line = "NOOP " + std::string(5000, 'x') + "\r\n";
+        if (bytewise)
+            h.send_bytewise(line);
+        else
+            h.send(line);
+        CHECK(h.take_output() == "500 5.5.2 Error: line too long\r\n");
+        CHECK(h.max_unconsumed < 512);  // never buffered beyond the limit
+        CHECK(h.send("NOOP\r\n") == "need_data");
+        CHECK(h.take_output() == "250 2.0.0 OK\r\n");
+        CHECK(h.events == std::vector<std::string>{"protocol_error 500 command line too long"});
+    }
+}
+
+TEST_CASE("server: an overlong line is never executed in part (Postfix cut it at 2048)") {
+    server_config c = config_with(all_extensions);
+    c.limits.command_line = 512;
+    harness h(c);
+    greet(h);
+    // The part after the limit looks like a command; it must not run.
+    const std::string line = "NOOP " + std::string(507, 'x') + "RSET\r\n";
+    REQUIRE(line.size() > 512);
+    h.send(line.substr(0, 300));
+    h.send(line.substr(300, 200));
+    h.send(line.substr(500));
+    CHECK(h.take_output() == "500 5.5.2 Error: line too long\r\n");
+    // The CRLF ending the skipped line may be split across feeds.
+    h.send(std::string(600, 'y') + "\r");
+    h.send("\nNOOP\r\n");
+    CHECK(h.take_output() == "500 5.5.2 Error: line too long\r\n250 2.0.0 OK\r\n");
+    // Exactly at the limit (510 octets + CRLF = 512) is fine.
+    const std::string fits = "NOOP " + std::string(505, 'z') + "\r\n";
+    REQUIRE(fits.size() == 512);
+    h.send(fits);
+    CHECK(h.take_output() == "250 2.0.0 OK\r\n");
+}
+
+TEST_CASE("server: too many recipients get 452 4.5.3, not 451 or 455") {
+    server_config c = config_with(all_extensions);
+    c.limits.recipients = 100;
+    harness h(c);
+    greet(h);
+    std::string batch = "MAIL FROM:<a@client.example>\r\n";
+    for (int i = 0; i < 101; ++i) batch += "RCPT TO:<r" + std::to_string(i) + "@mx.example>\r\n";
+    h.send(batch);
+    const std::string out = h.take_output();
+    CHECK(out.find("452 4.5.3 Error: too many recipients\r\n") == out.size() - 38);
+    std::size_t accepted = 0;
+    for (std::size_t at = out.find("250 2.1.5"); at != std::string::npos; at = out.find("250 2.1.5", at + 1))
+        ++accepted;
+    CHECK(accepted == 100);
+    CHECK(h.events.back() == "protocol_error 452 too many recipients");
+    // The transaction still works: DATA reports 100 recipients.
+    h.send("DATA\r\n");
+    CHECK(h.events.back() == "data_begin 100");
+}
+
+TEST_CASE("server: a message over the size limit is refused after the final dot, unbuffered") {
+    server_config c = config_with(all_extensions);
+    c.limits.message_size = 1000;
+    harness h(c);
+    greet(h);
+    h.send("MAIL FROM:<a@client.example> SIZE=900\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n");
+    h.take_output();
+    h.events.clear();
+    std::string body;
+    for (int i = 0; i < 40; ++i) body += "0123456789012345678901234567890123456789\r\n";  // 1680 octets
+    h.send(body);
+    h.send(".\r\n");
+    CHECK(h.take_output() == "552 5.3.4 Error: message size exceeds fixed maximum message size\r\n");
+    REQUIRE(!h.events.empty());
+    CHECK(h.events.back() == "message_aborted message too large");
+    std::size_t delivered = 0;
+    for (const auto& e : h.events)
+        if (e.rfind("body ", 0) == 0) delivered += e.size() - 5 - 2 * 0;
+    CHECK(delivered <= 1000 + 64);  // content stops flowing once the limit is passed
+    // The session continues with a new transaction.
+    h.send("MAIL FROM:<a@client.example>\r\n");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n");
+}
+
+TEST_CASE("server: exactly at the size limit is accepted") {
+    server_config c = config_with(all_extensions);
+    c.limits.message_size = 12;
+    harness h(c);
+    greet(h);
+    h.send("MAIL FROM:<a@client.example> SIZE=12\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n");
+    h.take_output();
+    h.send("0123456789\r\n.\r\n");
+    CHECK(h.take_output() == "250 2.0.0 OK\r\n");
+}
+
+TEST_CASE("server: replies to a pipelined batch leave in order, flushed when input is drained") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    int flushes = 0;
+    h.input = "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nRCPT TO:<x@mx.example>\r\n"
+              "RCPT TO:<c@mx.example>\r\nDATA\r\n";
+    REQUIRE(h.s.feed(h.input) == errc::ok);
+    std::string out;
+    for (;;) {
+        const server_event ev = h.s.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            ++flushes;
+            out += h.s.output();
+            h.s.consume_output(h.s.output().size());
+            continue;
+        }
+        if (std::holds_alternative<need_data>(ev)) break;
+        if (const auto* r = std::get_if<rcpt_to>(&ev); r && r->forward_path.raw == "x@mx.example") {
+            REQUIRE(h.s.reject({550, {5, 1, 1}, "No such user"}) == errc::ok);
+            continue;
+        }
+        REQUIRE(h.s.accept() == errc::ok);
+    }
+    CHECK(flushes == 1);
+    CHECK(out == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n550 5.1.1 No such user\r\n250 2.1.5 OK\r\n"
+                 "354 End data with <CR><LF>.<CR><LF>\r\n");
+}
+
+TEST_CASE("server: a 1 KiB output buffer serves a 100-recipient pipelined batch") {
+    server_config c = config_with(all_extensions);
+    c.limits.output_buffer = 1024;
+    harness h(c);
+    greet(h);
+    std::string batch = "MAIL FROM:<a@client.example>\r\n";
+    for (int i = 0; i < 100; ++i) batch += "RCPT TO:<r" + std::to_string(i) + "@mx.example>\r\n";
+    batch += "DATA\r\n";
+    h.send(batch);
+    const std::string out = h.take_output();
+    std::string expected = "250 2.1.0 OK\r\n";
+    for (int i = 0; i < 100; ++i) expected += "250 2.1.5 OK\r\n";
+    expected += "354 End data with <CR><LF>.<CR><LF>\r\n";
+    CHECK(out == expected);
+}
+
+TEST_CASE("server: a decision may come later; nothing is consumed or reordered meanwhile") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.input = "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nRCPT TO:<c@mx.example>\r\n";
+    REQUIRE(h.s.feed(h.input) == errc::ok);
+    CHECK(h.pump(false) == "decision");  // MAIL
+    REQUIRE(h.s.accept() == errc::ok);
+    CHECK(h.pump(false) == "decision");  // first RCPT: hold it
+    const std::size_t left = h.s.unconsumed().size();
+    // The app flushes what it has and waits; the session just says paused.
+    CHECK(h.pump(false) == "paused");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n");
+    CHECK(h.s.next_event().index() == server_event(paused{}).index());
+    CHECK(h.s.unconsumed().size() == left);
+    CHECK(h.s.current_timeout().kind == timeout_kind::none);
+    CHECK(h.s.feed("more") == errc::wrong_state);
+    REQUIRE(h.s.reject({450, {4, 2, 1}, "Try later"}) == errc::ok);
+    CHECK(h.pump() == "need_data");
+    CHECK(h.take_output() == "450 4.2.1 Try later\r\n250 2.1.5 OK\r\n");
+}
+
+TEST_CASE("server: input sent before its turn is refused as Postfix 3.9 does") {
+    SECTION("commands pipelined after HELO (no PIPELINING)") {
+        harness h(config_with(all_extensions));
+        greet(h, "HELO");
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+        CHECK(h.take_output() == "554 5.5.0 Error: SMTP protocol synchronization\r\n");
+        CHECK(h.events == std::vector<std::string>{"protocol_error 554 input sent before the reply it must wait for",
+                                                   "closing pipelining violation"});
+        CHECK(h.s.done());
+    }
+    SECTION("message content sent with DATA, before the 354") {
+        harness h(config_with(all_extensions));
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
+        CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n554 5.5.0 Error: SMTP protocol synchronization\r\n");
+        CHECK(h.events.back() == "closing pipelining violation");
+    }
+    SECTION("tolerated when configured") {
+        server_config c = config_with(all_extensions);
+        c.early_input = pipelining_policy::tolerate;
+        harness h(c);
+        greet(h, "HELO");
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\nhi\r\n.\r\n");
+        CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK\r\n");
+    }
+    SECTION("PIPELINING allows MAIL, RCPT and DATA in one group") {
+        harness h(config_with(all_extensions));
+        greet(h);
+        CHECK(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n") == "need_data");
+        CHECK(h.take_output().find("354") != std::string::npos);
+    }
+}
+
+TEST_CASE("server: the error limit ends the session with 421 4.7.0") {
+    server_config c = config_with(all_extensions);
+    c.limits.errors = 3;
+    harness h(c);
+    greet(h);
+    h.send("MAIL FROM:<a@client.example>\r\n");
+    h.send("FOO\r\n");
+    h.send("BAR\r\n");
+    CHECK(h.s.state() == server_state::mail);
+    h.send("BAZ\r\n");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n500 5.5.1 Error: command not recognized\r\n"
+                             "500 5.5.1 Error: command not recognized\r\n"
+                             "500 5.5.1 Error: command not recognized\r\n421 4.7.0 Error: too many errors\r\n");
+    CHECK(h.events.back() == "closing too many errors");
+    CHECK(std::find(h.events.begin(), h.events.end(), "transaction_reset") != h.events.end());
+    CHECK(h.s.done());
+    // Input after closing is discarded.
+    CHECK(h.send("NOOP\r\n") == "closed");
+    CHECK(h.take_output().empty());
+}
+
+TEST_CASE("server: a refused greeting serves only QUIT (RFC 5321 §3.1)") {
+    harness h(config_with(all_extensions));
+    REQUIRE(h.pump(false) == "decision");
+    CHECK(h.s.reject({550, {}, "no"}) == errc::invalid_reply);  // only 554 or 421
+    REQUIRE(h.s.reject({554, {}, "mx.example No SMTP service here"}) == errc::ok);
+    h.send("EHLO client.example\r\n");
+    h.send("MAIL FROM:<a@client.example>\r\n");
+    h.send("QUIT\r\n");
+    CHECK(h.take_output() == "554 mx.example No SMTP service here\r\n"
+                             "503 Error: service refused, send QUIT\r\n"  // to EHLO: no status
+                             "503 5.5.1 Error: service refused, send QUIT\r\n"
+                             "221 2.0.0 mx.example Service closing transmission channel\r\n");
+    CHECK(h.s.done());
+}
+
+TEST_CASE("server: a 421 decision closes the session") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.send("MAIL FROM:<a@client.example>\r\n", false);
+    REQUIRE(h.s.reject({421, {4, 3, 2}, "mx.example going down"}) == errc::ok);
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "421 4.3.2 mx.example going down\r\n");
+}
+
+TEST_CASE("server: a peer that disconnects mid-DATA yields an aborted message") {
+    for (bool with_cr : {false, true}) {
+        harness h(config_with(all_extensions));
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n");
+        h.events.clear();
+        h.send(with_cr ? "Subject: x\r\n\r\nbody\r\n.\r" : "Subject: x\r\n\r\nbody");
+        h.s.feed_eof();
+        CHECK(h.pump() == "closed");
+        REQUIRE(h.events.size() >= 2);
+        CHECK(h.events[h.events.size() - 2] == "message_aborted connection lost before the end of data");
+        CHECK(h.events.back() == "closing peer closed");
+        for (const auto& e : h.events) CHECK(e.rfind("message_end", 0) != 0);
+    }
+}
+
+TEST_CASE("server: complete commands before EOF are still served") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.input = "RSET\r\nQUI";
+    REQUIRE(h.s.feed(h.input) == errc::ok);
+    h.s.feed_eof();
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "250 2.0.0 OK\r\n");
+    CHECK(h.events.back() == "closing peer closed");
+}
+
+TEST_CASE("server: timeouts follow RFC 5321 §4.5.3.2 and ignore stale epochs") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    timeout t = h.s.current_timeout();
+    CHECK(t.kind == timeout_kind::command);
+    CHECK(t.duration == std::chrono::minutes(5));
+    h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n");
+    h.s.timed_out(t.epoch);  // stale: the session has moved on
+    CHECK(!h.s.done());
+    t = h.s.current_timeout();
+    CHECK(t.kind == timeout_kind::data);
+    h.take_output();
+    h.events.clear();
+    h.send("partial body");
+    h.s.timed_out(h.s.current_timeout().epoch);
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "421 4.4.2 Error: timeout exceeded\r\n");
+    CHECK(h.events == std::vector<std::string>{"body partial body", "message_aborted connection lost before the end of data",
+                                               "protocol_error 421 timeout", "closing timeout"});
+}
+
+TEST_CASE("server: shutdown() answers 421 4.3.2 even with a decision pending") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.send("MAIL FROM:<a@client.example>\r\n", false);
+    h.s.shutdown();
+    CHECK(h.s.accept() == errc::no_decision_pending);
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "421 4.3.2 Service shutting down\r\n");
+    CHECK(h.events.back() == "closing shutdown");
+}
+
+TEST_CASE("server: API misuse returns an errc and changes nothing") {
+    harness h(config_with(all_extensions));
+    CHECK(h.s.accept() == errc::no_decision_pending);
+    CHECK(h.s.reject({550, {}, "x"}) == errc::no_decision_pending);
+    REQUIRE(h.pump(false) == "decision");
+    CHECK(h.s.accept("two\nlines") == errc::invalid_reply);
+    CHECK(h.s.accept("bad\r") == errc::invalid_reply);
+    CHECK(h.s.accept(reply{250, {}, "no"}) == errc::invalid_reply);  // greeting needs accept(text)
+    REQUIRE(h.s.accept() == errc::ok);
+    REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+    REQUIRE(h.s.accept() == errc::ok);
+    REQUIRE(h.pump(false) == "need_data");
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\n", false) == "decision");
+    CHECK(h.s.reject({250, {}, "not a rejection"}) == errc::invalid_reply);
+    CHECK(h.s.reject({550, {4, 0, 0}, "class mismatch"}) == errc::invalid_reply);
+    CHECK(h.s.reject({999, {}, "bad code"}) == errc::invalid_reply);
+    CHECK(h.s.accept(reply{550, {}, "not positive"}) == errc::invalid_reply);
+    CHECK(h.s.accept(std::string(5000, 'x')) == errc::reply_too_long);  // wrapped, still over 4 KiB
+    CHECK(h.s.state() == server_state::ready);
+    REQUIRE(h.s.accept(reply{250, {2, 1, 0}, "Sender <a@client.example> OK"}) == errc::ok);
+    CHECK(h.s.state() == server_state::mail);
+}
+
+TEST_CASE("server: EHLO and HELO replies carry no enhanced status codes (RFC 2034 §3)") {
+    harness h(config_with(all_extensions));
+    REQUIRE(h.pump() == "need_data");
+    CHECK(h.take_output() == "220 mx.example ESMTP\r\n");
+    h.send("EHLO client.example\r\n");
+    CHECK(h.take_output() == "250-mx.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n"
+                             "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n");
+    h.send("HELO client.example\r\n");
+    CHECK(h.take_output() == "250 mx.example\r\n");
+    h.send("EHLO not_a_domain!\r\n");
+    CHECK(h.take_output() == "501 Syntax: EHLO hostname\r\n");
+    h.send("HELO [192.0.2.1]\r\n");
+    CHECK(h.take_output() == "250 mx.example\r\n");
+}
+
+TEST_CASE("server: EHLO in the middle of a transaction resets it (RFC 5321 §4.1.4)") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+    h.send("EHLO client.example\r\n");
+    CHECK(h.events == std::vector<std::string>{"mail_from <a@client.example>", "rcpt_to <b@mx.example> #0",
+                                               "transaction_reset", "hello EHLO client.example"});
+    h.send("RCPT TO:<b@mx.example>\r\n");
+    CHECK(h.take_output().find("503 5.5.1 Error: need MAIL command") != std::string::npos);
+}
+
+TEST_CASE("server: without ENHANCEDSTATUSCODES replies are plain RFC 5321") {
+    harness h(config_with({extension::pipelining}));
+    greet(h);
+    h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n");
+    h.send("x\r\n.\r\nQUIT\r\n");
+    CHECK(h.take_output() == "250 OK\r\n250 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 OK\r\n"
+                             "221 mx.example Service closing transmission channel\r\n");
+}
+
+TEST_CASE("server: parameters of extensions not offered are 555 5.5.4") {
+    harness h(config_with({extension::pipelining, extension::enhanced_status_codes}));
+    greet(h);
+    h.send("MAIL FROM:<a@client.example> BODY=8BITMIME\r\n");
+    h.send("MAIL FROM:<a@client.example> SIZE=10\r\n");
+    h.send("MAIL FROM:<a@client.example> SMTPUTF8\r\n");
+    CHECK(h.take_output() == "555 5.5.4 Error: unsupported parameter\r\n555 5.5.4 Error: unsupported parameter\r\n"
+                             "555 5.5.4 Error: unsupported parameter\r\n");
+}
+
+TEST_CASE("server: the mail_from event carries typed parameters") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.input = "MAIL FROM:<a@client.example> SIZE=4096 BODY=8BITMIME\r\n";
+    REQUIRE(h.s.feed(h.input) == errc::ok);
+    const server_event ev = h.s.next_event();
+    const auto* m = std::get_if<mail_from>(&ev);
+    REQUIRE(m);
+    CHECK(m->reverse_path.kind == path_kind::mailbox);
+    CHECK(m->reverse_path.address.local_part == "a");
+    CHECK(m->reverse_path.address.domain == "client.example");
+    CHECK(m->parameters.has_size);
+    CHECK(m->parameters.size == 4096);
+    CHECK(m->parameters.body == body_type::eight_bit_mime);
+    CHECK_FALSE(m->parameters.smtputf8);
+}
+
+TEST_CASE("server: the greeting hostname is sanitised") {
+    server_config c;
+    c.hostname = "evil\r\n250 injected";
+    harness h(c);
+    REQUIRE(h.pump() == "need_data");
+    CHECK(h.take_output() == "220 localhost ESMTP\r\n");
+}
+
+TEST_CASE("server: transactions after the first allocate nothing") {
+    server_session s(config_with(all_extensions));
+    std::string input;
+    std::size_t bodies = 0;
+    auto run = [&](const std::string& bytes) {
+        input = std::string(s.unconsumed()) + bytes;
+        REQUIRE(s.feed(input) == errc::ok);
+        for (;;) {
+            const server_event ev = s.next_event();
+            if (std::holds_alternative<need_output>(ev)) {
+                s.consume_output(s.output().size());
+            } else if (std::holds_alternative<need_data>(ev) || std::holds_alternative<closed>(ev)) {
+                return;
+            } else if (std::holds_alternative<body_chunk>(ev)) {
+                ++bodies;
+            } else if (harness::is_decision(ev)) {
+                REQUIRE(s.accept() == errc::ok);
+            }
+        }
+    };
+    const std::string transaction =
+        "MAIL FROM:<a@client.example> SIZE=100\r\nRCPT TO:<b@mx.example>\r\nRCPT TO:<c@mx.example>\r\nDATA\r\n";
+    std::string body = "Subject: test\r\n\r\n";
+    for (int i = 0; i < 20; ++i) body += "..a line of body text that is dot-stuffed\r\nplain\r\n";
+    body += ".\r\n";
+    run("EHLO client.example\r\n");
+    run(transaction);
+    run(body);
+    input.reserve(4096);
+    const std::size_t before = smtpwire_test::allocation_count();
+    for (int i = 0; i < 50; ++i) {
+        REQUIRE(s.feed(transaction) == errc::ok);
+        for (;;) {
+            const server_event ev = s.next_event();
+            if (std::holds_alternative<need_output>(ev)) s.consume_output(s.output().size());
+            else if (std::holds_alternative<need_data>(ev)) break;
+            else if (harness::is_decision(ev)) REQUIRE(s.accept() == errc::ok);
+        }
+        REQUIRE(s.feed(body) == errc::ok);
+        for (;;) {
+            const server_event ev = s.next_event();
+            if (std::holds_alternative<need_output>(ev)) s.consume_output(s.output().size());
+            else if (std::holds_alternative<need_data>(ev)) break;
+            else if (harness::is_decision(ev)) REQUIRE(s.accept() == errc::ok);
+        }
+    }
+    CHECK(smtpwire_test::allocation_count() - before == 0);
+    CHECK(bodies > 0);
+    CHECK(sizeof(server_session) <= 1024);
+}
+
+TEST_CASE("server: each leniency flag admits exactly its relaxation") {
+    server_config strict = config_with(all_extensions);
+    server_config lenient = strict;
+    lenient.leniency.space_after_colon = true;
+    lenient.leniency.missing_brackets = true;
+    lenient.leniency.trailing_dot_local_part = true;
+    const char* forms[] = {"MAIL FROM: <a@client.example>\r\n", "MAIL FROM:a@client.example\r\n",
+                           "MAIL FROM:<user.@client.example>\r\n"};
+    for (const char* form : forms) {
+        INFO(form);
+        harness s(strict);
+        greet(s);
+        s.send(form);
+        CHECK(s.take_output() == "501 5.1.7 Error: bad sender address syntax\r\n");
+        harness l(lenient);
+        greet(l);
+        l.send(form);
+        CHECK(l.take_output() == "250 2.1.0 OK\r\n");
+    }
+}
