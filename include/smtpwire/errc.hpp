@@ -1,5 +1,5 @@
 // Error codes for local API misuse, returned by session calls that change nothing.
-// Peer errors are events (server_error in server_events.hpp), never return codes.
+// Peer errors are events (server_error, client_error), never return codes.
 #ifndef SMTPWIRE_ERRC_HPP
 #define SMTPWIRE_ERRC_HPP
 
@@ -14,8 +14,8 @@ enum class errc {
     ok = 0,
     /// accept()/reject() called while no decision event is pending.
     no_decision_pending,
-    /// The reply is malformed: code outside 200-599, a status class that does not
-    /// match the code, CR or NUL in the text, or a positive code passed to reject().
+    /// The reply is malformed (see validate_reply() in reply.hpp), or its code does not
+    /// fit the call: a positive code passed to reject(), a negative one to accept().
     invalid_reply,
     /// The formatted reply does not fit in the output buffer's free space.
     reply_too_long,
@@ -23,6 +23,13 @@ enum class errc {
     wrong_state,
     /// An argument contains CR, LF or NUL, or is otherwise not fit for the wire.
     invalid_argument,
+    /// The request needs an extension the server did not offer (SMTPUTF8 for a UTF-8
+    /// address, 8BITMIME for 8-bit content, SIZE for a declared size).
+    not_supported,
+    /// The message is larger than the SIZE the server announced (RFC 1870 §4).
+    too_large,
+    /// The output buffer has no room now: write output() first, then call again.
+    output_full,
 };
 
 /// A short English name for `e`, for logs.
@@ -34,6 +41,9 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::reply_too_long: return "reply too long";
     case errc::wrong_state: return "wrong state";
     case errc::invalid_argument: return "invalid argument";
+    case errc::not_supported: return "not supported by the server";
+    case errc::too_large: return "message too large for the server";
+    case errc::output_full: return "output buffer full";
     }
     return "unknown errc";
 }

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "smtpwire/command.hpp"
+#include "smtpwire/flow.hpp"
 #include "smtpwire/mail_parameters.hpp"
 #include "smtpwire/path.hpp"
 
@@ -17,19 +18,7 @@ inline namespace v0 {
 
 // Every view inside an event is valid until the next non-const call on the session.
 
-// --- flow control ---------------------------------------------------------------
-
-/// All input is consumed. Keep unconsumed() (an incomplete line) and feed() it again,
-/// followed by the next bytes read from the peer.
-struct need_data {};
-/// Write output() to the peer and consume_output() what was written, then call
-/// next_event() again. The session produces no more until there is room.
-struct need_output {};
-/// A decision is pending and all output is written: wait for the application's
-/// accept()/reject(); the session consumes nothing meanwhile.
-struct paused {};
-/// The session is over and all output is written: close the connection.
-struct closed {};
+// Flow control (need_data, need_output, paused, closed) is in flow.hpp.
 
 // --- decisions: answer each with accept(), accept(text) or reject(reply) -----------
 

@@ -1,5 +1,5 @@
 // Timeouts the application arms for a session: the session reports, the loop measures.
-// RFC 5321 §4.5.3.2 (the server timeout of 5 minutes, §4.5.3.2.7).
+// RFC 5321 §4.5.3.2 (client timeouts §4.5.3.2.1-6, the server's 5 minutes §4.5.3.2.7).
 #ifndef SMTPWIRE_TIMEOUTS_HPP
 #define SMTPWIRE_TIMEOUTS_HPP
 
@@ -12,9 +12,14 @@ inline namespace v0 {
 
 /// Which wait a timeout covers.
 enum class timeout_kind {
-    none,       // nothing to time: a decision is pending or the session is closing
-    command,    // server waiting for the next command
-    data,       // server waiting for the next block of message content
+    none,              // nothing to time: a decision is pending or the session is closing
+    command,           // server: the next command; client: a reply to EHLO, HELO, RSET, QUIT
+    data,              // server: the next block of message content; client: sending it
+    greeting,          // client: the 220 greeting (§4.5.3.2.1)
+    mail,              // client: the reply to MAIL (§4.5.3.2.2)
+    rcpt,              // client: the reply to RCPT (§4.5.3.2.3)
+    data_initiation,   // client: the 354 reply to DATA (§4.5.3.2.4)
+    data_termination,  // client: the reply to the final "." (§4.5.3.2.6)
 };
 
 /// A short name of `k`, for logs.
@@ -23,6 +28,11 @@ constexpr std::string_view to_string(timeout_kind k) noexcept {
     case timeout_kind::none: return "none";
     case timeout_kind::command: return "command";
     case timeout_kind::data: return "data";
+    case timeout_kind::greeting: return "greeting";
+    case timeout_kind::mail: return "mail";
+    case timeout_kind::rcpt: return "rcpt";
+    case timeout_kind::data_initiation: return "data initiation";
+    case timeout_kind::data_termination: return "data termination";
     }
     return "unknown";
 }
@@ -40,6 +50,17 @@ struct server_timeouts {
     std::chrono::milliseconds command = std::chrono::minutes(5);
     /// Between blocks of message content; §4.5.3.2.5's client-side 3 minutes plus slack.
     std::chrono::milliseconds data = std::chrono::minutes(5);
+};
+
+/// Client-side timeout values, RFC 5321 §4.5.3.2.
+struct client_timeouts {
+    std::chrono::milliseconds greeting = std::chrono::minutes(5);          // §4.5.3.2.1
+    std::chrono::milliseconds command = std::chrono::minutes(5);           // EHLO, RSET, QUIT
+    std::chrono::milliseconds mail = std::chrono::minutes(5);              // §4.5.3.2.2
+    std::chrono::milliseconds rcpt = std::chrono::minutes(5);              // §4.5.3.2.3
+    std::chrono::milliseconds data_initiation = std::chrono::minutes(2);   // §4.5.3.2.4
+    std::chrono::milliseconds data_block = std::chrono::minutes(3);        // §4.5.3.2.5
+    std::chrono::milliseconds data_termination = std::chrono::minutes(10); // §4.5.3.2.6
 };
 
 } // namespace v0
