@@ -7,6 +7,8 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "smtpwire/ascii.hpp"
+
 namespace smtpwire {
 inline namespace v0 {
 
@@ -17,6 +19,12 @@ enum class extension : std::uint8_t {
     eight_bit_mime,          // RFC 6152 "8BITMIME"
     smtputf8,                // RFC 6531
     enhanced_status_codes,   // RFC 2034
+    starttls,                // RFC 3207
+    auth,                    // RFC 4954
+    chunking,                // RFC 3030
+    binary_mime,             // RFC 3030 "BINARYMIME"
+    dsn,                     // RFC 3461
+    requiretls,              // RFC 8689
 };
 
 /// The EHLO keyword of `e`, upper case as RFCs write it.
@@ -27,8 +35,29 @@ constexpr std::string_view to_string(extension e) noexcept {
     case extension::eight_bit_mime: return "8BITMIME";
     case extension::smtputf8: return "SMTPUTF8";
     case extension::enhanced_status_codes: return "ENHANCEDSTATUSCODES";
+    case extension::starttls: return "STARTTLS";
+    case extension::auth: return "AUTH";
+    case extension::chunking: return "CHUNKING";
+    case extension::binary_mime: return "BINARYMIME";
+    case extension::dsn: return "DSN";
+    case extension::requiretls: return "REQUIRETLS";
     }
     return "";
+}
+
+/// Sets `out` to the extension whose EHLO keyword is `keyword`, compared without regard
+/// to ASCII case ("starttls" is STARTTLS); returns false and leaves `out` unchanged when
+/// no known extension has that keyword.
+[[nodiscard]] constexpr bool parse_extension(std::string_view keyword, extension& out) noexcept {
+    for (unsigned v = 0;; ++v) {
+        const auto e = static_cast<extension>(v);
+        const std::string_view name = to_string(e);
+        if (name.empty()) return false;
+        if (ascii::iequals(name, keyword)) {
+            out = e;
+            return true;
+        }
+    }
 }
 
 /// A small value set of extensions (one bit each).

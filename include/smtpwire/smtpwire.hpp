@@ -27,5 +27,15 @@
 #include "smtpwire/server_state.hpp"
 #include "smtpwire/server_events.hpp"
 #include "smtpwire/server_session.hpp"
+#include "smtpwire/flow.hpp"
+#include "smtpwire/base64.hpp"
+#include "smtpwire/capabilities.hpp"
+#include "smtpwire/dot_stuffer.hpp"
+#include "smtpwire/client_events.hpp"
+#include "smtpwire/client_session.hpp"
+#include "smtpwire/compose/date.hpp"
+#include "smtpwire/compose/encoded_word.hpp"
+#include "smtpwire/compose/body.hpp"
+#include "smtpwire/compose/message.hpp"
 
 #endif

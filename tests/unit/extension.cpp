@@ -4,6 +4,7 @@
 
 #include "smtpwire/ascii.hpp"
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,7 +42,71 @@ TEST_CASE("extension: to_string gives the EHLO keyword of its RFC") {
     CHECK(smtpwire::to_string(extension::eight_bit_mime) == "8BITMIME");
     CHECK(smtpwire::to_string(extension::smtputf8) == "SMTPUTF8");
     CHECK(smtpwire::to_string(extension::enhanced_status_codes) == "ENHANCEDSTATUSCODES");
+    CHECK(smtpwire::to_string(extension::starttls) == "STARTTLS");
+    CHECK(smtpwire::to_string(extension::auth) == "AUTH");
+    CHECK(smtpwire::to_string(extension::chunking) == "CHUNKING");
+    CHECK(smtpwire::to_string(extension::binary_mime) == "BINARYMIME");
+    CHECK(smtpwire::to_string(extension::dsn) == "DSN");
+    CHECK(smtpwire::to_string(extension::requiretls) == "REQUIRETLS");
     static_assert(smtpwire::to_string(extension::size) == "SIZE");
+}
+
+TEST_CASE("extension: the first five keep their values") {
+    // Configurations and the server's EHLO order name these; appending must not move them.
+    static_assert(static_cast<unsigned>(extension::pipelining) == 0);
+    static_assert(static_cast<unsigned>(extension::size) == 1);
+    static_assert(static_cast<unsigned>(extension::eight_bit_mime) == 2);
+    static_assert(static_cast<unsigned>(extension::smtputf8) == 3);
+    static_assert(static_cast<unsigned>(extension::enhanced_status_codes) == 4);
+    CHECK(all_extensions().size() == 11);
+}
+
+TEST_CASE("parse_extension: every keyword in any case") {
+    for (extension e : all_extensions()) {
+        const std::string_view name = smtpwire::to_string(e);
+        INFO("keyword " << name);
+        std::string lower(name);
+        for (char& c : lower) c = ascii::to_lower(c);
+        std::string mixed(name);
+        for (std::size_t i = 0; i < mixed.size(); i += 2) mixed[i] = ascii::to_lower(mixed[i]);
+        for (const std::string_view form : {name, std::string_view(lower), std::string_view(mixed)}) {
+            extension out = e == extension::size ? extension::dsn : extension::size;
+            CHECK(smtpwire::parse_extension(form, out));
+            CHECK(out == e);
+        }
+    }
+    // The spellings servers send that broke case-sensitive clients.
+    extension out = extension::size;
+    CHECK(smtpwire::parse_extension("starttls", out));
+    CHECK(out == extension::starttls);
+    CHECK(smtpwire::parse_extension("StartTLS", out));
+    CHECK(out == extension::starttls);
+    CHECK(smtpwire::parse_extension("8bitmime", out));
+    CHECK(out == extension::eight_bit_mime);
+    CHECK(smtpwire::parse_extension("BinaryMime", out));
+    CHECK(out == extension::binary_mime);
+
+    constexpr bool parsed = [] {
+        extension e = extension::size;
+        return smtpwire::parse_extension("requireTLS", e) && e == extension::requiretls;
+    }();
+    static_assert(parsed);
+}
+
+TEST_CASE("parse_extension: anything else is unknown and leaves out unchanged") {
+    for (const std::string_view keyword :
+         {"", "SIZ", "SIZEX", "SIZE ", " SIZE", "SIZE=", "START-TLS", "STARTTLS\r", "8BIT-MIME",
+          "BINARY", "AUTH=LOGIN", "X-ANONYMOUSTLS", "VRFY", "ETRN", "HELP", "PIPE_CONNECT",
+          "DSNX", "SMTPUTF"}) {
+        INFO("keyword '" << keyword << "'");
+        extension out = extension::chunking;
+        CHECK_FALSE(smtpwire::parse_extension(keyword, out));
+        CHECK(out == extension::chunking);
+    }
+    extension out = extension::chunking;
+    CHECK_FALSE(smtpwire::parse_extension(std::string_view("SIZE\0", 5), out));
+    CHECK_FALSE(smtpwire::parse_extension("S\xC4\xB0ZE", out));  // dotted capital I is not ASCII
+    CHECK(out == extension::chunking);
 }
 
 TEST_CASE("extension: every keyword is a distinct, well-formed ehlo-keyword") {
@@ -116,4 +181,14 @@ TEST_CASE("extension_set: construction from a list and comparison") {
     constexpr extension_set c{extension::enhanced_status_codes};
     static_assert(c.has(extension::enhanced_status_codes));
     static_assert(!c.has(extension::size));
+}
+
+TEST_CASE("extension_set: the appended extensions have bits of their own") {
+    extension_set s{extension::starttls, extension::requiretls};
+    CHECK(s.has(extension::starttls));
+    CHECK(s.has(extension::requiretls));
+    CHECK_FALSE(s.has(extension::auth));
+    CHECK_FALSE(s.has(extension::pipelining));
+    s.add(extension::binary_mime).remove(extension::starttls);
+    CHECK(s == extension_set{extension::binary_mime, extension::requiretls});
 }

@@ -1,0 +1,270 @@
+// What a client learns from a server's EHLO reply: extensions, SIZE limit, AUTH mechanisms.
+// RFC 5321 §4.1.1.1 (ehlo-ok-rsp, ehlo-line); RFC 1870 §3-4 (SIZE); RFC 4954 §3 (AUTH).
+#ifndef SMTPWIRE_CAPABILITIES_HPP
+#define SMTPWIRE_CAPABILITIES_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+#include "smtpwire/ascii.hpp"
+#include "smtpwire/extension.hpp"
+
+namespace smtpwire {
+inline namespace v0 {
+
+/// A SASL mechanism a server may list after AUTH (IANA "SASL Mechanisms" registry).
+enum class auth_mechanism : std::uint8_t {
+    plain,          // RFC 4616
+    login,          // draft-murchison-sasl-login
+    cram_md5,       // RFC 2195
+    scram_sha_1,    // RFC 5802
+    scram_sha_256,  // RFC 7677
+    xoauth2,        // Google's and Microsoft's OAuth 2.0 mechanism
+    oauthbearer,    // RFC 7628
+};
+
+/// The registered name of `m`, upper case ("CRAM-MD5"); "" for a value outside the enum.
+constexpr std::string_view to_string(auth_mechanism m) noexcept {
+    switch (m) {
+    case auth_mechanism::plain: return "PLAIN";
+    case auth_mechanism::login: return "LOGIN";
+    case auth_mechanism::cram_md5: return "CRAM-MD5";
+    case auth_mechanism::scram_sha_1: return "SCRAM-SHA-1";
+    case auth_mechanism::scram_sha_256: return "SCRAM-SHA-256";
+    case auth_mechanism::xoauth2: return "XOAUTH2";
+    case auth_mechanism::oauthbearer: return "OAUTHBEARER";
+    }
+    return "";
+}
+
+/// Sets `out` to the mechanism named `name`, compared without regard to ASCII case;
+/// returns false and leaves `out` unchanged for any other name (including the "-PLUS"
+/// channel-binding variants, which are distinct mechanisms).
+[[nodiscard]] constexpr bool parse_auth_mechanism(std::string_view name,
+                                                  auth_mechanism& out) noexcept {
+    for (unsigned v = 0;; ++v) {
+        const auto m = static_cast<auth_mechanism>(v);
+        const std::string_view known = to_string(m);
+        if (known.empty()) return false;
+        if (ascii::iequals(known, name)) {
+            out = m;
+            return true;
+        }
+    }
+}
+
+/// Why capabilities::add_line() refused or could not fully record a line.
+enum class capability_error {
+    ok,
+    bad_line,        // empty keyword or domain, or a byte the grammar does not allow
+    bad_size_value,  // SIZE with a parameter that is not a number fitting 64 bits
+    too_many,        // the raw storage is full; see capabilities::add_line()
+};
+
+/// A short English description of `e`, for logs.
+constexpr std::string_view to_string(capability_error e) noexcept {
+    switch (e) {
+    case capability_error::ok: return "ok";
+    case capability_error::bad_line: return "malformed EHLO reply line";
+    case capability_error::bad_size_value: return "invalid SIZE parameter";
+    case capability_error::too_many: return "too many EHLO keywords to store";
+    }
+    return "unknown capability_error";
+}
+
+/// The capabilities of a server as its EHLO reply states them. Keywords are matched
+/// without regard to ASCII case (RFC 5321 §2.4). Holds copies of the lines in fixed
+/// inline storage; allocates nothing. Returned views point into this object and are
+/// valid until its next non-const call, move or destruction.
+class capabilities {
+public:
+    /// Octets of storage for the domain and every keyword with its parameters.
+    static constexpr std::size_t storage_size = 1024;
+    /// Most keyword lines stored.
+    static constexpr std::size_t max_keywords = 32;
+
+    /// Takes the text of one line of a 250 reply to EHLO (after "250-" or "250 ", without
+    /// CRLF), in order. With `first` the line is the first one, Domain [SP ehlo-greet]:
+    /// what was recorded before is forgotten and the domain is kept. Any other line is
+    /// ehlo-keyword *(SP ehlo-param); the legacy form "AUTH=LOGIN PLAIN" (a '=' after the
+    /// keyword) is read as "AUTH LOGIN PLAIN". Trailing SP and HT are ignored. Besides
+    /// the RFC's ehlo-keyword characters a '_' is admitted after the first one (Exim
+    /// advertises PIPE_CONNECT). Unknown keywords are kept with their raw parameters.
+    /// Errors: bad_line or bad_size_value record nothing of the line. too_many means
+    /// the keyword and parameters could not be stored (has_keyword() and parameters()
+    /// do not know them) but a known extension is still recorded in extensions(),
+    /// size_limit() and has_auth(), so a full storage never hides STARTTLS. Lines
+    /// recorded earlier are never affected by an error.
+    [[nodiscard]] constexpr capability_error add_line(std::string_view text, bool first) noexcept {
+        while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+            text.remove_suffix(1);
+        if (first) {
+            clear();
+            return add_domain(text.substr(0, text.find(' ')));
+        }
+        std::size_t k = 0;
+        while (k < text.size() && text[k] != ' ' && text[k] != '=') ++k;
+        const std::string_view keyword = text.substr(0, k);
+        std::string_view params = text.substr(k);
+        if (!params.empty()) params.remove_prefix(1);
+        while (!params.empty() && params.front() == ' ') params.remove_prefix(1);
+        if (!is_keyword(keyword)) return capability_error::bad_line;
+        for (char c : params)
+            if (c != ' ' && !ascii::is(c, ascii::vchar)) return capability_error::bad_line;
+
+        extension e{};
+        const bool known = parse_extension(keyword, e);
+        std::uint64_t size = 0;
+        if (known && e == extension::size && !parse_size(params, size))
+            return capability_error::bad_size_value;
+        if (known) {
+            extensions_.add(e);
+            if (e == extension::size && size != 0 && (size_limit_ == 0 || size < size_limit_))
+                size_limit_ = size;
+            if (e == extension::auth) add_mechanisms(params);
+        }
+        return store(keyword, params);
+    }
+
+    /// Forgets everything: no domain, no extensions, no keywords.
+    constexpr void clear() noexcept {
+        used_ = 0;
+        domain_size_ = 0;
+        count_ = 0;
+        extensions_ = extension_set{};
+        size_limit_ = 0;
+        auth_ = 0;
+    }
+
+    /// True when the reply listed the keyword of `e`.
+    [[nodiscard]] constexpr bool has(extension e) const noexcept { return extensions_.has(e); }
+
+    /// The known extensions the reply listed.
+    [[nodiscard]] constexpr extension_set extensions() const noexcept { return extensions_; }
+
+    /// SIZE's fixed maximum message size in octets; 0 when SIZE is absent, has no
+    /// parameter, or says 0 ("no fixed maximum", RFC 1870 §3). When several SIZE lines
+    /// carry a limit, the smallest.
+    [[nodiscard]] constexpr std::uint64_t size_limit() const noexcept { return size_limit_; }
+
+    /// True when any AUTH line ("AUTH m1 m2" or the legacy "AUTH=m1 m2") listed `m`.
+    [[nodiscard]] constexpr bool has_auth(auth_mechanism m) const noexcept {
+        return (auth_ & mechanism_bit(m)) != 0;
+    }
+
+    /// The first word of the first line: the server's name for itself; "" before it.
+    [[nodiscard]] constexpr std::string_view domain() const noexcept {
+        return std::string_view(storage_.data(), domain_size_);
+    }
+
+    /// True when a stored line or a recorded known extension has the keyword `keyword`.
+    [[nodiscard]] constexpr bool has_keyword(std::string_view keyword) const noexcept {
+        extension e{};
+        if (parse_extension(keyword, e) && has(e)) return true;
+        return find(keyword) != count_;
+    }
+
+    /// The parameters of the first stored line with keyword `keyword`, as received
+    /// (mechanisms, "10240000", ...); "" when the line has none or is not stored.
+    [[nodiscard]] constexpr std::string_view parameters(std::string_view keyword) const noexcept {
+        const std::size_t i = find(keyword);
+        if (i == count_) return {};
+        return std::string_view(storage_.data() + entries_[i].offset + entries_[i].keyword_size,
+                                entries_[i].params_size);
+    }
+
+private:
+    struct entry {
+        std::uint16_t offset = 0;
+        std::uint16_t keyword_size = 0;
+        std::uint16_t params_size = 0;
+    };
+
+    // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"), and '_' as add_line() says.
+    static constexpr bool is_keyword(std::string_view s) noexcept {
+        if (s.empty() || !ascii::is_let_dig(s.front())) return false;
+        for (char c : s)
+            if (!ascii::is_let_dig(c) && c != '-' && c != '_') return false;
+        return true;
+    }
+
+    // size-param = [1*DIGIT] (RFC 1870 §3); false when not digits or above 2^64 - 1.
+    static constexpr bool parse_size(std::string_view s, std::uint64_t& out) noexcept {
+        std::uint64_t n = 0;
+        for (char c : s) {
+            if (!ascii::is_digit(c)) return false;
+            const auto d = static_cast<std::uint64_t>(c - '0');
+            if (n > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
+            n = n * 10 + d;
+        }
+        out = n;
+        return true;
+    }
+
+    static constexpr std::uint8_t mechanism_bit(auth_mechanism m) noexcept {
+        return static_cast<std::uint8_t>(1u << static_cast<unsigned>(m));
+    }
+
+    constexpr void add_mechanisms(std::string_view params) noexcept {
+        while (!params.empty()) {
+            const std::size_t sp = params.find(' ');
+            auth_mechanism m{};
+            if (parse_auth_mechanism(params.substr(0, sp), m))
+                auth_ = static_cast<std::uint8_t>(auth_ | mechanism_bit(m));
+            params.remove_prefix(sp == std::string_view::npos ? params.size() : sp + 1);
+        }
+    }
+
+    constexpr capability_error add_domain(std::string_view domain) noexcept {
+        if (domain.empty() || !ascii::is_valid_utf8(domain)) return capability_error::bad_line;
+        for (char c : domain)
+            if (!ascii::is(c, ascii::vchar) && !ascii::is_non_ascii(c))
+                return capability_error::bad_line;
+        if (domain.size() > storage_size) return capability_error::too_many;
+        copy(domain);
+        domain_size_ = used_;
+        return capability_error::ok;
+    }
+
+    constexpr capability_error store(std::string_view keyword, std::string_view params) noexcept {
+        if (count_ == max_keywords || storage_size - used_ < keyword.size() + params.size())
+            return capability_error::too_many;
+        entry& e = entries_[count_++];
+        e.offset = static_cast<std::uint16_t>(used_);
+        e.keyword_size = static_cast<std::uint16_t>(keyword.size());
+        e.params_size = static_cast<std::uint16_t>(params.size());
+        copy(keyword);
+        copy(params);
+        return capability_error::ok;
+    }
+
+    constexpr void copy(std::string_view s) noexcept {
+        for (char c : s) storage_[used_++] = c;
+    }
+
+    constexpr std::size_t find(std::string_view keyword) const noexcept {
+        for (std::size_t i = 0; i < count_; ++i) {
+            const std::string_view stored(storage_.data() + entries_[i].offset,
+                                          entries_[i].keyword_size);
+            if (ascii::iequals(stored, keyword)) return i;
+        }
+        return count_;
+    }
+
+    std::array<char, storage_size> storage_{};
+    std::array<entry, max_keywords> entries_{};
+    std::size_t used_ = 0;
+    std::size_t domain_size_ = 0;
+    std::size_t count_ = 0;
+    extension_set extensions_{};
+    std::uint64_t size_limit_ = 0;
+    std::uint8_t auth_ = 0;
+};
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif

@@ -1,0 +1,127 @@
+// The events a client_session hands to the application, as one std::variant.
+// RFC 5321 §3 and §4.2 (replies and their classes), RFC 2920 (pipelined replies).
+#ifndef SMTPWIRE_CLIENT_EVENTS_HPP
+#define SMTPWIRE_CLIENT_EVENTS_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "smtpwire/command.hpp"
+#include "smtpwire/enhanced_status.hpp"
+#include "smtpwire/flow.hpp"
+
+namespace smtpwire {
+inline namespace v0 {
+
+// Every view inside an event is valid until the next non-const call on the session.
+
+/// How a reply or a transaction ended, from its reply code's first digit.
+enum class outcome {
+    success,    // 2xx (and 354 for DATA)
+    transient,  // 4xx: try again later; for RCPT 452, in a new transaction
+    permanent,  // 5xx: do not retry
+};
+
+/// A short name of `o`.
+constexpr std::string_view to_string(outcome o) noexcept {
+    switch (o) {
+    case outcome::success: return "success";
+    case outcome::transient: return "transient";
+    case outcome::permanent: return "permanent";
+    }
+    return "unknown outcome";
+}
+
+/// The outcome a reply code stands for (1xx-3xx count as success).
+constexpr outcome outcome_of(std::uint16_t code) noexcept {
+    return code >= 500 ? outcome::permanent : code >= 400 ? outcome::transient : outcome::success;
+}
+
+/// A complete reply from the server.
+struct reply_info {
+    std::uint16_t code = 0;
+    enhanced_status status{};    // of the first line, when present
+    std::string_view text;       // first line's text after the status (at most 512 octets kept)
+    std::size_t lines = 0;       // lines in the reply
+    [[nodiscard]] constexpr smtpwire::outcome result() const noexcept { return outcome_of(code); }
+};
+
+/// The server greeted with 220.
+struct greeted {
+    reply_info reply;
+};
+
+/// EHLO (or the HELO fallback) succeeded: the session can send mail. capabilities()
+/// holds what the server announced (empty after HELO).
+struct ready {
+    bool extended = true;  // false when the server refused EHLO and HELO was used
+};
+
+/// The reply to one command the application issued. For RCPT, `index` is the
+/// position of that rcpt_to() call in its transaction, from 0. For DATA, code 354
+/// means "send the content now"; for the content, `command` is verb::data too, with
+/// `after_content` set.
+struct command_reply {
+    smtpwire::verb command = verb::unknown;
+    std::size_t index = 0;
+    bool after_content = false;
+    reply_info reply;
+};
+
+/// A mail transaction is over. success: the server took the message for every
+/// accepted recipient (`accepted` of `recipients`). Otherwise `reply` is the reply that
+/// decided it: MAIL's, DATA's, the final reply, or the last RCPT reply when no
+/// recipient was accepted (transient if any RCPT failure was 4xx).
+struct transaction_done {
+    smtpwire::outcome result = outcome::success;
+    std::size_t recipients = 0;
+    std::size_t accepted = 0;
+    reply_info reply;
+};
+
+/// What went wrong on the server's side, or on the connection.
+enum class client_error {
+    greeting_refused,    // 554 (or another non-220) greeting; QUIT was sent
+    hello_refused,       // EHLO and HELO both refused; QUIT was sent
+    service_closing,     // a 421 reply at any point
+    malformed_reply,     // a reply line that is not "ddd[ -]text", mixed codes, control bytes
+    reply_too_long,      // a reply line or reply over client_config::reply limits
+    unexpected_reply,    // a reply when none was due
+    connection_closed,   // the server closed the connection before QUIT's reply
+    timeout,             // timed_out() for the current epoch
+    invalid_config,      // the HELO name is not a domain or address literal
+};
+
+/// A short English description of `e`.
+constexpr std::string_view to_string(client_error e) noexcept {
+    switch (e) {
+    case client_error::greeting_refused: return "greeting refused";
+    case client_error::hello_refused: return "EHLO and HELO refused";
+    case client_error::service_closing: return "service closing (421)";
+    case client_error::malformed_reply: return "malformed reply";
+    case client_error::reply_too_long: return "reply too long";
+    case client_error::unexpected_reply: return "unexpected reply";
+    case client_error::connection_closed: return "connection closed";
+    case client_error::timeout: return "timeout";
+    case client_error::invalid_config: return "invalid configuration";
+    }
+    return "unknown client_error";
+}
+
+/// The session failed; it sends nothing more (except the QUIT noted above) and
+/// returns `closed` once its output is written. `reply` is set when a reply caused it.
+struct client_failure {
+    client_error what = client_error::connection_closed;
+    reply_info reply;
+};
+
+/// Everything client_session::next_event() can return.
+using client_event = std::variant<need_data, need_output, closed, greeted, ready, command_reply,
+                                  transaction_done, client_failure>;
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif

@@ -1,0 +1,512 @@
+// client_session against scripted server replies; every reply stream is also fed split
+// at every offset and one byte at a time, and must give the same events and output.
+#include "smtpwire/client_session.hpp"
+#include "support/catch.hpp"
+
+#include <string>
+#include <vector>
+
+#include "support/alloc_counter.hpp"
+#include "support/client_driver.hpp"
+
+using namespace smtpwire;
+using namespace smtpwire_test;
+
+namespace {
+
+client_config config() {
+    client_config c;
+    c.helo_name = "client.example";
+    return c;
+}
+
+const std::string greeting = "220 mx.example ESMTP ready\r\n";
+const std::string ehlo_pipelining =
+    "250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+    "250 ENHANCEDSTATUSCODES\r\n";
+const std::string ehlo_plain = "250-mx.example\r\n250 SIZE 1000000\r\n";
+
+outgoing simple_message(std::vector<std::string> to, std::string body = "Subject: hi\r\n\r\nhello\r\n") {
+    outgoing m;
+    m.from = "alice@client.example";
+    m.to = std::move(to);
+    m.body = std::move(body);
+    return m;
+}
+
+// Runs the script whole, byte by byte and split at every offset; all runs must agree.
+client_run run_everywhere(const client_config& cfg, const std::vector<std::string>& writes, bool eof,
+                          const std::vector<outgoing>& messages, std::size_t body_chunk = 7) {
+    const client_run whole = run_client(cfg, writes, eof, sending_app(messages, body_chunk));
+    run_options bytes;
+    bytes.byte_at_a_time = true;
+    const client_run b = run_client(cfg, writes, eof, sending_app(messages, body_chunk), bytes);
+    CHECK(b.events == whole.events);
+    CHECK(b.output == whole.output);
+    std::size_t total = 0;
+    for (const auto& w : writes) total += w.size();
+    for (std::size_t at = 1; at < total; ++at) {
+        run_options split;
+        split.splits = {at};
+        const client_run s = run_client(cfg, writes, eof, sending_app(messages, body_chunk), split);
+        if (s.events != whole.events || s.output != whole.output) {
+            INFO("split at " << at);
+            CHECK(s.events == whole.events);
+            CHECK(s.output == whole.output);
+        }
+    }
+    run_options tiny_writes;
+    tiny_writes.write_chunk = 1;
+    const client_run t = run_client(cfg, writes, eof, sending_app(messages, body_chunk), tiny_writes);
+    CHECK(t.events == whole.events);
+    CHECK(t.output == whole.output);
+    return whole;
+}
+
+} // namespace
+
+TEST_CASE("client: a pipelined transaction; every recipient reported, sent if any accepted") {
+    // swiftmailer #1143: no body byte before the 354; go-smtp/io-smtp/MailKit #309: one
+    // rejected recipient must not stop the message to the others.
+    const std::vector<std::string> server = {
+        greeting + ehlo_pipelining,
+        "250 2.1.0 OK\r\n250 2.1.5 OK\r\n550 5.1.1 No such user\r\n250 2.1.5 OK\r\n354 go ahead\r\n",
+        "250 2.0.0 queued as 42\r\n",
+        "221 2.0.0 bye\r\n"};
+    const client_run r = run_everywhere(config(), server, false,
+                                        {simple_message({"bob@mx.example", "nobody@mx.example", "carol@mx.example"},
+                                                        "Subject: hi\n\n.leading dot\nend")});
+    CHECK(r.output ==
+          "EHLO client.example\r\n"
+          "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\nRCPT TO:<nobody@mx.example>\r\n"
+          "RCPT TO:<carol@mx.example>\r\nDATA\r\n"
+          "Subject: hi\r\n\r\n..leading dot\r\nend\r\n.\r\n"
+          "QUIT\r\n");
+    CHECK(r.events == std::vector<std::string>{
+                          "greeted 220 mx.example ESMTP ready", "ready EHLO", "reply MAIL 250 2.1.0 OK",
+                          "reply RCPT#0 250 2.1.5 OK", "reply RCPT#1 550 5.1.1 No such user",
+                          "reply RCPT#2 250 2.1.5 OK", "reply DATA 354 go ahead",
+                          "reply DATA content 250 2.0.0 queued as 42", "done success 2/3 250 2.0.0 queued as 42",
+                          "reply QUIT 221 2.0.0 bye"});
+    CHECK(r.done);
+    CHECK(r.app_errors.empty());
+    // The body left only after the 354 arrived: the flight with DATA ends at DATA.
+    REQUIRE(r.flights.size() >= 2);
+    CHECK(r.flights[0].substr(r.flights[0].size() - 6) == "DATA\r\n");
+    CHECK(r.flights[1].substr(0, 11) == "Subject: hi");
+}
+
+TEST_CASE("client: without PIPELINING one command at a time") {
+    const std::vector<std::string> server = {greeting,        ehlo_plain,
+                                             "250 OK\r\n",    "250 OK\r\n",
+                                             "452 4.5.3 Too many recipients\r\n",
+                                             "354 go\r\n",    "250 OK\r\n",
+                                             "221 bye\r\n"};
+    const client_run r = run_everywhere(config(), server, false,
+                                        {simple_message({"bob@mx.example", "carol@mx.example"})});
+    CHECK(r.events == std::vector<std::string>{
+                          "greeted 220 mx.example ESMTP ready", "ready EHLO", "reply MAIL 250 OK",
+                          "reply RCPT#0 250 OK", "reply RCPT#1 452 4.5.3 Too many recipients",
+                          "reply DATA 354 go", "reply DATA content 250 OK", "done success 1/2 250 OK",
+                          "reply QUIT 221 bye"});
+    // Each flight between two server writes is a single command (or the content).
+    const client_run stepwise = run_client(config(), server, false,
+                                           sending_app({simple_message({"bob@mx.example", "carol@mx.example"})}));
+    CHECK(stepwise.flights == std::vector<std::string>{
+                                  "EHLO client.example\r\n", "MAIL FROM:<alice@client.example>\r\n",
+                                  "RCPT TO:<bob@mx.example>\r\n", "RCPT TO:<carol@mx.example>\r\n", "DATA\r\n",
+                                  "Subject: hi\r\n\r\nhello\r\n.\r\n", "QUIT\r\n"});
+}
+
+TEST_CASE("client: EHLO refused falls back to HELO (RFC 5321 §3.2)") {
+    for (const char* refusal : {"500 5.5.1 unrecognized\r\n", "502 not implemented\r\n"}) {
+        const std::vector<std::string> server = {greeting, refusal, "250 mx.example\r\n", "250 OK\r\n",
+                                                 "250 OK\r\n", "354 go\r\n", "250 OK\r\n", "221 bye\r\n"};
+        const client_run r = run_everywhere(config(), server, false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output.substr(0, 42) == "EHLO client.example\r\nHELO client.example\r\n");
+        REQUIRE(r.events.size() > 2);
+        CHECK(r.events[1] == "ready HELO");
+        CHECK(r.events[r.events.size() - 2] == "done success 1/1 250 OK");
+    }
+}
+
+TEST_CASE("client: a 554 greeting means QUIT, no mail, and an error") {
+    const client_run r = run_everywhere(config(), {"554 mx.example no service\r\n", "221 bye\r\n"}, false,
+                                        {simple_message({"bob@mx.example"})});
+    CHECK(r.output == "QUIT\r\n");
+    CHECK(r.events == std::vector<std::string>{"failure greeting refused 554 mx.example no service",
+                                               "reply QUIT 221 bye"});
+    CHECK(r.done);
+}
+
+TEST_CASE("client: EHLO keywords match case-insensitively (golang/go #78749, curl #18588)") {
+    const std::vector<std::string> server = {
+        greeting + "250-mx.example\r\n250-pipelining\r\n250-size 100\r\n250 8bitmime\r\n",
+        "250 OK\r\n250 OK\r\n354 go\r\n", "250 OK\r\n", "221 bye\r\n"};
+    client_session c(config());
+    std::string in = greeting + "250-mx.example\r\n250-pipelining\r\n250-size 100\r\n250 8bitmime\r\n";
+    REQUIRE(c.feed(in) == errc::ok);
+    while (!std::holds_alternative<ready>(c.next_event())) {
+    }
+    CHECK(c.pipelining());
+    CHECK(c.server_capabilities().has(extension::eight_bit_mime));
+    CHECK(c.server_capabilities().size_limit() == 100);
+    mail_options big;
+    big.size = 101;
+    CHECK(c.mail_from("a@client.example", big) == errc::too_large);
+    CHECK(c.output() == "EHLO client.example\r\n");  // nothing was queued
+    const client_run r = run_everywhere(config(), server, false, {simple_message({"bob@mx.example"})});
+    CHECK(r.output.find("MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\nDATA\r\n") !=
+          std::string::npos);
+}
+
+TEST_CASE("client: no recipient accepted means no content and RSET") {
+    SECTION("pipelined: DATA refused") {
+        const std::vector<std::string> server = {
+            greeting + ehlo_pipelining,
+            "250 2.1.0 OK\r\n550 5.1.1 no\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n",
+            "250 2.0.0 OK\r\n", "221 bye\r\n"};
+        const client_run r =
+            run_everywhere(config(), server, false, {simple_message({"x@mx.example", "y@mx.example"})});
+        CHECK(r.output.find("DATA\r\nRSET\r\nQUIT\r\n") != std::string::npos);
+        CHECK(std::find(r.events.begin(), r.events.end(), "done permanent 0/2 550 5.1.1 no") != r.events.end());
+        CHECK(r.output.find("Subject") == std::string::npos);
+    }
+    SECTION("pipelined: a server that answers 354 anyway gets a lone dot") {
+        const std::vector<std::string> server = {
+            greeting + ehlo_pipelining, "250 2.1.0 OK\r\n450 4.2.1 later\r\n354 go\r\n",
+            "554 5.5.1 no recipients\r\n250 2.0.0 OK\r\n", "221 bye\r\n"};
+        const client_run r = run_everywhere(config(), server, false, {simple_message({"x@mx.example"})});
+        CHECK(r.output.find("DATA\r\n.\r\nRSET\r\n") == std::string::npos);  // content ended the transaction
+        CHECK(r.output.find("DATA\r\n.\r\nQUIT\r\n") != std::string::npos);
+        CHECK(std::find(r.events.begin(), r.events.end(), "done transient 0/1 450 4.2.1 later") != r.events.end());
+    }
+    SECTION("without pipelining: RSET instead of DATA") {
+        const std::vector<std::string> server = {greeting, ehlo_plain, "250 OK\r\n", "550 no\r\n",
+                                                 "250 reset\r\n", "221 bye\r\n"};
+        const client_run r = run_everywhere(config(), server, false, {simple_message({"x@mx.example"})});
+        CHECK(r.output == "EHLO client.example\r\nMAIL FROM:<alice@client.example>\r\nRCPT TO:<x@mx.example>\r\n"
+                          "RSET\r\nQUIT\r\n");
+        CHECK(r.events == std::vector<std::string>{"greeted 220 mx.example ESMTP ready", "ready EHLO",
+                                                   "reply MAIL 250 OK", "reply RCPT#0 550 no",
+                                                   "done permanent 0/1 550 no", "reply RSET 250 reset",
+                                                   "reply QUIT 221 bye"});
+    }
+}
+
+TEST_CASE("client: MAIL refused ends the transaction") {
+    const std::vector<std::string> server = {greeting + ehlo_pipelining,
+                                             "553 5.1.8 sender refused\r\n503 5.5.1 no MAIL\r\n503 5.5.1 no MAIL\r\n",
+                                             "221 bye\r\n"};
+    const client_run r = run_everywhere(config(), server, false, {simple_message({"x@mx.example"})});
+    CHECK(std::find(r.events.begin(), r.events.end(), "done permanent 0/1 553 5.1.8 sender refused") !=
+          r.events.end());
+    CHECK(r.output.find("RSET") == std::string::npos);  // the server holds no transaction
+}
+
+TEST_CASE("client: several transactions in one session, the second after a failure") {
+    const std::vector<std::string> server = {
+        greeting + ehlo_pipelining,
+        "250 OK\r\n250 OK\r\n354 go\r\n", "451 4.3.0 try later\r\n",
+        "250 OK\r\n250 OK\r\n354 go\r\n", "250 2.0.0 OK\r\n", "221 bye\r\n"};
+    const client_run r = run_everywhere(config(), server, false,
+                                        {simple_message({"a@mx.example"}, "one\r\n"),
+                                         simple_message({"b@mx.example"}, "two")});
+    CHECK(r.output == "EHLO client.example\r\n"
+                      "MAIL FROM:<alice@client.example>\r\nRCPT TO:<a@mx.example>\r\nDATA\r\none\r\n.\r\n"
+                      "MAIL FROM:<alice@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\ntwo\r\n.\r\n"
+                      "QUIT\r\n");
+    CHECK(std::find(r.events.begin(), r.events.end(), "done transient 1/1 451 4.3.0 try later") != r.events.end());
+    CHECK(std::find(r.events.begin(), r.events.end(), "done success 1/1 250 2.0.0 OK") != r.events.end());
+}
+
+TEST_CASE("client: content is dot-stuffed and line endings made CRLF") {
+    const std::vector<std::string> server = {greeting + ehlo_pipelining, "250 OK\r\n250 OK\r\n354 go\r\n",
+                                             "250 OK\r\n", "221 bye\r\n"};
+    const struct {
+        const char* body;
+        const char* wire;
+    } cases[] = {
+        {".", "..\r\n.\r\n"},
+        {"", ".\r\n"},
+        {"\r\n", "\r\n.\r\n"},
+        {"a\nb\rc\r\n", "a\r\nb\r\nc\r\n.\r\n"},
+        {"..\n.\n", "...\r\n..\r\n.\r\n"},
+        {"no final newline", "no final newline\r\n.\r\n"},
+        {"x\r\n.\r\ny", "x\r\n..\r\ny\r\n.\r\n"},
+    };
+    for (const auto& c : cases) {
+        INFO(escape(c.body));
+        const client_run r = run_everywhere(config(), server, false, {simple_message({"b@mx.example"}, c.body)}, 3);
+        const std::string expected = std::string("DATA\r\n") + c.wire + "QUIT\r\n";
+        CHECK(r.output.substr(r.output.size() - expected.size()) == expected);
+    }
+}
+
+TEST_CASE("client: nothing from the application can inject protocol") {
+    // nodemailer GHSA-vvjj-xcjg-gr5g / GHSA-c7w3-x93f-qmm8; io-smtp's raw DSN values.
+    SECTION("the HELO name") {
+        client_config bad = config();
+        bad.helo_name = "client.example\r\nMAIL FROM:<evil@x>";
+        const client_run r = run_client(bad, {greeting}, false, sending_app({simple_message({"b@mx.example"})}));
+        CHECK(r.output.empty());
+        CHECK(r.events == std::vector<std::string>{"failure invalid configuration"});
+    }
+    client_session c(config());
+    std::string in = greeting + ehlo_pipelining;
+    REQUIRE(c.feed(in) == errc::ok);
+    while (!std::holds_alternative<ready>(c.next_event())) {
+    }
+    const std::string before(c.output());
+    CHECK(c.mail_from("a@client.example\r\nRCPT TO:<x@y>") == errc::invalid_argument);
+    CHECK(c.mail_from(std::string("a@client.example\0", 17)) == errc::invalid_argument);
+    mail_options opt;
+    opt.parameters = "ENVID=x\r\nRSET";
+    CHECK(c.mail_from("a@client.example", opt) == errc::invalid_argument);
+    opt.parameters = "RET=HDRS ";
+    CHECK(c.mail_from("a@client.example", opt) == errc::invalid_argument);
+    CHECK(c.mail_from("not an address") == errc::invalid_argument);
+    CHECK(c.output() == before);
+    REQUIRE(c.mail_from("a@client.example") == errc::ok);
+    CHECK(c.rcpt_to("b@mx.example\nDATA") == errc::invalid_argument);
+    CHECK(c.rcpt_to("b@mx.example", "NOTIFY=NEVER\r\nQUIT") == errc::invalid_argument);
+    CHECK(c.rcpt_to("") == errc::invalid_argument);
+    // The 2025 quoted-local-part smuggling: the value is quoted, never written raw.
+    REQUIRE(c.rcpt_to("foo@x> ORCPT=rfc822;evil@example.com") == errc::ok);
+    REQUIRE(c.rcpt_to("postmaster") == errc::ok);
+    REQUIRE(c.rcpt_to("\"already quoted\"@example.com") == errc::ok);
+    REQUIRE(c.rcpt_to("b@mx.example", "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@mx.example") == errc::ok);
+    CHECK(c.output().substr(before.size()) ==
+          "MAIL FROM:<a@client.example>\r\n"
+          "RCPT TO:<\"foo@x> ORCPT=rfc822;evil\"@example.com>\r\n"
+          "RCPT TO:<postmaster>\r\n"
+          "RCPT TO:<\"already quoted\"@example.com>\r\n"
+          "RCPT TO:<b@mx.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@mx.example\r\n");
+}
+
+TEST_CASE("client: extensions the server lacks are local errors before MAIL") {
+    client_session c(config());
+    std::string in = greeting + ehlo_plain;
+    REQUIRE(c.feed(in) == errc::ok);
+    while (!std::holds_alternative<ready>(c.next_event())) {
+    }
+    const std::string before(c.output());
+    mail_options eight;
+    eight.body = body_type::eight_bit_mime;
+    CHECK(c.mail_from("a@client.example", eight) == errc::not_supported);
+    CHECK(c.mail_from("δοκιμή@client.example") == errc::not_supported);
+    mail_options utf8;
+    utf8.smtputf8 = true;
+    CHECK(c.mail_from("a@client.example", utf8) == errc::not_supported);
+    CHECK(c.output() == before);
+}
+
+TEST_CASE("client: UTF-8 addresses with SMTPUTF8, 8-bit content with 8BITMIME") {
+    outgoing m = simple_message({"δοκιμή@mx.example"}, "caf\xc3\xa9\r\n");
+    m.from = "用户@client.example";
+    m.options.body = body_type::eight_bit_mime;
+    const std::vector<std::string> server = {greeting + ehlo_pipelining, "250 OK\r\n250 OK\r\n354 go\r\n",
+                                             "250 OK\r\n", "221 bye\r\n"};
+    const client_run r = run_everywhere(config(), server, false, {m});
+    CHECK(r.output.find("MAIL FROM:<用户@client.example> BODY=8BITMIME SMTPUTF8\r\nRCPT TO:<δοκιμή@mx.example>\r\n") !=
+          std::string::npos);
+    CHECK(r.app_errors.empty());
+    SECTION("8-bit content without BODY=8BITMIME is refused, not corrupted") {
+        outgoing plain = simple_message({"b@mx.example"}, "caf\xc3\xa9\r\n");
+        const client_run p = run_client(config(), server, false, sending_app({plain}));
+        CHECK(p.app_errors == std::vector<std::string>{"send_body: not supported by the server"});
+        CHECK(p.output.find("caf") == std::string::npos);
+    }
+}
+
+TEST_CASE("client: a 421 at any point ends the session") {
+    const std::vector<std::string> server = {greeting + ehlo_pipelining,
+                                             "250 OK\r\n421 4.3.2 shutting down\r\n"};
+    const client_run r = run_everywhere(config(), server, false, {simple_message({"b@mx.example"})});
+    CHECK(r.events.back() == "failure service closing (421) 421 4.3.2 shutting down");
+    CHECK(r.done);
+}
+
+TEST_CASE("client: malformed, mixed-code, overlong and unexpected replies are errors") {
+    const struct {
+        std::string server;
+        const char* failure;
+    } cases[] = {
+        {"220-mx.example\r\n221 mixed codes\r\n", "failure malformed reply"},  // CPP-SMTPClient
+        {"2200 bad\r\n", "failure malformed reply"},
+        {std::string("220 nul\0 inside\r\n", 17), "failure malformed reply"},
+        {"220 " + std::string(5000, 'x') + "\r\n", "failure reply too long"},
+        {"220 bare\nLF\r\n", "failure malformed reply"},
+    };
+    for (const auto& c : cases) {
+        INFO(escape(c.server));
+        const std::string server(c.server.data(), c.server.size());
+        const client_run r = run_everywhere(config(), {server}, false, {});
+        REQUIRE(!r.events.empty());
+        CHECK(r.events.back() == c.failure);
+        CHECK(r.max_unconsumed <= 2049);  // reply lines are bounded, never buffered whole
+    }
+    SECTION("a reply when none is due") {
+        client_session c(config());
+        const std::string server = "220 ok\r\n250 mx.example\r\n250 extra\r\n";
+        REQUIRE(c.feed(server) == errc::ok);
+        std::vector<std::string> events;
+        for (int i = 0; i < 20 && !c.done(); ++i) {
+            const client_event ev = c.next_event();
+            if (std::holds_alternative<need_output>(ev)) c.consume_output(c.output().size());
+            else if (!std::holds_alternative<need_data>(ev) && !std::holds_alternative<closed>(ev))
+                events.push_back(describe(ev));
+        }
+        CHECK(events == std::vector<std::string>{"greeted 220 ok", "ready EHLO",
+                                                 "failure unexpected reply 250 extra"});
+    }
+    SECTION("too many lines in one reply") {
+        std::string server = "220 ok\r\n";
+        for (int i = 0; i < 200; ++i) server += "250-line\r\n";
+        const client_run r = run_client(config(), {server}, false, sending_app({}));
+        CHECK(r.events.back() == "failure reply too long");
+    }
+}
+
+TEST_CASE("client: the server closing early is an error; after QUIT it is the end") {
+    const client_run early = run_everywhere(config(), {greeting + ehlo_pipelining, "250 OK\r\n"}, true,
+                                            {simple_message({"b@mx.example"})});
+    CHECK(early.events.back() == "failure connection closed");
+    const client_run after_quit = run_everywhere(config(), {greeting + ehlo_pipelining}, true, {});
+    CHECK(after_quit.events.back() == "ready EHLO");
+    CHECK(after_quit.output == "EHLO client.example\r\nQUIT\r\n");
+    CHECK(after_quit.done);
+}
+
+TEST_CASE("client: timeouts follow RFC 5321 §4.5.3.2") {
+    client_session c(config());
+    auto until_need_data = [&c] {
+        for (;;) {
+            const client_event ev = c.next_event();
+            if (std::holds_alternative<need_output>(ev)) c.consume_output(c.output().size());
+            if (std::holds_alternative<need_data>(ev) || std::holds_alternative<closed>(ev)) return;
+        }
+    };
+    CHECK(c.current_timeout().kind == timeout_kind::greeting);
+    CHECK(c.current_timeout().duration == std::chrono::minutes(5));
+    std::string in = greeting + ehlo_pipelining;
+    REQUIRE(c.feed(in) == errc::ok);
+    while (!std::holds_alternative<ready>(c.next_event())) {
+    }
+    CHECK(c.current_timeout().kind == timeout_kind::none);  // idle: the application's call
+    REQUIRE(c.mail_from("a@client.example") == errc::ok);
+    CHECK(c.current_timeout().kind == timeout_kind::mail);
+    REQUIRE(c.rcpt_to("b@mx.example") == errc::ok);
+    REQUIRE(c.data() == errc::ok);
+    const std::uint64_t stale = c.current_timeout().epoch;
+    in = "250 OK\r\n250 OK\r\n";
+    until_need_data();
+    REQUIRE(c.feed(in) == errc::ok);
+    until_need_data();
+    CHECK(c.current_timeout().kind == timeout_kind::data_initiation);
+    CHECK(c.current_timeout().duration == std::chrono::minutes(2));
+    c.timed_out(stale);  // the session has moved on: ignored
+    CHECK_FALSE(c.done());
+    in = "354 go\r\n";
+    REQUIRE(c.feed(in) == errc::ok);
+    until_need_data();
+    CHECK(c.current_timeout().kind == timeout_kind::data);
+    CHECK(c.current_timeout().duration == std::chrono::minutes(3));
+    REQUIRE(c.end_body() == errc::ok);
+    CHECK(c.current_timeout().kind == timeout_kind::data_termination);
+    CHECK(c.current_timeout().duration == std::chrono::minutes(10));
+    c.timed_out(c.current_timeout().epoch);
+    bool failed = false;
+    for (int i = 0; i < 10 && !c.done(); ++i) {
+        const client_event ev = c.next_event();
+        if (const auto* f = std::get_if<client_failure>(&ev)) failed = f->what == client_error::timeout;
+        if (std::holds_alternative<need_output>(ev)) c.consume_output(c.output().size());
+    }
+    CHECK(failed);
+    CHECK(c.done());
+}
+
+TEST_CASE("client: send_body takes what fits and the rest later") {
+    client_config small = config();
+    small.output_buffer = 1024;
+    std::string body;
+    for (int i = 0; i < 3000; ++i) body += ".line " + std::to_string(i) + "\n";
+    const std::vector<std::string> server = {greeting + ehlo_pipelining, "250 OK\r\n250 OK\r\n354 go\r\n",
+                                             "250 OK\r\n", "221 bye\r\n"};
+    const client_run r = run_client(small, server, false, sending_app({simple_message({"b@mx.example"}, body)}, 4096));
+    std::string expected;
+    for (int i = 0; i < 3000; ++i) expected += "..line " + std::to_string(i) + "\r\n";
+    const auto at = r.output.find("DATA\r\n");
+    REQUIRE(at != std::string::npos);
+    CHECK(r.output.substr(at + 6, expected.size()) == expected);
+    CHECK(r.events.back() == "reply QUIT 221 bye");
+    CHECK(r.app_errors.empty());
+}
+
+TEST_CASE("client: API misuse returns errc and sends nothing") {
+    client_session c(config());
+    CHECK(c.mail_from("a@client.example") == errc::wrong_state);  // before EHLO
+    CHECK(c.quit() == errc::wrong_state);
+    std::string in = greeting + ehlo_pipelining;
+    REQUIRE(c.feed(in) == errc::ok);
+    CHECK(c.feed(in) == errc::wrong_state);
+    while (!std::holds_alternative<ready>(c.next_event())) {
+    }
+    CHECK(c.rcpt_to("b@mx.example") == errc::wrong_state);  // no MAIL
+    CHECK(c.data() == errc::wrong_state);
+    CHECK(c.send_body("x").error == errc::wrong_state);
+    CHECK(c.end_body() == errc::wrong_state);
+    REQUIRE(c.mail_from("a@client.example") == errc::ok);
+    CHECK(c.mail_from("a@client.example") == errc::wrong_state);  // nested
+    CHECK(c.data() == errc::wrong_state);  // no RCPT yet
+    REQUIRE(c.rcpt_to("b@mx.example") == errc::ok);
+    REQUIRE(c.data() == errc::ok);
+    CHECK(c.rcpt_to("c@mx.example") == errc::wrong_state);  // after DATA
+    CHECK(c.send_body("early").error == errc::wrong_state);  // no 354 yet
+}
+
+TEST_CASE("client: transactions after the first allocate nothing") {
+    client_session c(config());
+    std::string in;
+    auto feed = [&](const std::string& bytes) {
+        in = bytes;
+        REQUIRE(c.feed(in) == errc::ok);
+    };
+    auto drain = [&] {
+        for (;;) {
+            const client_event ev = c.next_event();
+            if (std::holds_alternative<need_output>(ev)) c.consume_output(c.output().size());
+            else if (std::holds_alternative<need_data>(ev) || std::holds_alternative<closed>(ev)) return;
+            else if (const auto* r = std::get_if<command_reply>(&ev); r && r->reply.code == 354) {
+                REQUIRE(c.send_body("Subject: x\r\n\r\n.body\r\n").error == errc::ok);
+                REQUIRE(c.end_body() == errc::ok);
+            }
+        }
+    };
+    const std::string replies = "250 OK\r\n250 OK\r\n250 OK\r\n354 go\r\n250 OK\r\n";
+    feed(greeting + ehlo_pipelining);
+    drain();
+    auto transaction = [&] {
+        REQUIRE(c.mail_from("a@client.example") == errc::ok);
+        REQUIRE(c.rcpt_to("b@mx.example") == errc::ok);
+        REQUIRE(c.rcpt_to("c@mx.example") == errc::ok);
+        REQUIRE(c.data() == errc::ok);
+        c.consume_output(c.output().size());
+        feed(replies);
+        drain();
+    };
+    transaction();
+    in.reserve(4096);
+    const std::size_t before = allocation_count();
+    for (int i = 0; i < 50; ++i) {
+        REQUIRE(c.mail_from("a@client.example") == errc::ok);
+        REQUIRE(c.rcpt_to("b@mx.example") == errc::ok);
+        REQUIRE(c.rcpt_to("c@mx.example") == errc::ok);
+        REQUIRE(c.data() == errc::ok);
+        c.consume_output(c.output().size());
+        in.assign(replies);
+        REQUIRE(c.feed(in) == errc::ok);
+        drain();
+    }
+    CHECK(allocation_count() - before == 0);
+}

@@ -1,0 +1,288 @@
+// client_session and server_session talking through memory: random envelopes, bodies and
+// chunking in both directions; the stored message and every recipient result must match.
+#include "smtpwire/client_session.hpp"
+#include "support/catch.hpp"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "smtpwire/server_session.hpp"
+#include "support/client_driver.hpp"
+
+using namespace smtpwire;
+using namespace smtpwire_test;
+
+namespace {
+
+enum class verdict { accept, reject, defer };
+
+struct planned_message {
+    outgoing message;
+    std::vector<verdict> verdicts;  // the server's answer to each recipient
+};
+
+// What the server side saw.
+struct received {
+    std::string reverse_path;
+    std::vector<std::string> recipients;  // decoded local part + "@" + domain, accepted ones
+    std::string content;
+    bool complete = false;
+};
+
+std::string random_local_part(std::mt19937_64& rng) {
+    static const std::string plain = "abcxyz019.+-_";
+    static const std::string special = " \"\\>@,;:";
+    std::string s;
+    const std::size_t n = 1 + rng() % 12;
+    const bool quoted = rng() % 5 == 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (quoted && rng() % 3 == 0) s += special[rng() % special.size()];
+        else s += plain[rng() % plain.size()];
+    }
+    // A plain local part must be a Dot-string: no leading, trailing or double dots.
+    if (!quoted) {
+        for (auto& c : s)
+            if (c == '.') c = 'd';
+        if (s.size() > 2 && rng() % 3 == 0) s[s.size() / 2] = '.';
+    }
+    return s;
+}
+
+std::string random_body(std::mt19937_64& rng) {
+    static const char alphabet[] = {'.', '\r', '\n', 'a', 'b', ' ', '\0', '\xff', '\xc3', '.'};
+    std::string s;
+    const std::size_t n = rng() % 4 == 0 ? rng() % 8 : rng() % 3000;
+    for (std::size_t i = 0; i < n; ++i) s += alphabet[rng() % sizeof alphabet];
+    return s;
+}
+
+// The message as the server must store it: bare CR and LF become CRLF, and a final CRLF
+// is added to non-empty content that lacks one.
+std::string expected_content(const std::string& body) {
+    std::string out;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        if (body[i] == '\r') {
+            out += "\r\n";
+            if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
+        } else if (body[i] == '\n') {
+            out += "\r\n";
+        } else {
+            out += body[i];
+        }
+    }
+    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
+    return out;
+}
+
+std::string decoded(const path& p) {
+    if (p.kind == path_kind::null_path) return "";
+    if (p.kind == path_kind::postmaster) return std::string(p.address.local_part);
+    std::string local(p.address.local_part.size(), '\0');
+    local.resize(decode_local_part(p.address.local_part, local.data()));
+    return local + "@" + std::string(p.address.domain);
+}
+
+// What the server decodes from an address the application gave: an address that is
+// already a valid RFC 5321 mailbox is sent as it is, any other local part is quoted.
+std::string as_delivered(const std::string& address) {
+    mailbox m;
+    if (address.empty() || parse_mailbox(address, false, m) != mailbox_error::ok) return address;
+    std::string local(m.local_part.size(), '\0');
+    local.resize(decode_local_part(m.local_part, local.data()));
+    return local + "@" + std::string(m.domain);
+}
+
+struct pipe {
+    std::string bytes;  // written by one side, not yet read by the other
+};
+
+// Moves a random prefix of `from` (at least one byte) into the reader's buffer.
+std::string take(pipe& p, std::mt19937_64& rng) {
+    const std::size_t n = 1 + rng() % (p.bytes.size());
+    std::string piece = p.bytes.substr(0, n);
+    p.bytes.erase(0, n);
+    return piece;
+}
+
+struct outcome_log {
+    std::vector<received> server;
+    std::vector<std::string> client_events;
+    std::vector<std::string> app_errors;
+    bool finished = false;
+};
+
+outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& plan, bool server_pipelining,
+                     bool client_pipelining) {
+    server_config sc;
+    sc.hostname = "mx.example";
+    if (!server_pipelining) sc.extensions.remove(extension::pipelining);
+    server_session server(sc);
+    client_config cc;
+    cc.helo_name = "client.example";
+    cc.pipelining = client_pipelining;
+    cc.output_buffer = 1024 + rng() % 2048;
+    client_session client(cc);
+    std::vector<outgoing> messages;
+    for (const auto& p : plan) messages.push_back(p.message);
+    sending_app app(messages, 1 + rng() % 600);
+
+    outcome_log log;
+    pipe c2s, s2c;
+    std::string server_in, client_in;
+    bool server_wants = false, client_wants = false;  // true after need_data
+    std::size_t message_index = 0, rcpt_seen = 0;
+    received current;
+    for (int step = 0; step < 1'000'000; ++step) {
+        bool progress = false;
+        // Server side.
+        if (server_wants && !c2s.bytes.empty()) {
+            server_in = std::string(server.unconsumed()) + take(c2s, rng);
+            REQUIRE(server.feed(server_in) == errc::ok);
+            server_wants = false;
+        }
+        if (!server_wants) {
+            const server_event ev = server.next_event();
+            progress = true;
+            if (std::holds_alternative<need_data>(ev)) {
+                server_wants = true;
+            } else if (std::holds_alternative<need_output>(ev)) {
+                const std::size_t n = 1 + rng() % server.output().size();
+                s2c.bytes.append(server.output().substr(0, n));
+                server.consume_output(n);
+            } else if (const auto* m = std::get_if<mail_from>(&ev)) {
+                current = received{};
+                current.reverse_path = decoded(m->reverse_path);
+                rcpt_seen = 0;
+                REQUIRE(server.accept() == errc::ok);
+            } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
+                const verdict v = message_index < plan.size() && rcpt_seen < plan[message_index].verdicts.size()
+                                      ? plan[message_index].verdicts[rcpt_seen]
+                                      : verdict::accept;
+                ++rcpt_seen;
+                if (v == verdict::accept) {
+                    current.recipients.push_back(decoded(r->forward_path));
+                    REQUIRE(server.accept() == errc::ok);
+                } else {
+                    REQUIRE(server.reject(v == verdict::reject ? reply{550, {5, 1, 1}, "no such user"}
+                                                               : reply{450, {4, 2, 1}, "later"}) == errc::ok);
+                }
+            } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
+                current.content += b->bytes;
+            } else if (std::holds_alternative<message_end>(ev)) {
+                current.complete = true;
+                log.server.push_back(current);
+                ++message_index;
+                REQUIRE(server.accept() == errc::ok);
+            } else if (std::holds_alternative<closed>(ev)) {
+                server_wants = false;
+            } else if (std::holds_alternative<protocol_error>(ev)) {
+                log.client_events.push_back("server: " + describe(ev));
+            } else if (std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
+                       std::holds_alternative<data_begin>(ev) || std::holds_alternative<verify>(ev)) {
+                REQUIRE(server.accept() == errc::ok);
+            } else if (std::holds_alternative<transaction_reset>(ev)) {
+                // a transaction that ended without a message (no recipient accepted)
+                if (rcpt_seen > 0) ++message_index;
+                rcpt_seen = 0;
+            }
+        }
+        // Client side.
+        if (client_wants && !s2c.bytes.empty()) {
+            client_in = std::string(client.unconsumed()) + take(s2c, rng);
+            REQUIRE(client.feed(client_in) == errc::ok);
+            client_wants = false;
+        }
+        if (!client_wants && !client.done()) {
+            const client_event ev = client.next_event();
+            progress = true;
+            if (std::holds_alternative<need_data>(ev)) {
+                client_wants = true;
+            } else if (std::holds_alternative<need_output>(ev)) {
+                const std::size_t n = 1 + rng() % client.output().size();
+                c2s.bytes.append(client.output().substr(0, n));
+                client.consume_output(n);
+                app.pump(client);
+            } else if (!std::holds_alternative<closed>(ev)) {
+                log.client_events.push_back(describe(ev));
+                app.on_event(client, ev);
+            }
+        }
+        if (client.done() && server.done()) {
+            log.finished = true;
+            break;
+        }
+        if (!progress && c2s.bytes.empty() && s2c.bytes.empty()) break;
+    }
+    log.app_errors = app.errors;
+    return log;
+}
+
+} // namespace
+
+TEST_CASE("round trip: client_session to server_session over random chunking") {
+    const std::uint64_t seed = 20261123;
+    std::mt19937_64 rng(seed);
+    const int cases = 3000;
+    for (int n = 0; n < cases; ++n) {
+        INFO("seed " << seed << ", case " << n);
+        std::vector<planned_message> plan(1 + rng() % 3);
+        for (auto& p : plan) {
+            p.message.from = rng() % 6 == 0 ? "" : random_local_part(rng) + "@sender.example";
+            const std::size_t recipients = 1 + rng() % 4;
+            for (std::size_t r = 0; r < recipients; ++r) {
+                p.message.to.push_back(random_local_part(rng) + "@rcpt" + std::to_string(r) + ".example");
+                const auto roll = rng() % 6;
+                p.verdicts.push_back(roll == 0 ? verdict::reject : roll == 1 ? verdict::defer : verdict::accept);
+            }
+            p.message.body = random_body(rng);
+            for (char c : p.message.body)
+                if (static_cast<unsigned char>(c) >= 0x80) p.message.options.body = body_type::eight_bit_mime;
+        }
+        const outcome_log log = run_case(rng, plan, rng() % 2 == 0, rng() % 4 != 0);
+        std::string trace;
+        for (const auto& e : log.client_events) trace += escape(e) + "\n";
+        INFO("client events:\n" << trace);
+        REQUIRE(log.finished);
+        CHECK(log.app_errors.empty());
+        // Every message with an accepted recipient was stored exactly, once.
+        std::size_t stored = 0;
+        for (std::size_t m = 0; m < plan.size(); ++m) {
+            std::vector<std::string> accepted;
+            for (std::size_t r = 0; r < plan[m].verdicts.size(); ++r)
+                if (plan[m].verdicts[r] == verdict::accept) accepted.push_back(as_delivered(plan[m].message.to[r]));
+            if (accepted.empty()) continue;
+            REQUIRE(stored < log.server.size());
+            const received& got = log.server[stored++];
+            CHECK(got.reverse_path == as_delivered(plan[m].message.from));
+            CHECK(got.recipients == accepted);
+            CHECK(escape(got.content) == escape(expected_content(plan[m].message.body)));
+        }
+        CHECK(stored == log.server.size());
+        // The client saw every recipient's result and each transaction's outcome.
+        std::size_t done_index = 0;
+        std::size_t rcpt_reply = 0, message = 0;
+        for (const std::string& e : log.client_events) {
+            // The server saw no protocol error but DATA pipelined after refused recipients.
+            if (e.rfind("server:", 0) == 0) CHECK(e == "server: protocol_error 554 no valid recipients");
+            if (e.rfind("reply RCPT#", 0) == 0) {
+                while (message < plan.size() && rcpt_reply >= plan[message].verdicts.size()) {
+                    ++message;
+                    rcpt_reply = 0;
+                }
+                REQUIRE(message < plan.size());
+                const verdict v = plan[message].verdicts[rcpt_reply++];
+                const std::string code = v == verdict::accept ? "250" : v == verdict::reject ? "550" : "450";
+                CHECK(e.substr(e.find(' ', 7) + 1, 3) == code);
+            }
+            if (e.rfind("done ", 0) == 0) {
+                REQUIRE(done_index < plan.size());
+                const auto& verdicts = plan[done_index++].verdicts;
+                const bool any = std::find(verdicts.begin(), verdicts.end(), verdict::accept) != verdicts.end();
+                const bool transient = std::find(verdicts.begin(), verdicts.end(), verdict::defer) != verdicts.end();
+                CHECK(e.rfind(any ? "done success" : transient ? "done transient" : "done permanent", 0) == 0);
+            }
+        }
+        CHECK(done_index == plan.size());
+    }
+}

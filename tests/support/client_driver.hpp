@@ -1,0 +1,216 @@
+// Test driver for client_session: plays a server's writes in any split, and an application
+// that sends one message per transaction; logs events and the client's output.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "smtpwire/client_session.hpp"
+#include "support/server_driver.hpp"
+
+namespace smtpwire_test {
+
+using namespace smtpwire;
+
+inline std::string describe_reply(const reply_info& r) {
+    std::string s = std::to_string(r.code);
+    if (!r.status.empty())
+        s += " " + std::to_string(r.status.cls) + "." + std::to_string(r.status.subject) + "." +
+             std::to_string(r.status.detail);
+    return s + " " + std::string(r.text);
+}
+
+/// One line per event, flow control left out.
+inline std::string describe(const client_event& ev) {
+    return std::visit(
+        [](const auto& e) -> std::string {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, greeted>) return "greeted " + describe_reply(e.reply);
+            else if constexpr (std::is_same_v<T, ready>) return e.extended ? "ready EHLO" : "ready HELO";
+            else if constexpr (std::is_same_v<T, command_reply>)
+                return "reply " + std::string(to_string(e.command)) +
+                       (e.command == verb::rcpt ? "#" + std::to_string(e.index) : "") +
+                       (e.after_content ? " content" : "") + " " + describe_reply(e.reply);
+            else if constexpr (std::is_same_v<T, transaction_done>)
+                return "done " + std::string(to_string(e.result)) + " " + std::to_string(e.accepted) + "/" +
+                       std::to_string(e.recipients) + " " + describe_reply(e.reply);
+            else if constexpr (std::is_same_v<T, client_failure>)
+                return "failure " + std::string(to_string(e.what)) +
+                       (e.reply.code ? " " + describe_reply(e.reply) : "");
+            else return "";
+        },
+        ev);
+}
+
+/// A message the scripted application sends.
+struct outgoing {
+    std::string from;
+    mail_options options;
+    std::vector<std::string> to;
+    std::string body;
+};
+
+/// The application: on `ready` it starts the first message; it issues each command as
+/// soon as can_send() allows; after the 354 it streams the body in `body_chunk`-sized
+/// pieces; after each transaction_done the next message; then QUIT.
+class sending_app {
+public:
+    explicit sending_app(std::vector<outgoing> messages, std::size_t body_chunk = 7)
+        : messages_(std::move(messages)), body_chunk_(body_chunk) {}
+
+    std::vector<std::string> errors;  // errc results the application did not expect
+
+    void on_event(client_session& c, const client_event& ev) {
+        if (std::holds_alternative<ready>(ev)) started_ = true;
+        if (const auto* r = std::get_if<command_reply>(&ev); r && r->command == verb::data && r->reply.code == 354)
+            sending_body_ = true;
+        if (std::holds_alternative<transaction_done>(ev)) {
+            ++current_;
+            step_ = 0;
+            body_offset_ = 0;
+        }
+        pump(c);
+    }
+
+    // Issues whatever can be issued now; call also after output was written.
+    void pump(client_session& c) {
+        if (!started_) return;
+        if (sending_body_) {
+            const std::string& body = messages_[current_].body;
+            while (body_offset_ < body.size()) {
+                const std::string_view piece =
+                    std::string_view(body).substr(body_offset_, body_chunk_);
+                const body_result r = c.send_body(piece);
+                if (r.error != errc::ok) {
+                    errors.push_back("send_body: " + std::string(to_string(r.error)));
+                    sending_body_ = false;
+                    return;
+                }
+                if (r.taken == 0) return;  // output full: wait for need_output
+                body_offset_ += r.taken;
+            }
+            if (c.end_body() == errc::ok) sending_body_ = false;
+            return;
+        }
+        while (c.can_send()) {
+            if (current_ >= messages_.size()) {
+                if (!quit_sent_) check("quit", c.quit());
+                quit_sent_ = true;
+                return;
+            }
+            const outgoing& m = messages_[current_];
+            if (step_ == 0) {
+                const errc e = c.mail_from(m.from, m.options);
+                if (e != errc::ok) {
+                    errors.push_back("mail_from: " + std::string(to_string(e)));
+                    ++current_;
+                    continue;
+                }
+            } else if (step_ <= m.to.size()) {
+                check("rcpt_to", c.rcpt_to(m.to[step_ - 1]));
+            } else if (step_ == m.to.size() + 1) {
+                check("data", c.data());
+            } else {
+                return;  // wait for this transaction's end
+            }
+            ++step_;
+        }
+    }
+
+private:
+    void check(const char* what, errc e) {
+        if (e != errc::ok) errors.push_back(std::string(what) + ": " + std::string(to_string(e)));
+    }
+
+    std::vector<outgoing> messages_;
+    std::size_t body_chunk_;
+    std::size_t current_ = 0;
+    std::size_t step_ = 0;
+    std::size_t body_offset_ = 0;
+    bool started_ = false;
+    bool sending_body_ = false;
+    bool quit_sent_ = false;
+};
+
+/// The result of a client run.
+struct client_run {
+    std::vector<std::string> events;
+    std::string output;
+    /// What the client wrote between two deliveries of server bytes.
+    std::vector<std::string> flights;
+    std::vector<std::string> app_errors;
+    bool done = false;
+    std::size_t max_unconsumed = 0;
+};
+
+/// Runs a client against a fixed server byte stream. `writes` are the server's writes,
+/// each delivered when the client asks for data, split as `opt` says.
+inline client_run run_client(const client_config& config, const std::vector<std::string>& writes,
+                             bool eof, sending_app app, const run_options& opt = {}) {
+    client_session c(config);
+    client_run r;
+    std::deque<std::string> pieces;
+    {
+        std::size_t offset = 0;
+        for (const auto& w : writes) {
+            std::size_t begin = 0;
+            for (std::size_t i = 1; i <= w.size(); ++i) {
+                bool cut = i == w.size() || opt.byte_at_a_time;
+                for (std::size_t s : opt.splits) cut = cut || s == offset + i;
+                if (cut) {
+                    pieces.push_back(w.substr(begin, i - begin));
+                    begin = i;
+                }
+            }
+            offset += w.size();
+        }
+    }
+    std::string buffer;
+    std::string flight;
+    bool eof_sent = false;
+    for (std::size_t guard = 0; guard < 10'000'000; ++guard) {
+        const client_event ev = c.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            const std::string_view out = c.output();
+            const std::size_t n = opt.write_chunk && opt.write_chunk < out.size() ? opt.write_chunk : out.size();
+            r.output.append(out.substr(0, n));
+            flight.append(out.substr(0, n));
+            c.consume_output(n);
+            app.pump(c);
+            continue;
+        }
+        if (std::holds_alternative<closed>(ev)) break;
+        if (std::holds_alternative<need_data>(ev)) {
+            r.max_unconsumed = std::max(r.max_unconsumed, c.unconsumed().size());
+            if (!flight.empty()) r.flights.push_back(flight);
+            flight.clear();
+            if (pieces.empty()) {
+                if (eof && !eof_sent) {
+                    c.feed_eof();
+                    eof_sent = true;
+                    continue;
+                }
+                break;
+            }
+            std::string next = std::string(c.unconsumed()) + pieces.front();
+            pieces.pop_front();
+            buffer.swap(next);
+            if (c.feed(buffer) != errc::ok) r.events.push_back("driver: feed refused");
+            continue;
+        }
+        r.events.push_back(describe(ev));
+        app.on_event(c, ev);
+    }
+    if (!flight.empty()) r.flights.push_back(flight);
+    r.done = c.done();
+    r.app_errors = app.errors;
+    return r;
+}
+
+} // namespace smtpwire_test
