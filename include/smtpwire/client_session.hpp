@@ -451,6 +451,7 @@ private:
     }
 
     void queue(const client_event& ev) noexcept {
+        if (queued_count_ == queued_.size()) return;  // unreachable: see queued_
         queued_[(queued_head_ + queued_count_) % queued_.size()] = ev;
         ++queued_count_;
     }
@@ -692,6 +693,8 @@ private:
     std::array<char, text_capacity> decisive_text_{};
     std::size_t decisive_size_ = 0;
 
+    // Events waiting to be returned, in order: at most two follow one reply, plus a
+    // failure from timed_out().
     std::array<client_event, 4> queued_{};
     std::size_t queued_head_ = 0;
     std::size_t queued_count_ = 0;

@@ -185,6 +185,14 @@ using server_event = std::variant<need_data, need_output, paused, closed,
                                   body_chunk, message_aborted, transaction_reset,
                                   protocol_error, closing>;
 
+/// True when `ev` is a decision the application must answer with accept() or reject().
+inline bool is_decision(const server_event& ev) noexcept {
+    return std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
+           std::holds_alternative<mail_from>(ev) || std::holds_alternative<rcpt_to>(ev) ||
+           std::holds_alternative<data_begin>(ev) || std::holds_alternative<message_end>(ev) ||
+           std::holds_alternative<verify>(ev);
+}
+
 } // namespace v0
 } // namespace smtpwire
 

@@ -274,6 +274,7 @@ public:
     /// unfinished message aborted, "421 4.3.2 Service shutting down" queued.
     void shutdown() noexcept {
         if (state_ == server_state::closed) return;
+        if (pending_ != decision::none) drop_queued_decision();
         pending_ = decision::none;
         abort_transaction();
         write_reply({421, {4, 3, 2}, "Service shutting down"}, true);
@@ -345,8 +346,20 @@ private:
     }
 
     void queue(const server_event& ev) noexcept {
+        if (queued_count_ == queued_.size()) return;  // unreachable: see queued_
         queued_[(queued_head_ + queued_count_) % queued_.size()] = ev;
         ++queued_count_;
+    }
+
+    // The pending decision's event may still wait in the queue: a cancelled decision
+    // must not reach the application.
+    void drop_queued_decision() noexcept {
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < queued_count_; ++i) {
+            const server_event& ev = queued_[(queued_head_ + i) % queued_.size()];
+            if (!is_decision(ev)) queued_[(queued_head_ + kept++) % queued_.size()] = ev;
+        }
+        queued_count_ = kept;
     }
 
     bool write_reply(const reply& r, bool with_status) noexcept {
@@ -783,7 +796,10 @@ private:
     unsigned errors_ = 0;
     std::uint64_t epoch_ = 0;
 
-    // Events waiting to be returned, in order (at most four follow one command).
+    // Events waiting to be returned, in order. At most four follow one command when it
+    // closes the session; while it stays open, at most one information event, or a
+    // transaction_reset and a decision. shutdown() adds two (timed_out() three, but not
+    // while a decision is pending), so four always suffice.
     std::array<server_event, 4> queued_{};
     std::size_t queued_head_ = 0;
     std::size_t queued_count_ = 0;

@@ -44,9 +44,7 @@ std::size_t drive(server_session& s, std::string_view bytes) {
             return delivered;
         } else if (const auto* chunk = std::get_if<body_chunk>(&ev)) {
             delivered += chunk->bytes.size();
-        } else if (std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
-                   std::holds_alternative<mail_from>(ev) || std::holds_alternative<rcpt_to>(ev) ||
-                   std::holds_alternative<data_begin>(ev) || std::holds_alternative<message_end>(ev)) {
+        } else if (is_decision(ev)) {
             if (s.accept() != errc::ok) return delivered;
         }
     }

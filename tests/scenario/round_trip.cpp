@@ -178,8 +178,7 @@ outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& p
                 server_wants = false;
             } else if (std::holds_alternative<protocol_error>(ev)) {
                 log.client_events.push_back("server: " + describe(ev));
-            } else if (std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
-                       std::holds_alternative<data_begin>(ev) || std::holds_alternative<verify>(ev)) {
+            } else if (is_decision(ev)) {
                 REQUIRE(server.accept() == errc::ok);
             } else if (std::holds_alternative<transaction_reset>(ev)) {
                 // a transaction that ended without a message (no recipient accepted)

@@ -46,13 +46,6 @@ struct harness {
         }
     }
 
-    static bool is_decision(const server_event& ev) {
-        return std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
-               std::holds_alternative<mail_from>(ev) || std::holds_alternative<rcpt_to>(ev) ||
-               std::holds_alternative<data_begin>(ev) || std::holds_alternative<message_end>(ev) ||
-               std::holds_alternative<verify>(ev);
-    }
-
     // Sends `bytes` as one client write, after the tail the session left.
     std::string send(const std::string& bytes, bool auto_accept = true) {
         input = std::string(s.unconsumed()) + bytes;
@@ -394,6 +387,21 @@ TEST_CASE("server: shutdown() answers 421 4.3.2 even with a decision pending") {
     CHECK(h.events.back() == "closing shutdown");
 }
 
+TEST_CASE("server: shutdown() while a decision waits in the queue cancels it") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.send("MAIL FROM:<a@client.example>\r\n");
+    h.input = "EHLO client.example\r\n";
+    REQUIRE(h.s.feed(h.input) == errc::ok);
+    const server_event first = h.s.next_event();  // transaction_reset; hello waits behind it
+    CHECK(describe(first) == "transaction_reset");
+    h.s.shutdown();
+    h.events.clear();
+    CHECK(h.pump(false) == "closed");
+    CHECK(h.events == std::vector<std::string>{"closing shutdown"});
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n421 4.3.2 Service shutting down\r\n");
+}
+
 TEST_CASE("server: API misuse returns an errc and changes nothing") {
     harness h(config_with(all_extensions));
     CHECK(h.s.accept() == errc::no_decision_pending);
@@ -502,7 +510,7 @@ TEST_CASE("server: transactions after the first allocate nothing") {
                 return;
             } else if (std::holds_alternative<body_chunk>(ev)) {
                 ++bodies;
-            } else if (harness::is_decision(ev)) {
+            } else if (is_decision(ev)) {
                 REQUIRE(s.accept() == errc::ok);
             }
         }
@@ -523,14 +531,14 @@ TEST_CASE("server: transactions after the first allocate nothing") {
             const server_event ev = s.next_event();
             if (std::holds_alternative<need_output>(ev)) s.consume_output(s.output().size());
             else if (std::holds_alternative<need_data>(ev)) break;
-            else if (harness::is_decision(ev)) REQUIRE(s.accept() == errc::ok);
+            else if (is_decision(ev)) REQUIRE(s.accept() == errc::ok);
         }
         REQUIRE(s.feed(body) == errc::ok);
         for (;;) {
             const server_event ev = s.next_event();
             if (std::holds_alternative<need_output>(ev)) s.consume_output(s.output().size());
             else if (std::holds_alternative<need_data>(ev)) break;
-            else if (harness::is_decision(ev)) REQUIRE(s.accept() == errc::ok);
+            else if (is_decision(ev)) REQUIRE(s.accept() == errc::ok);
         }
     }
     CHECK(smtpwire_test::allocation_count() - before == 0);

@@ -227,13 +227,6 @@ public:
     }
 
 private:
-    static bool is_decision(const server_event& ev) {
-        return std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
-               std::holds_alternative<mail_from>(ev) || std::holds_alternative<rcpt_to>(ev) ||
-               std::holds_alternative<data_begin>(ev) || std::holds_alternative<message_end>(ev) ||
-               std::holds_alternative<verify>(ev);
-    }
-
     // Body chunks are merged; those of an aborted message are dropped, as an application
     // discards them, so the log does not depend on how far content got before the abort.
     static void log(run_result& r, const std::string& line) {
