@@ -252,13 +252,16 @@ public:
     /// the message cannot be finished correctly, close the connection).
     [[nodiscard]] body_result send_body(std::string_view bytes) noexcept {
         if (phase_ != phase::content) return {errc::wrong_state, 0};
-        if (!tx_.eight_bit)
-            for (char c : bytes)
-                if (ascii::is_non_ascii(c)) return {errc::not_supported, 0};
         const std::size_t room = out_.free_space();
         char* p = out_.reserve(room);
         if (p == nullptr || room == 0) return {errc::ok, 0};
-        const stuff_result r = stuffer_.encode(bytes, p, room);
+        // Each input octet takes at least one output octet, so no more than `room` of
+        // them can be taken now; only those are checked, keeping the cost linear.
+        const std::string_view now = bytes.substr(0, room);
+        if (!tx_.eight_bit)
+            for (char c : now)
+                if (ascii::is_non_ascii(c)) return {errc::not_supported, 0};
+        const stuff_result r = stuffer_.encode(now, p, room);
         out_.commit(r.written);
         return {errc::ok, r.consumed};
     }

@@ -155,22 +155,7 @@ inline client_run run_client(const client_config& config, const std::vector<std:
                              bool eof, sending_app app, const run_options& opt = {}) {
     client_session c(config);
     client_run r;
-    std::deque<std::string> pieces;
-    {
-        std::size_t offset = 0;
-        for (const auto& w : writes) {
-            std::size_t begin = 0;
-            for (std::size_t i = 1; i <= w.size(); ++i) {
-                bool cut = i == w.size() || opt.byte_at_a_time;
-                for (std::size_t s : opt.splits) cut = cut || s == offset + i;
-                if (cut) {
-                    pieces.push_back(w.substr(begin, i - begin));
-                    begin = i;
-                }
-            }
-            offset += w.size();
-        }
-    }
+    std::deque<std::string> pieces = split_writes(writes, opt);
     std::string buffer;
     std::string flight;
     bool eof_sent = false;

@@ -142,6 +142,26 @@ struct run_options {
     std::size_t write_chunk = 0;
 };
 
+/// A peer's writes cut into the pieces a reader receives: each write separately, then cut
+/// further at every offset in `opt.splits` (into the whole stream) or at every byte.
+inline std::deque<std::string> split_writes(const std::vector<std::string>& writes, const run_options& opt) {
+    std::deque<std::string> pieces;
+    std::size_t offset = 0;
+    for (const auto& w : writes) {
+        std::size_t begin = 0;
+        for (std::size_t i = 1; i <= w.size(); ++i) {
+            bool cut = i == w.size() || opt.byte_at_a_time;
+            for (std::size_t s : opt.splits) cut = cut || s == offset + i;
+            if (cut) {
+                pieces.push_back(w.substr(begin, i - begin));
+                begin = i;
+            }
+        }
+        offset += w.size();
+    }
+    return pieces;
+}
+
 /// The result of a run: events and all bytes the server wrote.
 struct run_result {
     std::vector<std::string> events;
@@ -162,7 +182,7 @@ public:
 
     run_result run(const run_options& opt) const {
         server_session s(config_);
-        std::deque<std::string> pieces = split(opt);
+        std::deque<std::string> pieces = split_writes(writes_, opt);
         run_result r;
         std::string buffer;
         bool eof_sent = false;
@@ -254,24 +274,6 @@ private:
         }
         }
         if (e != errc::ok) r.events.push_back("driver: decision refused: " + std::string(to_string(e)));
-    }
-
-    std::deque<std::string> split(const run_options& opt) const {
-        std::deque<std::string> pieces;
-        std::size_t offset = 0;
-        for (const auto& w : writes_) {
-            std::size_t begin = 0;
-            for (std::size_t i = 1; i <= w.size(); ++i) {
-                bool cut = i == w.size() || opt.byte_at_a_time;
-                for (std::size_t s : opt.splits) cut = cut || s == offset + i;
-                if (cut) {
-                    pieces.push_back(w.substr(begin, i - begin));
-                    begin = i;
-                }
-            }
-            offset += w.size();
-        }
-        return pieces;
     }
 
     server_config config_;

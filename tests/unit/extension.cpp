@@ -58,7 +58,7 @@ TEST_CASE("extension: the first five keep their values") {
     static_assert(static_cast<unsigned>(extension::eight_bit_mime) == 2);
     static_assert(static_cast<unsigned>(extension::smtputf8) == 3);
     static_assert(static_cast<unsigned>(extension::enhanced_status_codes) == 4);
-    CHECK(all_extensions().size() == 11);
+    CHECK(all_extensions().size() >= 11);
 }
 
 TEST_CASE("parse_extension: every keyword in any case") {
