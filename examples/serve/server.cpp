@@ -13,6 +13,9 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -175,8 +178,21 @@ int server::run(int stop_fd) {
         connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
                                           [](const auto& c) { return c->fd < 0; }),
                            connections_.end());
+        if (connections_.empty() && polled > 0) {
+            fds.shrink_to_fit();
+            release_idle_memory();
+        }
     }
     return 0;
+}
+
+// After a burst the last connection has gone: give the freed heap back to the system.
+// glibc keeps freed blocks for reuse, so without this the server stays at its peak size.
+void server::release_idle_memory() {
+    connections_.shrink_to_fit();
+#ifdef __GLIBC__
+    ::malloc_trim(0);
+#endif
 }
 
 void server::accept_connections() {

@@ -41,6 +41,7 @@ private:
     enum class flush_result { done, blocked, failed };
 
     void accept_connections();
+    void release_idle_memory();
     void on_ready(connection& c);
     void read_input(connection& c);
     void drain(connection& c);
