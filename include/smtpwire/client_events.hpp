@@ -88,7 +88,7 @@ enum class client_error {
     service_closing,     // a 421 reply at any point
     malformed_reply,     // a reply line that is not "ddd[ -]text", mixed codes, control bytes
     reply_too_long,      // a reply line or reply over client_config::reply limits
-    unexpected_reply,    // a reply when none was due
+    unexpected_reply,    // a reply when none was due, or a 3xx other than 354 to DATA
     connection_closed,   // the server closed the connection before QUIT's reply
     timeout,             // timed_out() for the current epoch
     invalid_config,      // the HELO name is not a domain or address literal

@@ -534,7 +534,9 @@ private:
             return;
         }
         const pending due = front();
-        if (due == pending::none) {
+        // 3xx asks for more input: only 354 to DATA does (RFC 5321 §4.3.2).
+        const bool intermediate = info.code >= 300 && info.code < 400;
+        if (due == pending::none || (intermediate && !(due == pending::data && info.code == 354))) {
             fail(client_error::unexpected_reply, info);
             return;
         }

@@ -337,6 +337,7 @@ TEST_CASE("client: malformed, mixed-code, overlong and unexpected replies are er
         {std::string("220 nul\0 inside\r\n", 17), "failure malformed reply"},
         {"220 " + std::string(5000, 'x') + "\r\n", "failure reply too long"},
         {"220 bare\nLF\r\n", "failure malformed reply"},
+        {"334 go on\r\n", "failure unexpected reply 334 go on"},  // 3xx to no command
     };
     for (const auto& c : cases) {
         INFO(escape(c.server));
@@ -359,6 +360,13 @@ TEST_CASE("client: malformed, mixed-code, overlong and unexpected replies are er
         }
         CHECK(events == std::vector<std::string>{"greeted 220 ok", "ready EHLO",
                                                  "failure unexpected reply 250 extra"});
+    }
+    SECTION("a 3xx reply to the final dot (found by fuzz_client_session)") {
+        const std::vector<std::string> server = {greeting + ehlo_pipelining, "250 OK\r\n250 OK\r\n354 go\r\n",
+                                                 "333 more?\r\n"};
+        const client_run r = run_client(config(), server, false, sending_app({simple_message({"b@mx.example"})}));
+        CHECK(r.events.back() == "failure unexpected reply 333 more?");
+        for (const auto& e : r.events) CHECK(e.rfind("done success", 0) != 0);
     }
     SECTION("too many lines in one reply") {
         std::string server = "220 ok\r\n";
