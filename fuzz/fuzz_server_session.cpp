@@ -1,0 +1,545 @@
+// Fuzz target: server_session fed arbitrary client bytes, in several splits, with the
+// application's decisions, interruptions and output writes chosen by the input.
+//
+// Input: six configuration bytes, then the client's byte stream.
+//   byte 0: bits 0-1 bare_newline_policy (reject, normalize, allow, reject);
+//           bit 2 pipelining_policy::tolerate; bit 3 small limits (command line 512,
+//           message 1000, 3 recipients, 5 errors, 1 KiB output, text line 100);
+//           bit 4 every leniency on; bit 5 decide by the pattern (else accept all);
+//           bit 6 answer decisions only when paused (asynchronous); bit 7 interrupt.
+//   byte 1: bits 0-4 offer PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES;
+//           bits 5-6 hostname (mx.example, empty, with CRLF, 250 octets);
+//           bit 7 the interrupt is shutdown() instead of timed_out().
+//   bytes 2-3: the decision pattern, two bits per decision (accept, accept(text),
+//           accept(reply), reject), cycling every eight decisions.
+//   byte 4: bits 0-3 the decision the interrupt replaces or follows; bits 4-7 output
+//           octets written per need_output in two of the runs (0: all).
+//   byte 5: where to cut: the offset of the one cut (scaled to the stream's length),
+//           the cut inside each line (scaled to its length), and which lines start a
+//           new read when whole lines are grouped (bit i % 8 for line i).
+//
+// Invariants: the same event log, decisions and output whatever the split; output is
+// well-formed SMTP and every reply in it is accounted for by an event, a decision or a
+// command that is answered without one; unconsumed() stays within limits.command_line;
+// nothing but need_output/closed follows closing; the error limit closes exactly when
+// reached; recipients are counted and limited; valid decisions are accepted and invalid
+// ones refused without effect.
+//
+// Which splits may be compared: with pipelining_policy::reject, input that arrives in
+// the same read as a command that must end a pipelined group is refused (RFC 2920 §3.1;
+// that is the policy), so the outcome legitimately depends on how the client's bytes are
+// grouped into reads. Runs feeding at most one line per read (each CRLF-terminated line
+// alone, each line cut once more, one byte at a time) never put bytes after a complete
+// line in the same read, and must agree under both policies. With tolerate, runs that
+// put many lines in one read (whole lines grouped, the whole stream at once, or cut once
+// anywhere) must agree with them too; under reject those runs are only checked for the
+// other invariants.
+#include "smtpwire/server_session.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "fuzz_support.hpp"
+
+using namespace smtpwire;
+using smtpwire_fuzz::check;
+
+namespace {
+
+enum class decision_kind { greeting, hello, mail, rcpt, data, message, vrfy };
+
+struct setup {
+    server_config config;
+    std::string hostname;
+    bool patterned = false;
+    bool defer = false;
+    bool interrupt = false;
+    bool interrupt_shutdown = false;
+    unsigned interrupt_at = 0;
+    std::uint16_t pattern = 0;
+    std::size_t write_chunk = 0;
+    std::uint8_t split = 0;
+};
+
+setup read_setup(smtpwire_fuzz::input_reader& in) {
+    setup s;
+    const std::uint8_t b0 = in.byte();
+    const std::uint8_t b1 = in.byte();
+    s.pattern = in.u16();
+    const std::uint8_t b4 = in.byte();
+    s.split = in.byte();
+
+    static const bare_newline_policy policies[] = {bare_newline_policy::reject, bare_newline_policy::normalize,
+                                                   bare_newline_policy::allow, bare_newline_policy::reject};
+    s.config.bare_newlines = policies[b0 & 3];
+    s.config.early_input = (b0 & 4) ? pipelining_policy::tolerate : pipelining_policy::reject;
+    if (b0 & 8) {
+        s.config.limits.command_line = 512;
+        s.config.limits.message_size = 1000;
+        s.config.limits.recipients = 3;
+        s.config.limits.errors = 5;
+        s.config.limits.output_buffer = 1024;
+        s.config.limits.text_line = 100;
+    }
+    if (b0 & 16) s.config.leniency = leniency{true, true, true};
+    s.patterned = (b0 & 32) != 0;
+    s.defer = (b0 & 64) != 0;
+    s.interrupt = (b0 & 128) != 0;
+
+    const extension order[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
+                               extension::smtputf8, extension::enhanced_status_codes};
+    s.config.extensions = extension_set{};
+    for (unsigned i = 0; i < 5; ++i)
+        if (b1 & (1u << i)) s.config.extensions.add(order[i]);
+    switch ((b1 >> 5) & 3) {
+    case 0: s.hostname = "mx.example"; break;
+    case 1: s.hostname = ""; break;
+    case 2: s.hostname = "mx.example\r\n250 injected"; break;
+    default:
+        for (int i = 0; i < 5; ++i) s.hostname += std::string(49, static_cast<char>('a' + i)) + ".";
+        s.hostname.pop_back();
+        break;
+    }
+    s.config.hostname = s.hostname;
+    s.interrupt_shutdown = (b1 & 128) != 0;
+    s.interrupt_at = b4 & 15;
+    s.write_chunk = b4 >> 4;
+    return s;
+}
+
+// The code of the default positive reply to each decision.
+std::uint16_t default_code(decision_kind k) {
+    switch (k) {
+    case decision_kind::greeting: return 220;
+    case decision_kind::data: return 354;
+    case decision_kind::vrfy: return 252;
+    default: return 250;
+    }
+}
+
+std::uint16_t expected_error_code(server_error e) {
+    switch (e) {
+    case server_error::line_too_long:
+    case server_error::bare_newline_in_command:
+    case server_error::unknown_command: return 500;
+    case server_error::not_implemented: return 502;
+    case server_error::syntax: return 501;
+    case server_error::bad_sequence: return 503;
+    case server_error::no_valid_recipients: return 554;
+    case server_error::unknown_parameter: return 555;
+    case server_error::non_ascii_address: return 553;
+    case server_error::size_exceeded: return 552;
+    case server_error::too_many_recipients: return 452;
+    case server_error::pipelining_violation: return 554;
+    case server_error::too_many_errors:
+    case server_error::timeout: return 421;
+    }
+    return 0;
+}
+
+// Errors that count towards limits::errors.
+bool counts_towards_limit(server_error e) {
+    switch (e) {
+    case server_error::size_exceeded:
+    case server_error::too_many_recipients:
+    case server_error::pipelining_violation:
+    case server_error::too_many_errors:
+    case server_error::timeout: return false;
+    default: return true;
+    }
+}
+
+struct run_log {
+    std::vector<std::string> events;        // events and the application's actions
+    std::string output;                     // every octet the session wrote
+    std::vector<std::uint16_t> expected;    // reply codes events and decisions account for
+    std::optional<close_reason> closed_by;
+};
+
+class runner {
+public:
+    runner(const setup& st, std::vector<std::string_view> pieces, std::size_t write_chunk)
+        : st_(st), s_(st.config), pieces_(std::move(pieces)), write_chunk_(write_chunk) {}
+
+    run_log run() {
+        for (std::size_t guard = 0;; ++guard) {
+            check(guard < 50'000'000, "server session makes no progress");
+            const server_event ev = s_.next_event();
+            if (closed_) {
+                check(std::holds_alternative<closed>(ev), "an event after closed");
+                break;
+            }
+            if (closing_)
+                check(std::holds_alternative<need_output>(ev) || std::holds_alternative<closed>(ev),
+                      "an event other than need_output or closed after closing");
+            if (std::holds_alternative<need_output>(ev)) {
+                write_output();
+            } else if (std::holds_alternative<need_data>(ev)) {
+                on_need_data();
+            } else if (std::holds_alternative<paused>(ev)) {
+                check(deferred_.has_value(), "paused without a pending decision");
+                check(s_.output().empty(), "paused with output waiting");
+                if (fed_) check(s_.feed("NOOP\r\n") == errc::wrong_state, "feed() accepted while paused");
+                const decision_kind k = *deferred_;
+                deferred_.reset();
+                answer(k);
+            } else if (std::holds_alternative<closed>(ev)) {
+                check(s_.done() && s_.output().empty() && s_.state() == server_state::closed, "closed but not done");
+                check(closing_, "closed without closing");
+                closed_ = true;
+                check(s_.feed("QUIT\r\n") == errc::ok, "feed() refused after closed");
+            } else {
+                on_event(ev);
+            }
+        }
+        check(!deferred_, "a decision still pending at the end");
+        check(!in_message_, "a message neither ended nor aborted");
+        return std::move(log_);
+    }
+
+private:
+    void write_output() {
+        const std::string_view out = s_.output();
+        check(!out.empty(), "need_output with no output");
+        const std::size_t n = write_chunk_ != 0 && write_chunk_ < out.size() ? write_chunk_ : out.size();
+        log_.output.append(out.substr(0, n));
+        s_.consume_output(n);
+    }
+
+    void on_need_data() {
+        check(!closing_, "need_data after closing");
+        check(!eof_sent_, "need_data after feed_eof()");
+        check(s_.unconsumed().size() <= limit_line(), "unconsumed() longer than limits.command_line",
+              s_.unconsumed());
+        if (next_piece_ == pieces_.size()) {
+            s_.feed_eof();
+            eof_sent_ = true;
+            return;
+        }
+        std::string next = std::string(s_.unconsumed()) + std::string(pieces_[next_piece_++]);
+        buffer_.swap(next);
+        check(s_.feed(buffer_) == errc::ok, "feed() refused after need_data");
+        fed_ = true;
+    }
+
+    std::size_t limit_line() const {
+        return st_.config.limits.command_line < 512 ? 512 : st_.config.limits.command_line;
+    }
+
+    void log(std::string line) { log_.events.push_back(std::move(line)); }
+
+    void on_event(const server_event& ev) {
+        if (std::holds_alternative<client_connected>(ev)) {
+            log("connected");
+            decide(decision_kind::greeting);
+        } else if (const auto* h = std::get_if<hello>(&ev)) {
+            check(check_domain_or_literal(h->domain, true) == domain_error::ok, "hello with a bad domain", h->domain);
+            log("hello " + std::string(to_string(h->verb)) + " " + std::string(h->domain));
+            decide(decision_kind::hello);
+        } else if (const auto* m = std::get_if<mail_from>(&ev)) {
+            log("mail_from <" + std::string(m->reverse_path.raw) + ">" + std::string(m->parameters.raw));
+            decide(decision_kind::mail);
+        } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
+            check(r->index == rcpt_index_, "rcpt_to index out of order");
+            ++rcpt_index_;
+            log("rcpt_to <" + std::string(r->forward_path.raw) + "> #" + std::to_string(r->index));
+            decide(decision_kind::rcpt);
+        } else if (const auto* d = std::get_if<data_begin>(&ev)) {
+            check(d->recipients > 0 && d->recipients == accepted_rcpts_,
+                  "data_begin counts other recipients than were accepted");
+            log("data_begin " + std::to_string(d->recipients));
+            decide(decision_kind::data);
+        } else if (const auto* e = std::get_if<message_end>(&ev)) {
+            check(in_message_, "message_end outside a message");
+            check(e->size == body_.size(), "message_end size differs from the body delivered");
+            if (st_.config.limits.message_size != 0)
+                check(e->size <= st_.config.limits.message_size, "message over the size limit accepted");
+            check(st_.config.bare_newlines != bare_newline_policy::reject || e->bare_newlines == 0,
+                  "bare newlines delivered under the reject policy");
+            check(st_.config.bare_newlines != bare_newline_policy::normalize || !smtpwire_fuzz::has_bare_newline(body_),
+                  "normalize delivered a bare newline", body_);
+            in_message_ = false;
+            log("body " + body_);
+            log("message_end size=" + std::to_string(e->size) + " overlong=" + std::to_string(e->overlong_lines) +
+                " bare=" + std::to_string(e->bare_newlines));
+            body_.clear();
+            decide(decision_kind::message);
+        } else if (const auto* v = std::get_if<verify>(&ev)) {
+            log("verify " + std::string(v->argument));
+            decide(decision_kind::vrfy);
+        } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
+            check(in_message_, "body_chunk outside a message");
+            check(!b->bytes.empty(), "empty body_chunk");
+            body_ += b->bytes;
+        } else if (const auto* a = std::get_if<message_aborted>(&ev)) {
+            check(in_message_, "message_aborted outside a message");
+            in_message_ = false;
+            body_.clear();  // how much arrived before the abort depends on the split
+            log("message_aborted " + std::string(to_string(a->reason)));
+            if (a->reason == abort_reason::too_large) log_.expected.push_back(552);
+            if (a->reason == abort_reason::bare_newline) {
+                check(st_.config.bare_newlines == bare_newline_policy::reject, "bare_newline abort without reject");
+                log_.expected.push_back(550);
+            }
+            if (a->reason == abort_reason::connection_lost)
+                check(closing_pending(), "connection_lost abort while the session goes on");
+        } else if (std::holds_alternative<transaction_reset>(ev)) {
+            rcpt_index_ = 0;
+            log("transaction_reset");
+        } else if (const auto* p = std::get_if<protocol_error>(&ev)) {
+            check(p->code == expected_error_code(p->what), "protocol_error with an unexpected code");
+            check(p->what != server_error::pipelining_violation ||
+                      st_.config.early_input == pipelining_policy::reject,
+                  "pipelining violation under the tolerate policy");
+            if (p->what == server_error::too_many_recipients)
+                check(accepted_rcpts_ >= st_.config.limits.recipients, "too_many_recipients below the limit");
+            if (counts_towards_limit(p->what)) {
+                ++errors_;
+                check(errors_ <= st_.config.limits.errors, "more errors than the limit");
+            }
+            log("protocol_error " + std::to_string(p->code) + " " + std::string(to_string(p->what)));
+            log_.expected.push_back(p->code);
+        } else if (const auto* cl = std::get_if<closing>(&ev)) {
+            check(!closing_, "closing twice");
+            closing_ = true;
+            log_.closed_by = cl->reason;
+            check(s_.state() == server_state::closed, "closing while the state is not closed");
+            switch (cl->reason) {
+            case close_reason::quit: log_.expected.push_back(221); break;
+            case close_reason::shutdown: log_.expected.push_back(421); break;
+            case close_reason::too_many_errors:
+                check(errors_ == st_.config.limits.errors, "closed for errors before the limit");
+                break;
+            case close_reason::peer_closed: check(eof_sent_, "peer_closed without feed_eof()"); break;
+            case close_reason::refused: check(refused_with_421_, "refused without a 421 decision"); break;
+            case close_reason::timeout: check(timed_out_, "timeout without timed_out()"); break;
+            case close_reason::pipelining_violation: break;
+            }
+            log("closing " + std::string(to_string(cl->reason)));
+        } else {
+            smtpwire_fuzz::fail("unknown server event");
+        }
+    }
+
+    // True when the session is closing for a reason that aborts the message: checked
+    // when the abort is seen, before the closing event that follows it.
+    bool closing_pending() const { return s_.state() == server_state::closed; }
+
+    void decide(decision_kind k) {
+        if (st_.defer) {
+            check(!deferred_, "a second decision while one is pending");
+            deferred_ = k;
+            return;
+        }
+        answer(k);
+    }
+
+    // Calls that must be refused without any effect while decision `k` is pending.
+    void misuse(decision_kind k) {
+        const std::string before(s_.output());
+        const bool one_line = k == decision_kind::greeting || k == decision_kind::hello;
+        if (one_line) {
+            check(s_.accept(reply{250, {}, "own reply"}) == errc::invalid_reply, "accept(reply) for a hostname reply");
+            check(s_.accept("two\nlines") == errc::invalid_reply, "a multi-line text for a one-line reply");
+        }
+        if (k == decision_kind::greeting)
+            check(s_.reject(reply{550, {5, 0, 0}, "no"}) == errc::invalid_reply, "a greeting refused with 550");
+        if (k == decision_kind::data)
+            check(s_.accept(reply{250, {}, "no"}) == errc::invalid_reply, "data_begin accepted without 354");
+        else if (!one_line)
+            check(s_.accept(reply{354, {}, "no"}) == errc::invalid_reply, "354 outside data_begin");
+        check(s_.reject(reply{250, {}, "positive"}) == errc::invalid_reply, "reject() with a positive code");
+        check(s_.reject(reply{550, {4, 0, 0}, "mixed"}) == errc::invalid_reply, "status class differs from the code");
+        check(s_.accept("control\x01byte") == errc::invalid_reply, "a control byte in a reply text");
+        check(s_.output() == before, "a refused answer wrote output");
+    }
+
+    void answer(decision_kind k) {
+        misuse(k);
+        const unsigned n = decisions_++;
+        if (st_.interrupt && n == st_.interrupt_at && st_.interrupt_shutdown) {
+            log("app: shutdown");
+            s_.shutdown();
+            check(s_.accept() == errc::no_decision_pending, "decision still pending after shutdown()");
+            return;
+        }
+        const unsigned choice = st_.patterned ? (st_.pattern >> (2 * (n % 8))) & 3u : 0u;
+        const bool one_line = k == decision_kind::greeting || k == decision_kind::hello;
+        errc e = errc::ok;
+        std::uint16_t code = default_code(k);
+        switch (choice) {
+        case 0:
+            e = s_.accept();
+            break;
+        case 1:
+            e = s_.accept(one_line ? "at your service" : "fine");
+            break;
+        case 2:
+            if (one_line) {
+                e = s_.accept();
+                break;
+            }
+            {
+                reply r{250, {}, "accepted"};
+                if (k == decision_kind::data) r = reply{354, {}, "go ahead"};
+                if (k == decision_kind::rcpt) r = reply{251, {2, 1, 5}, "User not local; will forward"};
+                if (k == decision_kind::vrfy) r = reply{250, {2, 1, 5}, "Fred Smith <fred@example.com>"};
+                e = s_.accept(r);
+                code = r.code;
+            }
+            break;
+        default: {
+            reply r;
+            const unsigned variant = n / 8;
+            if (k == decision_kind::greeting) {
+                r = variant % 2 ? reply{421, {4, 3, 2}, "going away"} : reply{554, {5, 7, 1}, "no service for you"};
+            } else {
+                static const reply rejections[] = {{550, {5, 7, 1}, "refused"},
+                                                   {450, {}, "try again\nlater"},
+                                                   {421, {4, 3, 2}, "closing"}};
+                r = rejections[variant % 3];
+            }
+            e = s_.reject(r);
+            code = r.code;
+            refused_with_421_ = refused_with_421_ || code == 421;
+            break;
+        }
+        }
+        check(e == errc::ok, "the session refused a valid decision", std::string(to_string(e)));
+        log("app: " + std::to_string(code));
+        log_.expected.push_back(code);
+        if (k == decision_kind::data && code == 354) {
+            in_message_ = true;
+            body_.clear();
+        }
+        if (k == decision_kind::mail && code < 300) {
+            rcpt_index_ = 0;
+            accepted_rcpts_ = 0;
+        }
+        if (k == decision_kind::rcpt && code < 300) {
+            ++accepted_rcpts_;
+            check(accepted_rcpts_ <= st_.config.limits.recipients, "more recipients accepted than the limit");
+        }
+        check(s_.accept() == errc::no_decision_pending, "a decision still pending after it was answered");
+        check(s_.reject(reply{550, {}, "x"}) == errc::no_decision_pending, "reject() without a decision");
+
+        if (st_.interrupt && n == st_.interrupt_at) {
+            const timeout t = s_.current_timeout();
+            const server_state state = s_.state();
+            s_.timed_out(t.epoch + 1);
+            check(s_.state() == state && s_.current_timeout().epoch == t.epoch, "a stale timer had an effect");
+            log("app: timed_out " + std::string(to_string(t.kind)));
+            timed_out_ = t.kind != timeout_kind::none;
+            s_.timed_out(t.epoch);
+            check(timed_out_ == (s_.state() == server_state::closed) || state == server_state::closed,
+                  "timed_out() did not close exactly when a timeout was armed");
+        }
+    }
+
+    const setup& st_;
+    server_session s_;
+    std::vector<std::string_view> pieces_;
+    std::size_t write_chunk_;
+    std::size_t next_piece_ = 0;
+    std::string buffer_;
+    bool fed_ = false;
+    bool eof_sent_ = false;
+    bool closing_ = false;
+    bool closed_ = false;
+    bool in_message_ = false;
+    bool refused_with_421_ = false;
+    bool timed_out_ = false;
+    std::string body_;
+    std::optional<decision_kind> deferred_;
+    unsigned decisions_ = 0;
+    unsigned errors_ = 0;
+    std::size_t rcpt_index_ = 0;
+    std::size_t accepted_rcpts_ = 0;
+    run_log log_;
+};
+
+// The reply that must end the output when the session closed for `why`.
+std::uint16_t final_code(close_reason why) {
+    switch (why) {
+    case close_reason::quit: return 221;
+    case close_reason::pipelining_violation: return 554;
+    case close_reason::peer_closed: return 0;
+    default: return 421;
+    }
+}
+
+run_log run_checked(const setup& st, std::vector<std::string_view> pieces, std::size_t write_chunk) {
+    run_log log = runner(st, std::move(pieces), write_chunk).run();
+    const bool enhanced = st.config.extensions.has(extension::enhanced_status_codes);
+    const smtpwire_fuzz::reply_stream stream =
+        smtpwire_fuzz::check_reply_stream(log.output, enhanced, false);
+    check(stream.complete, "the output ends inside a reply", log.output);
+    check(log.closed_by.has_value(), "the session ended without closing");
+    // RSET and NOOP (250), HELP (214) and EXPN (502) are answered without an event.
+    smtpwire_fuzz::check_codes_accounted(stream.codes, log.expected, {250, 214, 502});
+    const std::uint16_t last = final_code(*log.closed_by);
+    if (last != 0) check(!stream.codes.empty() && stream.codes.back() == last, "the closing reply is not last");
+    return log;
+}
+
+void check_same_run(const run_log& a, const run_log& b, const char* what) {
+    smtpwire_fuzz::check_same_log(a.events, b.events, what);
+    check(a.output == b.output, what, "(output differs)");
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    smtpwire_fuzz::input_reader in(smtpwire_fuzz::as_text(data, size));
+    const setup st = read_setup(in);
+    const std::string_view stream = in.rest();
+    const std::size_t cut = smtpwire_fuzz::scaled_offset(st.split, stream.size());
+
+    // At most one line per read: each line alone, each line cut again, byte by byte.
+    const std::vector<std::string_view> lines = smtpwire_fuzz::split_after_crlf(stream);
+    std::vector<std::string_view> lines_cut;
+    for (std::string_view line : lines) {
+        const std::size_t k = line.size() * st.split / 256;
+        if (k > 0) lines_cut.push_back(line.substr(0, k));
+        lines_cut.push_back(line.substr(k));
+    }
+    std::vector<std::string_view> bytes;
+    for (std::size_t i = 0; i < stream.size(); ++i) bytes.push_back(stream.substr(i, 1));
+
+    const run_log by_line = run_checked(st, lines, 0);
+    if (smtpwire_fuzz::verbose()) {
+        smtpwire_fuzz::print_log("events (line by line)", by_line.events);
+        smtpwire_fuzz::print_log("output", {by_line.output});
+    }
+    check_same_run(by_line, run_checked(st, lines_cut, st.write_chunk), "cutting lines changes the session");
+    check_same_run(by_line, run_checked(st, bytes, 0), "byte-at-a-time input changes the session");
+
+    // Many lines per read: whole lines grouped into reads as byte 5's bits say (a new
+    // read at line i when bit i % 8 is set), the whole stream, and one cut anywhere.
+    std::vector<std::string_view> grouped;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i == 0 || ((st.split >> (i % 8)) & 1u) != 0)
+            grouped.push_back(lines[i]);
+        else
+            grouped.back() = std::string_view(grouped.back().data(), grouped.back().size() + lines[i].size());
+    }
+    std::vector<std::string_view> whole;
+    if (!stream.empty()) whole.push_back(stream);
+    std::vector<std::string_view> two;
+    if (cut > 0) two.push_back(stream.substr(0, cut));
+    if (cut < stream.size()) two.push_back(stream.substr(cut));
+    const run_log by_group = run_checked(st, grouped, 0);
+    const run_log at_once = run_checked(st, whole, 0);
+    const run_log split_once = run_checked(st, two, st.write_chunk);
+    if (st.config.early_input == pipelining_policy::tolerate) {
+        check_same_run(by_line, by_group, "grouping lines into reads differs from line by line");
+        check_same_run(by_line, at_once, "the whole stream at once differs from line by line");
+        check_same_run(by_line, split_once, "one split of the stream differs from line by line");
+    }
+    return 0;
+}

@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+# Writes the seed corpora into fuzz/corpus/<target>/, each file named by the SHA-256 of
+# its content. Seeds follow each target's input layout (the comment at the top of its
+# .cpp); the server seeds are the client bytes of tests/transcripts/*.txt. Existing
+# files are kept (regression inputs among them); a seed that changes gets a new name,
+# so delete the old one by hand.
+import glob
+import hashlib
+import os
+import random
+import struct
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, 'fuzz', 'corpus')
+seeds = {}
+
+def add(target, data):
+    if isinstance(data, str):
+        data = data.encode('latin-1') if all(ord(c) < 256 for c in data) else data.encode('utf-8')
+    seeds.setdefault(target, []).append(bytes(data))
+
+def u(s):
+    """UTF-8 text to bytes."""
+    return s.encode('utf-8')
+
+# --- fuzz_command -------------------------------------------------------------
+for line in [
+    b'EHLO bar.com', b'HELO relay.example.org', b'LHLO lmtp.example', b'ehlo lowercase.example',
+    b'EHLO [192.0.2.1]', b'EHLO [IPv6:2001:db8::1]',
+    b'MAIL FROM:<Smith@bar.com>', b'MAIL FROM:<> SIZE=1000 BODY=8BITMIME', b'MAIL FROM: <a@b.example>',
+    b'MAIL FROM:<@hosta.int,@jkl.org:userc@d.bar.org>', b'MAIL FROM:<> SIZE=12345 AUTH=<>',
+    u('MAIL FROM:<üser@exämple.com> SMTPUTF8'),
+    b'RCPT TO:<postmaster>', b'RCPT TO:<"foo@x> ORCPT=rfc822;evil"@example.com>',
+    b'RCPT TO:<user@[IPv6:2001:db8::1]> NOTIFY=SUCCESS,FAILURE', b'rcpt to:<Jones@foo.com>',
+    b'DATA', b'DATA x', b'RSET', b'NOOP hello', b'NOOP', b'QUIT', b'QUIT now', b'VRFY Crispin',
+    b'EXPN Example-People', b'HELP MAIL', b'BDAT 100 LAST', b'AUTH PLAIN AGFsaWNlAHNlY3JldA==',
+    b'STARTTLS', b'MAIL TO:<a@b>', b'RCPT FROM:<a@b>', b'EHLOx', b'MAIL', b'EHLO', b'XEXPS GSSAPI',
+    b'QUIT\r\nRSET', b'NOOP\x00', b'RSET\nMAIL FROM:<a@b.example>', b'',
+]:
+    add('fuzz_command', line)
+
+# --- fuzz_reply ---------------------------------------------------------------
+ehlo_gmail = ('250-smtp.gmail.com at your service, [203.0.113.5]\r\n250-SIZE 35882577\r\n250-8BITMIME\r\n'
+              '250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n')
+ehlo_postfix = ('250-mail.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n'
+                '250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n')
+ehlo_exchange = ('250-BN8PR12CA0001.outlook.office365.com Hello [203.0.113.5]\r\n250-SIZE 157286400\r\n'
+                 '250-PIPELINING\r\n250-DSN\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250-8BITMIME\r\n'
+                 '250-BINARYMIME\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n')
+ehlo_exim = ('250-mx.example.net Hello client.example [203.0.113.5]\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n'
+             '250-PIPELINING\r\n250-PIPE_CONNECT\r\n250-AUTH PLAIN LOGIN\r\n250-CHUNKING\r\n250-STARTTLS\r\n'
+             '250-PRDR\r\n250 HELP\r\n')
+ehlo_legacy_auth = ('250-old.example.com Hello\r\n250-AUTH=LOGIN PLAIN\r\n250-AUTH LOGIN PLAIN CRAM-MD5\r\n'
+                    '250-starttls\r\n250 size\r\n')
+for cfg, text in [
+    (0, '220 foo.com Simple Mail Transfer Service Ready\r\n'),
+    (0, ehlo_gmail), (0, ehlo_postfix), (0, ehlo_exchange), (0, ehlo_exim), (0, ehlo_legacy_auth),
+    (0, '550-5.1.1 The email account that you tried to reach does not exist. Please try\r\n'
+        '550-5.1.1 double-checking the recipient\'s email address for typos or\r\n'
+        '550-5.1.1 unnecessary spaces. Learn more at\r\n550 5.1.1  https://support.google.com/mail/?p=NoSuchUser\r\n'),
+    (0, '250 2.0.0 OK  1700000000 abc123.456 - gsmtp\r\n'),
+    (0, '354  Go ahead abc123.456 - gsmtp\r\n'), (0, '354 \r\n'), (0, '250\r\n'), (0, '250-\r\n250 \r\n'),
+    (0, '421 4.7.0 Try again later, closing connection.\r\n'),
+    (0, '250-2.0.0 first\r\n250-2.0.0 second\r\n250 2.0.0 third\r\n'),
+    (0, '250-2.0.0 first\r\n250-2.1.0 second\r\n250 third\r\n'),
+    (0, '250-a\r\n251 b\r\n'), (0, '999 bad code\r\n'), (0, '25\r\n'), (0, '250x\r\n'),
+    (0, '250 text\x01 with a control byte\r\n'), (0, '250 caf\xc3\xa9\r\n'), (0, '250 \xff\xfe invalid utf-8\r\n'),
+    (0, '250 bare\nLF\r\n250 bare\rCR\r\n'), (0, '250 tab\there\r\n'),
+    (0, '250 ' + 'word ' * 130 + '\r\n'), (0, '250 ' + 'x' * 700 + '\r\n'),
+    (1, '250 ' + 'x' * 520 + '\r\n'), (2, '250 a somewhat long line\r\n'),
+    (4, '250-a\r\n250-b\r\n250-c\r\n250 d\r\n'), (0, '250-2.0.0\r\n250 2.0.0 \r\n'),
+    (0, '554 5.7.1 <evil@example.com>: Relay access denied\r\n250 2.0.0 Ok: queued as 4F2A\r\n'),
+]:
+    add('fuzz_reply', bytes([cfg]) + text.encode('latin-1'))
+
+# --- fuzz_path ----------------------------------------------------------------
+# bit 0 forward, bit 1 utf8, bit 2 missing brackets, bit 3 trailing dot
+for cfg, arg in [
+    (0, b'<Smith@bar.com>'), (0, b'<>'), (1, b'<postmaster>'), (1, b'<Postmaster>'), (0, b'<postmaster>'),
+    (1, b'<>'), (0, b'<> SIZE=1000 BODY=8BITMIME'), (0, b'<@hosta.int,@jkl.org:userc@d.bar.org>'),
+    (1, b'<"foo@x> ORCPT=rfc822;evil"@example.com>'), (1, b'<"John \\"Q\\" Public"@example.com> NOTIFY=NEVER'),
+    (1, b'<"quoted"@example.com>'), (1, b'<"a\\b"@example.com>'),
+    (1, b'<user@[IPv6:2001:db8::1]>'), (1, b'<user@[IPv6:::ffff:192.0.2.1]>'), (1, b'<user@[IPv6:1:2:3:4:5:6:7:8]>'),
+    (1, b'<user@[IPv6:1::2::3]>'), (1, b'<user@[192.0.2.1]>'), (1, b'<user@[256.0.0.1]>'), (1, b'<user@[x-tag:content]>'),
+    (3, u('<üser@exämple.com>')), (1, u('<üser@exämple.com>')), (3, b'<\xc3\x28@example.com>'),
+    (5, b'user@example.com SIZE=10'), (4, b'user@example.com'), (9, b'<user.@example.com>'), (1, b'<user.@example.com>'),
+    (1, b'<a..b@example.com>'), (1, b'<.a@example.com>'), (1, b'<a@-bad.example>'), (1, b'<a@example.com'),
+    (1, b'<a@exa mple.com>'), (1, b'<' + b'x' * 65 + b'@example.com>'), (1, b'<a@' + (b'a' * 63 + b'.') * 4 + b'com>'),
+    (1, b'<xn--bcher-kva.example>'), (1, b'<a@xn--bcher-kva.example>'), (1, b'<@a,@b:c@d>'), (1, b'<@a,b:c@d>'),
+    (1, b'<!#$%&\'*+-/=?^_`{|}~@example.com>'), (0, b''), (0, b'<'), (1, b'<a@b>junk'),
+]:
+    add('fuzz_path', bytes([cfg]) + arg)
+
+# --- fuzz_esmtp_param -----------------------------------------------------------
+# bit 0 utf8 reader, bits 1-3 offer SIZE, 8BITMIME, SMTPUTF8
+for cfg, text in [
+    (14, b' SIZE=1000 BODY=8BITMIME SMTPUTF8'), (14, b''), (14, b' SIZE=18446744073709551615'),
+    (14, b' SIZE=18446744073709551616'), (14, b' SIZE=00000000000000000001'), (14, b' SIZE=1 SIZE=2'),
+    (14, b' BODY=7BIT'), (14, b' body=8bitmime'), (14, b' BODY=BINARYMIME'), (14, b' BODY'), (14, b' AUTH=<>'),
+    (14, b' RET=HDRS ENVID=QQ314159'), (14, b' ORCPT=rfc822;bob@example.com NOTIFY=SUCCESS,FAILURE'),
+    (14, b'  SIZE=1'), (14, b' SIZE=1 '), (14, b' =x'), (14, b' -bad=1'), (14, b' KEY='), (14, b' KEY=a=b'),
+    (15, b' X=caf\xc3\xa9'), (14, b' X=\xff'), (0, b' SIZE=10'), (14, b'SIZE=10'), (14, b' SMTPUTF8=yes'),
+    (14, b' SMTPUTF8 SMTPUTF8'), (14, b' BY=120;R MT-PRIORITY=3'), (8, b' SIZE=5 SMTPUTF8'), (14, b' SIZE=-1'),
+    (14, b' X-TAG'), (14, b' A=<>'),
+]:
+    add('fuzz_esmtp_param', bytes([cfg]) + text)
+
+# --- fuzz_capabilities ----------------------------------------------------------
+def lines_after_code(reply):
+    return ''.join(l[4:] + '\r\n' for l in reply.split('\r\n') if l)
+for cfg, text in [
+    (0, lines_after_code(ehlo_gmail)), (0, lines_after_code(ehlo_postfix)), (0, lines_after_code(ehlo_exchange)),
+    (0, lines_after_code(ehlo_exim)), (0, lines_after_code(ehlo_legacy_auth)),
+    (0, 'mx.example\r\nAUTH=LOGIN PLAIN\r\nauth login plain xoauth2 OAUTHBEARER SCRAM-SHA-256 SCRAM-SHA-1 PLAIN-PLUS\r\n'),
+    (0, 'mx.example\r\nSIZE\r\nSIZE 0\r\nSIZE 1000\r\nSIZE 500\r\nSIZE 99999999999999999999\r\nSIZE abc\r\n'),
+    (0, 'mx.example\r\nX-EXPS GSSAPI NTLM\r\nPIPE_CONNECT\r\n_bad\r\n\r\nXFOO  spaced   params  \t\r\nREQUIRETLS\r\n'),
+    (0, 'mx.example\r\n' + ''.join('KEYWORD%d\r\n' % i for i in range(40)) + 'STARTTLS\r\n'),
+    (0, 'mx.example\r\nX-LONG ' + 'p' * 1100 + '\r\nSTARTTLS\r\nPIPELINING\r\n'),
+    (0, '\r\nPIPELINING\r\n'), (0, 'caf\xc3\xa9.example greets\r\n8BITMIME\r\n'), (0, 'bad\x01domain\r\nDSN\r\n'),
+    (1, 'first.example\r\nPIPELINING\r\n\r\nsecond.example\r\nSIZE 10\r\n'),
+    (0, 'mx.example\r\nDSN\r\nBINARYMIME\r\nCHUNKING\r\nENHANCEDSTATUSCODES\r\n8bitmime\r\nSmtpUtf8\r\n'),
+]:
+    add('fuzz_capabilities', bytes([cfg]) + text.encode('latin-1'))
+
+# --- fuzz_data_decoder ------------------------------------------------------------
+for head, wire in [
+    (b'\x00\x80\x35', b'Subject: hi\r\n\r\nBlah blah blah...\r\n...etc. etc. etc.\r\n.\r\n'),
+    (b'\x00\x80\x35', b'Subject: hi\r\n\r\nhello\n.\nMAIL FROM:<evil@x.example>\nRCPT TO:<victim@mx.example>\nDATA\n\nforged'
+                      b'\r\n.\nstill content\n.\r\nand\r\n.\rmore\r.\rend\r\n.\r\n'),
+    (b'\x00\x00\x00', b'.\r\n'), (b'\x00\x40\x11', b'..\r\n.\r\n'), (b'\x00\x40\x11', b'\r\n.\r\n'),
+    (b'\x00\xff\x22', b'.\r'), (b'\x00\x80\x22', b'a\r'), (b'\x00\x80\x22', b'.x\r\n.\r\n'),
+    (b'\x00\x80\x35', b'x' * 1001 + b'\r\n' + b'y' * 998 + b'\r\n.\r\n'), (b'\x05\x30\x10', b'ab\r\nabcdef\r\n.a\r\n.\r\n'),
+    (b'\x00\x80\x35', b'\r\r\n.\r\n'), (b'\x00\x80\x35', b'\n.\r\n'), (b'\x00\x80\x35', b'\r\n..\r\n.\r\n'),
+    (b'\x00\x80\x35', b'caf\xc3\xa9\x00\xff\r\n.\r\n'), (b'\x00\x80\x35', b'partial line without end'),
+    (b'\x00\x80\x35', b'a\r\n.\r\nMAIL FROM:<x@y>\r\n'), (b'\x00\x10\xf1', b'.\n.\r\n.\r.\r\n..\n\r\n.\r\n'),
+    (b'\x02\x80\xff', b'.\r\n.\r\n'),
+]:
+    add('fuzz_data_decoder', head + wire)
+
+# --- fuzz_server_session ------------------------------------------------------------
+EXT = {'PIPELINING': 1, 'SIZE': 2, '8BITMIME': 4, 'SMTPUTF8': 8, 'ENHANCEDSTATUSCODES': 16}
+
+def unescape(s):
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c != '\\' or i + 1 == len(s):
+            out += c.encode('utf-8'); i += 1; continue
+        e = s[i + 1]; i += 2
+        if e == 'r': out += b'\r'
+        elif e == 'n': out += b'\n'
+        elif e == 't': out += b'\t'
+        elif e == '0': out += b'\0'
+        elif e == 'x': out.append(int(s[i:i + 2], 16)); i += 2
+        else: out += e.encode('latin-1')
+    return bytes(out)
+
+def server_header(b0, b1, pattern=0, b4=0, split=0x80):
+    return bytes([b0, b1]) + struct.pack('<H', pattern) + bytes([b4, split])
+
+for path in sorted(glob.glob(os.path.join(ROOT, 'tests', 'transcripts', '*.txt'))):
+    stream = b''
+    ext = 31
+    b0 = 0
+    for line in open(path, encoding='utf-8').read().split('\n'):
+        if line.startswith('C: '): stream += unescape(line[3:]) + b'\r\n'
+        elif line == 'C:': stream += b'\r\n'
+        elif line.startswith('c: '): stream += unescape(line[3:])
+        elif line.startswith('@'):
+            for kv in line[1:].split():
+                k, v = kv.split('=', 1)
+                if k == 'extensions': ext = sum(EXT[x] for x in v.split(',') if x in EXT)
+                if k == 'bare_newlines': b0 |= {'reject': 0, 'normalize': 1, 'allow': 2}[v]
+                if k == 'early_input' and v == 'tolerate': b0 |= 4
+    add('fuzz_server_session', server_header(b0, ext) + stream)              # accept all, at once
+    add('fuzz_server_session', server_header(b0 | 4 | 32 | 64, ext, 0x9c36, 0x53) + stream)  # tolerate, patterned, deferred
+
+ehlo = b'EHLO client.example\r\n'
+tx = b'MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\nRCPT TO:<carol@mx.example>\r\nRCPT TO:<dave@mx.example>\r\nDATA\r\n'
+body = b'Subject: test\r\n\r\n.leading dot\r\nline\r\n.\r\n'
+for hdr, stream in [
+    (server_header(4, 31), ehlo + tx + body + b'QUIT\r\n'),                              # pipelined batch
+    (server_header(0, 31), ehlo + tx + body + b'QUIT\r\n'),                              # same, early input refused
+    (server_header(8 | 4, 31), ehlo + b'MAIL FROM:<a@b.example> SIZE=99999999\r\nQUIT\r\n'),
+    (server_header(8 | 4, 31), ehlo + b'MAIL FROM:<a@b.example>\r\n' + b''.join(b'RCPT TO:<r%d@mx.example>\r\n' % i for i in range(6)) + b'DATA\r\n' + b'x' * 1200 + b'\r\n.\r\nQUIT\r\n'),
+    (server_header(8 | 4, 31), ehlo + b'NOOP ' + b'a' * 600 + b'\r\nRSET\r\n'),            # overlong line
+    (server_header(4, 31), ehlo + b'RSET\nMAIL FROM:<a@b.example>\r\nQUIT\r\n'),          # bare LF in a command
+    (server_header(4, 31), ehlo + b'VRFY postmaster\r\nEXPN staff\r\nHELP\r\nNOOP\r\nSTARTTLS\r\nAUTH PLAIN\r\nBDAT 10\r\nXYZZY\r\nQUIT\r\n'),
+    (server_header(8 | 4, 0), b'HELO client.example\r\n' + b'FOO\r\n' * 6),             # error limit
+    (server_header(4, 31), ehlo + u('MAIL FROM:<üser@exämple.com>\r\nMAIL FROM:<üser@exämple.com> SMTPUTF8\r\nRCPT TO:<ü@exämple.com>\r\nQUIT\r\n')),
+    (server_header(4, 23), ehlo + u('MAIL FROM:<üser@exämple.com> SMTPUTF8\r\nQUIT\r\n')),
+    (server_header(4, 31), ehlo + b'MAIL FROM:<a@b.example> FOO=BAR\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example> NOTIFY=NEVER\r\nRCPT TO:<b@c.example\r\nQUIT\r\n'),
+    (server_header(4, 31), ehlo + b'MA\x00IL FROM:<a@b>\r\nQUIT\r\n'),
+    (server_header(4 | 16, 31), ehlo + b'MAIL FROM: <a@b.example>\r\nRCPT TO:c@d.example\r\nRCPT TO:<e.@f.example>\r\nQUIT\r\n'),
+    (server_header(4 | 128, 31 | 0x80, 0, 0x02), ehlo + tx + body),                    # shutdown at the 3rd decision
+    (server_header(4 | 128, 31, 0, 0x05), ehlo + tx + b'part of a message'),             # timeout during DATA
+    (server_header(4 | 32, 31, 0xffff), ehlo + tx + body + b'QUIT\r\n'),                # reject everything
+    (server_header(4 | 32 | 64, 31 | 0x60, 0x6e4b, 0x31), ehlo + tx + body + b'QUIT\r\n'),  # 250-octet hostname
+    (server_header(4 | 1, 31 | 0x40, 0x1111, 0x20), ehlo + tx + b'a\nb\rc\r\n.\r\n'),       # normalize, CRLF hostname
+    (server_header(4, 31), b''),                                                          # immediate EOF
+    (server_header(0, 31), ehlo + b'MAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example>\r\nDATA\r\n' + body + b'QUIT'),
+]:
+    add('fuzz_server_session', hdr + stream)
+
+# --- fuzz_client_session ------------------------------------------------------------
+g220 = '220 mx.example ESMTP Postfix\r\n'
+# Which of the target's address table entries client_session accepts (see the target).
+SENDER_OK = [True, True, True, True, 'utf8', True, False, True]
+RCPT_OK = [True, True, True, True, True, True, True, 'utf8', False, False, True, False, True, True]
+
+def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting=g220, ehlo=ehlo_postfix,
+           rcpt_reply=lambda i: '250 2.1.5 Ok', data_reply='354 End data with <CR><LF>.<CR><LF>',
+           final_reply='250 2.0.0 Ok: queued as 4F2A', quit_reply='221 2.0.0 Bye'):
+    """A client seed whose server replies match what the application will send."""
+    server_utf8 = 'SMTPUTF8' in ehlo
+    out = greeting + ehlo
+    messages = 2 if b0 & 128 else 1
+    for m in range(messages):
+        sender = SENDER_OK[((b1 >> 2) + m) % len(SENDER_OK)]
+        utf8 = bool(b3 & 4) or sender == 'utf8'
+        if sender is False or (utf8 and not server_utf8):
+            continue
+        out += '250 2.1.0 Ok\r\n'
+        accepted = 0
+        for r in range(1 + (b1 & 3)):
+            ok = RCPT_OK[(b2 + 3 * r + 5 * m) % len(RCPT_OK)]
+            if ok is True or (ok == 'utf8' and utf8):
+                reply = rcpt_reply(r)
+                accepted += reply.startswith('2')
+                out += reply + '\r\n'
+        if accepted == 0:
+            out += '250 2.0.0 Ok\r\n'  # the RSET
+            continue
+        out += data_reply + '\r\n' + final_reply + '\r\n'
+    out += quit_reply + '\r\n'
+    h = bytes([b0, b1, b2, b3, b4, split, wchunk])
+    if body is not None:
+        h += bytes([len(body)]) + body
+    return h + out.encode('latin-1')
+
+for data in [
+    script(0x11, 0x05, rcpt_reply=lambda i: ['250 2.1.5 Ok', '550 5.1.1 <carol@[192.0.2.1]>: Recipient address rejected'][i]),
+    script(0x10, 0x05),                                                   # one command at a time
+    script(0x51, 0x04, 0, 0x03, greeting='220 smtp.gmail.com ESMTP abc123.456 - gsmtp\r\n', ehlo=ehlo_gmail,
+           data_reply='354  Go ahead abc123.456 - gsmtp', final_reply='250 2.0.0 OK  1700000000 - gsmtp'),
+    script(0x91, 0x07, 4, greeting='220 BN8PR12CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready\r\n',
+           ehlo=ehlo_exchange, final_reply='250 2.6.0 <id@example.com> Queued mail for delivery'),
+    script(0x21, 0x0b, 1, 0x08, greeting='220 mx.example.net ESMTP Exim 4.96\r\n', ehlo=ehlo_exim),
+    script(0x10, 0x00, ehlo='502 5.5.1 Command not implemented\r\n250 old.example\r\n'),   # EHLO refused: HELO
+    script(0x11, 0x05, rcpt_reply=lambda i: ['550 5.1.1 no', '450 4.2.1 busy'][i], data_reply='554 5.5.1 Error: no valid recipients', final_reply='250 2.0.0 Ok'),
+    script(0x91, 0x17, 5, 0x08),                                          # quoting, DSN parameters
+    script(0x11, 0x13, 6, 0x04), script(0x01, 0x13, 7, 0x02), script(0x11, 0x03, 9, 0x10),
+    script(0x71, 0x01, 0, 0, 3, 0x40, 5, body=b'.\r\n..\n\r.x\r\n.'),   # body from the input, tiny writes
+    script(0x31, 0x01, 0, 0, 0, 0x80, 1),                                 # 1200-octet line, one-octet writes
+    script(0x45, 0x00, 0, 0x01, 7),                                       # smuggling-like body, small buffer
+    script(0x11, 0x10, 0, 0x01, ehlo=ehlo_postfix.replace('SIZE 10240000', 'SIZE 10')),  # declared SIZE too large
+]:
+    add('fuzz_client_session', data)
+
+def client_header(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0):
+    return bytes([b0, b1, b2, b3, b4, split, wchunk])
+for hdr, server in [
+    (client_header(0x10), '554 5.7.1 No SMTP service here\r\n221 2.0.0 Bye\r\n'),      # greeting refused
+    (client_header(0x10), '421 4.3.2 Service not available\r\n'),
+    (client_header(0x11, 0x01), g220 + ehlo_postfix + '553 5.7.1 Sender address rejected\r\n554 5.5.1 no valid recipients\r\n250 Ok\r\n221 Bye\r\n'),
+    (client_header(0x10), g220 + '250-mx.example\r\n251 mixed codes\r\n'),
+    (client_header(0x10), g220 + '250 ok\nbare LF\r\n'),
+    (client_header(0x12), g220 + '250-mx.example ' + 'x' * 100 + '\r\n250 ok\r\n'),
+    (client_header(0x12), g220 + ''.join('250-LINE%d\r\n' % i for i in range(7)) + '250 end\r\n'),
+    (client_header(0x10, 0x01), g220 + ehlo_postfix + '250 2.1.0 Ok\r\n421 4.4.2 timeout\r\n'),
+    (client_header(0x10, 0x01), g220 + ehlo_postfix + '250 2.1.0 Ok\r\n'),             # server closes early
+    (client_header(0x10, 0, 0, 0x60), '220 mx\r\n'),                                    # HELO name with CRLF
+    (client_header(0x10), g220 + '550 no\r\n550 no\r\n221 bye\r\n'),                    # EHLO and HELO refused
+    (client_header(0x10), g220 + '250 ok\r\n250 unexpected\r\n'),
+]:
+    add('fuzz_client_session', hdr + server.encode('latin-1'))
+
+# --- fuzz_round_trip ------------------------------------------------------------------
+def mailbox(local, domain_index):
+    return bytes([len(local) - 1]) + local + bytes([domain_index])
+def message(sender, rcpts, body, reject=False, null=False):
+    m = bytes([0 if null else 1]) + sender
+    m += bytes([(len(rcpts) - 1) | (4 if reject else 0)])
+    for verdict, box in rcpts:
+        m += bytes([verdict]) + box
+    m += struct.pack('<H', len(body)) + body
+    return m
+def scenario(b0, nmsg, chunk, seed, messages):
+    return bytes([b0, (nmsg - 1) | ((chunk - 1) << 2)]) + struct.pack('>Q', seed) + b''.join(messages)
+# local-part octets map onto chr(32 + b % 95): subtract 32 to choose characters
+def lp(text):
+    return bytes((ord(c) - 32) for c in text)
+quoted = lp('foo@x> ORCPT=rfc822;evil')
+for b0, n, chunk, seed, msgs in [
+    (0x1f, 1, 7, 1, [message(mailbox(lp('alice'), 0), [(0, mailbox(lp('bob'), 0)), (4, mailbox(lp('carol'), 1))], b'Subject: hi\r\n\r\n.dot\r\nbody\r\n')]),
+    (0x0f, 1, 64, 2, [message(mailbox(lp('a'), 0), [(0, mailbox(quoted, 2))], b'x' * 300, null=True)]),
+    (0x3f, 3, 1, 3, [message(mailbox(lp('john "q" public'), 3), [(5, mailbox(lp('x'), 4)), (6, mailbox(lp('y'), 5))], b'\r\n.\r\n'),
+                     message(mailbox(lp('s'), 6), [(7, mailbox(lp('z\\'), 7))], b'.\n.\r.\r\n', reject=True),
+                     message(mailbox(lp('t'), 0), [(0, mailbox(lp('u'), 0))], b'')]),
+    (0xd6, 2, 13, 4, [message(mailbox(bytes([0xf0, 0xf1]) + lp('x'), 0), [(0, mailbox(bytes([0xf5]), 1))], 'caf\u00e9 \u00ff\r\n'.encode('utf-8') + b'\x00\xff'),
+                      message(mailbox(lp('b'), 0), [(1, mailbox(lp('c.d'), 0)), (2, mailbox(lp('..'), 0)), (3, mailbox(lp(' '), 0))], b'a' * 2000)]),
+    (0x00, 1, 5, 5, [message(mailbox(lp('plain'), 0), [(0, mailbox(lp('r'), 0))], b'no newline at end')]),
+    (0x10, 1, 2, 6, [message(mailbox(lp('p'), 0), [(4, mailbox(lp('r1'), 0)), (5, mailbox(lp('r2'), 0))], b'body\r\n')]),
+]:
+    add('fuzz_round_trip', scenario(b0, n, chunk, seed, msgs))
+
+rng = random.Random(20261123)
+for k in range(12):
+    msgs = []
+    n = 1 + k % 3
+    for m in range(n):
+        sender = mailbox(bytes(rng.randrange(256) for _ in range(1 + rng.randrange(12))), rng.randrange(8))
+        rcpts = [(rng.randrange(8), mailbox(bytes(rng.randrange(256) for _ in range(1 + rng.randrange(10))), rng.randrange(8)))
+                 for _ in range(1 + rng.randrange(4))]
+        alphabet = b'..\r\n\r\nab \x00\xff\xc3'
+        body = bytes(rng.choice(alphabet) for _ in range(rng.choice([0, 3, 40, 300, 1500])))
+        msgs.append(message(sender, rcpts, body, reject=rng.randrange(5) == 0, null=rng.randrange(6) == 0))
+    add('fuzz_round_trip', scenario(rng.randrange(256), n, 1 + rng.randrange(64), rng.getrandbits(64), msgs))
+
+for cfg, text in [
+    (0, 'mx.google.com at your service\r\nSIZE 157286400\r\n8BITMIME\r\nAUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH\r\nENHANCEDSTATUSCODES\r\nPIPELINING\r\nCHUNKING\r\nSMTPUTF8\r\n'),
+    (0, 'smtp.office365.com Hello [203.0.113.5]\r\nSIZE 157286400\r\nPIPELINING\r\nDSN\r\nENHANCEDSTATUSCODES\r\nAUTH LOGIN XOAUTH2\r\n8BITMIME\r\nBINARYMIME\r\nCHUNKING\r\nSMTPUTF8\r\n'),
+    (0, 'localhost\r\nSIZE 18446744073709551615\r\nSIZE 18446744073709551616\r\n'),
+    (0, '[192.0.2.1]\r\nAUTH\r\nAUTH  \r\nAUTH=\r\n'),
+    (0, 'x\r\n' + 'K' * 1030 + '\r\nSTARTTLS\r\n'),
+]:
+    add('fuzz_capabilities', bytes([cfg]) + text.encode('latin-1'))
+
+# --- write --------------------------------------------------------------------------------
+for target, items in seeds.items():
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    for data in items:
+        name = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(d, name), 'wb') as f:
+            f.write(data)
+    print(target, len(items), 'seeds')
