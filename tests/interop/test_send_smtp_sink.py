@@ -162,7 +162,9 @@ class SendToSmtpSinkTest(SendTestCase):
                            stdin=b'Subject: x\n\nbody\n')
         self.assert_result(result, EX_TEMPFAIL,
                            ['b@example.org 421 4.0.0 Server closing connection'])
-        self.assertEqual(sink.dumps(), [])
+        # smtp-sink may leave an empty dump file behind when it hangs up at DATA,
+        # depending on timing; no message content may be in any dump.
+        self.assertEqual([dump for dump in sink.dumps() if dump], [])
 
     def test_8bit_message_without_8bitmime(self):
         sink = self.start(SmtpSink, '-8')
