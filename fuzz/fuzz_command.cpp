@@ -16,13 +16,9 @@
 
 using namespace smtpwire;
 using smtpwire_fuzz::check;
+using smtpwire_fuzz::inside;
 
 namespace {
-
-bool inside(std::string_view part, std::string_view whole) {
-    return part.empty() || (part.data() >= whole.data() &&
-                            part.data() + part.size() <= whole.data() + whole.size());
-}
 
 bool has_bad_character(std::string_view s) {
     for (char c : s)

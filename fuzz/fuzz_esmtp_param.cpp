@@ -15,13 +15,9 @@
 
 using namespace smtpwire;
 using smtpwire_fuzz::check;
+using smtpwire_fuzz::inside;
 
 namespace {
-
-bool inside(std::string_view part, std::string_view whole) {
-    return part.empty() || (part.data() >= whole.data() &&
-                            part.data() + part.size() <= whole.data() + whole.size());
-}
 
 struct param_list {
     std::vector<esmtp_param> params;

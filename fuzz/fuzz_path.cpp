@@ -14,13 +14,9 @@
 
 using namespace smtpwire;
 using smtpwire_fuzz::check;
+using smtpwire_fuzz::inside;
 
 namespace {
-
-bool inside(std::string_view part, std::string_view whole) {
-    return part.empty() || (part.data() >= whole.data() &&
-                            part.data() + part.size() <= whole.data() + whole.size());
-}
 
 path_error parse(std::string_view s, const path_options& opt, bool forward, path& out, std::string_view& rest) {
     return forward ? parse_forward_path(s, opt, out, rest) : parse_reverse_path(s, opt, out, rest);

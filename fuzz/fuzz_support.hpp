@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/content.hpp"
+
 namespace smtpwire_fuzz {
 
 /// Printable form of bytes: CR, LF, TAB, backslash and other non-printables escaped.
@@ -171,23 +173,13 @@ inline bool has_bare_newline(std::string_view s) {
     return false;
 }
 
-/// Message content as the receiver must store it after the sender's dot-stuffer: each
-/// bare CR, bare LF or CRLF becomes CRLF, and non-empty content gets a final CRLF.
-inline std::string expected_content(std::string_view body) {
-    std::string out;
-    for (std::size_t i = 0; i < body.size(); ++i) {
-        if (body[i] == '\r') {
-            out += "\r\n";
-            if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
-        } else if (body[i] == '\n') {
-            out += "\r\n";
-        } else {
-            out += body[i];
-        }
-    }
-    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
-    return out;
+/// True when `part` is empty or a view into `whole`.
+inline bool inside(std::string_view part, std::string_view whole) {
+    return part.empty() || (part.data() >= whole.data() &&
+                            part.data() + part.size() <= whole.data() + whole.size());
 }
+
+using smtpwire_test::expected_content;
 
 /// True when `text` starts with something shaped like an enhanced status code
 /// (digit "." 1*3digit "." 1*3digit, then SP or the end), without judging its values.

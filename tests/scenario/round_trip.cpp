@@ -9,6 +9,7 @@
 
 #include "smtpwire/server_session.hpp"
 #include "support/client_driver.hpp"
+#include "support/content.hpp"
 
 using namespace smtpwire;
 using namespace smtpwire_test;
@@ -55,24 +56,6 @@ std::string random_body(std::mt19937_64& rng) {
     const std::size_t n = rng() % 4 == 0 ? rng() % 8 : rng() % 3000;
     for (std::size_t i = 0; i < n; ++i) s += alphabet[rng() % sizeof alphabet];
     return s;
-}
-
-// The message as the server must store it: bare CR and LF become CRLF, and a final CRLF
-// is added to non-empty content that lacks one.
-std::string expected_content(const std::string& body) {
-    std::string out;
-    for (std::size_t i = 0; i < body.size(); ++i) {
-        if (body[i] == '\r') {
-            out += "\r\n";
-            if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
-        } else if (body[i] == '\n') {
-            out += "\r\n";
-        } else {
-            out += body[i];
-        }
-    }
-    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
-    return out;
 }
 
 std::string decoded(const path& p) {
