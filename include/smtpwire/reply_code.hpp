@@ -42,6 +42,22 @@ enum class reply_class {
     return true;
 }
 
+/// Parses a reply code as a client must read one: three digits whose first is 2-5.
+/// RFC 5321 §4.2 restricts the second digit to 0-5, but §4.2.1 and §4.3.2 require a
+/// client to act on an unknown code by its first digit (299 is a success, 459 a
+/// transient failure), so any second and third digit is taken. Returns false, leaving
+/// `out` untouched, unless `digits` has size 3 and matches %x32-35 2DIGIT.
+[[nodiscard]] constexpr bool parse_received_reply_code(std::string_view digits,
+                                                      std::uint16_t& out) noexcept {
+    if (digits.size() != 3) return false;
+    const char c0 = digits[0];
+    const char c1 = digits[1];
+    const char c2 = digits[2];
+    if (c0 < '2' || c0 > '5' || c1 < '0' || c1 > '9' || c2 < '0' || c2 > '9') return false;
+    out = static_cast<std::uint16_t>((c0 - '0') * 100 + (c1 - '0') * 10 + (c2 - '0'));
+    return true;
+}
+
 } // namespace v0
 } // namespace smtpwire
 

@@ -29,7 +29,7 @@ struct reply_limits {
 enum class reply_error {
     ok,
     too_short,        // fewer than three octets
-    bad_code,         // the first three octets are not a Reply-code (2-5, 0-5, 0-9)
+    bad_code,         // the first three octets are not a first digit 2-5 and two digits
     bad_separator,    // the fourth octet is neither SP nor '-'
     code_mismatch,    // a line of a multi-line reply has another code than the first
     line_too_long,    // longer than reply_limits::max_line_length
@@ -104,7 +104,7 @@ private:
         if (line.size() > limits_.max_line_length) return reply_error::line_too_long;
         if (line.size() < 3) return reply_error::too_short;
         std::uint16_t code = 0;
-        if (!parse_reply_code(std::string_view(line.data(), 3), code)) return reply_error::bad_code;
+        if (!parse_received_reply_code(std::string_view(line.data(), 3), code)) return reply_error::bad_code;
         bool last = true;
         if (line.size() > 3) {
             if (line[3] == '-') last = false;

@@ -21,6 +21,22 @@ constexpr std::uint16_t parsed_or_zero(std::string_view s) {
 static_assert(parsed_or_zero("554") == 554);
 static_assert(parsed_or_zero("560") == 0);
 
+namespace {
+constexpr std::uint16_t received_or_zero(std::string_view s) {
+    std::uint16_t v = 0;
+    return parse_received_reply_code(s, v) ? v : 0;
+}
+} // namespace
+
+// A client reads any code by its first digit (RFC 5321 §4.3.2).
+static_assert(received_or_zero("299") == 299);
+static_assert(received_or_zero("560") == 560);
+static_assert(received_or_zero("199") == 0);
+static_assert(received_or_zero("600") == 0);
+static_assert(received_or_zero("25") == 0);
+static_assert(received_or_zero("2500") == 0);
+static_assert(received_or_zero("2x0") == 0);
+
 TEST_CASE("is_valid_reply_code follows Reply-code = %x32-35 %x30-35 %x30-39") {
     SECTION("codes from RFC 5321 §4.2.3") {
         for (unsigned code : {211u, 214u, 220u, 221u, 250u, 251u, 252u, 354u, 421u, 450u, 451u,
