@@ -9,7 +9,8 @@
 //   byte 2: the recipients (an offset into the address table).
 //   byte 3: bit 0 declare SIZE; bit 1 BODY=8BITMIME; bit 2 SMTPUTF8; bit 3 extra DSN
 //           parameters; bit 4 a malformed parameter; bits 5-6 the HELO name
-//           (client.example, [192.0.2.1], [IPv6:2001:db8::1], one with CRLF).
+//           (client.example, [192.0.2.1], [IPv6:2001:db8::1], one with CRLF); bit 7
+//           an impatient application (tries QUIT right behind DATA).
 //   byte 4: body piece size (0: the whole body at once).
 //   byte 5: the split offset, scaled to the stream's length.
 //   byte 6: octets of output written per need_output in the split run (0: all).
@@ -22,6 +23,11 @@
 // with the application's addresses decoding back to what it gave, and between a 354 and
 // the final "." exactly the dot-stuffed body; RCPT reply indices in order; each
 // transaction_done counts the recipients the application added and the server accepted.
+// On the wire, in the order bytes were written and replies received: no byte follows a
+// group-ending command (EHLO, HELO, DATA, QUIT; RFC 2920 §3.1) before its reply has
+// arrived, and after a 354 only content until the final "."; the only exception is the
+// QUIT of a failed session, never while DATA's reply is due. Every reply reported is
+// attributed to the command that caused it and to that command's transaction.
 #include "smtpwire/client_session.hpp"
 
 #include <cstddef>
@@ -88,6 +94,7 @@ struct plan {
     std::size_t body_chunk = 0;
     std::uint8_t split = 0;
     std::size_t write_chunk = 0;
+    bool impatient = false;
     std::string_view server_bytes;
 };
 
@@ -107,6 +114,7 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
     static const char* const helo_names[] = {"client.example", "[192.0.2.1]", "[IPv6:2001:db8::1]",
                                              "client.example\r\nMAIL FROM:<x@y>"};
     p.helo_name = helo_names[(b3 >> 5) & 3];
+    p.impatient = (b3 & 128) != 0;
     p.config.helo_name = p.helo_name;
     p.body_chunk = b4 == 0 ? static_cast<std::size_t>(-1) : b4;
 
@@ -148,17 +156,35 @@ std::string describe_reply(const reply_info& r) {
     return s;
 }
 
+// A reply event, for attributing it to a command.
+struct reported_reply {
+    verb command = verb::unknown;
+    bool after_content = false;
+    std::size_t index = 0;
+    transaction_id transaction = 0;
+    bool done = false;  // a transaction_done rather than a command_reply
+};
+
+// One step of the conversation, in time order: bytes written or received.
+struct wire_step {
+    bool written = false;
+    std::string bytes;
+};
+
 struct run_log {
     std::vector<std::string> events;  // events and the application's calls, in order
     std::string output;
     std::vector<smtpwire_fuzz::content_span> spans;
     std::vector<smtpwire_fuzz::sent_address> addresses;
+    std::vector<reported_reply> replies;
+    std::vector<wire_step> wire;
+    bool failed = false;
 };
 
 class runner {
 public:
     runner(const plan& p, std::vector<std::string_view> pieces, std::size_t write_chunk)
-        : p_(p), c_(p.config), app_(p.messages, p.body_chunk), pieces_(std::move(pieces)),
+        : p_(p), c_(p.config), app_(p.messages, p.body_chunk, p.impatient), pieces_(std::move(pieces)),
           write_chunk_(write_chunk) {}
 
     run_log run() {
@@ -175,11 +201,21 @@ public:
             if (std::holds_alternative<need_output>(ev)) {
                 const std::string_view out = c_.output();
                 check(!out.empty(), "need_output with no output");
+                check(c_.wants_write(), "need_output but not wants_write()");
                 const std::size_t n = write_chunk_ != 0 && write_chunk_ < out.size() ? write_chunk_ : out.size();
                 log_.output.append(out.substr(0, n));
+                log_.wire.push_back({true, std::string(out.substr(0, n))});
                 c_.consume_output(n);
                 app_.taken += n;
                 pump();
+            } else if (std::holds_alternative<need_body>(ev)) {
+                app_.on_event(c_, ev);
+                sync_calls();
+                if (app_.gave_up()) {
+                    // The application closes the connection; what is still in output()
+                    // is never sent.
+                    break;
+                }
             } else if (std::holds_alternative<need_data>(ev)) {
                 on_need_data();
             } else if (std::holds_alternative<closed>(ev)) {
@@ -214,11 +250,13 @@ private:
         check(c_.unconsumed().size() <= p_.config.reply.max_line_length + 1,
               "unconsumed() longer than the reply line limit", c_.unconsumed());
         check(!eof_sent_, "need_data after feed_eof()");
+        check(c_.wants_read(), "need_data but not wants_read()");
         if (next_piece_ == pieces_.size()) {
             c_.feed_eof();
             eof_sent_ = true;
             return;
         }
+        log_.wire.push_back({false, std::string(pieces_[next_piece_])});
         std::string next = std::string(c_.unconsumed()) + std::string(pieces_[next_piece_++]);
         buffer_.swap(next);
         check(c_.feed(buffer_) == errc::ok, "feed() refused after need_data");
@@ -227,13 +265,13 @@ private:
     void on_event(const client_event& ev) {
         if (const auto* g = std::get_if<greeted>(&ev)) {
             check(!greeted_ && log_.events.empty(), "greeted twice or not first");
-            check(g->reply.code == 220, "greeted without 220");
+            check(g->reply.code / 100 == 2, "greeted without a 2xx reply");
             greeted_ = true;
             // Before EHLO is done every command is refused, with no output.
             const std::string before(c_.output());
             check(c_.mail_from("a@b.example") == errc::wrong_state && c_.data() == errc::wrong_state &&
                       c_.rcpt_to("c@d.example") == errc::wrong_state && c_.end_body() == errc::wrong_state &&
-                      c_.send_body("x").error == errc::wrong_state && c_.quit() == errc::wrong_state,
+                      c_.send_body("x") == errc::wrong_state && c_.quit() == errc::wrong_state,
                   "a command accepted before EHLO was done");
             check(c_.output() == before, "a refused command wrote output");
             log_.events.push_back("greeted " + describe_reply(g->reply));
@@ -242,7 +280,8 @@ private:
             ready_ = true;
             log_.events.push_back(r->extended ? "ready EHLO" : "ready HELO");
         } else if (const auto* cr = std::get_if<command_reply>(&ev)) {
-            check(is_valid_reply_code(cr->reply.code), "reply with an invalid code");
+            check(cr->reply.code >= 200 && cr->reply.code <= 599, "reply with an invalid code");
+            log_.replies.push_back({cr->command, cr->after_content, cr->index, cr->transaction, false});
             check(cr->reply.lines >= 1, "reply without lines");
             if (cr->command == verb::mail) {
                 rcpt_replies_ = 0;
@@ -263,11 +302,13 @@ private:
             check(d->accepted == accepted_ && d->accepted <= d->recipients, "transaction_done accepted count wrong");
             check(d->result != outcome::success || (accepted_ > 0 && content_ok_),
                   "transaction reported a success without an accepted message");
+            log_.replies.push_back({verb::unknown, false, 0, d->transaction, true});
             log_.events.push_back("done " + std::string(to_string(d->result)) + " " + std::to_string(d->accepted) + "/" +
                                   std::to_string(d->recipients) + " " + describe_reply(d->reply));
         } else if (const auto* f = std::get_if<client_failure>(&ev)) {
             check(!failed_ || quitting_after_failure_, "a second failure");
             failed_ = true;
+            log_.failed = true;
             quitting_after_failure_ =
                 f->what == client_error::greeting_refused || f->what == client_error::hello_refused;
             check(f->what != client_error::invalid_config || log_.events.empty(), "invalid_config not first");
@@ -362,12 +403,9 @@ void check_output(const plan& p, const run_log& log) {
         }
     };
     for (const auto& span : log.spans) {
-        const bool open = span.end == smtpwire_fuzz::content_span::open;
-        const std::size_t end = open ? log.output.size() : span.end;
-        check(span.begin >= pos && span.begin <= end && end <= log.output.size(), "content span out of order");
+        check(span.begin >= pos && span.begin <= log.output.size(), "content span out of order");
         commands(std::string_view(log.output).substr(pos, span.begin - pos));
-        const std::string_view wire = std::string_view(log.output).substr(span.begin, end - span.begin);
-        check(!smtpwire_fuzz::has_bare_newline(wire), "bare CR or LF in the content written", wire);
+        const std::string_view wire = std::string_view(log.output).substr(span.begin);
         data_decoder decoder;
         std::string content;
         std::size_t used = 0;
@@ -377,20 +415,154 @@ void check_output(const plan& p, const run_log& log) {
             if (piece.what == data_piece::kind::content) content += piece.bytes;
             if (piece.what != data_piece::kind::content) break;
         }
+        const std::string_view written = wire.substr(0, used);
+        check(!smtpwire_fuzz::has_bare_newline(written.substr(0, written.size() - (decoder.finished() ? 0 : 1))),
+              "bare CR or LF in the content written", written);
         const std::string expected = smtpwire_fuzz::expected_content(span.body);
-        if (open) {
-            // send_body() refused a piece: what was written is a beginning of the body.
-            check(!decoder.finished() && expected.compare(0, content.size(), content) == 0,
-                  "the content written before a refused piece is not a beginning of the body", wire);
-            pos = end;
-            break;
+        if (!decoder.finished()) {
+            // The application gave up, or the session failed: what was written is a
+            // beginning of the body, and nothing follows it.
+            check(span.open || log.failed, "content not ended by its final dot", wire);
+            check(expected.compare(0, content.size(), content) == 0,
+                  "the content written before the end is not a beginning of the body", wire);
+            return;
         }
-        check(decoder.finished() && used == wire.size(), "content not ended exactly by its final dot", wire);
+        check(!span.open, "content ended after send_body() was refused", wire);
         check(content == expected, "the content written is not the body", wire);
-        pos = end;
+        pos = span.begin + used;
     }
     commands(std::string_view(log.output).substr(pos));
     check(next_address == log.addresses.size(), "an issued MAIL or RCPT is missing from the output");
+}
+
+// The server side of the wire as the client must read it: reply k (from 0, the greeting)
+// answers command k - 1. Counts the complete replies received and keeps their codes.
+class reply_counter {
+public:
+    void receive(std::string_view bytes) {
+        for (char c : bytes) {
+            line_ += c;
+            if (line_.size() < 2 || line_.compare(line_.size() - 2, 2, "\r\n") != 0) continue;
+            const bool more = line_.size() > 5 && line_[3] == '-';
+            if (!more) {
+                std::uint16_t code = 0;
+                for (std::size_t i = 0; i < 3 && i < line_.size(); ++i)
+                    code = static_cast<std::uint16_t>(code * 10 + (line_[i] >= '0' && line_[i] <= '9' ? line_[i] - '0' : 0));
+                codes_.push_back(code);
+            }
+            line_.clear();
+        }
+    }
+    std::size_t count() const { return codes_.size(); }
+    std::uint16_t code(std::size_t k) const { return k < codes_.size() ? codes_[k] : 0; }
+
+private:
+    std::string line_;
+    std::vector<std::uint16_t> codes_;
+};
+
+// A command on the wire, as the server sees it: a command line, or the end of content.
+struct wire_command {
+    verb command = verb::unknown;
+    bool end_of_content = false;
+    transaction_id transaction = 0;  // counted from the MAIL commands on the wire
+    std::size_t index = 0;           // RCPT position in its transaction
+};
+
+bool ends_group(verb v) {
+    return v == verb::ehlo || v == verb::helo || v == verb::data || v == verb::quit;
+}
+
+// Replays the conversation in the order bytes were written and replies received.
+void check_wire(const run_log& log) {
+    // For each output offset, the replies received before the step that wrote it.
+    std::vector<std::pair<std::size_t, std::size_t>> written_at;  // (offset, replies before)
+    reply_counter replies;
+    std::size_t offset = 0;
+    for (const wire_step& step : log.wire) {
+        if (step.written) {
+            written_at.push_back({offset, replies.count()});
+            offset += step.bytes.size();
+        } else {
+            replies.receive(step.bytes);
+        }
+    }
+    check(offset == log.output.size(), "the wire log does not match the output");
+    auto replies_before = [&](std::size_t at) {
+        std::size_t n = 0;
+        for (const auto& w : written_at)
+            if (w.first <= at) n = w.second;
+        return n;
+    };
+
+    const std::string_view out = log.output;
+    std::vector<wire_command> commands;
+    std::size_t pos = 0;
+    std::size_t gate = static_cast<std::size_t>(-1);  // the last group-ending command
+    std::size_t data_at = static_cast<std::size_t>(-1);
+    transaction_id tx = 0;
+    std::size_t rcpts = 0;
+    while (pos < out.size()) {
+        const std::size_t crlf = out.find("\r\n", pos);
+        const std::string_view line = out.substr(pos, crlf == std::string_view::npos ? out.npos : crlf - pos);
+        if (gate != static_cast<std::size_t>(-1) && replies_before(pos) < gate + 2) {
+            // Only the QUIT of a failed session, as its last line, and never while the
+            // server may be reading content.
+            const bool last_line = crlf != std::string_view::npos && crlf + 2 == out.size();
+            check(log.failed && line == "QUIT" && last_line && commands[gate].command != verb::data,
+                  "a byte written after a group-ending command before its reply", out.substr(pos));
+        }
+        if (!commands.empty() && commands.size() - 1 == data_at && replies.code(data_at + 1) == 354) {
+            // After the 354: content, up to and including the final dot.
+            data_decoder decoder;
+            std::size_t used = 0;
+            for (;;) {
+                const data_piece piece = decoder.next(out.substr(pos + used));
+                used += piece.consumed;
+                if (piece.what != data_piece::kind::content) break;
+            }
+            pos += used;
+            if (!decoder.finished()) return;  // cut short by a failure or by the application
+            commands.push_back({verb::data, true, tx, 0});
+            continue;
+        }
+        if (crlf == std::string_view::npos) break;
+        command cmd;
+        (void)parse_command(line, cmd);
+        wire_command w{cmd.verb, false, 0, 0};
+        if (cmd.verb == verb::mail) {
+            ++tx;
+            rcpts = 0;
+        }
+        if (cmd.verb == verb::mail || cmd.verb == verb::rcpt || cmd.verb == verb::data) w.transaction = tx;
+        if (cmd.verb == verb::rcpt) w.index = rcpts++;
+        if (ends_group(cmd.verb)) gate = commands.size();
+        if (cmd.verb == verb::data) data_at = commands.size();
+        commands.push_back(w);
+        pos = crlf + 2;
+    }
+
+    // Each command_reply answers the next command on the wire other than EHLO/HELO
+    // (whose replies are `ready` or a failure), with that command's transaction.
+    std::size_t next = 0;
+    transaction_id last_tx = 0;
+    for (const reported_reply& r : log.replies) {
+        if (r.done) {
+            check(r.transaction != 0 && r.transaction == last_tx,
+                  "transaction_done for another transaction than its last reply's");
+            continue;
+        }
+        while (next < commands.size() &&
+               (commands[next].command == verb::ehlo || commands[next].command == verb::helo))
+            ++next;
+        check(next < commands.size(), "a reply reported for a command never written");
+        const wire_command& w = commands[next++];
+        check(r.command == w.command && r.after_content == w.end_of_content,
+              "a reply attributed to another command");
+        check(r.transaction == w.transaction, "a reply attributed to another transaction");
+        if (w.command == verb::rcpt) check(r.index == w.index, "an RCPT reply with another index");
+        if (r.transaction != 0) last_tx = r.transaction;
+    }
 }
 
 void check_same_run(const run_log& a, const run_log& b, const char* what) {
@@ -401,6 +573,7 @@ void check_same_run(const run_log& a, const run_log& b, const char* what) {
 run_log run_checked(const plan& p, std::vector<std::string_view> pieces, std::size_t write_chunk) {
     run_log log = runner(p, std::move(pieces), write_chunk).run();
     check_output(p, log);
+    check_wire(log);
     return log;
 }
 

@@ -27,12 +27,11 @@ struct outgoing {
 };
 
 /// A stretch of client output that is message content: dot-stuffed `body` and the end
-/// of data, from the 354 up to a successful end_body(); or, when send_body() refused a
-/// piece, a part of the stuffed body that runs to the end of the output (end == open).
+/// of data, from the 354 on; or, when send_body() refused a piece and the application
+/// gave up (`open`), a part of the stuffed body that runs to the end of the output.
 struct content_span {
-    static constexpr std::size_t open = static_cast<std::size_t>(-1);
     std::size_t begin = 0;
-    std::size_t end = 0;
+    bool open = false;
     std::string body;
 };
 
@@ -44,15 +43,19 @@ struct sent_address {
 
 /// The application: on `ready` it starts the first message; it issues each command as
 /// soon as can_send() allows (all RCPTs and DATA at once with PIPELINING); after a 354
-/// it streams the body in pieces of `body_chunk` octets; after each transaction_done it
-/// starts the next message; then QUIT. A refused MAIL skips the message (after one retry
+/// it gives the body in pieces of `body_chunk` octets, one per need_body, and ends it;
+/// after each transaction_done it starts the next message; then QUIT. When send_body()
+/// refuses a piece it gives up (gave_up(): the runner closes the connection). A refused MAIL skips the message (after one retry
 /// with the body's 8-bit octets masked when 8BITMIME was refused); a refused RCPT skips
 /// the recipient; with no recipient left the transaction is abandoned with RSET.
 /// Every call that fails must leave the output untouched.
 class sending_app {
 public:
-    sending_app(std::vector<outgoing> messages, std::size_t body_chunk)
-        : messages_(std::move(messages)), body_chunk_(body_chunk == 0 ? 1 : body_chunk) {}
+    /// `impatient`: right after DATA the application also tries QUIT, which the session
+    /// must refuse while DATA's reply is due (RFC 2920 §3.1: DATA ends a group).
+    sending_app(std::vector<outgoing> messages, std::size_t body_chunk, bool impatient = false)
+        : messages_(std::move(messages)), body_chunk_(body_chunk == 0 ? 1 : body_chunk),
+          impatient_(impatient) {}
 
     std::vector<std::string> calls;            // "mail_from ok", "rcpt_to invalid argument", ...
     std::vector<std::string> errors;           // the calls that did not return ok
@@ -74,8 +77,12 @@ public:
             // and a recipient; otherwise it ends the content itself (RFC 2920 §3.1).
             if (r->command == verb::data && r->reply.code == 354 && mail_accepted_ && rcpts_accepted_ > 0) {
                 sending_body_ = true;
-                span_ = content_span{produced(c), 0, current_body_};
+                spans.push_back(content_span{produced(c), false, current_body_});
             }
+        }
+        if (std::holds_alternative<need_body>(ev)) {
+            check(sending_body_ && !body_due_, "need_body outside the content or twice");
+            body_due_ = true;
         }
         if (std::holds_alternative<transaction_done>(ev)) next_message();
         pump(c);
@@ -86,35 +93,26 @@ public:
         using namespace smtpwire;
         if (!started_) return;
         if (sending_body_) {
-            while (body_offset_ < current_body_.size()) {
+            if (!body_due_) return;  // the last part is still being passed on
+            body_due_ = false;
+            if (body_offset_ < current_body_.size()) {
                 const std::string_view piece = std::string_view(current_body_).substr(body_offset_, body_chunk_);
                 const std::size_t before = produced(c);
-                const body_result r = c.send_body(piece);
-                if (r.error != errc::ok) {
-                    check(produced(c) == before && r.taken == 0, "a refused send_body() wrote output");
-                    record("send_body", r.error);
-                    sending_body_ = false;
+                const errc e = c.send_body(piece);
+                check(produced(c) == before, "send_body() wrote output at once");
+                record("send_body", e);
+                if (e != errc::ok) {
                     // The message cannot be finished: the content stays open to the end.
-                    span_.end = content_span::open;
-                    spans.push_back(span_);
+                    sending_body_ = false;
+                    gave_up_ = true;
+                    spans.back().open = true;
                     return;
                 }
-                check(r.taken <= piece.size(), "send_body() took more than it was given");
-                if (r.taken == 0) return;  // output full: wait for need_output
-                body_offset_ += r.taken;
-            }
-            const std::size_t before = produced(c);
-            const errc e = c.end_body();
-            if (e == errc::output_full) {
-                check(produced(c) == before, "a refused end_body() wrote output");
+                body_offset_ += piece.size();
                 return;
             }
-            record("end_body", e);
+            record("end_body", c.end_body());
             sending_body_ = false;
-            if (e == errc::ok) {
-                span_.end = produced(c);
-                spans.push_back(span_);
-            }
             return;
         }
         for (int guard = 0; c.can_send() && guard < 64; ++guard) {
@@ -126,7 +124,7 @@ public:
             const outgoing& m = messages_[current_];
             if (step_ == 0) {
                 const errc e = start_message(c, m);
-                if (e == errc::output_full) return;
+                if (e == errc::output_full || e == errc::wrong_state) return;
                 if (e != errc::ok) continue;
             } else if (step_ <= m.to.size()) {
                 const std::string& address = m.to[step_ - 1];
@@ -144,7 +142,10 @@ public:
                     if (e == errc::ok) next_message();
                     continue;
                 }
-                if (call(c, "data", [&] { return c.data(); }) == errc::output_full) return;
+                const errc e = call(c, "data", [&] { return c.data(); });
+                if (e == errc::output_full) return;
+                if (e == errc::ok && impatient_ && c.transaction() != 0 && c.can_send())
+                    (void)call(c, "quit", [&] { return c.quit(); });
             } else {
                 return;  // wait for this transaction's end
             }
@@ -154,6 +155,8 @@ public:
 
     /// The rcpt_to() calls that succeeded in the open transaction.
     std::size_t open_rcpts() const { return rcpts_ok_; }
+    /// True once send_body() refused a piece: the application closes the connection.
+    bool gave_up() const { return gave_up_; }
 
 private:
     std::size_t produced(const smtpwire::client_session& c) const { return taken + c.output().size(); }
@@ -165,7 +168,9 @@ private:
         const std::size_t before = produced(c);
         const smtpwire::errc e = f();
         if (e != smtpwire::errc::ok) check(produced(c) == before, "a refused call wrote output", what);
-        if (e != smtpwire::errc::output_full) record(what, e);
+        // A MAIL refused while earlier replies are due is made again later, like output_full.
+        const bool retried = e == smtpwire::errc::wrong_state && std::string_view(what) == "mail_from";
+        if (e != smtpwire::errc::output_full && !retried) record(what, e);
         return e;
     }
 
@@ -193,7 +198,8 @@ private:
             options.body = body_type::unspecified;
             e = call(c, "mail_from", [&] { return c.mail_from(m.from, options); });
         }
-        if (e == errc::output_full) return e;
+        // wrong_state: replies of an abandoned transaction are still due; wait for them.
+        if (e == errc::output_full || e == errc::wrong_state) return e;
         seven_bit_retry_ = false;
         if (e != errc::ok) {
             ++current_;
@@ -226,13 +232,15 @@ private:
     std::size_t rcpts_ok_ = 0;
     std::size_t rcpts_accepted_ = 0;
     std::string current_body_;
-    content_span span_;
     bool started_ = false;
     bool sending_body_ = false;
+    bool body_due_ = false;
+    bool gave_up_ = false;
     bool quit_sent_ = false;
     bool transaction_open_ = false;
     bool mail_accepted_ = false;
     bool seven_bit_retry_ = false;
+    bool impatient_ = false;
 };
 
 /// What the receiving side decodes from an address the application gave: an address

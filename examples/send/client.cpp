@@ -29,9 +29,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-// The most content offered to the session at once; more than its output buffer holds.
-constexpr std::size_t content_piece = 16384;
-
 // Prints a byte stream to stderr one line at a time, each after `prefix`, without the
 // line's CRLF.
 class dialogue_log {
@@ -336,20 +333,11 @@ private:
         refused_ = true;
     }
 
+    // The session borrows the whole content (it lives as long as this delivery) and
+    // writes it, then the end of data, as the output drains: no need_body follows.
     void send_content() {
-        const std::string_view content = message_.content;
-        while (body_offset_ < content.size()) {
-            // send_body() checks all it is given for 8-bit octets, yet takes only what fits
-            // in the output buffer: a bounded piece keeps the whole O(n).
-            const smtpwire::body_result r =
-                session_.send_body(content.substr(body_offset_, content_piece));
-            check("send_body", r.error);
-            if (r.error != smtpwire::errc::ok || r.taken == 0) return;  // output full
-            body_offset_ += r.taken;
-        }
-        const smtpwire::errc e = session_.end_body();
-        if (e == smtpwire::errc::output_full) return;
-        check("end_body", e);
+        check("send_body", session_.send_body(message_.content));
+        check("end_body", session_.end_body());
         sending_body_ = false;
     }
 
@@ -419,7 +407,6 @@ private:
     std::size_t next_rcpt_ = 0;
     bool data_sent_ = false;
     bool sending_body_ = false;
-    std::size_t body_offset_ = 0;
     bool transaction_done_ = false;
     bool quit_sent_ = false;
     bool discard_output_ = false;

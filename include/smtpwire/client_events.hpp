@@ -34,7 +34,9 @@ constexpr std::string_view to_string(outcome o) noexcept {
     return "unknown outcome";
 }
 
-/// The outcome a reply code stands for (1xx-3xx count as success).
+/// The outcome a reply code stands for, by its first digit (RFC 5321 §4.2.1): 2xx and
+/// 3xx are success, 4xx transient, 5xx permanent. An unknown code such as 299 or 459
+/// acts as its class (§4.3.2).
 constexpr outcome outcome_of(std::uint16_t code) noexcept {
     return code >= 500 ? outcome::permanent : code >= 400 ? outcome::transient : outcome::success;
 }
@@ -59,14 +61,21 @@ struct ready {
     bool extended = true;  // false when the server refused EHLO and HELO was used
 };
 
+/// Identifies a mail transaction: client_session::transaction() after mail_from()
+/// returns it, and every reply and transaction_done of that transaction carries it.
+/// Transactions are numbered from 1; 0 stands for "no transaction" (EHLO, RSET, QUIT).
+using transaction_id = std::uint64_t;
+
 /// The reply to one command the application issued. For RCPT, `index` is the
 /// position of that rcpt_to() call in its transaction, from 0. For DATA, code 354
 /// means "send the content now"; for the content, `command` is verb::data too, with
-/// `after_content` set.
+/// `after_content` set. `transaction` is the transaction the command belongs to, also
+/// for the replies to a transaction the application abandoned with reset().
 struct command_reply {
     smtpwire::verb command = verb::unknown;
     std::size_t index = 0;
     bool after_content = false;
+    transaction_id transaction = 0;
     reply_info reply;
 };
 
@@ -78,15 +87,23 @@ struct transaction_done {
     smtpwire::outcome result = outcome::success;
     std::size_t recipients = 0;
     std::size_t accepted = 0;
+    transaction_id transaction = 0;
     reply_info reply;
 };
+
+/// After the 354: the session has passed on all the content given to send_body() so
+/// far. Give it the next part with send_body(), or end the message with end_body().
+/// Returned on every next_event() call until one of them is made (the content comes
+/// from the application, as input comes from the peer after need_data).
+struct need_body {};
 
 /// What went wrong on the server's side, or on the connection.
 enum class client_error {
     greeting_refused,    // 554 (or another non-220) greeting; QUIT was sent
     hello_refused,       // EHLO and HELO both refused; QUIT was sent
     service_closing,     // a 421 reply at any point
-    malformed_reply,     // a reply line that is not "ddd[ -]text", mixed codes, control bytes
+    malformed_reply,     // a reply line that is not "ddd[ -]text" with a first digit of 2-5,
+                         // mixed codes in one reply, control bytes
     reply_too_long,      // a reply line or reply over client_config::reply limits
     unexpected_reply,    // a reply when none was due, or a 3xx other than 354 to DATA
     connection_closed,   // the server closed the connection before QUIT's reply
@@ -110,16 +127,19 @@ constexpr std::string_view to_string(client_error e) noexcept {
     return "unknown client_error";
 }
 
-/// The session failed; it sends nothing more (except the QUIT noted above) and
-/// returns `closed` once its output is written. `reply` is set when a reply caused it.
+/// The session failed; it reads nothing more and returns `closed` once its output is
+/// written. Where the connection still allows a command (not during the content, not
+/// while the reply to DATA is due, not after the server closed), QUIT is written first;
+/// after a refused greeting or EHLO/HELO the session also waits for QUIT's reply.
+/// `reply` is set when a reply caused it.
 struct client_failure {
     client_error what = client_error::connection_closed;
     reply_info reply;
 };
 
 /// Everything client_session::next_event() can return.
-using client_event = std::variant<need_data, need_output, closed, greeted, ready, command_reply,
-                                  transaction_done, client_failure>;
+using client_event = std::variant<need_data, need_output, need_body, closed, greeted, ready,
+                                  command_reply, transaction_done, client_failure>;
 
 } // namespace v0
 } // namespace smtpwire

@@ -18,12 +18,14 @@
 #include "smtpwire/dot_stuffer.hpp"
 #include "smtpwire/errc.hpp"
 #include "smtpwire/esmtp_param.hpp"
+#include "smtpwire/event_ring.hpp"
 #include "smtpwire/extension.hpp"
 #include "smtpwire/line_scanner.hpp"
 #include "smtpwire/mail_parameters.hpp"
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/reply_parser.hpp"
+#include "smtpwire/session_input.hpp"
 #include "smtpwire/timeouts.hpp"
 
 namespace smtpwire {
@@ -37,6 +39,12 @@ struct client_config {
     std::string_view helo_name = "localhost";
     /// Pipeline MAIL, RCPT and DATA (RFC 2920) when the server offers PIPELINING.
     bool pipelining = true;
+    /// Octets of commands that may wait for their replies at once. A server that stops
+    /// reading while its replies cannot be written (RFC 2920 §3.1) must never be sent
+    /// more than its TCP receive window can hold; 32 KiB leaves room in a 64 KiB one.
+    /// A command is issued while fewer octets than this are unacknowledged, so a batch
+    /// exceeds it by at most one command line (512 octets). Minimum 512.
+    std::size_t max_unacknowledged = 32768;
     /// Bounds on reply lines and lines per reply; a longer reply is an error.
     reply_limits reply{};
     /// Output buffer capacity, allocated once (at least 1024 octets).
@@ -50,7 +58,8 @@ struct mail_options {
     /// 0: none. Over the server's announced limit: errc::too_large before MAIL.
     std::uint64_t size = 0;
     /// BODY=8BITMIME (RFC 6152): required for content with 8-bit bytes; refused with
-    /// errc::not_supported when the server does not offer 8BITMIME.
+    /// errc::not_supported when the server does not offer 8BITMIME. BODY=7BIT is sent
+    /// only to a server that offered 8BITMIME (elsewhere 7BIT is all there is).
     body_type body = body_type::unspecified;
     /// SMTPUTF8 (RFC 6531): required for UTF-8 addresses; set automatically for a UTF-8
     /// reverse path. errc::not_supported when the server does not offer it.
@@ -60,100 +69,109 @@ struct mail_options {
     std::string_view parameters;
 };
 
-/// What send_body() did.
-struct body_result {
-    errc error = errc::ok;
-    std::size_t taken = 0;  // input octets consumed (dot-stuffed into output())
-};
-
 /// One SMTP client connection. The session greets, sends EHLO (HELO if refused), then
 /// runs the transactions the application starts with mail_from(), rcpt_to(), data(),
 /// send_body() and end_body(). It never blocks, reads a clock, throws or allocates
 /// after construction.
+///
+/// Loop:
+///     need_output -> write output(); consume_output(n)      (or whenever wants_write())
+///     need_data   -> read; feed(unconsumed() + new bytes)   (or whenever wants_read())
+///     need_body   -> send_body(next part) or end_body()
+///     closed      -> close the socket
+///
+/// Pipelining (RFC 2920 §3.1): commands are issued while can_send() is true. EHLO,
+/// HELO, DATA and QUIT end a group: until their reply arrives no command can be
+/// issued, and after a 354 only the content can follow.
 class client_session {
 public:
     explicit client_session(const client_config& config = {})
         : helo_name_(config.helo_name),
-          config_valid_(check_domain_or_literal(config.helo_name, false) == domain_error::ok),
           pipelining_wanted_(config.pipelining),
+          max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
+                                                                          : command_reserve),
           timeouts_(config.timeouts),
           parser_(config.reply),
           line_limit_(config.reply.max_line_length),
           out_(config.output_buffer > 1024 ? config.output_buffer : 1024) {
-        if (!config_valid_) {
-            queue(client_failure{client_error::invalid_config, {}});
+        if (check_domain_or_literal(config.helo_name, false) != domain_error::ok) {
+            events_.push(client_failure{client_error::invalid_config, {}});
             phase_ = phase::closed;
         } else {
-            push(pending::greeting);
+            expect(pending::greeting, 0);
         }
     }
 
-    /// Gives the session the server's next bytes; same contract as server_session::feed:
-    /// borrowed until need_data, starting with unconsumed(). errc::wrong_state unless the
-    /// last event was need_data (or none yet, or the session is closed: then discarded).
+    /// Gives the session the server's next bytes, which must start with unconsumed().
+    /// The session borrows them: keep them unchanged until the next feed(). Accepted
+    /// whenever the bytes fed before are consumed up to an incomplete reply line
+    /// (wants_read()), whether or not output waits; errc::wrong_state otherwise, and
+    /// nothing changes. Once the session is closed, bytes are accepted and discarded.
     [[nodiscard]] errc feed(std::string_view bytes) noexcept {
-        if (!want_input_ && phase_ != phase::closed) return errc::wrong_state;
-        in_ = bytes;
-        pos_ = 0;
-        want_input_ = false;
+        if (phase_ == phase::closed) {
+            input_.feed(bytes);
+            input_.discard();
+            return errc::ok;
+        }
+        if (!input_.accepts_feed()) return errc::wrong_state;
+        input_.feed(bytes);
         ++epoch_;
-        if (phase_ == phase::closed) pos_ = in_.size();
         return errc::ok;
     }
 
     /// The server closed its side. Complete replies already fed are still processed.
-    void feed_eof() noexcept { input_closed_ = true; }
+    void feed_eof() noexcept { input_.close(); }
 
-    /// After need_data: the incomplete reply line to present again at the next feed().
-    [[nodiscard]] std::string_view unconsumed() const noexcept { return in_.substr(pos_); }
+    /// The incomplete reply line to present again at the start of the next feed().
+    /// Valid as long as the fed bytes are.
+    [[nodiscard]] std::string_view unconsumed() const noexcept { return input_.rest(); }
+
+    /// True when feed() would take bytes now: poll the socket for reading.
+    [[nodiscard]] bool wants_read() const noexcept {
+        return phase_ != phase::closed && !input_.eof() && input_.accepts_feed();
+    }
+
+    /// True when output() is not empty: poll the socket for writing.
+    [[nodiscard]] bool wants_write() const noexcept { return !out_.empty(); }
 
     /// The next event. Views inside it are valid until the next non-const call.
     [[nodiscard]] client_event next_event() noexcept {
         for (;;) {
-            if (queued_count_ > 0) {
-                client_event ev = queued_[queued_head_];
-                queued_head_ = (queued_head_ + 1) % queued_.size();
-                --queued_count_;
-                return ev;
-            }
+            if (!events_.empty()) return events_.pop();
             if (phase_ == phase::closed) {
                 if (out_.empty()) return closed{};
                 return need_output{};
             }
+            // Replies may make the session write a command of its own (EHLO, QUIT, ...).
             if (out_.free_space() < command_reserve) return need_output{};
-            const std::string_view rest = in_.substr(pos_);
-            const std::size_t length = scanner_.find_line_end(rest);
-            if (length == line_scanner::npos) {
-                if (rest.size() > line_limit_ + 1) {
-                    fail(client_error::reply_too_long);
-                    continue;
-                }
-                if (input_closed_) {
-                    if (front() == pending::quit) {
-                        phase_ = phase::closed;  // the server closed without 221: fine after QUIT
-                    } else {
-                        fail(client_error::connection_closed);
-                    }
-                    continue;
-                }
-                if (!out_.empty()) return need_output{};
-                want_input_ = true;
-                return need_data{};
+            // The content goes out before any reply is read: none is due until the
+            // final dot, and a reply that comes early is judged after it, so the
+            // outcome never depends on how the server's bytes were split.
+            if (phase_ == phase::content) {
+                if (pass_content()) continue;
+                return need_body{};
             }
-            pos_ += length + 2;
-            on_line(rest.substr(0, length));
+            if (read_reply_line()) continue;
+            if (input_.eof()) {
+                input_ended();
+                continue;
+            }
+            if (!out_.empty()) return need_output{};
+            return need_data{};
         }
     }
 
     /// What the server announced in its EHLO reply (empty before, or after HELO).
     [[nodiscard]] const capabilities& server_capabilities() const noexcept { return caps_; }
 
-    /// True when a command may be issued now: EHLO is done, no content is being sent,
-    /// and either PIPELINING is in use or no reply is outstanding (a few replies at most
-    /// may be outstanding besides one transaction's RCPTs).
+    /// True when a command may be issued now: EHLO is done; no content is being sent;
+    /// no reply to a group-ending command (EHLO, HELO, DATA, QUIT) is outstanding; with
+    /// PIPELINING fewer than client_config::max_unacknowledged octets of commands wait
+    /// for replies, without it none do.
     [[nodiscard]] bool can_send() const noexcept {
-        return phase_ == phase::ready && (pipelining() || pending_count_ == 0) &&
-               pending_size_ + 2 <= pending_.size();
+        return phase_ == phase::ready && group_enders_ == 0 &&
+               (pipelining() || pending_count_ == 0) && pending_size_ + 2 <= pending_.size() &&
+               unacknowledged_ < max_unacknowledged_;
     }
 
     /// True when the server offered PIPELINING and the configuration allows it.
@@ -161,13 +179,19 @@ public:
         return pipelining_wanted_ && caps_.has(extension::pipelining);
     }
 
+    /// The open transaction, from mail_from() until its transaction_done (or reset(),
+    /// quit()); 0 when none is open.
+    [[nodiscard]] transaction_id transaction() const noexcept { return tx_.active ? tx_.id : 0; }
+
     /// Starts a transaction: MAIL FROM:<address> with options. `address` is the sender
     /// ("" for the null reverse path <>), as an addr-spec; a local part that is not a
     /// Dot-string is quoted as RFC 5321 requires. Errors, with nothing sent:
-    /// wrong_state (not can_send(), or a transaction is open), invalid_argument (CR,
-    /// LF, NUL, or not an address), not_supported, too_large, output_full.
+    /// wrong_state (not can_send(), a transaction is open, or replies of an abandoned
+    /// one are still due, so that no reply can be credited to the wrong transaction);
+    /// invalid_argument (CR, LF, NUL, not an address, a path over 256 octets);
+    /// not_supported; too_large; output_full.
     [[nodiscard]] errc mail_from(std::string_view address, const mail_options& options = {}) noexcept {
-        if (!can_send() || tx_.active) return errc::wrong_state;
+        if (!can_send() || tx_.active || transaction_replies_ != 0) return errc::wrong_state;
         const bool utf8_address = has_non_ascii(address);
         const bool smtputf8 = options.smtputf8 || utf8_address;
         if (smtputf8 && !caps_.has(extension::smtputf8)) return errc::not_supported;
@@ -186,20 +210,22 @@ public:
             w.put(std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
         }
         if (options.body == body_type::eight_bit_mime) w.put(" BODY=8BITMIME");
-        if (options.body == body_type::seven_bit) w.put(" BODY=7BIT");
+        if (options.body == body_type::seven_bit && caps_.has(extension::eight_bit_mime))
+            w.put(" BODY=7BIT");
         if (smtputf8) w.put(" SMTPUTF8");
         if (!options.parameters.empty()) {
             w.put(" ");
             w.put(options.parameters);
         }
-        if (!w.finish()) return errc::output_full;
-        tx_ = transaction{};
-        decisive_ = reply_info{};
+        const std::size_t sent = w.finish();
+        if (sent == 0) return errc::output_full;
+        tx_ = open_transaction{};
+        tx_.id = ++last_transaction_;
         tx_.active = true;
         tx_.smtputf8 = smtputf8;
         tx_.eight_bit = options.body == body_type::eight_bit_mime;
-        push(pending::mail);
-        ++epoch_;
+        decisive_ = reply_info{};
+        expect(pending::mail, sent);
         return errc::ok;
     }
 
@@ -218,21 +244,22 @@ public:
             w.put(" ");
             w.put(parameters);
         }
-        if (!w.finish()) return errc::output_full;
+        const std::size_t sent = w.finish();
+        if (sent == 0) return errc::output_full;
         ++tx_.recipients;
-        push(pending::rcpt);
-        ++epoch_;
+        expect(pending::rcpt, sent);
         return errc::ok;
     }
 
-    /// Asks to send the content. With PIPELINING, DATA joins the batch; the content
-    /// may only follow the 354 (a command_reply for verb::data with code 354). Without
-    /// PIPELINING, called after every RCPT reply: when none was accepted, RSET is sent
-    /// instead and the transaction ends as failed. Errors: wrong_state, output_full.
+    /// Asks to send the content. With PIPELINING, DATA ends the batch; the content
+    /// may only follow the 354 (a command_reply for verb::data with code 354), and no
+    /// command can be issued before DATA's reply. Without PIPELINING, called after
+    /// every RCPT reply: when none was accepted, RSET is sent instead and the
+    /// transaction ends as failed. Errors: wrong_state, output_full.
     [[nodiscard]] errc data() noexcept {
         if (!can_send() || !tx_.active || tx_.data_sent || tx_.mail_failed || tx_.recipients == 0)
             return errc::wrong_state;
-        if (pending_count_ == 0 && tx_.accepted == 0) {
+        if (tx_.outstanding == 0 && tx_.accepted == 0) {
             if (out_.free_space() < command_reserve) return errc::output_full;
             tx_.data_sent = true;
             finish_transaction();
@@ -240,66 +267,52 @@ public:
         }
         if (!out_.append("DATA\r\n")) return errc::output_full;
         tx_.data_sent = true;
-        push(pending::data);
-        ++epoch_;
+        expect(pending::data, 6);
         return errc::ok;
     }
 
-    /// Sends message content after the 354, dot-stuffed, bare CR and LF turned into
-    /// CRLF; any chunk size. Takes as much as fits in the output buffer (body_result::
-    /// taken; call again with the rest after writing output()). Errors, nothing taken:
-    /// wrong_state (no 354 yet); not_supported (an 8-bit byte without BODY=8BITMIME:
-    /// the message cannot be finished correctly, close the connection).
-    [[nodiscard]] body_result send_body(std::string_view bytes) noexcept {
-        if (phase_ != phase::content) return {errc::wrong_state, 0};
-        const std::size_t room = out_.free_space();
-        char* p = out_.reserve(room);
-        if (p == nullptr || room == 0) return {errc::ok, 0};
-        // Each input octet takes at least one output octet, so no more than `room` of
-        // them can be taken now; only those are checked, keeping the cost linear.
-        const std::string_view now = bytes.substr(0, room);
-        if (!tx_.eight_bit)
-            for (char c : now)
-                if (ascii::is_non_ascii(c)) return {errc::not_supported, 0};
-        const stuff_result r = stuffer_.encode(now, p, room);
-        out_.commit(r.written);
-        return {errc::ok, r.consumed};
+    /// After the 354: the next part of the message content. The session borrows
+    /// `bytes` (keep them unchanged until next_event() returns need_body, or the
+    /// transaction or session ends) and writes them into output() as room appears,
+    /// dot-stuffed, with bare CR and LF turned into CRLF; parts may be of any size and
+    /// split anywhere. Errors, nothing taken: wrong_state (no 354 yet, the previous
+    /// part not yet passed on, or end_body() called); not_supported (an 8-bit octet
+    /// without BODY=8BITMIME: the message cannot be finished correctly, close the
+    /// connection).
+    [[nodiscard]] errc send_body(std::string_view bytes) noexcept {
+        if (phase_ != phase::content || !body_.empty() || end_requested_) return errc::wrong_state;
+        if (!tx_.eight_bit && has_non_ascii(bytes)) return errc::not_supported;
+        body_ = bytes;
+        return errc::ok;
     }
 
-    /// Ends the content: a final CRLF if it lacked one, then "." CRLF. Errors:
-    /// wrong_state (no 354 yet), output_full.
+    /// Ends the content after every part given so far: a final CRLF if it lacked one,
+    /// then "." CRLF, written once the parts before it are. Errors: wrong_state (no 354
+    /// yet, or already ended).
     [[nodiscard]] errc end_body() noexcept {
-        if (phase_ != phase::content) return errc::wrong_state;
-        char* p = out_.reserve(out_.free_space());
-        const std::size_t n = p ? stuffer_.finish(p, out_.free_space()) : 0;
-        if (n == 0) return errc::output_full;
-        out_.commit(n);
-        phase_ = phase::ready;
-        push(pending::content);
-        ++epoch_;
+        if (phase_ != phase::content || end_requested_) return errc::wrong_state;
+        end_requested_ = true;
         return errc::ok;
     }
 
-    /// RSET: abandons the open transaction (no transaction_done follows). Errors:
-    /// wrong_state, output_full.
+    /// RSET: abandons the open transaction (no transaction_done follows; replies
+    /// still due to it are reported with its id). Errors: wrong_state, output_full.
     [[nodiscard]] errc reset() noexcept {
         if (!can_send()) return errc::wrong_state;
         if (!out_.append("RSET\r\n")) return errc::output_full;
-        tx_ = transaction{};
-        push(pending::rset);
-        ++epoch_;
+        abandon_transaction();
+        expect(pending::rset, 6);
         return errc::ok;
     }
 
-    /// QUIT: the session closes after the 221 (or when the server closes). Errors:
-    /// wrong_state, output_full.
+    /// QUIT: abandons any open transaction; the session closes after the 221 (or
+    /// when the server closes). Errors: wrong_state, output_full.
     [[nodiscard]] errc quit() noexcept {
         if (!can_send()) return errc::wrong_state;
         if (!out_.append("QUIT\r\n")) return errc::output_full;
-        tx_ = transaction{};
+        abandon_transaction();
         phase_ = phase::quitting;
-        push(pending::quit);
-        ++epoch_;
+        expect(pending::quit, 6);
         return errc::ok;
     }
 
@@ -344,9 +357,12 @@ private:
     // RSET, "."): a 512-octet command line (RFC 5321 §4.5.3.1.4).
     static constexpr std::size_t command_reserve = 512;
     static constexpr std::size_t text_capacity = 512;
+    // RFC 5321 §4.5.3.1.3: a reverse-path or forward-path, with its brackets.
+    static constexpr std::size_t max_path = 256;
 
     // State of the open mail transaction.
-    struct transaction {
+    struct open_transaction {
+        transaction_id id = 0;
         bool active = false;
         bool smtputf8 = false;
         bool eight_bit = false;
@@ -358,8 +374,9 @@ private:
         bool mail_accepted = false;
         bool transient_rcpt = false;
         std::size_t recipients = 0;
-        std::size_t replied = 0;
+        std::size_t replied = 0;      // RCPT replies received
         std::size_t accepted = 0;
+        std::size_t outstanding = 0;  // replies still due to this transaction's commands
     };
 
     // Writes one command into the output buffer, or nothing if it does not fit.
@@ -377,11 +394,13 @@ private:
         }
         char* space(std::size_t n) noexcept { return used_ + n <= room_ ? begin_ + used_ : nullptr; }
         void advance(std::size_t n) noexcept { used_ += n; }
-        [[nodiscard]] bool finish() noexcept {
+        [[nodiscard]] std::size_t used() const noexcept { return used_; }
+        // Ends the line and commits it; returns its size, or 0 when it did not fit.
+        [[nodiscard]] std::size_t finish() noexcept {
             put("\r\n");
-            if (overflow_) return false;
+            if (overflow_) return 0;
             out_.commit(used_);
-            return true;
+            return used_;
         }
 
     private:
@@ -393,9 +412,9 @@ private:
     };
 
     static bool has_non_ascii(std::string_view s) noexcept {
-        for (char c : s)
-            if (ascii::is_non_ascii(c)) return true;
-        return false;
+        unsigned char bits = 0;
+        for (char c : s) bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(c));
+        return (bits & 0x80u) != 0;
     }
 
     static bool valid_parameters(std::string_view params, bool utf8) noexcept {
@@ -413,8 +432,17 @@ private:
         return true;
     }
 
-    // "<address>", re-quoting the local part when it is not already a valid one.
+    // "<address>", re-quoting the local part when it is not already a valid one; at
+    // most max_path octets.
     static errc write_path(command_writer& w, std::string_view address, bool utf8, bool reverse) noexcept {
+        const std::size_t before = w.used();
+        const errc e = write_path_unchecked(w, address, utf8, reverse);
+        if (e == errc::ok && w.used() - before > max_path) return errc::invalid_argument;
+        return e;
+    }
+
+    static errc write_path_unchecked(command_writer& w, std::string_view address, bool utf8,
+                                     bool reverse) noexcept {
         if (ascii::has_line_break_or_nul(address)) return errc::invalid_argument;
         if (address.empty()) {
             if (!reverse) return errc::invalid_argument;
@@ -453,23 +481,44 @@ private:
         return errc::ok;
     }
 
-    void queue(const client_event& ev) noexcept {
-        if (queued_count_ == queued_.size()) return;  // unreachable: see queued_
-        queued_[(queued_head_ + queued_count_) % queued_.size()] = ev;
-        ++queued_count_;
+    // --- replies due: a FIFO, RCPTs in a row kept as one entry with a count --------
+
+    struct pending_entry {
+        pending kind = pending::none;
+        std::size_t count = 0;
+        std::size_t octets = 0;     // of the commands still waiting in this entry
+        transaction_id transaction = 0;
+    };
+
+    static bool ends_group(pending p) noexcept {
+        return p == pending::greeting || p == pending::ehlo || p == pending::helo ||
+               p == pending::data || p == pending::quit;
     }
 
-    // The FIFO of replies due, RCPTs in a row kept as one entry with a count.
-    void push(pending p) noexcept {
+    static bool belongs_to_transaction(pending p) noexcept {
+        return p == pending::mail || p == pending::rcpt || p == pending::data || p == pending::content;
+    }
+
+    // A command of `octets` octets was written: its reply is now due.
+    void expect(pending p, std::size_t octets) noexcept {
         ++pending_count_;
+        ++epoch_;
+        unacknowledged_ += octets;
+        if (ends_group(p)) ++group_enders_;
+        const transaction_id tx = belongs_to_transaction(p) ? tx_.id : 0;
+        if (tx != 0) {
+            ++tx_.outstanding;
+            ++transaction_replies_;
+        }
         if (p == pending::rcpt && pending_size_ > 0) {
-            auto& back = pending_[(pending_head_ + pending_size_ - 1) % pending_.size()];
+            pending_entry& back = pending_[(pending_head_ + pending_size_ - 1) % pending_.size()];
             if (back.kind == pending::rcpt) {
                 ++back.count;
+                back.octets += octets;
                 return;
             }
         }
-        pending_[(pending_head_ + pending_size_) % pending_.size()] = {p, 1};
+        pending_[(pending_head_ + pending_size_) % pending_.size()] = {p, 1, octets, tx};
         ++pending_size_;
     }
 
@@ -477,26 +526,55 @@ private:
         return pending_size_ == 0 ? pending::none : pending_[pending_head_].kind;
     }
 
-    void pop() noexcept {
+    bool awaiting(pending p) const noexcept {
+        for (std::size_t i = 0; i < pending_size_; ++i)
+            if (pending_[(pending_head_ + i) % pending_.size()].kind == p) return true;
+        return false;
+    }
+
+    // The reply to the oldest command arrived: returns that command's entry (count 1).
+    // A group of RCPTs gives back its octets in equal shares, the last one the rest.
+    pending_entry pop() noexcept {
+        pending_entry& head = pending_[pending_head_];
+        const std::size_t octets = head.count == 1 ? head.octets : head.octets / head.count;
+        const pending_entry answered{head.kind, 1, octets, head.transaction};
+        head.octets -= octets;
+        unacknowledged_ -= octets;
         --pending_count_;
-        if (--pending_[pending_head_].count == 0) {
+        if (ends_group(head.kind)) --group_enders_;
+        if (head.transaction != 0) --transaction_replies_;
+        if (--head.count == 0) {
             pending_head_ = (pending_head_ + 1) % pending_.size();
             --pending_size_;
         }
+        return answered;
     }
 
-    void fail(client_error what, const reply_info& info = {}) noexcept {
-        queue(client_failure{what, info});
-        phase_ = phase::closed;
-        pos_ = in_.size();
+    // --- reading replies ---------------------------------------------------------
+
+    // Takes one complete reply line from the input, if there is one.
+    bool read_reply_line() noexcept {
+        const std::size_t length = input_.find_line();
+        if (length == line_scanner::npos) {
+            // An incomplete line already longer than the limit (its CR may be the last
+            // octet fed, hence one more; written so that no limit can overflow).
+            const std::size_t held = input_.rest().size();
+            if (held != 0 && held - 1 > line_limit_) fail(client_error::reply_too_long);
+            return phase_ == phase::closed;
+        }
+        const std::string_view line = input_.rest().substr(0, length);
+        input_.consume(length + 2);
+        on_line(line);
+        return true;
     }
 
-    // A failure the server announced: report it, then QUIT politely.
-    void fail_and_quit(client_error what, const reply_info& info) noexcept {
-        queue(client_failure{what, info});
-        (void)out_.append("QUIT\r\n");
-        phase_ = phase::quitting;
-        push(pending::quit);
+    // No reply line will complete: the server closed its side.
+    void input_ended() noexcept {
+        if (front() == pending::quit) {
+            phase_ = phase::closed;  // closed without 221: fine after QUIT
+        } else {
+            fail(client_error::connection_closed);
+        }
     }
 
     void store_text(std::string_view text) noexcept {
@@ -518,7 +596,7 @@ private:
         std::string_view after_status;
         if (!rl.status.empty() && parse_enhanced_status(text, rl.status, after_status)) text = after_status;
         if (first) store_text(text);
-        if (front() == pending::ehlo && rl.code == 250) {
+        if (front() == pending::ehlo && rl.code / 100 == 2) {
             if (first) caps_.clear();
             (void)caps_.add_line(rl.text, first);
         }
@@ -535,100 +613,151 @@ private:
         }
         const pending due = front();
         // 3xx asks for more input: only 354 to DATA does (RFC 5321 §4.3.2).
-        const bool intermediate = info.code >= 300 && info.code < 400;
-        if (due == pending::none || (intermediate && !(due == pending::data && info.code == 354))) {
+        const bool intermediate = info.code / 100 == 3;
+        if (due == pending::none ||
+            (intermediate && !(due == pending::data && info.code == 354))) {
             fail(client_error::unexpected_reply, info);
             return;
         }
-        pop();
-        ++epoch_;
-        const bool ok = info.code >= 200 && info.code < 300;
-        switch (due) {
-        case pending::greeting:
-            if (info.code == 220) {
-                queue(greeted{info});
-                send_hello("EHLO ", pending::ehlo);
-            } else {
-                fail_and_quit(client_error::greeting_refused, info);
-            }
+        const pending_entry answered = pop();
+        if (answered.transaction != 0 && answered.transaction != transaction()) {
+            on_abandoned_reply(answered, info);
             return;
-        case pending::ehlo:
-            if (ok) {
-                phase_ = phase::ready;
-                queue(ready{true});
-            } else if (info.code >= 500) {
-                caps_.clear();
-                send_hello("HELO ", pending::helo);
-            } else {
-                caps_.clear();
-                fail_and_quit(client_error::hello_refused, info);
-            }
-            return;
-        case pending::helo:
-            if (ok) {
-                phase_ = phase::ready;
-                queue(ready{false});
-            } else {
-                fail_and_quit(client_error::hello_refused, info);
-            }
-            return;
-        case pending::mail:
-            queue(command_reply{verb::mail, 0, false, info});
-            tx_.mail_accepted = ok;
-            if (!ok) note_decisive(info, tx_.mail_failed);
-            break;
-        case pending::rcpt:
-            queue(command_reply{verb::rcpt, tx_.replied++, false, info});
-            if (ok) {
-                ++tx_.accepted;
-            } else {
-                tx_.transient_rcpt = tx_.transient_rcpt || info.result() == outcome::transient;
-                if (!tx_.mail_failed) store_decisive(info);
-            }
-            break;
-        case pending::data:
-            queue(command_reply{verb::data, 0, false, info});
-            if (info.code == 354) {
-                if (tx_.mail_failed || tx_.accepted == 0) {
-                    // RFC 2920 §3.1: with no recipient, end the content at once.
-                    (void)out_.append(".\r\n");
-                    tx_.content_aborted = true;
-                    push(pending::content);
-                } else {
-                    phase_ = phase::content;
-                    stuffer_.reset();
-                }
-            } else if (!tx_.mail_failed && tx_.accepted > 0) {
-                note_decisive(info, tx_.data_failed);
-            } else {
-                tx_.data_failed = true;
-            }
-            break;
-        case pending::content:
-            queue(command_reply{verb::data, 0, true, info});
-            tx_.content_replied = true;
-            if (!tx_.content_aborted) store_decisive(info);
-            break;
+        }
+        switch (answered.kind) {
+        case pending::greeting: on_greeting(info); return;
+        case pending::ehlo: on_ehlo(info); return;
+        case pending::helo: on_helo(info); return;
+        case pending::mail: on_mail(info); break;
+        case pending::rcpt: on_rcpt(info); break;
+        case pending::data: on_data(info); break;
+        case pending::content: on_content(info); break;
         case pending::rset:
-            queue(command_reply{verb::rset, 0, false, info});
+            events_.push(command_reply{verb::rset, 0, false, 0, info});
             return;
         case pending::quit:
-            queue(command_reply{verb::quit, 0, false, info});
+            events_.push(command_reply{verb::quit, 0, false, 0, info});
             phase_ = phase::closed;
-            pos_ = in_.size();
+            input_.discard();
             return;
         case pending::none:
             return;
         }
-        if (tx_.active && pending_count_ == 0 &&
-            (tx_.mail_failed || tx_.data_failed || tx_.content_replied))
+        --tx_.outstanding;
+        if (tx_.outstanding == 0 && (tx_.mail_failed || tx_.data_failed || tx_.content_replied))
             finish_transaction();
     }
 
-    void note_decisive(const reply_info& info, bool& flag) noexcept {
-        flag = true;
-        store_decisive(info);
+    static bool positive(const reply_info& info) noexcept { return info.code / 100 == 2; }
+
+    void on_greeting(const reply_info& info) noexcept {
+        if (positive(info)) {  // 220, or an unknown 2xx taken by its class
+            events_.push(greeted{info});
+            send_hello("EHLO ", pending::ehlo);
+        } else {
+            fail_and_quit(client_error::greeting_refused, info);
+        }
     }
+
+    void on_ehlo(const reply_info& info) noexcept {
+        if (positive(info)) {
+            phase_ = phase::ready;
+            events_.push(ready{true});
+            return;
+        }
+        caps_.clear();
+        if (info.code / 100 == 5) {
+            send_hello("HELO ", pending::helo);  // RFC 5321 §3.2: fall back to HELO
+        } else {
+            fail_and_quit(client_error::hello_refused, info);
+        }
+    }
+
+    void on_helo(const reply_info& info) noexcept {
+        if (positive(info)) {
+            phase_ = phase::ready;
+            events_.push(ready{false});
+        } else {
+            fail_and_quit(client_error::hello_refused, info);
+        }
+    }
+
+    void on_mail(const reply_info& info) noexcept {
+        events_.push(command_reply{verb::mail, 0, false, tx_.id, info});
+        tx_.mail_accepted = positive(info);
+        if (!tx_.mail_accepted) {
+            tx_.mail_failed = true;
+            store_decisive(info);
+        }
+    }
+
+    void on_rcpt(const reply_info& info) noexcept {
+        events_.push(command_reply{verb::rcpt, tx_.replied++, false, tx_.id, info});
+        if (positive(info)) {
+            ++tx_.accepted;
+        } else {
+            tx_.transient_rcpt = tx_.transient_rcpt || info.result() == outcome::transient;
+            if (!tx_.mail_failed) store_decisive(info);
+        }
+    }
+
+    void on_data(const reply_info& info) noexcept {
+        events_.push(command_reply{verb::data, 0, false, tx_.id, info});
+        if (info.code != 354) {
+            tx_.data_failed = true;
+            if (!tx_.mail_failed && tx_.accepted > 0) store_decisive(info);
+            return;
+        }
+        if (tx_.mail_failed || tx_.accepted == 0) {
+            // RFC 2920 §3.1: with no recipient, end the content at once.
+            (void)out_.append(".\r\n");
+            tx_.content_aborted = true;
+            expect(pending::content, 3);
+            return;
+        }
+        phase_ = phase::content;
+        stuffer_.reset();
+        body_ = {};
+        end_requested_ = false;
+    }
+
+    void on_content(const reply_info& info) noexcept {
+        events_.push(command_reply{verb::data, 0, true, tx_.id, info});
+        tx_.content_replied = true;
+        if (!tx_.content_aborted) store_decisive(info);
+    }
+
+    // A reply due to a transaction the application abandoned with reset() or quit():
+    // reported under that transaction's id, changing nothing.
+    void on_abandoned_reply(const pending_entry& answered, const reply_info& info) noexcept {
+        const bool rcpt = answered.kind == pending::rcpt;
+        const verb v = answered.kind == pending::mail ? verb::mail : rcpt ? verb::rcpt : verb::data;
+        events_.push(command_reply{v, rcpt ? abandoned_rcpt_index_++ : 0, false, answered.transaction, info});
+    }
+
+    // --- content -----------------------------------------------------------------
+
+    // Moves content given with send_body(), then the end of data, into the output,
+    // which has command_reserve octets free. Returns false when the application has
+    // to give more content or end it.
+    bool pass_content() noexcept {
+        const std::size_t room = out_.free_space();
+        char* p = out_.reserve(room);
+        if (!body_.empty()) {
+            const stuff_result r = stuffer_.encode(body_, p, room);
+            out_.commit(r.written);
+            body_.remove_prefix(r.consumed);
+            return true;
+        }
+        if (!end_requested_) return false;
+        const std::size_t n = stuffer_.finish(p, room);
+        out_.commit(n);
+        phase_ = phase::ready;
+        expect(pending::content, 3);
+        return true;
+    }
+
+    // --- failures and the end of a transaction ------------------------------------
 
     void store_decisive(const reply_info& info) noexcept {
         decisive_ = info;
@@ -637,17 +766,52 @@ private:
         decisive_.text = {decisive_text_.data(), decisive_size_};
     }
 
+    // A command may still be written: not inside the content, not while the server
+    // may be reading content (DATA's reply due), not after QUIT or the server's EOF.
+    bool may_send_quit() const noexcept {
+        return phase_ != phase::content && phase_ != phase::quitting && !awaiting(pending::data) &&
+               !input_.eof();
+    }
+
+    // The session cannot go on: report, QUIT where the connection allows it and the
+    // server has not said it is closing, then close.
+    void fail(client_error what, const reply_info& info = {}) noexcept {
+        events_.push(client_failure{what, info});
+        if (what != client_error::service_closing && what != client_error::connection_closed &&
+            may_send_quit())
+            (void)out_.append("QUIT\r\n");
+        phase_ = phase::closed;
+        body_ = {};
+        input_.discard();
+    }
+
+    // A refusal the server announced: report it, then QUIT politely and wait for 221.
+    void fail_and_quit(client_error what, const reply_info& info) noexcept {
+        events_.push(client_failure{what, info});
+        (void)out_.append("QUIT\r\n");
+        phase_ = phase::quitting;
+        expect(pending::quit, 6);
+    }
+
     void send_hello(std::string_view verb_sp, pending p) noexcept {
         (void)out_.append(verb_sp);
         (void)out_.append(helo_name_);
         (void)out_.append("\r\n");
-        push(p);
+        expect(p, verb_sp.size() + helo_name_.size() + 2);
+    }
+
+    // reset() or quit() leaves the open transaction; its outstanding replies are
+    // reported under its id, RCPTs numbered on from where they were.
+    void abandon_transaction() noexcept {
+        if (!tx_.active) return;
+        abandoned_rcpt_index_ = tx_.replied;
+        tx_ = open_transaction{};
     }
 
     // The transaction is over: report it and, if the server may still hold its
     // envelope, send RSET.
     void finish_transaction() noexcept {
-        transaction_done done{outcome::success, tx_.recipients, tx_.accepted, decisive_};
+        transaction_done done{outcome::success, tx_.recipients, tx_.accepted, tx_.id, decisive_};
         const bool delivered = tx_.content_replied && !tx_.content_aborted;
         if (!delivered && !tx_.mail_failed && tx_.accepted == 0)
             done.result = tx_.transient_rcpt ? outcome::transient : outcome::permanent;
@@ -656,53 +820,56 @@ private:
         else
             done.result = outcome::permanent;  // a failure without a failing reply: be safe
         const bool needs_rset = tx_.mail_accepted && !tx_.content_replied;
-        tx_ = transaction{};
-        queue(done);
-        if (needs_rset) {
+        tx_ = open_transaction{};
+        events_.push(done);
+        if (needs_rset && phase_ == phase::ready) {
             (void)out_.append("RSET\r\n");
-            push(pending::rset);
+            expect(pending::rset, 6);
         }
     }
 
+    // Configuration.
     std::string helo_name_;
-    bool config_valid_;
     bool pipelining_wanted_;
+    std::size_t max_unacknowledged_;
     client_timeouts timeouts_;
 
-    std::string_view in_;
-    std::size_t pos_ = 0;
-    bool want_input_ = true;
-    bool input_closed_ = false;
-    line_scanner scanner_;
+    // Input and replies.
+    session_input input_;
     reply_parser parser_;
     std::size_t line_limit_;
-
-    phase phase_ = phase::greeting;
-    capabilities caps_;
-    transaction tx_;
-    dot_stuffer stuffer_;
-    std::uint64_t epoch_ = 0;
-
-    struct pending_entry {
-        pending kind = pending::none;
-        std::size_t count = 0;
-    };
-    std::array<pending_entry, 8> pending_{};
-    std::size_t pending_head_ = 0;
-    std::size_t pending_size_ = 0;
-    std::size_t pending_count_ = 0;
-
     std::array<char, text_capacity> text_{};
     std::size_t text_size_ = 0;
+
+    // Protocol state.
+    phase phase_ = phase::greeting;
+    capabilities caps_;
+    open_transaction tx_;
+    transaction_id last_transaction_ = 0;
+    std::size_t abandoned_rcpt_index_ = 0;
     reply_info decisive_{};
     std::array<char, text_capacity> decisive_text_{};
     std::size_t decisive_size_ = 0;
+    std::uint64_t epoch_ = 0;
+
+    // Content: the part borrowed from send_body() not yet in the output.
+    std::string_view body_;
+    bool end_requested_ = false;
+    dot_stuffer stuffer_;
+
+    // Replies due. The ring holds at most one transaction's MAIL, RCPT group, DATA and
+    // content, an RSET and a QUIT (can_send() keeps two entries free).
+    std::array<pending_entry, 8> pending_{};
+    std::size_t pending_head_ = 0;
+    std::size_t pending_size_ = 0;
+    std::size_t pending_count_ = 0;        // replies due
+    std::size_t group_enders_ = 0;         // of them, to group-ending commands
+    std::size_t transaction_replies_ = 0;  // of them, to any transaction's commands
+    std::size_t unacknowledged_ = 0;       // octets of the commands they answer
 
     // Events waiting to be returned, in order: at most two follow one reply, plus a
     // failure from timed_out().
-    std::array<client_event, 4> queued_{};
-    std::size_t queued_head_ = 0;
-    std::size_t queued_count_ = 0;
+    event_ring<client_event, 4> events_;
 
     output_buffer out_;
 };

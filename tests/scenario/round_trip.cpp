@@ -185,6 +185,8 @@ outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& p
                 c2s.bytes.append(client.output().substr(0, n));
                 client.consume_output(n);
                 app.pump(client);
+            } else if (std::holds_alternative<need_body>(ev)) {
+                app.on_event(client, ev);
             } else if (!std::holds_alternative<closed>(ev)) {
                 log.client_events.push_back(describe(ev));
                 app.on_event(client, ev);

@@ -70,6 +70,7 @@ public:
         if (std::holds_alternative<ready>(ev)) started_ = true;
         if (const auto* r = std::get_if<command_reply>(&ev); r && r->command == verb::data && r->reply.code == 354)
             sending_body_ = true;
+        if (std::holds_alternative<need_body>(ev)) body_due_ = true;
         if (std::holds_alternative<transaction_done>(ev)) {
             ++current_;
             step_ = 0;
@@ -82,20 +83,23 @@ public:
     void pump(client_session& c) {
         if (!started_) return;
         if (sending_body_) {
+            if (!body_due_) return;  // the last part is still being passed on
+            body_due_ = false;
             const std::string& body = messages_[current_].body;
-            while (body_offset_ < body.size()) {
-                const std::string_view piece =
-                    std::string_view(body).substr(body_offset_, body_chunk_);
-                const body_result r = c.send_body(piece);
-                if (r.error != errc::ok) {
-                    errors.push_back("send_body: " + std::string(to_string(r.error)));
+            if (body_offset_ < body.size()) {
+                const std::string_view piece = std::string_view(body).substr(body_offset_, body_chunk_);
+                const errc e = c.send_body(piece);
+                if (e != errc::ok) {
+                    errors.push_back("send_body: " + std::string(to_string(e)));
                     sending_body_ = false;
+                    gave_up_ = true;
                     return;
                 }
-                if (r.taken == 0) return;  // output full: wait for need_output
-                body_offset_ += r.taken;
+                body_offset_ += piece.size();
+                return;
             }
-            if (c.end_body() == errc::ok) sending_body_ = false;
+            check("end_body", c.end_body());
+            sending_body_ = false;
             return;
         }
         while (c.can_send()) {
@@ -123,6 +127,9 @@ public:
         }
     }
 
+    /// True once send_body() refused a piece: the message cannot be finished.
+    bool gave_up() const { return gave_up_; }
+
 private:
     void check(const char* what, errc e) {
         if (e != errc::ok) errors.push_back(std::string(what) + ": " + std::string(to_string(e)));
@@ -135,6 +142,8 @@ private:
     std::size_t body_offset_ = 0;
     bool started_ = false;
     bool sending_body_ = false;
+    bool body_due_ = false;
+    bool gave_up_ = false;
     bool quit_sent_ = false;
 };
 
@@ -187,6 +196,11 @@ inline client_run run_client(const client_config& config, const std::vector<std:
             pieces.pop_front();
             buffer.swap(next);
             if (c.feed(buffer) != errc::ok) r.events.push_back("driver: feed refused");
+            continue;
+        }
+        if (std::holds_alternative<need_body>(ev)) {
+            app.on_event(c, ev);
+            if (app.gave_up()) break;  // the application closes the connection
             continue;
         }
         r.events.push_back(describe(ev));

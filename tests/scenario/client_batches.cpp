@@ -1,0 +1,325 @@
+// client_session batches: what may follow what on the wire (RFC 2920 §3.1), which
+// transaction each reply belongs to, reply codes read by their class, and the bound on
+// unacknowledged commands.
+#include "smtpwire/client_session.hpp"
+#include "support/catch.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "support/client_driver.hpp"
+
+using namespace smtpwire;
+using namespace smtpwire_test;
+
+namespace {
+
+const std::string greeting = "220 mx.example ESMTP ready\r\n";
+const std::string ehlo_pipelining =
+    "250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n";
+
+// A client driven by hand: feed() server bytes, then collect events up to need_data,
+// need_body or closed; output is taken as it appears.
+struct manual_client {
+    client_session c;
+    std::string in;
+    std::string wire;  // everything written so far
+    std::vector<std::string> events;
+
+    explicit manual_client(client_config config = named("client.example")) : c(config) {}
+
+    static client_config named(const char* name) {
+        client_config cfg;
+        cfg.helo_name = name;
+        return cfg;
+    }
+
+    // Delivers server bytes and runs until the session waits.
+    void server(const std::string& bytes) {
+        in = std::string(c.unconsumed()) + bytes;
+        REQUIRE(c.feed(in) == errc::ok);
+        run();
+    }
+
+    void run() {
+        for (int guard = 0; guard < 100000; ++guard) {
+            const client_event ev = c.next_event();
+            if (std::holds_alternative<need_output>(ev)) {
+                take();
+            } else if (std::holds_alternative<need_data>(ev) || std::holds_alternative<need_body>(ev) ||
+                       std::holds_alternative<closed>(ev)) {
+                take();
+                return;
+            } else if (const auto* r = std::get_if<command_reply>(&ev)) {
+                events.push_back(describe(ev) + " tx" + std::to_string(r->transaction));
+            } else if (const auto* d = std::get_if<transaction_done>(&ev)) {
+                events.push_back(describe(ev) + " tx" + std::to_string(d->transaction));
+            } else {
+                events.push_back(describe(ev));
+            }
+        }
+        FAIL("the session never waited");
+    }
+
+    void take() {
+        wire += c.output();
+        c.consume_output(c.output().size());
+    }
+
+    std::string written_since(std::size_t mark) const { return wire.substr(mark); }
+};
+
+manual_client ready_client(client_config config = manual_client::named("client.example")) {
+    manual_client m(config);
+    m.server(greeting + ehlo_pipelining);
+    REQUIRE(m.events == std::vector<std::string>{"greeted 220 mx.example ESMTP ready", "ready EHLO"});
+    REQUIRE(m.c.pipelining());
+    m.events.clear();
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("client: nothing follows DATA in a batch (RFC 2920 §3.1)") {
+    manual_client m = ready_client();
+    const std::size_t mark = m.wire.size();
+    REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+    REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);
+    REQUIRE(m.c.data() == errc::ok);
+    // DATA ends the group: until its reply nothing else may be written, or a server
+    // answering 354 would take the next command as message content.
+    CHECK_FALSE(m.c.can_send());
+    CHECK(m.c.quit() == errc::wrong_state);
+    CHECK(m.c.reset() == errc::wrong_state);
+    CHECK(m.c.rcpt_to("carol@mx.example") == errc::wrong_state);
+    CHECK(m.c.mail_from("alice@client.example") == errc::wrong_state);
+    m.take();
+    CHECK(m.written_since(mark) == "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\nDATA\r\n");
+
+    // After the 354 only content can follow.
+    m.server("250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go ahead\r\n");
+    CHECK_FALSE(m.c.can_send());
+    CHECK(m.c.quit() == errc::wrong_state);
+    CHECK(m.c.reset() == errc::wrong_state);
+    REQUIRE(m.c.send_body("Subject: x\r\n\r\nbody\r\n") == errc::ok);
+    REQUIRE(m.c.end_body() == errc::ok);
+    CHECK(m.c.send_body("more") == errc::wrong_state);  // ended
+    CHECK(m.c.end_body() == errc::wrong_state);
+    m.run();
+    CHECK(m.written_since(mark).substr(m.written_since(mark).find("DATA\r\n") + 6) ==
+          "Subject: x\r\n\r\nbody\r\n.\r\n");
+    // The final dot does not end a group (RFC 2920 §4's example): QUIT may follow it.
+    CHECK(m.c.can_send());
+    REQUIRE(m.c.quit() == errc::ok);
+    CHECK_FALSE(m.c.can_send());
+    CHECK(m.c.reset() == errc::wrong_state);  // QUIT ends the group for good
+    m.server("250 2.0.0 queued\r\n221 2.0.0 bye\r\n");
+    CHECK(m.events.back() == "reply QUIT 221 2.0.0 bye tx0");
+    CHECK(m.c.done());
+}
+
+TEST_CASE("client: EHLO ends its group: no command before its reply") {
+    manual_client m;
+    m.server(greeting);
+    CHECK(m.wire == "EHLO client.example\r\n");
+    CHECK_FALSE(m.c.can_send());
+    CHECK(m.c.quit() == errc::wrong_state);
+    CHECK(m.c.mail_from("a@client.example") == errc::wrong_state);
+}
+
+TEST_CASE("client: replies belong to the transaction that asked") {
+    // MAIL, RCPT, RSET, MAIL, RCPT, DATA in one batch once handed the first
+    // transaction's replies to the second and answered its 354 with a bare ".".
+    manual_client m = ready_client();
+    REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+    const transaction_id first = m.c.transaction();
+    CHECK(first != 0);
+    REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);
+    REQUIRE(m.c.reset() == errc::ok);
+    CHECK(m.c.transaction() == 0);
+    // Its replies are still due: a new transaction now could be credited with them.
+    CHECK(m.c.mail_from("carol@client.example") == errc::wrong_state);
+    m.take();
+    m.server("550 5.1.8 sender refused\r\n503 5.5.1 need MAIL\r\n250 2.0.0 reset\r\n");
+    CHECK(m.events == std::vector<std::string>{"reply MAIL 550 5.1.8 sender refused tx" + std::to_string(first),
+                                               "reply RCPT#0 503 5.5.1 need MAIL tx" + std::to_string(first),
+                                               "reply RSET 250 2.0.0 reset tx0"});
+    m.events.clear();
+
+    const std::size_t mark = m.wire.size();
+    REQUIRE(m.c.mail_from("carol@client.example") == errc::ok);
+    const transaction_id second = m.c.transaction();
+    CHECK(second == first + 1);
+    REQUIRE(m.c.rcpt_to("dave@mx.example") == errc::ok);
+    REQUIRE(m.c.data() == errc::ok);
+    m.take();
+    m.server("250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n");
+    REQUIRE(m.c.send_body("the second message\r\n") == errc::ok);
+    REQUIRE(m.c.end_body() == errc::ok);
+    m.run();
+    m.server("250 2.0.0 queued\r\n");
+    const std::string tx = " tx" + std::to_string(second);
+    CHECK(m.events == std::vector<std::string>{"reply MAIL 250 2.1.0 OK" + tx, "reply RCPT#0 250 2.1.5 OK" + tx,
+                                               "reply DATA 354 go" + tx,
+                                               "reply DATA content 250 2.0.0 queued" + tx,
+                                               "done success 1/1 250 2.0.0 queued" + tx});
+    CHECK(m.written_since(mark) == "MAIL FROM:<carol@client.example>\r\nRCPT TO:<dave@mx.example>\r\nDATA\r\n"
+                                   "the second message\r\n.\r\n");
+}
+
+TEST_CASE("client: QUIT abandons the open transaction; its replies keep their id") {
+    manual_client m = ready_client();
+    REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+    REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);
+    REQUIRE(m.c.rcpt_to("carol@mx.example") == errc::ok);
+    REQUIRE(m.c.quit() == errc::ok);
+    m.take();
+    m.server("250 OK\r\n250 OK\r\n450 later\r\n221 bye\r\n");
+    CHECK(m.events == std::vector<std::string>{"reply MAIL 250 OK tx1", "reply RCPT#0 250 OK tx1",
+                                               "reply RCPT#1 450 later tx1", "reply QUIT 221 bye tx0"});
+    CHECK(m.c.done());
+}
+
+TEST_CASE("client: reply codes are read by their first digit (RFC 5321 §4.2.1, §4.3.2)") {
+    SECTION("an unknown 2xx is a success, an unknown 4xx transient") {
+        manual_client m = ready_client();
+        REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+        REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);
+        REQUIRE(m.c.rcpt_to("carol@mx.example") == errc::ok);
+        REQUIRE(m.c.data() == errc::ok);
+        m.server("299 sender fine\r\n459 4.9.9 odd but transient\r\n260 fine too\r\n354 go\r\n");
+        REQUIRE(m.c.send_body("x\r\n") == errc::ok);
+        REQUIRE(m.c.end_body() == errc::ok);
+        m.run();
+        m.server("259 2.0.0 taken\r\n");
+        CHECK(m.events == std::vector<std::string>{
+                              "reply MAIL 299 sender fine tx1", "reply RCPT#0 459 4.9.9 odd but transient tx1",
+                              "reply RCPT#1 260 fine too tx1", "reply DATA 354 go tx1",
+                              "reply DATA content 259 2.0.0 taken tx1", "done success 1/2 259 2.0.0 taken tx1"});
+    }
+    SECTION("a first digit outside 2-5 is malformed; the session still says QUIT") {
+        for (const char* bad : {"199 preliminary\r\n", "600 what\r\n", "0xx nonsense\r\n"}) {
+            INFO(bad);
+            manual_client m = ready_client();
+            REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+            const std::size_t mark = m.wire.size();
+            m.take();
+            m.server(bad);
+            CHECK(m.events == std::vector<std::string>{"failure malformed reply"});
+            CHECK(m.written_since(mark) == "MAIL FROM:<alice@client.example>\r\nQUIT\r\n");
+            CHECK(m.c.done());
+        }
+    }
+    SECTION("no QUIT while the server may be reading content") {
+        manual_client m = ready_client();
+        REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+        REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);
+        REQUIRE(m.c.data() == errc::ok);
+        m.take();
+        const std::size_t mark = m.wire.size();
+        m.server("250 OK\r\n250 OK\r\n654 broken\r\n");
+        CHECK(m.events.back() == "failure malformed reply");
+        CHECK(m.written_since(mark).empty());
+        CHECK(m.c.done());
+    }
+}
+
+TEST_CASE("client: BODY=7BIT only to a server that offered 8BITMIME") {
+    mail_options seven;
+    seven.body = body_type::seven_bit;
+    {
+        manual_client m = ready_client();
+        const std::size_t mark = m.wire.size();
+        REQUIRE(m.c.mail_from("a@client.example", seven) == errc::ok);
+        m.take();
+        CHECK(m.written_since(mark) == "MAIL FROM:<a@client.example> BODY=7BIT\r\n");
+    }
+    {
+        // After the HELO fallback no extension exists: 7BIT is all there is.
+        manual_client m;
+        m.server(greeting + "500 what\r\n250 mx.example\r\n");
+        REQUIRE(m.events.back() == "ready HELO");
+        const std::size_t mark = m.wire.size();
+        REQUIRE(m.c.mail_from("a@client.example", seven) == errc::ok);
+        m.take();
+        CHECK(m.written_since(mark) == "MAIL FROM:<a@client.example>\r\n");
+    }
+}
+
+TEST_CASE("client: a path over 256 octets is refused before it is sent (RFC 5321 §4.5.3.1.3)") {
+    manual_client m = ready_client();
+    // 64-octet local part, domain of 63-octet labels: 254 octets with the brackets is
+    // fine, 258 is not.
+    const std::string local(64, 'l');
+    const std::string label(63, 'd');
+    const std::string fits = local + "@" + label + "." + label + "." + std::string(57, 'e') + ".x";
+    REQUIRE(fits.size() + 2 == 254);
+    const std::string too_long = local + "@" + label + "." + label + "." + label + "." + "xx";
+    REQUIRE(too_long.size() + 2 > 256);
+    const std::string before(m.c.output());
+    CHECK(m.c.mail_from(too_long) == errc::invalid_argument);
+    CHECK(m.c.output() == before);
+    REQUIRE(m.c.mail_from(fits) == errc::ok);
+    CHECK(m.c.rcpt_to(too_long) == errc::invalid_argument);
+    REQUIRE(m.c.rcpt_to(fits) == errc::ok);
+}
+
+TEST_CASE("client: reply limits near SIZE_MAX do not overflow") {
+    client_config cfg = manual_client::named("client.example");
+    cfg.reply.max_line_length = static_cast<std::size_t>(-1);
+    cfg.reply.max_lines = static_cast<std::size_t>(-1);
+    manual_client m(cfg);
+    m.server("220 mx.example");  // an incomplete line is kept, not judged too long
+    CHECK(m.events.empty());
+    m.server(" ready\r\n250 mx.example\r\n");
+    CHECK(m.events == std::vector<std::string>{"greeted 220 mx.example ready", "ready EHLO"});
+}
+
+TEST_CASE("client: input is taken while output waits (full duplex)") {
+    manual_client m;
+    CHECK(m.c.wants_read());
+    CHECK_FALSE(m.c.wants_write());
+    m.in = greeting;
+    REQUIRE(m.c.feed(m.in) == errc::ok);
+    CHECK_FALSE(m.c.wants_read());  // not yet looked at
+    REQUIRE(std::holds_alternative<greeted>(m.c.next_event()));
+    REQUIRE(std::holds_alternative<need_output>(m.c.next_event()));
+    // EHLO waits to be written, and the input is consumed: more bytes are welcome.
+    CHECK(m.c.wants_write());
+    CHECK(m.c.wants_read());
+    m.in = "250-mx.example\r\n250 PIPEL";
+    REQUIRE(m.c.feed(m.in) == errc::ok);
+    REQUIRE(std::holds_alternative<need_output>(m.c.next_event()));
+    // The first line is read; the second is incomplete: still readable.
+    CHECK(m.c.unconsumed() == "250 PIPEL");
+    CHECK(m.c.wants_read());
+    m.in = std::string(m.c.unconsumed()) + "INING\r\n";
+    REQUIRE(m.c.feed(m.in) == errc::ok);
+    CHECK(std::holds_alternative<ready>(m.c.next_event()));
+    CHECK(m.c.pipelining());
+    CHECK(m.c.output() == "EHLO client.example\r\n");
+}
+
+TEST_CASE("client: the bytes of an unacknowledged batch are bounded") {
+    client_config cfg = manual_client::named("client.example");
+    cfg.max_unacknowledged = 1024;
+    cfg.output_buffer = 65536;
+    manual_client m = ready_client(cfg);
+    REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+    std::size_t sent = 0;
+    while (m.c.can_send() && sent < 1000) {
+        REQUIRE(m.c.rcpt_to("r" + std::to_string(sent) + "@mx.example") == errc::ok);
+        ++sent;
+    }
+    // 35 octets of MAIL and 25-26 per RCPT: the batch stops once 1024 octets wait,
+    // exceeding it by at most one command.
+    const std::size_t batch = m.c.output().size();
+    CHECK(sent < 1000);
+    CHECK(batch >= 1024);
+    CHECK(batch < 1024 + 512);
+    // Each reply frees what its command took; the batch goes on.
+    m.take();
+    m.server("250 OK\r\n250 OK\r\n250 OK\r\n");
+    CHECK(m.c.can_send());
+}
