@@ -15,6 +15,7 @@
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/client_events.hpp"
 #include "smtpwire/domain.hpp"
+#include "smtpwire/envelope.hpp"
 #include "smtpwire/dot_stuffer.hpp"
 #include "smtpwire/errc.hpp"
 #include "smtpwire/esmtp_param.hpp"
@@ -52,27 +53,10 @@ struct client_config {
     client_timeouts timeouts{};
 };
 
-/// Options of one MAIL command.
-struct mail_options {
-    /// Declared message size (SIZE=, RFC 1870), sent when the server offers SIZE;
-    /// 0: none. Over the server's announced limit: errc::too_large before MAIL.
-    std::uint64_t size = 0;
-    /// BODY=8BITMIME (RFC 6152): required for content with 8-bit bytes; refused with
-    /// errc::not_supported when the server does not offer 8BITMIME. BODY=7BIT is sent
-    /// only to a server that offered 8BITMIME (elsewhere 7BIT is all there is).
-    body_type body = body_type::unspecified;
-    /// SMTPUTF8 (RFC 6531): required for UTF-8 addresses; set automatically for a UTF-8
-    /// reverse path. errc::not_supported when the server does not offer it.
-    bool smtputf8 = false;
-    /// Further parameters as "KEYWORD[=value]" separated by single spaces (e.g. DSN's
-    /// "RET=HDRS ENVID=QQ314159"); each must match RFC 5321's esmtp-param grammar.
-    std::string_view parameters;
-};
-
 /// One SMTP client connection. The session greets, sends EHLO (HELO if refused), then
-/// runs the transactions the application starts with mail_from(), rcpt_to(), data(),
-/// send_body() and end_body(). It never blocks, reads a clock, throws or allocates
-/// after construction.
+/// runs the transactions the application starts: whole, with send_mail(), or command
+/// by command with mail_from(), rcpt_to(), data(), send_body() and end_body(). It
+/// never blocks, reads a clock, throws or allocates after construction.
 ///
 /// Loop:
 ///     need_output -> write output(); consume_output(n)      (or whenever wants_write())
@@ -144,6 +128,7 @@ public:
             }
             // Replies may make the session write a command of its own (EHLO, QUIT, ...).
             if (out_.free_space() < command_reserve) return need_output{};
+            if (job_.active) issue_job_commands();
             // The content goes out before any reply is read: none is due until the
             // final dot, and a reply that comes early is judged after it, so the
             // outcome never depends on how the server's bytes were split.
@@ -182,6 +167,28 @@ public:
     /// The open transaction, from mail_from() until its transaction_done (or reset(),
     /// quit()); 0 when none is open.
     [[nodiscard]] transaction_id transaction() const noexcept { return tx_.active ? tx_.id : 0; }
+
+    /// Sends one message: MAIL FROM now, then each RCPT and DATA as soon as the server
+    /// may take them (in one batch with PIPELINING), and after the 354 `content`, as
+    /// send_body() and end_body() would (no need_body is returned). Replies are
+    /// reported as usual, every recipient's with its index in `env`, then one
+    /// transaction_done. Borrows `env` (its strings and recipient array) and `content`
+    /// until that transaction_done, or until reset(), quit() or a failure ends it.
+    /// Every address and parameter is checked first: on any error nothing is sent.
+    /// Errors: those of mail_from(), rcpt_to() and send_body(); wrong_state also for
+    /// an envelope without recipients.
+    [[nodiscard]] errc send_mail(const envelope& env, std::string_view content) noexcept {
+        if (!can_send() || tx_.active || transaction_replies_ != 0 || env.recipient_count == 0)
+            return errc::wrong_state;
+        const bool smtputf8 = env.options.smtputf8 || has_non_ascii(env.sender);
+        if (env.options.body != body_type::eight_bit_mime && has_non_ascii(content))
+            return errc::not_supported;
+        for (std::size_t i = 0; i < env.recipient_count; ++i)
+            if (const errc e = check_recipient(env.recipients[i], smtputf8); e != errc::ok) return e;
+        if (const errc e = mail_from(env.sender, env.options); e != errc::ok) return e;
+        job_ = mail_job{true, &env, content, 0};
+        return errc::ok;
+    }
 
     /// Starts a transaction: MAIL FROM:<address> with options. `address` is the sender
     /// ("" for the null reverse path <>), as an addr-spec; a local part that is not a
@@ -235,8 +242,7 @@ public:
     /// wrong_state also after data() or when MAIL was refused.
     [[nodiscard]] errc rcpt_to(std::string_view address, std::string_view parameters = {}) noexcept {
         if (!can_send() || !tx_.active || tx_.data_sent || tx_.mail_failed) return errc::wrong_state;
-        if (has_non_ascii(address) && !tx_.smtputf8) return errc::not_supported;
-        if (!valid_parameters(parameters, tx_.smtputf8)) return errc::invalid_argument;
+        if (const errc e = check_recipient({address, parameters}, tx_.smtputf8); e != errc::ok) return e;
         command_writer w(out_);
         w.put("RCPT TO:");
         if (const errc e = write_path(w, address, tx_.smtputf8, false); e != errc::ok) return e;
@@ -383,7 +389,9 @@ private:
     class command_writer {
     public:
         explicit command_writer(output_buffer& out) noexcept
-            : out_(out), begin_(out.reserve(out.free_space())), room_(begin_ ? out.free_space() : 0) {}
+            : out_(&out), begin_(out.reserve(out.free_space())), room_(begin_ ? out.free_space() : 0) {}
+        // Writes into `scratch` only, to check what a command would hold.
+        command_writer(char* scratch, std::size_t size) noexcept : begin_(scratch), room_(size) {}
         void put(std::string_view s) noexcept {
             if (used_ + s.size() > room_) {
                 overflow_ = true;
@@ -395,16 +403,17 @@ private:
         char* space(std::size_t n) noexcept { return used_ + n <= room_ ? begin_ + used_ : nullptr; }
         void advance(std::size_t n) noexcept { used_ += n; }
         [[nodiscard]] std::size_t used() const noexcept { return used_; }
+        [[nodiscard]] bool overflowed() const noexcept { return overflow_; }
         // Ends the line and commits it; returns its size, or 0 when it did not fit.
         [[nodiscard]] std::size_t finish() noexcept {
             put("\r\n");
-            if (overflow_) return 0;
-            out_.commit(used_);
+            if (overflow_ || out_ == nullptr) return 0;
+            out_->commit(used_);
             return used_;
         }
 
     private:
-        output_buffer& out_;
+        output_buffer* out_ = nullptr;
         char* begin_;
         std::size_t room_;
         std::size_t used_ = 0;
@@ -430,6 +439,17 @@ private:
             if (params.empty()) return false;  // a trailing space
         }
         return true;
+    }
+
+    // What rcpt_to() refuses before writing: a UTF-8 address without SMTPUTF8, bad
+    // parameters, an address that is not one or too long.
+    static errc check_recipient(const recipient& r, bool smtputf8) noexcept {
+        if (has_non_ascii(r.address) && !smtputf8) return errc::not_supported;
+        if (!valid_parameters(r.parameters, smtputf8)) return errc::invalid_argument;
+        char scratch[max_path + 1];
+        command_writer w(scratch, sizeof scratch);
+        const errc e = write_path(w, r.address, smtputf8, false);
+        return e == errc::output_full || w.overflowed() ? errc::invalid_argument : e;
     }
 
     // "<address>", re-quoting the local part when it is not already a valid one; at
@@ -717,8 +737,8 @@ private:
         }
         phase_ = phase::content;
         stuffer_.reset();
-        body_ = {};
-        end_requested_ = false;
+        body_ = job_.active ? job_.content : std::string_view{};
+        end_requested_ = job_.active;
     }
 
     void on_content(const reply_info& info) noexcept {
@@ -733,6 +753,22 @@ private:
         const bool rcpt = answered.kind == pending::rcpt;
         const verb v = answered.kind == pending::mail ? verb::mail : rcpt ? verb::rcpt : verb::data;
         events_.push(command_reply{v, rcpt ? abandoned_rcpt_index_++ : 0, false, answered.transaction, info});
+    }
+
+    // --- send_mail() -------------------------------------------------------------
+
+    // Issues the job's RCPTs, then DATA, as far as can_send() allows. The envelope was
+    // checked by send_mail(), so only output_full stops it (until the output drains).
+    void issue_job_commands() noexcept {
+        while (tx_.active && !tx_.data_sent && !tx_.mail_failed && can_send()) {
+            const envelope& env = *job_.env;
+            const errc e = job_.next_recipient < env.recipient_count
+                               ? rcpt_to(env.recipients[job_.next_recipient].address,
+                                         env.recipients[job_.next_recipient].parameters)
+                               : data();
+            if (e != errc::ok) return;
+            if (job_.next_recipient < env.recipient_count) ++job_.next_recipient;
+        }
     }
 
     // --- content -----------------------------------------------------------------
@@ -782,6 +818,7 @@ private:
             (void)out_.append("QUIT\r\n");
         phase_ = phase::closed;
         body_ = {};
+        job_ = mail_job{};
         input_.discard();
     }
 
@@ -803,6 +840,7 @@ private:
     // reset() or quit() leaves the open transaction; its outstanding replies are
     // reported under its id, RCPTs numbered on from where they were.
     void abandon_transaction() noexcept {
+        job_ = mail_job{};
         if (!tx_.active) return;
         abandoned_rcpt_index_ = tx_.replied;
         tx_ = open_transaction{};
@@ -821,6 +859,7 @@ private:
             done.result = outcome::permanent;  // a failure without a failing reply: be safe
         const bool needs_rset = tx_.mail_accepted && !tx_.content_replied;
         tx_ = open_transaction{};
+        job_ = mail_job{};
         events_.push(done);
         if (needs_rset && phase_ == phase::ready) {
             (void)out_.append("RSET\r\n");
@@ -851,6 +890,16 @@ private:
     std::array<char, text_capacity> decisive_text_{};
     std::size_t decisive_size_ = 0;
     std::uint64_t epoch_ = 0;
+
+    // The message send_mail() is sending: its borrowed envelope and content, and the
+    // next recipient to issue.
+    struct mail_job {
+        bool active = false;
+        const envelope* env = nullptr;
+        std::string_view content;
+        std::size_t next_recipient = 0;
+    };
+    mail_job job_;
 
     // Content: the part borrowed from send_body() not yet in the output.
     std::string_view body_;

@@ -323,3 +323,100 @@ TEST_CASE("client: the bytes of an unacknowledged batch are bounded") {
     m.server("250 OK\r\n250 OK\r\n250 OK\r\n");
     CHECK(m.c.can_send());
 }
+
+TEST_CASE("client: send_mail() sends a whole transaction in one batch") {
+    manual_client m = ready_client();
+    const std::vector<recipient> rcpts = {{"bob@mx.example", {}}, {"nobody@mx.example", {}},
+                                          {"carol@mx.example", "NOTIFY=NEVER"}};
+    envelope env;
+    env.sender = "alice@client.example";
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
+    const std::string message = "Subject: hi\r\n\r\n.leading dot\r\n";
+    const std::size_t mark = m.wire.size();
+    REQUIRE(m.c.send_mail(env, message) == errc::ok);
+    CHECK(m.c.send_mail(env, message) == errc::wrong_state);  // one transaction at a time
+    m.run();
+    CHECK(m.written_since(mark) == "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\n"
+                                   "RCPT TO:<nobody@mx.example>\r\nRCPT TO:<carol@mx.example> NOTIFY=NEVER\r\n"
+                                   "DATA\r\n");
+    m.server("250 OK\r\n250 OK\r\n550 5.1.1 no such user\r\n250 OK\r\n354 go\r\n");
+    CHECK(m.written_since(mark).substr(m.written_since(mark).find("DATA\r\n") + 6) ==
+          "Subject: hi\r\n\r\n..leading dot\r\n.\r\n");
+    m.server("250 2.0.0 queued\r\n");
+    CHECK(m.events == std::vector<std::string>{
+                          "reply MAIL 250 OK tx1", "reply RCPT#0 250 OK tx1", "reply RCPT#1 550 5.1.1 no such user tx1",
+                          "reply RCPT#2 250 OK tx1", "reply DATA 354 go tx1", "reply DATA content 250 2.0.0 queued tx1",
+                          "done success 2/3 250 2.0.0 queued tx1"});
+    CHECK(m.c.transaction() == 0);
+    REQUIRE(m.c.quit() == errc::ok);
+}
+
+TEST_CASE("client: send_mail() without PIPELINING waits for each reply") {
+    manual_client m;
+    m.server(greeting + "250-mx.example\r\n250 SIZE 1000\r\n");
+    const std::vector<recipient> rcpts = {{"bob@mx.example", {}}, {"carol@mx.example", {}}};
+    envelope env;
+    env.sender = "alice@client.example";
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
+    std::size_t mark = m.wire.size();
+    REQUIRE(m.c.send_mail(env, "x") == errc::ok);
+    m.run();
+    const std::vector<std::pair<std::string, std::string>> steps = {
+        {"250 OK\r\n", "RCPT TO:<bob@mx.example>\r\n"},
+        {"250 OK\r\n", "RCPT TO:<carol@mx.example>\r\n"},
+        {"450 later\r\n", "DATA\r\n"},
+        {"354 go\r\n", "x\r\n.\r\n"}};
+    CHECK(m.written_since(mark) == "MAIL FROM:<alice@client.example>\r\n");
+    for (const auto& [reply, next] : steps) {
+        mark = m.wire.size();
+        m.server(reply);
+        CHECK(m.written_since(mark) == next);
+    }
+    m.server("250 OK\r\n");
+    CHECK(m.events.back() == "done success 1/2 250 OK tx1");
+}
+
+TEST_CASE("client: send_mail() checks the whole envelope before sending anything") {
+    manual_client m = ready_client();
+    const std::string before(m.c.output());
+    const std::vector<recipient> bad_address = {{"bob@mx.example", {}}, {"x\r\nDATA@mx.example", {}}};
+    const std::vector<recipient> bad_parameter = {{"bob@mx.example", "NOTIFY=NEVER\r\nQUIT"}};
+    const std::vector<recipient> utf8 = {{"δοκιμή@mx.example", {}}};
+    const std::vector<recipient> good = {{"bob@mx.example", {}}};
+    envelope env;
+    env.sender = "alice@client.example";
+    CHECK(m.c.send_mail(env, "x") == errc::wrong_state);  // no recipient
+    env.recipients = bad_address.data();
+    env.recipient_count = bad_address.size();
+    CHECK(m.c.send_mail(env, "x") == errc::invalid_argument);
+    env.recipients = bad_parameter.data();
+    env.recipient_count = bad_parameter.size();
+    CHECK(m.c.send_mail(env, "x") == errc::invalid_argument);
+    env.recipients = utf8.data();
+    env.recipient_count = utf8.size();
+    CHECK(m.c.send_mail(env, "x") == errc::not_supported);  // no SMTPUTF8 offered
+    env.recipients = good.data();
+    env.recipient_count = good.size();
+    CHECK(m.c.send_mail(env, "caf\xc3\xa9") == errc::not_supported);  // 8-bit without BODY=8BITMIME
+    env.sender = "no at sign";
+    CHECK(m.c.send_mail(env, "x") == errc::invalid_argument);
+    CHECK(m.c.output() == before);
+    CHECK(m.c.transaction() == 0);
+}
+
+TEST_CASE("client: send_mail() with every recipient refused sends no content") {
+    manual_client m = ready_client();
+    const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
+    envelope env;
+    env.sender = "alice@client.example";
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
+    REQUIRE(m.c.send_mail(env, "secret") == errc::ok);
+    m.run();
+    m.server("250 OK\r\n550 no\r\n354 go anyway\r\n");
+    m.server("554 no recipients\r\n");
+    CHECK(m.wire.find("secret") == std::string::npos);
+    CHECK(m.events.back() == "done permanent 0/1 550 no tx1");
+}

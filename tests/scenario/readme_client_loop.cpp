@@ -82,21 +82,25 @@ void log(std::string_view rcpt, unsigned code, std::string_view text) {
 }
 
 // README: client loop begin
-void send_mail(int fd, std::string_view message, const std::vector<std::string>& rcpts) {
+void send_mail(int fd, std::string_view message, const std::vector<recipient>& rcpts) {
     client_config config;
     config.helo_name = "app.example.com";
-    client_session c(config);          // allocates its output buffer once
+    client_session c(config);            // allocates its output buffer once
     input_buffer<16384> in;
-    std::size_t next_rcpt = 0;
+    envelope env;                        // borrowed by send_mail() until transaction_done
+    env.sender = "alerts@app.example.com";
+    env.options.size = message.size();   // refused locally if over the server's SIZE
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
 
     for (;;) {
         client_event ev = c.next_event();
-        if (std::holds_alternative<need_output>(ev)) {         // write commands and content
+        if (std::holds_alternative<need_output>(ev)) {          // commands and content
             std::string_view out = c.output();
             ssize_t n = write(fd, out.data(), out.size());
             if (n < 0 && errno != EINTR && errno != EAGAIN) break;
             if (n > 0) c.consume_output(static_cast<std::size_t>(n));
-        } else if (std::holds_alternative<need_data>(ev)) {    // keep the partial line, read more
+        } else if (std::holds_alternative<need_data>(ev)) {     // keep the partial line, read more
             in.keep(c.unconsumed());
             ssize_t n = read(fd, in.write_data(), in.write_size());
             if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) c.feed_eof();
@@ -104,25 +108,14 @@ void send_mail(int fd, std::string_view message, const std::vector<std::string>&
                 in.commit(static_cast<std::size_t>(n));
                 (void)c.feed(in.data());
             }
-        } else if (std::holds_alternative<ready>(ev)) {         // EHLO done: capabilities known
-            mail_options opt;
-            opt.size = message.size();                           // refused locally if over SIZE
-            (void)c.mail_from("alerts@app.example.com", opt);
-        } else if (std::holds_alternative<need_body>(ev)) {     // after the 354, never before
-            (void)c.send_body(message);                          // borrowed: any size
-            (void)c.end_body();
+        } else if (std::holds_alternative<ready>(ev)) {          // EHLO done: capabilities known
+            if (c.send_mail(env, message) != errc::ok) (void)c.quit();
         } else if (auto* r = std::get_if<command_reply>(&ev)) {
-            if (r->command == verb::rcpt) log(rcpts[r->index], r->reply.code, r->reply.text);
+            if (r->command == verb::rcpt) log(rcpts[r->index].address, r->reply.code, r->reply.text);
         } else if (std::holds_alternative<transaction_done>(ev)) {
-            (void)c.quit();                                      // d->result, d->accepted
+            (void)c.quit();                                       // result, accepted, reply
         } else if (std::holds_alternative<client_failure>(ev) || std::holds_alternative<closed>(ev)) {
             break;
-        }
-        // With PIPELINING all RCPTs and DATA go out in one batch; without, one at a time.
-        while (c.transaction() != 0 && c.can_send() && next_rcpt <= rcpts.size()) {
-            if (next_rcpt < rcpts.size()) (void)c.rcpt_to(rcpts[next_rcpt]);
-            else (void)c.data();
-            ++next_rcpt;
         }
     }
 }
@@ -170,7 +163,7 @@ TEST_CASE("README client loop: content of any size arrives whole") {
         readme::server = &peer;
         readme::logged.clear();
         const std::string message = message_of(size);
-        readme::send_mail(3, message, {"bob@mx.example", "carol@mx.example"});
+        readme::send_mail(3, message, {{"bob@mx.example", {}}, {"carol@mx.example", {}}});
         CHECK(peer.messages == 1);
         CHECK(peer.stored.size() == smtpwire_test::expected_content(message).size());
         CHECK(peer.stored == smtpwire_test::expected_content(message));
