@@ -33,9 +33,9 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) {
          return cli::parse_number(v, o.max_recipients) && o.max_recipients > 0;
      }},
-    {"--reject-rcpt", "GLOB", "answer 550 5.1.1 to recipients matching GLOB (repeatable)",
+    {"--reject-rcpt", "GLOB", "answer 550 5.1.1 to recipient mailboxes matching GLOB (repeatable)",
      [](options& o, std::string_view v) { o.reject_rcpt.emplace_back(v); return true; }},
-    {"--defer-rcpt", "GLOB", "answer 450 4.2.1 to recipients matching GLOB (repeatable)",
+    {"--defer-rcpt", "GLOB", "answer 450 4.2.1 to recipient mailboxes matching GLOB (repeatable)",
      [](options& o, std::string_view v) { o.defer_rcpt.emplace_back(v); return true; }},
     {"--timeout", "SECONDS", "idle time before 421 4.4.2 closes a session (default 300)",
      set_timeout},

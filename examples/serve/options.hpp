@@ -24,8 +24,8 @@ struct options {
     std::uint64_t max_size = smtpwire::limits{}.message_size;     // 0: no limit
     std::size_t max_recipients = smtpwire::limits{}.recipients;
     std::chrono::milliseconds timeout = smtpwire::server_timeouts{}.command;
-    std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns
-    std::vector<std::string> defer_rcpt;
+    std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns, matched caselessly
+    std::vector<std::string> defer_rcpt;            // against the recipient's mailbox value
     bool discard = false;                           // read messages, store nothing
     bool verbose = false;                           // one line per session event on stderr
     bool help = false;

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "smtpwire/input_buffer.hpp"
+#include "smtpwire/mailbox.hpp"
+#include "smtpwire/path.hpp"
 
 namespace serve {
 namespace {
@@ -50,10 +52,25 @@ std::string format_address(const sockaddr_storage& addr, socklen_t len) {
     return std::string(host) + ":" + port;
 }
 
-// fnmatch(3), ignoring ASCII case, against the address as the client wrote it.
-bool matches_any(const std::vector<std::string>& globs, const std::string& address) {
+// The mailbox a path names, as a value: the local part with its quotes and quoted-pairs
+// undone, '@', the domain as received; the source route is dropped (RFC 5321 Appendix C).
+// "postmaster" for <postmaster> in any case (§4.1.1.3), "" for <>.
+std::string mailbox_value(const smtpwire::path& p) {
+    switch (p.kind) {
+    case smtpwire::path_kind::null_path: return "";
+    case smtpwire::path_kind::postmaster: return "postmaster";
+    case smtpwire::path_kind::mailbox: break;
+    }
+    std::string local(p.address.local_part.size(), '\0');
+    local.resize(smtpwire::decode_local_part(p.address.local_part, local.data()));
+    return local + "@" + std::string(p.address.domain);
+}
+
+// fnmatch(3), ignoring ASCII case (so the domain matches in any case), against a
+// mailbox_value(). Parsed mailboxes hold no NUL.
+bool matches_any(const std::vector<std::string>& globs, const std::string& mailbox) {
     for (const std::string& glob : globs)
-        if (::fnmatch(glob.c_str(), address.c_str(), FNM_CASEFOLD) == 0) return true;
+        if (::fnmatch(glob.c_str(), mailbox.c_str(), FNM_CASEFOLD) == 0) return true;
     return false;
 }
 
@@ -345,11 +362,13 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
 }
 
 void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
+    // The policy judges the mailbox, so neither quoting nor a source route evades it.
+    const std::string mailbox = mailbox_value(rcpt.forward_path);
     std::string address = str(rcpt.forward_path.raw);
-    if (matches_any(opt_.reject_rcpt, address)) {
+    if (matches_any(opt_.reject_rcpt, mailbox)) {
         log(c, "rcpt_to <" + address + "> rejected");
         check(c, c.session.reject({550, {5, 1, 1}, "Recipient rejected"}), "reject");
-    } else if (matches_any(opt_.defer_rcpt, address)) {
+    } else if (matches_any(opt_.defer_rcpt, mailbox)) {
         log(c, "rcpt_to <" + address + "> deferred");
         check(c, c.session.reject({450, {4, 2, 1}, "Recipient deferred"}), "reject");
     } else {

@@ -130,6 +130,29 @@ class RawTest(ServeTestCase):
                          {'raw': 'BODY=8BITMIME', 'size': None, 'body': '8BITMIME',
                           'smtputf8': False})
 
+    def test_recipient_policy_matches_the_mailbox(self):
+        # The globs see the mailbox: the local part's value (quotes and quoted-pairs
+        # undone), '@', the domain; never the source route (RFC 5321 Appendix C).
+        server = self.serve('--reject-rcpt', 'user@c.example', '--defer-rcpt', 'later@*',
+                            '--reject-rcpt', '@*', '--reject-rcpt', 'a b@c.example')
+        client = self.raw(server)
+        client.greet()
+        client.command(b'MAIL FROM:<a@example.org>', 250)
+        for path in [b'<user@c.example>', b'<USER@C.Example>', b'<"user"@c.example>',
+                     b'<"\\u\\s\\e\\r"@c.example>', b'<@x.example:user@c.example>',
+                     b'<@x.example,@y.example:"user"@C.EXAMPLE>', b'<"a b"@c.example>',
+                     b'<"a\\ b"@c.example>']:
+            with self.subTest(path=path):
+                client.command(b'RCPT TO:' + path, 550, b'5.1.1 Recipient rejected')
+        for path in [b'<"later"@example.com>', b'<@x.example:later@example.com>']:
+            with self.subTest(path=path):
+                client.command(b'RCPT TO:' + path, 450, b'4.2.1 Recipient deferred')
+        # Other mailboxes, whatever the route says.
+        for path in [b'<"user "@c.example>', b'<user@c.example.org>', b'<@c.example:u@d.example>',
+                     b'<"user@c.example"@d.example>']:
+            with self.subTest(path=path):
+                client.command(b'RCPT TO:' + path, 250, b'2.1.5')
+
     def test_early_input_is_refused(self):
         server = self.serve()
         client = self.raw(server)
