@@ -52,17 +52,35 @@ std::string format_address(const sockaddr_storage& addr, socklen_t len) {
     return std::string(host) + ":" + port;
 }
 
-// The mailbox a path names, as a value: the local part with its quotes and quoted-pairs
-// undone, '@', the domain as received; the source route is dropped (RFC 5321 Appendix C).
-// "postmaster" for <postmaster> in any case (§4.1.1.3), "" for <>.
+// The value of a mailbox's local part: quotes and quoted-pairs undone.
+std::string local_part_value(const smtpwire::mailbox& m) {
+    std::string value(m.local_part.size(), '\0');
+    value.resize(smtpwire::decode_local_part(m.local_part, value.data()));
+    return value;
+}
+
+// The mailbox a path names, as a value: the local part's value, '@', the domain as
+// received; the source route is dropped (RFC 5321 Appendix C). "postmaster" for
+// <postmaster> in any case (§4.1.1.3), "" for <>.
 std::string mailbox_value(const smtpwire::path& p) {
     switch (p.kind) {
     case smtpwire::path_kind::null_path: return "";
     case smtpwire::path_kind::postmaster: return "postmaster";
     case smtpwire::path_kind::mailbox: break;
     }
-    std::string local(p.address.local_part.size(), '\0');
-    local.resize(smtpwire::decode_local_part(p.address.local_part, local.data()));
+    return local_part_value(p.address) + "@" + std::string(p.address.domain);
+}
+
+// The mailbox a path names in canonical form: as mailbox_value(), but with the local part
+// encoded again for the wire, as a Dot-string when it is one, else as a Quoted-string
+// escaping only '"' and '\\' (RFC 5321 §4.1.2). <"user"@x> and <@r:user@x> give user@x.
+std::string canonical_mailbox(const smtpwire::path& p) {
+    if (p.kind != smtpwire::path_kind::mailbox) return mailbox_value(p);
+    const std::string value = local_part_value(p.address);
+    // A parsed local part's value is printable ASCII, or UTF-8 under SMTPUTF8.
+    std::string local(smtpwire::encode_local_part(value, nullptr, 0, true), '\0');
+    if (local.empty()) local = std::string(p.address.local_part);
+    else (void)smtpwire::encode_local_part(value, local.data(), local.size(), true);
     return local + "@" + std::string(p.address.domain);
 }
 
@@ -88,11 +106,12 @@ std::string str(std::string_view s) { return std::string(s); }
 struct server::connection {
     connection(int socket, std::uint64_t number, std::string from,
                const smtpwire::server_config& config)
-        : fd(socket), id(number), peer(std::move(from)), session(config) {}
+        : fd(socket), id(number), session(config) {
+        client.peer = std::move(from);
+    }
 
     int fd;
     std::uint64_t id;
-    std::string peer;
     smtpwire::server_session session;
     smtpwire::input_buffer<16384> in;
     bool want_output = false;  // the socket was full: wait for POLLOUT
@@ -100,7 +119,7 @@ struct server::connection {
     bool draining = false;     // the session is over: drop input until the peer closes
     std::optional<clock::time_point> deadline;
     std::uint64_t timer_epoch = 0;  // the session's timeout epoch `deadline` stands for
-    std::string helo;
+    client_info client;             // the peer's address; HELO/EHLO once given
     envelope env;
     message_writer message;
 };
@@ -307,17 +326,18 @@ void server::drive(connection& c) {
 
 void server::handle(connection& c, const smtpwire::server_event& ev) {
     if (std::holds_alternative<smtpwire::client_connected>(ev)) {
-        log(c, "client_connected from " + c.peer);
+        log(c, "client_connected from " + c.client.peer);
         check(c, c.session.accept(), "accept");
     } else if (const auto* h = std::get_if<smtpwire::hello>(&ev)) {
-        c.helo = str(h->domain);
-        log(c, "hello " + str(to_string(h->verb)) + " " + c.helo);
+        c.client.helo = str(h->domain);
+        c.client.helo_verb = str(to_string(h->verb));
+        log(c, "hello " + c.client.helo_verb + " " + c.client.helo);
         check(c, c.session.accept(), "accept");
     } else if (const auto* m = std::get_if<smtpwire::mail_from>(&ev)) {
         std::string_view raw = m->parameters.raw;
         while (!raw.empty() && raw.front() == ' ') raw.remove_prefix(1);
         c.env = envelope{};
-        c.env.mail_from = str(m->reverse_path.raw);
+        c.env.mail_from = canonical_mailbox(m->reverse_path);
         c.env.parameters = str(raw);
         c.env.has_size = m->parameters.has_size;
         c.env.declared_size = m->parameters.size;
@@ -364,7 +384,7 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
 void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
     // The policy judges the mailbox, so neither quoting nor a source route evades it.
     const std::string mailbox = mailbox_value(rcpt.forward_path);
-    std::string address = str(rcpt.forward_path.raw);
+    std::string address = canonical_mailbox(rcpt.forward_path);
     if (matches_any(opt_.reject_rcpt, mailbox)) {
         log(c, "rcpt_to <" + address + "> rejected");
         check(c, c.session.reject({550, {5, 1, 1}, "Recipient rejected"}), "reject");
@@ -373,7 +393,7 @@ void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
         check(c, c.session.reject({450, {4, 2, 1}, "Recipient deferred"}), "reject");
     } else {
         log(c, "rcpt_to <" + address + ">");
-        c.env.rcpt_to.push_back(std::move(address));
+        c.env.recipients.push_back(recipient{std::move(address)});
         check(c, c.session.accept(), "accept");
     }
 }
@@ -386,7 +406,7 @@ void server::on_message_end(connection& c, const smtpwire::message_end& end) {
     if (opt_.discard) {
         log(c, "message_end " + size + ", discarded");
         check(c, c.session.accept("OK: discarded"), "accept");
-    } else if (c.message.commit(c.helo, c.env, end.size)) {
+    } else if (c.message.commit(c.client, c.env, end.size)) {
         log(c, "message_end " + size + ", stored as " + c.message.id());
         check(c, c.session.accept("OK: queued as " + c.message.id()), "accept");
     } else {

@@ -153,6 +153,56 @@ class RawTest(ServeTestCase):
             with self.subTest(path=path):
                 client.command(b'RCPT TO:' + path, 250, b'2.1.5')
 
+    def test_envelope_holds_canonical_mailboxes(self):
+        # Source routes dropped (RFC 5321 Appendix C); local parts written as a
+        # Dot-string when they can be, else as a minimal Quoted-string.
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.command(b'MAIL FROM:<@relay.example:"sender"@example.org> BODY=7BIT', 250)
+        for path in [b'<@x.example,@y.example:"us\\er"@C.Example>', b'<"a b"@c.example>',
+                     b'<"a\\ b\\"c\\\\"@c.example>', b'<"x..y"@c.example>', b'<plain@c.example>',
+                     b'<"first.last"@c.example>', b'<"@"@c.example>', b'<PostMaster>']:
+            client.command(b'RCPT TO:' + path, 250)
+        client.command(b'DATA', 354)
+        client.send(b'x\r\n.\r\n')
+        client.expect(250)
+        [(env, _)] = server.messages()
+        mailboxes = ['user@C.Example', '"a b"@c.example', '"a b\\"c\\\\"@c.example',
+                     '"x..y"@c.example', 'plain@c.example', 'first.last@c.example',
+                     '"@"@c.example', 'postmaster']
+        self.assertEqual(env['mail_from'], 'sender@example.org')
+        self.assertEqual(env['rcpt_to'], mailboxes)
+        self.assertEqual(env['recipients'], [{'mailbox': m, 'parameters': {}} for m in mailboxes])
+        self.assertEqual(env['parameters']['raw'], 'BODY=7BIT')
+        self.assertEqual(env['peer'], '127.0.0.1:%d' % client.sock.getsockname()[1])
+        self.assertEqual(env['helo'], 'client.test')
+        self.assertEqual(env['helo_verb'], 'EHLO')
+
+    def test_envelope_after_helo_and_with_utf8(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.expect(220)
+        client.command(b'HELO [127.0.0.1]', 250)
+        client.command(b'MAIL FROM:<>', 250)
+        client.command(b'RCPT TO:<b@example.com>', 250)
+        client.command(b'DATA', 354)
+        client.send(b'x\r\n.\r\n')
+        client.expect(250)
+        client.command(b'EHLO client.test', 250)
+        client.command('MAIL FROM:<"dörte"@example.org> SMTPUTF8'.encode(), 250)
+        client.command('RCPT TO:<"用户 x"@例子.广告>'.encode(), 250)
+        client.command(b'DATA', 354)
+        client.send(b'y\r\n.\r\n')
+        client.expect(250)
+        [(first, _), (second, _)] = server.messages()
+        self.assertEqual((first['helo'], first['helo_verb']), ('[127.0.0.1]', 'HELO'))
+        self.assertEqual((first['mail_from'], first['rcpt_to']), ('', ['b@example.com']))
+        self.assertEqual((second['helo'], second['helo_verb']), ('client.test', 'EHLO'))
+        self.assertEqual(second['mail_from'], 'dörte@example.org')
+        self.assertEqual(second['rcpt_to'], ['"用户 x"@例子.广告'])
+        self.assertEqual(first['peer'], second['peer'])
+
     def test_early_input_is_refused(self):
         server = self.serve()
         client = self.raw(server)
