@@ -1,5 +1,5 @@
 // smtpwire-serve's flag table, read by the examples' common command-line parser.
-// RFC 1870 (SIZE), RFC 5321 §4.5.3.1.8 (recipients), §4.5.3.2.7 (server timeout).
+// RFC 1870 (SIZE); RFC 5321 §4.5.3.1.8 (recipients), §4.5.3.2.7 (timeout), §4.4 (Received).
 #include "options.hpp"
 
 #include <string_view>
@@ -41,6 +41,8 @@ constexpr cli::flag<options> flags[] = {
      set_timeout},
     {"--discard", "", "read every message fully but store nothing",
      [](options& o, std::string_view) { o.discard = true; return true; }},
+    {"--received", "", "begin each stored message with a Received: trace header field",
+     [](options& o, std::string_view) { o.received = true; return true; }},
     {"-v", "", "log one line per session event to stderr",
      [](options& o, std::string_view) { o.verbose = true; return true; }},
     {"--help", "", "show this help",

@@ -27,6 +27,7 @@ struct options {
     std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns, matched caselessly
     std::vector<std::string> defer_rcpt;            // against the recipient's mailbox value
     bool discard = false;                           // read messages, store nothing
+    bool received = false;                          // prepend a Received field to each message
     bool verbose = false;                           // one line per session event on stderr
     bool help = false;
 };

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <utility>
 #include <variant>
@@ -21,6 +23,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "smtpwire/command.hpp"
+#include "smtpwire/compose/date.hpp"
+#include "smtpwire/compose/received.hpp"
+#include "smtpwire/domain.hpp"
 #include "smtpwire/input_buffer.hpp"
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/path.hpp"
@@ -41,15 +47,48 @@ bool set_nonblocking(int fd) {
            ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
 }
 
-std::string format_address(const sockaddr_storage& addr, socklen_t len) {
-    char host[NI_MAXHOST];
-    char port[NI_MAXSERV];
-    const auto* sa = reinterpret_cast<const sockaddr*>(&addr);
-    if (::getnameinfo(sa, len, host, sizeof host, port, sizeof port,
+// The numeric host (an IPv6 zone such as "%eth0" included) and port of `addr`.
+bool numeric_host_port(const sockaddr_storage& addr, socklen_t len, std::string& host,
+                       std::string& port) {
+    char h[NI_MAXHOST];
+    char p[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, h, sizeof h, p, sizeof p,
                       NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return "?";
-    if (addr.ss_family == AF_INET6) return "[" + std::string(host) + "]:" + port;
-    return std::string(host) + ":" + port;
+        return false;
+    host = h;
+    port = p;
+    return true;
+}
+
+std::string format_address(const sockaddr_storage& addr, socklen_t len) {
+    std::string host;
+    std::string port;
+    if (!numeric_host_port(addr, len, host, port)) return "?";
+    if (addr.ss_family == AF_INET6) return "[" + host + "]:" + port;
+    return host + ":" + port;
+}
+
+// The peer's IP address for a Received field: the numeric host without an IPv6 zone,
+// which an address literal cannot carry; "" when unknown.
+std::string peer_ip(const sockaddr_storage& addr, socklen_t len) {
+    std::string host;
+    std::string port;
+    if (!numeric_host_port(addr, len, host, port)) return "";
+    return host.substr(0, host.find('%'));
+}
+
+// The address literal of an IP address, for a From-domain when the HELO argument cannot
+// be written: "[192.0.2.1]", "[IPv6:2001:db8::1]".
+std::string address_literal(const std::string& ip) {
+    return (ip.find(':') == std::string::npos ? "[" : "[IPv6:") + ip + "]";
+}
+
+// Now as the Date of a trace field: Unix time and this host's UTC offset.
+smtpwire::compose::date_time local_now() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    if (::localtime_r(&now, &tm) == nullptr) return {static_cast<std::int64_t>(now), 0};
+    return {static_cast<std::int64_t>(now), static_cast<int>(tm.tm_gmtoff / 60)};
 }
 
 // The value of a mailbox's local part: quotes and quoted-pairs undone.
@@ -104,14 +143,15 @@ std::string str(std::string_view s) { return std::string(s); }
 
 /// One client: its socket, its session, its read buffer and the transaction so far.
 struct server::connection {
-    connection(int socket, std::uint64_t number, std::string from,
+    connection(int socket, std::uint64_t number, std::string from, std::string ip,
                const smtpwire::server_config& config)
-        : fd(socket), id(number), session(config) {
+        : fd(socket), id(number), ip_address(std::move(ip)), session(config) {
         client.peer = std::move(from);
     }
 
     int fd;
     std::uint64_t id;
+    std::string ip_address;         // the peer's, without port or zone; "" if unknown
     smtpwire::server_session session;
     smtpwire::input_buffer<16384> in;
     bool want_output = false;  // the socket was full: wait for POLLOUT
@@ -120,6 +160,7 @@ struct server::connection {
     std::optional<clock::time_point> deadline;
     std::uint64_t timer_epoch = 0;  // the session's timeout epoch `deadline` stands for
     client_info client;             // the peer's address; HELO/EHLO once given
+    smtpwire::verb hello_verb = smtpwire::verb::ehlo;
     envelope env;
     message_writer message;
 };
@@ -140,6 +181,11 @@ server::~server() {
 }
 
 bool server::listen(std::string& error) {
+    // The Received field names this host in its By-domain and in the id's msg-id.
+    if (opt_.received && smtpwire::check_domain(hostname_, false) != smtpwire::domain_error::ok) {
+        error = "--received needs a host name that is a domain (--hostname): " + hostname_;
+        return false;
+    }
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -248,8 +294,8 @@ void server::accept_connections() {
             ::close(fd);
             continue;
         }
-        connections_.push_back(
-            std::make_unique<connection>(fd, ++next_id_, format_address(addr, len), config_));
+        connections_.push_back(std::make_unique<connection>(
+            fd, ++next_id_, format_address(addr, len), peer_ip(addr, len), config_));
         drive(*connections_.back());
     }
 }
@@ -330,6 +376,7 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
         check(c, c.session.accept(), "accept");
     } else if (const auto* h = std::get_if<smtpwire::hello>(&ev)) {
         c.client.helo = str(h->domain);
+        c.hello_verb = h->verb;
         c.client.helo_verb = str(to_string(h->verb));
         log(c, "hello " + c.client.helo_verb + " " + c.client.helo);
         check(c, c.session.accept(), "accept");
@@ -348,14 +395,7 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
     } else if (const auto* r = std::get_if<smtpwire::rcpt_to>(&ev)) {
         on_rcpt(c, *r);
     } else if (const auto* d = std::get_if<smtpwire::data_begin>(&ev)) {
-        if (!opt_.discard && !c.message.begin(store_)) {
-            log(c, "data_begin: cannot create a file: " + str(std::strerror(errno)));
-            check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}),
-                  "reject");
-        } else {
-            log(c, "data_begin " + std::to_string(d->recipients) + " recipients");
-            check(c, c.session.accept(), "accept");
-        }
+        on_data_begin(c, *d);
     } else if (const auto* b = std::get_if<smtpwire::body_chunk>(&ev)) {
         c.message.write(b->bytes);
         if (opt_.verbose) log(c, "body_chunk " + std::to_string(b->bytes.size()) + " bytes");
@@ -396,6 +436,59 @@ void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
         c.env.recipients.push_back(recipient{std::move(address)});
         check(c, c.session.accept(), "accept");
     }
+}
+
+void server::on_data_begin(connection& c, const smtpwire::data_begin& data) {
+    if (!opt_.discard && !c.message.begin(store_)) {
+        log(c, "data_begin: cannot create a file: " + str(std::strerror(errno)));
+        check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}), "reject");
+        return;
+    }
+    log(c, "data_begin " + std::to_string(data.recipients) + " recipients");
+    if (opt_.received && !opt_.discard) {
+        // Dated when DATA is accepted, as other MTAs do; the content follows it unchanged.
+        const std::string field = received_field(c);
+        if (field.empty()) log(c, "data_begin: no Received field could be composed");
+        c.message.write(field);
+    }
+    check(c, c.session.accept(), "accept");
+}
+
+// The Received field (RFC 5321 §4.4) for the message `c` is about to receive:
+//   from HELO-NAME ([IP]) by HOSTNAME with PROTOCOL id <ID@HOSTNAME> [for <MAILBOX>]; DATE
+// with "for" only for a single recipient with a domain. A HELO name that cannot be
+// written in this transaction (a UTF-8 name without SMTPUTF8) gives way to the peer's
+// address literal; a recipient that cannot be written leaves "for" out. "" if no field
+// can be composed.
+std::string server::received_field(const connection& c) const {
+    namespace compose = smtpwire::compose;
+    const std::string id = "<" + c.message.id() + "@" + hostname_ + ">";
+    const std::string literal = c.ip_address.empty() ? "" : address_literal(c.ip_address);
+    compose::received r;
+    r.from_domain = c.client.helo;
+    r.peer_address = c.ip_address;
+    r.by_domain = hostname_;
+    r.with = compose::received_protocol_for(c.hello_verb, false, false, c.env.smtputf8);
+    r.id = id;
+    if (c.env.recipients.size() == 1) r.for_mailbox = c.env.recipients.front().mailbox;
+    if (r.for_mailbox.find('@') == std::string_view::npos) r.for_mailbox = {};
+    r.date = local_now();
+    const auto measure = [&r] { return compose::compose_received(r, nullptr, 0); };
+    compose::received_result size = measure();
+    if (size.error == compose::received_error::invalid_from_domain && !literal.empty()) {
+        r.from_domain = literal;
+        size = measure();
+    }
+    if (size.error == compose::received_error::invalid_mailbox) {
+        r.for_mailbox = {};
+        size = measure();
+    }
+    if (size.error != compose::received_error::buffer_too_small) return "";
+    std::string field(size.size, '\0');
+    if (compose::compose_received(r, field.data(), field.size()).error !=
+        compose::received_error::ok)
+        return "";
+    return field;
 }
 
 void server::on_message_end(connection& c, const smtpwire::message_end& end) {

@@ -25,7 +25,8 @@ public:
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    /// Binds and listens on the address in the options. False (with `error`) on failure.
+    /// Binds and listens on the address in the options. False (with `error`) on failure,
+    /// and when --received is given but the host name is not a domain.
     bool listen(std::string& error);
 
     /// The address bound by listen(), "HOST:PORT" ("[HOST]:PORT" for IPv6).
@@ -48,6 +49,8 @@ private:
     void drive(connection& c);
     void handle(connection& c, const smtpwire::server_event& ev);
     void on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt);
+    void on_data_begin(connection& c, const smtpwire::data_begin& data);
+    std::string received_field(const connection& c) const;
     void on_message_end(connection& c, const smtpwire::message_end& end);
     void check(connection& c, smtpwire::errc result, std::string_view call);
     flush_result flush(connection& c);

@@ -11,7 +11,7 @@ from serve_harness import STEP_TIMEOUT, ServeTestCase, main
 
 FLAGS = ['--listen HOST:PORT', '--maildir DIR', '--hostname NAME', '--max-size BYTES',
          '--max-recipients N', '--reject-rcpt GLOB', '--defer-rcpt GLOB', '--timeout SECONDS',
-         '--discard', '-v', '--help']
+         '--discard', '--received', '-v', '--help']
 
 
 class CommandLineTest(ServeTestCase):

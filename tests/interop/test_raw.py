@@ -1,11 +1,19 @@
 """smtpwire-serve against hand-written bytes: what no well-behaved client sends.
 RFC 5321 §2.3.8 (CRLF only), §4.1.1.4 (end of data), §4.5.3.1.4 (line length),
-§4.5.3.2.7 (timeout); RFC 2920 (pipelining); RFC 6531 §3.2 (UTF-8 needs SMTPUTF8).
+§4.5.3.2.7 (timeout), §4.4 (Received), Appendix C (source routes); RFC 2920
+(pipelining); RFC 6531 §3.2 (UTF-8 needs SMTPUTF8), §3.7.3 (UTF8SMTP).
 
 Run: python3 test_raw.py --serve PATH-TO-smtpwire-serve
 """
 
-from serve_harness import ServeTestCase, main, wait_until
+import datetime
+import email
+import email.utils
+import re
+import subprocess
+
+import serve_harness
+from serve_harness import STEP_TIMEOUT, ServeTestCase, main, wait_until
 
 
 class RawTest(ServeTestCase):
@@ -202,6 +210,98 @@ class RawTest(ServeTestCase):
         self.assertEqual(second['mail_from'], 'dörte@example.org')
         self.assertEqual(second['rcpt_to'], ['"用户 x"@例子.广告'])
         self.assertEqual(first['peer'], second['peer'])
+
+    def send_message(self, client, mail_from, rcpts, content):
+        client.command(b'MAIL FROM:' + mail_from, 250)
+        for rcpt in rcpts:
+            client.command(b'RCPT TO:' + rcpt, 250)
+        client.command(b'DATA', 354)
+        client.send(content + b'.\r\n')
+        client.expect(250)
+
+    def split_received(self, stored):
+        """The stored message's leading Received field, unfolded, and the rest. Checks the
+        field's lines: CRLF ends, continuation lines start with a space, 78 octets at most."""
+        self.assertTrue(stored.startswith(b'Received: '), stored)
+        end = re.search(rb'\r\n(?![ \t])', stored).end()
+        field, rest = stored[:end], stored[end:]
+        for line in field[:-2].split(b'\r\n'):
+            self.assertLessEqual(len(line), 78, field)
+            self.assertNotIn(b'\r', line)
+            self.assertNotIn(b'\n', line)
+        return re.sub(rb'\r\n(?=[ \t])', b'', field), rest
+
+    def check_date(self, text):
+        stamp = email.utils.parsedate_to_datetime(text.decode())
+        self.assertIsNotNone(stamp.tzinfo)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.assertLess(abs((now - stamp).total_seconds()), 120, text)
+
+    def test_received_field_is_prepended(self):
+        server = self.serve('--received')
+        client = self.raw(server)
+        client.greet()
+        content = b'Subject: trace\r\n\r\n..body\r\nline two\r\n'
+        self.send_message(client, b'<a@example.org>', [b'<@x.example:"user"@c.example>'], content)
+        [(env, stored)] = server.messages()
+        field, rest = self.split_received(stored)
+        # The rest is byte for byte what arrived (dot-stuffing undone).
+        self.assertEqual(rest, b'Subject: trace\r\n\r\n.body\r\nline two\r\n')
+        self.assertEqual(env['size'], len(rest))
+        # RFC 5321 §4.4: Stamp = From-domain By-domain Opt-info [CFWS] ";" FWS date-time
+        m = re.fullmatch(rb'Received: from client\.test \(\[127\.0\.0\.1\]\) by mx\.test'
+                         rb' with ESMTP id <([0-9.]+)@mx\.test> for <user@c\.example>;'
+                         rb' ([^\r\n]+)\r\n', field)
+        self.assertIsNotNone(m, field)
+        self.assertEqual(m.group(1).decode(), env['id'])
+        self.check_date(m.group(2))
+        parsed = email.message_from_bytes(stored)
+        self.assertEqual(parsed.keys(), ['Received', 'Subject'])
+        self.assertEqual(parsed.get_payload(), '.body\r\nline two\r\n')
+
+    def test_received_field_protocols_and_recipients(self):
+        server = self.serve('--received')
+        client = self.raw(server)
+        client.expect(220)
+        client.command(b'HELO [127.0.0.1]', 250)
+        self.send_message(client, b'<>', [b'<one@example.com>', b'<two@example.com>'], b'1\r\n')
+        client.command(b'EHLO client.test', 250)
+        self.send_message(client, '<"dörte"@example.org> SMTPUTF8'.encode(),
+                          ['<"用户 x"@例子.广告>'.encode()], b'2\r\n')
+        self.send_message(client, b'<a@example.org>', [b'<Postmaster>'], b'3\r\n')
+        # A UTF-8 HELO name cannot be written without SMTPUTF8: the address literal is.
+        client.command('EHLO bücher.example'.encode(), 250)
+        self.send_message(client, b'<a@example.org>', [b'<"a b"@example.com>'], b'4\r\n')
+        self.send_message(client, b'<a@example.org> SMTPUTF8', [b'<b@example.com>'], b'5\r\n')
+        fields = []
+        for env, stored in server.messages():
+            field, rest = self.split_received(stored)
+            self.assertEqual(rest, str(len(fields) + 1).encode() + b'\r\n')
+            self.assertIn(b' id <' + env['id'].encode() + b'@mx.test>', field)
+            fields.append(re.sub(rb' id <[0-9.]+@mx\.test>', b'', field))
+        # Several recipients, or <postmaster> (no Mailbox), give no "for" clause.
+        self.assertRegex(fields[0], rb'^Received: from \[127\.0\.0\.1\] \(\[127\.0\.0\.1\]\)'
+                                    rb' by mx\.test with SMTP; [^\r\n]+\r\n$')
+        self.assertRegex(fields[1], '^Received: from client\\.test \\(\\[127\\.0\\.0\\.1\\]\\)'
+                                    ' by mx\\.test with UTF8SMTP for <"用户 x"@例子\\.广告>;'
+                                    ' [^\\r\\n]+\\r\\n$'.encode())
+        self.assertRegex(fields[2], rb'^Received: from client\.test \(\[127\.0\.0\.1\]\)'
+                                    rb' by mx\.test with ESMTP; [^\r\n]+\r\n$')
+        self.assertRegex(fields[3], rb'^Received: from \[127\.0\.0\.1\] \(\[127\.0\.0\.1\]\)'
+                                    rb' by mx\.test with ESMTP for <"a b"@example\.com>;'
+                                    rb' [^\r\n]+\r\n$')
+        self.assertRegex(fields[4], '^Received: from bücher\\.example \\(\\[127\\.0\\.0\\.1\\]\\)'
+                                    ' by mx\\.test with UTF8SMTP for <b@example\\.com>;'
+                                    ' [^\\r\\n]+\\r\\n$'.encode())
+        self.assertEqual(len(fields), 5)
+
+    def test_received_needs_a_domain_as_hostname(self):
+        run = subprocess.run([serve_harness.SERVE, '--listen', '127.0.0.1:0', '--discard',
+                              '--received', '--hostname', 'not a domain'],
+                             stdin=subprocess.DEVNULL, capture_output=True, timeout=STEP_TIMEOUT)
+        self.assertEqual(run.returncode, 1)
+        self.assertEqual(run.stderr, b'smtpwire-serve: --received needs a host name that is a'
+                                     b' domain (--hostname): not a domain\n')
 
     def test_early_input_is_refused(self):
         server = self.serve()
