@@ -33,6 +33,10 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) {
          return cli::parse_number(v, o.max_recipients) && o.max_recipients > 0;
      }},
+    {"--max-connections", "N", "most simultaneous connections; others get 421 4.7.0 (default 1000)",
+     [](options& o, std::string_view v) {
+         return cli::parse_number(v, o.max_connections) && o.max_connections > 0;
+     }},
     {"--reject-rcpt", "GLOB", "answer 550 5.1.1 to recipient mailboxes matching GLOB (repeatable)",
      [](options& o, std::string_view v) { o.reject_rcpt.emplace_back(v); return true; }},
     {"--defer-rcpt", "GLOB", "answer 450 4.2.1 to recipient mailboxes matching GLOB (repeatable)",

@@ -294,10 +294,34 @@ void server::accept_connections() {
             ::close(fd);
             continue;
         }
+        if (open_connections_ >= opt_.max_connections) {
+            refuse_connection(fd, format_address(addr, len));
+            continue;
+        }
         connections_.push_back(std::make_unique<connection>(
             fd, ++next_id_, format_address(addr, len), peer_ip(addr, len), config_));
+        ++open_connections_;
         drive(*connections_.back());
     }
+}
+
+// A connection over --max-connections gets "421 4.7.0 <host> Too many connections" and
+// is closed at once, without a session (RFC 5321 §3.1 allows a 421 greeting). The reply
+// fits any empty socket buffer. Input that already arrived is read first, since closing
+// with unread input would reset the connection and could destroy the reply.
+void server::refuse_connection(int fd, const std::string& peer) {
+    const std::string reply = "421 4.7.0 " + hostname_ + " Too many connections\r\n";
+    ssize_t n = 0;
+    do {
+        n = ::send(fd, reply.data(), reply.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    char scratch[512];
+    do {
+        n = ::recv(fd, scratch, sizeof scratch, 0);
+    } while (n > 0 || (n < 0 && errno == EINTR));
+    ::close(fd);
+    if (opt_.verbose)
+        std::fprintf(stderr, "connection from %s refused: too many connections\n", peer.c_str());
 }
 
 void server::on_ready(connection& c) {
@@ -549,6 +573,7 @@ void server::finish(connection& c) {
 void server::close_connection(connection& c) {
     ::close(c.fd);
     c.fd = -1;
+    --open_connections_;
     c.message.abort();
 }
 

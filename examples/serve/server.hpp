@@ -4,6 +4,7 @@
 #define SMTPWIRE_SERVE_SERVER_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,6 +43,7 @@ private:
     enum class flush_result { done, blocked, failed };
 
     void accept_connections();
+    void refuse_connection(int fd, const std::string& peer);
     void release_idle_memory();
     void on_ready(connection& c);
     void read_input(connection& c);
@@ -71,6 +73,7 @@ private:
     bool stopping_ = false;
     std::uint64_t next_id_ = 0;
     std::vector<std::unique_ptr<connection>> connections_;
+    std::size_t open_connections_ = 0;  // connections_ whose socket is still open
 };
 
 } // namespace serve

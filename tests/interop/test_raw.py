@@ -303,6 +303,49 @@ class RawTest(ServeTestCase):
         self.assertEqual(run.stderr, b'smtpwire-serve: --received needs a host name that is a'
                                      b' domain (--hostname): not a domain\n')
 
+    def test_connection_limit(self):
+        server = self.serve('--max-connections', '2', '-v')
+        one = self.raw(server)
+        one.expect(220, b'mx.test')
+        two = self.raw(server)
+        two.expect(220, b'mx.test')
+        # Beyond the limit: 421 at once and closed, without a session.
+        for _ in range(3):
+            extra = self.raw(server)
+            extra.expect(421, b'4.7.0 mx.test Too many connections')
+            extra.assert_closed()
+            extra.close()
+        # The sessions within the limit go on.
+        one.command(b'EHLO client.test', 250)
+        two.command(b'EHLO client.test', 250)
+        one.command(b'QUIT', 221)
+        one.assert_closed()
+        one.close()
+
+        # Once the server has closed the first, a new connection gets a session.
+        def greeted():
+            client = self.raw(server)
+            return client if client.reply()[0] == 220 else None
+        three = wait_until(greeted)
+        self.assertIsNotNone(three)
+        three.command(b'EHLO client.test', 250)
+        two.command(b'NOOP', 250)
+        # The refused connections never had a session: the new one is the third.
+        log = server.stderr()
+        self.assertIn('refused: too many connections', log)
+        self.assertIn('conn 3: client_connected', log)
+        self.assertNotIn('conn 4:', log)
+
+    def test_connection_limit_of_one(self):
+        server = self.serve('--max-connections', '1')
+        one = self.raw(server)
+        one.greet()
+        extra = self.raw(server)
+        extra.expect(421, b'4.7.0 mx.test Too many connections')
+        extra.assert_closed()
+        self.send_message(one, b'<a@example.org>', [b'<b@example.com>'], b'x\r\n')
+        self.assertEqual(len(server.messages()), 1)
+
     def test_early_input_is_refused(self):
         server = self.serve()
         client = self.raw(server)
