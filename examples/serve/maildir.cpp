@@ -109,7 +109,7 @@ bool message_writer::flush() {
     return !failed_;
 }
 
-bool message_writer::commit(std::string_view helo, const envelope& env, std::uint64_t size) {
+bool message_writer::commit(const client_info& client, const envelope& env, std::uint64_t size) {
     if (fd_ < 0) return false;
     const bool synced = flush() && ::fsync(fd_) == 0;
     const bool closed = ::close(fd_) == 0;
@@ -119,7 +119,7 @@ bool message_writer::commit(std::string_view helo, const envelope& env, std::uin
         ::unlink(temp_path_.c_str());
         return false;
     }
-    const std::string json = envelope_json(id_, helo, env, size, utc_now());
+    const std::string json = envelope_json(id_, client, env, size, utc_now());
     if (!write_file_atomically(dir_ + "/tmp/" + id_ + ".json", dir_ + "/" + id_ + ".json", json)) {
         ::unlink(eml.c_str());
         return false;
@@ -158,16 +158,23 @@ std::string json_string(std::string_view s) {
     return out;
 }
 
-std::string envelope_json(std::string_view id, std::string_view helo, const envelope& env,
+std::string envelope_json(std::string_view id, const client_info& client, const envelope& env,
                           std::uint64_t size, std::string_view received_at) {
     std::string rcpts;
-    for (const std::string& r : env.rcpt_to) {
-        if (!rcpts.empty()) rcpts += ", ";
-        rcpts += json_string(r);
+    std::string recipients;
+    for (const recipient& r : env.recipients) {
+        if (!rcpts.empty()) {
+            rcpts += ", ";
+            recipients += ",\n";
+        }
+        rcpts += json_string(r.mailbox);
+        recipients += "    {\"mailbox\": " + json_string(r.mailbox) + ", \"parameters\": {}}";
     }
     return "{\n"
            "  \"id\": " + json_string(id) + ",\n"
-           "  \"helo\": " + json_string(helo) + ",\n"
+           "  \"peer\": " + json_string(client.peer) + ",\n"
+           "  \"helo\": " + json_string(client.helo) + ",\n"
+           "  \"helo_verb\": " + json_string(client.helo_verb) + ",\n"
            "  \"mail_from\": " + json_string(env.mail_from) + ",\n"
            "  \"rcpt_to\": [" + rcpts + "],\n"
            "  \"parameters\": {\n"
@@ -176,6 +183,7 @@ std::string envelope_json(std::string_view id, std::string_view helo, const enve
            "    \"body\": " + (env.body.empty() ? "null" : json_string(env.body)) + ",\n"
            "    \"smtputf8\": " + (env.smtputf8 ? "true" : "false") + "\n"
            "  },\n"
+           "  \"recipients\": [\n" + recipients + "\n  ],\n"
            "  \"size\": " + std::to_string(size) + ",\n"
            "  \"received_at\": " + json_string(received_at) + "\n"
            "}\n";

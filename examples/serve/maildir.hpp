@@ -10,15 +10,31 @@
 
 namespace serve {
 
-/// The envelope of one mail transaction, copied out of the session's events.
+/// Who hands over the messages of a connection: its address and its HELO or EHLO.
+struct client_info {
+    std::string peer;       // "IP:PORT" ("[IPv6]:PORT")
+    std::string helo;       // the domain or address literal given with HELO or EHLO
+    std::string helo_verb;  // "HELO" or "EHLO"
+};
+
+/// One accepted recipient.
+struct recipient {
+    std::string mailbox;    // the forward path's mailbox in canonical form
+    // RCPT parameters (RFC 3461 NOTIFY and ORCPT) belong here once they are offered;
+    // the JSON has an empty "parameters" object for them until then.
+};
+
+/// The envelope of one mail transaction, copied out of the session's events. Mailboxes
+/// are in canonical form: source route dropped, local part a Dot-string when it can be,
+/// else a Quoted-string escaping only '"' and '\\'.
 struct envelope {
-    std::string mail_from;               // reverse path as received, "" for <>
+    std::string mail_from;               // the reverse path's mailbox, "" for <>
     std::string parameters;              // MAIL parameters as received, without the leading SP
     bool has_size = false;
     std::uint64_t declared_size = 0;     // SIZE=
     std::string body;                    // BODY= value ("7BIT", "8BITMIME") or ""
     bool smtputf8 = false;
-    std::vector<std::string> rcpt_to;    // accepted recipients, as received
+    std::vector<recipient> recipients;   // accepted recipients, in order
 };
 
 /// A directory of finished messages, with DIR/tmp for messages still arriving.
@@ -57,7 +73,7 @@ public:
 
     /// Completes the message: flushes and syncs the content, renames it to DIR/<id>.eml,
     /// then writes DIR/<id>.json. False if anything failed; then nothing is left behind.
-    bool commit(std::string_view helo, const envelope& env, std::uint64_t size);
+    bool commit(const client_info& client, const envelope& env, std::uint64_t size);
 
     /// Drops the message in progress, if any, and removes its temporary file.
     void abort();
@@ -77,7 +93,7 @@ private:
 };
 
 /// The JSON document stored beside a message: one indented object ending in a newline.
-std::string envelope_json(std::string_view id, std::string_view helo, const envelope& env,
+std::string envelope_json(std::string_view id, const client_info& client, const envelope& env,
                           std::uint64_t size, std::string_view received_at);
 
 /// `s` as a JSON string literal with its quotes: '"', '\\' and control characters

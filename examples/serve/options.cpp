@@ -1,5 +1,5 @@
 // smtpwire-serve's flag table, read by the examples' common command-line parser.
-// RFC 1870 (SIZE), RFC 5321 §4.5.3.1.8 (recipients), §4.5.3.2.7 (server timeout).
+// RFC 1870 (SIZE); RFC 5321 §4.5.3.1.8 (recipients), §4.5.3.2.7 (timeout), §4.4 (Received).
 #include "options.hpp"
 
 #include <string_view>
@@ -33,14 +33,20 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) {
          return cli::parse_number(v, o.max_recipients) && o.max_recipients > 0;
      }},
-    {"--reject-rcpt", "GLOB", "answer 550 5.1.1 to recipients matching GLOB (repeatable)",
+    {"--max-connections", "N", "most simultaneous connections; others get 421 4.7.0 (default 1000)",
+     [](options& o, std::string_view v) {
+         return cli::parse_number(v, o.max_connections) && o.max_connections > 0;
+     }},
+    {"--reject-rcpt", "GLOB", "answer 550 5.1.1 to recipient mailboxes matching GLOB (repeatable)",
      [](options& o, std::string_view v) { o.reject_rcpt.emplace_back(v); return true; }},
-    {"--defer-rcpt", "GLOB", "answer 450 4.2.1 to recipients matching GLOB (repeatable)",
+    {"--defer-rcpt", "GLOB", "answer 450 4.2.1 to recipient mailboxes matching GLOB (repeatable)",
      [](options& o, std::string_view v) { o.defer_rcpt.emplace_back(v); return true; }},
     {"--timeout", "SECONDS", "idle time before 421 4.4.2 closes a session (default 300)",
      set_timeout},
     {"--discard", "", "read every message fully but store nothing",
      [](options& o, std::string_view) { o.discard = true; return true; }},
+    {"--received", "", "begin each stored message with a Received: trace header field",
+     [](options& o, std::string_view) { o.received = true; return true; }},
     {"-v", "", "log one line per session event to stderr",
      [](options& o, std::string_view) { o.verbose = true; return true; }},
     {"--help", "", "show this help",

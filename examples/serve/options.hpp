@@ -23,10 +23,12 @@ struct options {
     std::string hostname;                           // empty: the machine's host name
     std::uint64_t max_size = smtpwire::limits{}.message_size;     // 0: no limit
     std::size_t max_recipients = smtpwire::limits{}.recipients;
+    std::size_t max_connections = 1000;             // beyond it: 421 4.7.0, then closed
     std::chrono::milliseconds timeout = smtpwire::server_timeouts{}.command;
-    std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns
-    std::vector<std::string> defer_rcpt;
+    std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns, matched caselessly
+    std::vector<std::string> defer_rcpt;            // against the recipient's mailbox value
     bool discard = false;                           // read messages, store nothing
+    bool received = false;                          // prepend a Received field to each message
     bool verbose = false;                           // one line per session event on stderr
     bool help = false;
 };

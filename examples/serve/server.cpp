@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <utility>
 #include <variant>
@@ -21,7 +23,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "smtpwire/command.hpp"
+#include "smtpwire/compose/date.hpp"
+#include "smtpwire/compose/received.hpp"
+#include "smtpwire/domain.hpp"
 #include "smtpwire/input_buffer.hpp"
+#include "smtpwire/mailbox.hpp"
+#include "smtpwire/path.hpp"
 
 namespace serve {
 namespace {
@@ -39,21 +47,87 @@ bool set_nonblocking(int fd) {
            ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
 }
 
-std::string format_address(const sockaddr_storage& addr, socklen_t len) {
-    char host[NI_MAXHOST];
-    char port[NI_MAXSERV];
-    const auto* sa = reinterpret_cast<const sockaddr*>(&addr);
-    if (::getnameinfo(sa, len, host, sizeof host, port, sizeof port,
+// The numeric host (an IPv6 zone such as "%eth0" included) and port of `addr`.
+bool numeric_host_port(const sockaddr_storage& addr, socklen_t len, std::string& host,
+                       std::string& port) {
+    char h[NI_MAXHOST];
+    char p[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, h, sizeof h, p, sizeof p,
                       NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return "?";
-    if (addr.ss_family == AF_INET6) return "[" + std::string(host) + "]:" + port;
-    return std::string(host) + ":" + port;
+        return false;
+    host = h;
+    port = p;
+    return true;
 }
 
-// fnmatch(3), ignoring ASCII case, against the address as the client wrote it.
-bool matches_any(const std::vector<std::string>& globs, const std::string& address) {
+std::string format_address(const sockaddr_storage& addr, socklen_t len) {
+    std::string host;
+    std::string port;
+    if (!numeric_host_port(addr, len, host, port)) return "?";
+    if (addr.ss_family == AF_INET6) return "[" + host + "]:" + port;
+    return host + ":" + port;
+}
+
+// The peer's IP address for a Received field: the numeric host without an IPv6 zone,
+// which an address literal cannot carry; "" when unknown.
+std::string peer_ip(const sockaddr_storage& addr, socklen_t len) {
+    std::string host;
+    std::string port;
+    if (!numeric_host_port(addr, len, host, port)) return "";
+    return host.substr(0, host.find('%'));
+}
+
+// The address literal of an IP address, for a From-domain when the HELO argument cannot
+// be written: "[192.0.2.1]", "[IPv6:2001:db8::1]".
+std::string address_literal(const std::string& ip) {
+    return (ip.find(':') == std::string::npos ? "[" : "[IPv6:") + ip + "]";
+}
+
+// Now as the Date of a trace field: Unix time and this host's UTC offset.
+smtpwire::compose::date_time local_now() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    if (::localtime_r(&now, &tm) == nullptr) return {static_cast<std::int64_t>(now), 0};
+    return {static_cast<std::int64_t>(now), static_cast<int>(tm.tm_gmtoff / 60)};
+}
+
+// The value of a mailbox's local part: quotes and quoted-pairs undone.
+std::string local_part_value(const smtpwire::mailbox& m) {
+    std::string value(m.local_part.size(), '\0');
+    value.resize(smtpwire::decode_local_part(m.local_part, value.data()));
+    return value;
+}
+
+// The mailbox a path names, as a value: the local part's value, '@', the domain as
+// received; the source route is dropped (RFC 5321 Appendix C). "postmaster" for
+// <postmaster> in any case (§4.1.1.3), "" for <>.
+std::string mailbox_value(const smtpwire::path& p) {
+    switch (p.kind) {
+    case smtpwire::path_kind::null_path: return "";
+    case smtpwire::path_kind::postmaster: return "postmaster";
+    case smtpwire::path_kind::mailbox: break;
+    }
+    return local_part_value(p.address) + "@" + std::string(p.address.domain);
+}
+
+// The mailbox a path names in canonical form: as mailbox_value(), but with the local part
+// encoded again for the wire, as a Dot-string when it is one, else as a Quoted-string
+// escaping only '"' and '\\' (RFC 5321 §4.1.2). <"user"@x> and <@r:user@x> give user@x.
+std::string canonical_mailbox(const smtpwire::path& p) {
+    if (p.kind != smtpwire::path_kind::mailbox) return mailbox_value(p);
+    const std::string value = local_part_value(p.address);
+    // A parsed local part's value is printable ASCII, or UTF-8 under SMTPUTF8.
+    std::string local(smtpwire::encode_local_part(value, nullptr, 0, true), '\0');
+    if (local.empty()) local = std::string(p.address.local_part);
+    else (void)smtpwire::encode_local_part(value, local.data(), local.size(), true);
+    return local + "@" + std::string(p.address.domain);
+}
+
+// fnmatch(3), ignoring ASCII case (so the domain matches in any case), against a
+// mailbox_value(). Parsed mailboxes hold no NUL.
+bool matches_any(const std::vector<std::string>& globs, const std::string& mailbox) {
     for (const std::string& glob : globs)
-        if (::fnmatch(glob.c_str(), address.c_str(), FNM_CASEFOLD) == 0) return true;
+        if (::fnmatch(glob.c_str(), mailbox.c_str(), FNM_CASEFOLD) == 0) return true;
     return false;
 }
 
@@ -69,13 +143,15 @@ std::string str(std::string_view s) { return std::string(s); }
 
 /// One client: its socket, its session, its read buffer and the transaction so far.
 struct server::connection {
-    connection(int socket, std::uint64_t number, std::string from,
+    connection(int socket, std::uint64_t number, std::string from, std::string ip,
                const smtpwire::server_config& config)
-        : fd(socket), id(number), peer(std::move(from)), session(config) {}
+        : fd(socket), id(number), ip_address(std::move(ip)), session(config) {
+        client.peer = std::move(from);
+    }
 
     int fd;
     std::uint64_t id;
-    std::string peer;
+    std::string ip_address;         // the peer's, without port or zone; "" if unknown
     smtpwire::server_session session;
     smtpwire::input_buffer<16384> in;
     bool want_output = false;  // the socket was full: wait for POLLOUT
@@ -83,7 +159,8 @@ struct server::connection {
     bool draining = false;     // the session is over: drop input until the peer closes
     std::optional<clock::time_point> deadline;
     std::uint64_t timer_epoch = 0;  // the session's timeout epoch `deadline` stands for
-    std::string helo;
+    client_info client;             // the peer's address; HELO/EHLO once given
+    smtpwire::verb hello_verb = smtpwire::verb::ehlo;
     envelope env;
     message_writer message;
 };
@@ -104,6 +181,11 @@ server::~server() {
 }
 
 bool server::listen(std::string& error) {
+    // The Received field names this host in its By-domain and in the id's msg-id.
+    if (opt_.received && smtpwire::check_domain(hostname_, false) != smtpwire::domain_error::ok) {
+        error = "--received needs a host name that is a domain (--hostname): " + hostname_;
+        return false;
+    }
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -212,10 +294,34 @@ void server::accept_connections() {
             ::close(fd);
             continue;
         }
-        connections_.push_back(
-            std::make_unique<connection>(fd, ++next_id_, format_address(addr, len), config_));
+        if (open_connections_ >= opt_.max_connections) {
+            refuse_connection(fd, format_address(addr, len));
+            continue;
+        }
+        connections_.push_back(std::make_unique<connection>(
+            fd, ++next_id_, format_address(addr, len), peer_ip(addr, len), config_));
+        ++open_connections_;
         drive(*connections_.back());
     }
+}
+
+// A connection over --max-connections gets "421 4.7.0 <host> Too many connections" and
+// is closed at once, without a session (RFC 5321 §3.1 allows a 421 greeting). The reply
+// fits any empty socket buffer. Input that already arrived is read first, since closing
+// with unread input would reset the connection and could destroy the reply.
+void server::refuse_connection(int fd, const std::string& peer) {
+    const std::string reply = "421 4.7.0 " + hostname_ + " Too many connections\r\n";
+    ssize_t n = 0;
+    do {
+        n = ::send(fd, reply.data(), reply.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    char scratch[512];
+    do {
+        n = ::recv(fd, scratch, sizeof scratch, 0);
+    } while (n > 0 || (n < 0 && errno == EINTR));
+    ::close(fd);
+    if (opt_.verbose)
+        std::fprintf(stderr, "connection from %s refused: too many connections\n", peer.c_str());
 }
 
 void server::on_ready(connection& c) {
@@ -290,17 +396,19 @@ void server::drive(connection& c) {
 
 void server::handle(connection& c, const smtpwire::server_event& ev) {
     if (std::holds_alternative<smtpwire::client_connected>(ev)) {
-        log(c, "client_connected from " + c.peer);
+        log(c, "client_connected from " + c.client.peer);
         check(c, c.session.accept(), "accept");
     } else if (const auto* h = std::get_if<smtpwire::hello>(&ev)) {
-        c.helo = str(h->domain);
-        log(c, "hello " + str(to_string(h->verb)) + " " + c.helo);
+        c.client.helo = str(h->domain);
+        c.hello_verb = h->verb;
+        c.client.helo_verb = str(to_string(h->verb));
+        log(c, "hello " + c.client.helo_verb + " " + c.client.helo);
         check(c, c.session.accept(), "accept");
     } else if (const auto* m = std::get_if<smtpwire::mail_from>(&ev)) {
         std::string_view raw = m->parameters.raw;
         while (!raw.empty() && raw.front() == ' ') raw.remove_prefix(1);
         c.env = envelope{};
-        c.env.mail_from = str(m->reverse_path.raw);
+        c.env.mail_from = canonical_mailbox(m->reverse_path);
         c.env.parameters = str(raw);
         c.env.has_size = m->parameters.has_size;
         c.env.declared_size = m->parameters.size;
@@ -311,14 +419,7 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
     } else if (const auto* r = std::get_if<smtpwire::rcpt_to>(&ev)) {
         on_rcpt(c, *r);
     } else if (const auto* d = std::get_if<smtpwire::data_begin>(&ev)) {
-        if (!opt_.discard && !c.message.begin(store_)) {
-            log(c, "data_begin: cannot create a file: " + str(std::strerror(errno)));
-            check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}),
-                  "reject");
-        } else {
-            log(c, "data_begin " + std::to_string(d->recipients) + " recipients");
-            check(c, c.session.accept(), "accept");
-        }
+        on_data_begin(c, *d);
     } else if (const auto* b = std::get_if<smtpwire::body_chunk>(&ev)) {
         c.message.write(b->bytes);
         if (opt_.verbose) log(c, "body_chunk " + std::to_string(b->bytes.size()) + " bytes");
@@ -345,18 +446,73 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
 }
 
 void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
-    std::string address = str(rcpt.forward_path.raw);
-    if (matches_any(opt_.reject_rcpt, address)) {
+    // The policy judges the mailbox, so neither quoting nor a source route evades it.
+    const std::string mailbox = mailbox_value(rcpt.forward_path);
+    std::string address = canonical_mailbox(rcpt.forward_path);
+    if (matches_any(opt_.reject_rcpt, mailbox)) {
         log(c, "rcpt_to <" + address + "> rejected");
         check(c, c.session.reject({550, {5, 1, 1}, "Recipient rejected"}), "reject");
-    } else if (matches_any(opt_.defer_rcpt, address)) {
+    } else if (matches_any(opt_.defer_rcpt, mailbox)) {
         log(c, "rcpt_to <" + address + "> deferred");
         check(c, c.session.reject({450, {4, 2, 1}, "Recipient deferred"}), "reject");
     } else {
         log(c, "rcpt_to <" + address + ">");
-        c.env.rcpt_to.push_back(std::move(address));
+        c.env.recipients.push_back(recipient{std::move(address)});
         check(c, c.session.accept(), "accept");
     }
+}
+
+void server::on_data_begin(connection& c, const smtpwire::data_begin& data) {
+    if (!opt_.discard && !c.message.begin(store_)) {
+        log(c, "data_begin: cannot create a file: " + str(std::strerror(errno)));
+        check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}), "reject");
+        return;
+    }
+    log(c, "data_begin " + std::to_string(data.recipients) + " recipients");
+    if (opt_.received && !opt_.discard) {
+        // Dated when DATA is accepted, as other MTAs do; the content follows it unchanged.
+        const std::string field = received_field(c);
+        if (field.empty()) log(c, "data_begin: no Received field could be composed");
+        c.message.write(field);
+    }
+    check(c, c.session.accept(), "accept");
+}
+
+// The Received field (RFC 5321 §4.4) for the message `c` is about to receive:
+//   from HELO-NAME ([IP]) by HOSTNAME with PROTOCOL id <ID@HOSTNAME> [for <MAILBOX>]; DATE
+// with "for" only for a single recipient with a domain. A HELO name that cannot be
+// written in this transaction (a UTF-8 name without SMTPUTF8) gives way to the peer's
+// address literal; a recipient that cannot be written leaves "for" out. "" if no field
+// can be composed.
+std::string server::received_field(const connection& c) const {
+    namespace compose = smtpwire::compose;
+    const std::string id = "<" + c.message.id() + "@" + hostname_ + ">";
+    const std::string literal = c.ip_address.empty() ? "" : address_literal(c.ip_address);
+    compose::received r;
+    r.from_domain = c.client.helo;
+    r.peer_address = c.ip_address;
+    r.by_domain = hostname_;
+    r.with = compose::received_protocol_for(c.hello_verb, false, false, c.env.smtputf8);
+    r.id = id;
+    if (c.env.recipients.size() == 1) r.for_mailbox = c.env.recipients.front().mailbox;
+    if (r.for_mailbox.find('@') == std::string_view::npos) r.for_mailbox = {};
+    r.date = local_now();
+    const auto measure = [&r] { return compose::compose_received(r, nullptr, 0); };
+    compose::received_result size = measure();
+    if (size.error == compose::received_error::invalid_from_domain && !literal.empty()) {
+        r.from_domain = literal;
+        size = measure();
+    }
+    if (size.error == compose::received_error::invalid_mailbox) {
+        r.for_mailbox = {};
+        size = measure();
+    }
+    if (size.error != compose::received_error::buffer_too_small) return "";
+    std::string field(size.size, '\0');
+    if (compose::compose_received(r, field.data(), field.size()).error !=
+        compose::received_error::ok)
+        return "";
+    return field;
 }
 
 void server::on_message_end(connection& c, const smtpwire::message_end& end) {
@@ -367,7 +523,7 @@ void server::on_message_end(connection& c, const smtpwire::message_end& end) {
     if (opt_.discard) {
         log(c, "message_end " + size + ", discarded");
         check(c, c.session.accept("OK: discarded"), "accept");
-    } else if (c.message.commit(c.helo, c.env, end.size)) {
+    } else if (c.message.commit(c.client, c.env, end.size)) {
         log(c, "message_end " + size + ", stored as " + c.message.id());
         check(c, c.session.accept("OK: queued as " + c.message.id()), "accept");
     } else {
@@ -417,6 +573,7 @@ void server::finish(connection& c) {
 void server::close_connection(connection& c) {
     ::close(c.fd);
     c.fd = -1;
+    --open_connections_;
     c.message.abort();
 }
 

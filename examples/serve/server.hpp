@@ -4,6 +4,7 @@
 #define SMTPWIRE_SERVE_SERVER_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,7 +26,8 @@ public:
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    /// Binds and listens on the address in the options. False (with `error`) on failure.
+    /// Binds and listens on the address in the options. False (with `error`) on failure,
+    /// and when --received is given but the host name is not a domain.
     bool listen(std::string& error);
 
     /// The address bound by listen(), "HOST:PORT" ("[HOST]:PORT" for IPv6).
@@ -41,6 +43,7 @@ private:
     enum class flush_result { done, blocked, failed };
 
     void accept_connections();
+    void refuse_connection(int fd, const std::string& peer);
     void release_idle_memory();
     void on_ready(connection& c);
     void read_input(connection& c);
@@ -48,6 +51,8 @@ private:
     void drive(connection& c);
     void handle(connection& c, const smtpwire::server_event& ev);
     void on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt);
+    void on_data_begin(connection& c, const smtpwire::data_begin& data);
+    std::string received_field(const connection& c) const;
     void on_message_end(connection& c, const smtpwire::message_end& end);
     void check(connection& c, smtpwire::errc result, std::string_view call);
     flush_result flush(connection& c);
@@ -68,6 +73,7 @@ private:
     bool stopping_ = false;
     std::uint64_t next_id_ = 0;
     std::vector<std::unique_ptr<connection>> connections_;
+    std::size_t open_connections_ = 0;  // connections_ whose socket is still open
 };
 
 } // namespace serve

@@ -37,5 +37,6 @@
 #include "smtpwire/compose/encoded_word.hpp"
 #include "smtpwire/compose/body.hpp"
 #include "smtpwire/compose/message.hpp"
+#include "smtpwire/compose/received.hpp"
 
 #endif

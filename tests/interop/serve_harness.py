@@ -200,8 +200,11 @@ class ServeTestCase(unittest.TestCase):
 
     def assert_envelope(self, env, mail_from, rcpt_to, size):
         self.assertEqual(env['helo'], 'client.test')
+        self.assertEqual(env['helo_verb'], 'EHLO')
+        self.assertRegex(env['peer'], r'^127\.0\.0\.1:\d+$')
         self.assertEqual(env['mail_from'], mail_from)
         self.assertEqual(env['rcpt_to'], rcpt_to)
+        self.assertEqual(env['recipients'], [{'mailbox': r, 'parameters': {}} for r in rcpt_to])
         self.assertEqual(env['size'], size)
         self.assertRegex(env['received_at'], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 

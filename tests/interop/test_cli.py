@@ -11,7 +11,7 @@ from serve_harness import STEP_TIMEOUT, ServeTestCase, main
 
 FLAGS = ['--listen HOST:PORT', '--maildir DIR', '--hostname NAME', '--max-size BYTES',
          '--max-recipients N', '--reject-rcpt GLOB', '--defer-rcpt GLOB', '--timeout SECONDS',
-         '--discard', '-v', '--help']
+         '--max-connections N', '--discard', '--received', '-v', '--help']
 
 
 class CommandLineTest(ServeTestCase):
@@ -36,6 +36,8 @@ class CommandLineTest(ServeTestCase):
             (['--max-size'], '--max-size needs BYTES'),
             (['--max-size', '10k'], 'bad value for --max-size: 10k'),
             (['--max-recipients', '0'], 'bad value for --max-recipients: 0'),
+            (['--max-connections', '0'], 'bad value for --max-connections: 0'),
+            (['--max-connections', '-1'], 'bad value for --max-connections: -1'),
             (['--listen', '127.0.0.1'], 'bad value for --listen: 127.0.0.1'),
             (['--listen', '127.0.0.1:65536'], 'bad value for --listen: 127.0.0.1:65536'),
             (['--listen=:25'], 'bad value for --listen: :25'),
