@@ -9,7 +9,10 @@
 #   SECONDS    fuzzing time per target (default 45)
 #   TARGET     the targets to run (default: all)
 # Environment: SMTPWIRE_FUZZ_JOBS targets run at once (default 2);
-#              SMTPWIRE_FUZZ_SCRATCH the scratch directory (default: a new one in $TMPDIR).
+#              SMTPWIRE_FUZZ_SCRATCH the scratch directory (default: a new one in $TMPDIR);
+#              SMTPWIRE_FUZZ_MERGE=1 merges the new inputs that add coverage into
+#              fuzz/corpus/<target>/ after a run in which every target passed (libFuzzer's
+#              -merge=1), so the committed corpus keeps growing.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -81,5 +84,13 @@ if (( ${#failed[@]} > 0 )); then
   done
   echo "run_fuzzers: ${#failed[@]} target(s) failed: ${failed[*]} (inputs under $scratch)" >&2
   exit 1
+fi
+if [[ "${SMTPWIRE_FUZZ_MERGE:-0}" == 1 ]]; then
+  for t in "${targets[@]}"; do
+    before=$(find "$here/corpus/$t" -type f | wc -l)
+    "$build/fuzz/$t" -merge=1 -dict="$here/$t.dict" "$here/corpus/$t" "$scratch/$t/corpus" \
+      > "$scratch/$t.merge.log" 2>&1
+    echo "run_fuzzers: $t corpus $before -> $(find "$here/corpus/$t" -type f | wc -l) inputs"
+  done
 fi
 echo "run_fuzzers: all targets passed; new inputs under $scratch/<target>/corpus"
