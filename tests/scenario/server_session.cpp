@@ -566,3 +566,24 @@ TEST_CASE("server: each leniency flag admits exactly its relaxation") {
         CHECK(l.take_output() == "250 2.1.0 OK\r\n");
     }
 }
+
+TEST_CASE("server: an empty feed (a null view) is harmless in every state") {
+    harness h(config_with(all_extensions));
+    // Before the greeting, in the command phase, mid-line and inside DATA, mid-line.
+    REQUIRE(h.s.feed(std::string_view{}) == errc::ok);
+    REQUIRE(h.pump() == "need_data");
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    REQUIRE(h.s.feed(std::string_view{}) == errc::ok);
+    REQUIRE(h.pump() == "need_data");
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n") == "need_data");
+    h.send("Subject: x\r\n\r\npartial");
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(h.s.feed(std::string_view{}) == errc::ok);
+        CHECK(h.pump() == "need_data");
+    }
+    h.send(" line\r\n.\r\n");
+    CHECK(h.take_output() == "220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+                             "250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n250 2.1.0 OK\r\n"
+                             "250 2.1.5 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK\r\n");
+    CHECK(h.events.back() == "message_end size=28");
+}
