@@ -65,6 +65,8 @@ struct message_end {
 
 /// VRFY. accept(): "252 2.5.0 Cannot VRFY user, but will accept message and attempt
 /// delivery" (RFC 5321 §3.5.3); accept(text) or reject() to answer for real.
+/// `argument` is the text after "VRFY ": never empty or only spaces, and free of control
+/// bytes (%x00-1F, %x7F); a VRFY without such an argument was answered 501 5.5.4.
 struct verify {
     std::string_view argument;
 };

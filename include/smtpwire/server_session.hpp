@@ -597,10 +597,18 @@ private:
             close_session(close_reason::quit);
             return;
         case verb::vrfy:
+            if (!valid_string_argument(cmd.argument)) {
+                fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
+                return;
+            }
             pending_ = decision::vrfy;
             queue(verify{cmd.argument});
             return;
         case verb::expn:
+            if (!valid_string_argument(cmd.argument)) {
+                fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
+                return;
+            }
             write_reply({502, {5, 5, 1}, "Error: EXPN not available"}, true);
             return;
         case verb::help:
@@ -627,6 +635,22 @@ private:
         case verb::expn: return "Syntax: EXPN list";
         default: return "Syntax error";
         }
+    }
+
+    // The argument of VRFY and EXPN: "VRFY" SP String, "EXPN" SP String (RFC 5321
+    // §4.1.1.6, §4.1.1.7). String is an Atom or a Quoted-string (§4.1.2), neither of which
+    // admits a control character (RFC 5234 CTL: %x00-1F and %x7F, HTAB included), so an
+    // argument with one, or with nothing but spaces, is a syntax error (501, §4.1.2). The
+    // grammar is not enforced further: §3.5.1 and §3.5.3 let a server recognise other
+    // forms of user names, such as "<local-part@domain>" or a full name.
+    static bool valid_string_argument(std::string_view argument) noexcept {
+        bool blank = true;
+        for (char c : argument) {
+            const auto u = static_cast<unsigned char>(c);
+            if (u < 0x20 || u == 0x7f) return false;
+            if (c != ' ') blank = false;
+        }
+        return !blank;
     }
 
     std::string_view bad_sequence_text(verb v) const noexcept {
