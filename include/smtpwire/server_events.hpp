@@ -26,9 +26,12 @@ inline namespace v0 {
 /// refuses service: after a 554 only QUIT is served (RFC 5321 §3.1).
 struct client_connected {};
 
-/// HELO, EHLO (or LHLO). accept(): 250 with the offered extensions after EHLO; the
-/// text given to accept(text) replaces the greeting line. `domain` was checked against
+/// HELO or EHLO. accept(): 250 with the offered extensions after EHLO; the text given to
+/// accept(text) follows the hostname on the first line. `domain` was checked against
 /// RFC 5321's Domain / address-literal grammar.
+/// RFC 5321 §4.1.4: a mail transaction in progress stays open while this decision is
+/// pending and after reject(), which leaves the state exactly as it was; accept() ends
+/// it, and transaction_reset is then the next event.
 struct hello {
     smtpwire::verb verb = verb::ehlo;
     std::string_view domain;
@@ -100,8 +103,8 @@ struct message_aborted {
     abort_reason reason = abort_reason::connection_lost;
 };
 
-/// The mail transaction in progress ended without a message (RSET, HELO/EHLO, or an
-/// error close): forget its sender and recipients.
+/// The mail transaction in progress ended without a message (RSET, an accepted HELO or
+/// EHLO, QUIT, or an error close): forget its sender and recipients.
 struct transaction_reset {};
 
 /// Peer errors. In each case the session has answered the peer itself.

@@ -456,6 +456,10 @@ private:
         switch (pending_) {
         case decision::greeting: state_ = server_state::connected; break;
         case decision::hello:
+            // RFC 5321 §4.1.4: an acceptable EHLO resets the state exactly as RSET does;
+            // one refused with 501, 500, 502 or 550 leaves it as it was, so the reset
+            // happens here, at the accept, and never at the command.
+            if (transaction_active()) queue(transaction_reset{});
             state_ = server_state::ready;
             ehlo_ = hello_verb_ == verb::ehlo;
             break;
@@ -671,8 +675,8 @@ private:
             fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
             return;
         }
-        if (transaction_active()) queue(transaction_reset{});
-        if (state_ != server_state::connected) state_ = server_state::ready;
+        // Nothing changes until the application answers (RFC 5321 §4.1.4): see
+        // enter_accepted_state().
         hello_verb_ = cmd.verb;
         pending_ = decision::hello;
         queue(hello{cmd.verb, cmd.argument});

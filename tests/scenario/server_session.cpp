@@ -387,18 +387,18 @@ TEST_CASE("server: shutdown() answers 421 4.3.2 even with a decision pending") {
     CHECK(h.events.back() == "closing shutdown");
 }
 
-TEST_CASE("server: shutdown() while a decision waits in the queue cancels it") {
+TEST_CASE("server: shutdown() while an EHLO inside a transaction is undecided") {
     harness h(config_with(all_extensions));
     greet(h);
     h.send("MAIL FROM:<a@client.example>\r\n");
-    h.input = "EHLO client.example\r\n";
-    REQUIRE(h.s.feed(h.input) == errc::ok);
-    const server_event first = h.s.next_event();  // transaction_reset; hello waits behind it
-    CHECK(describe(first) == "transaction_reset");
-    h.s.shutdown();
     h.events.clear();
+    REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+    h.s.shutdown();
+    CHECK(h.s.accept() == errc::no_decision_pending);  // the hello was cancelled
     CHECK(h.pump(false) == "closed");
-    CHECK(h.events == std::vector<std::string>{"closing shutdown"});
+    // The transaction the EHLO had not reset is reported ended by the shutdown, once.
+    CHECK(h.events == std::vector<std::string>{"hello EHLO client.example", "transaction_reset",
+                                               "closing shutdown"});
     CHECK(h.take_output() == "250 2.1.0 OK\r\n421 4.3.2 Service shutting down\r\n");
 }
 
@@ -440,15 +440,78 @@ TEST_CASE("server: EHLO and HELO replies carry no enhanced status codes (RFC 203
     CHECK(h.take_output() == "250 mx.example\r\n");
 }
 
-TEST_CASE("server: EHLO in the middle of a transaction resets it (RFC 5321 §4.1.4)") {
+TEST_CASE("server: an accepted EHLO in the middle of a transaction resets it (RFC 5321 §4.1.4)") {
     harness h(config_with(all_extensions));
     greet(h);
     h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
-    h.send("EHLO client.example\r\n");
+    REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+    // Until the application accepts, the transaction stands.
+    CHECK(h.s.state() == server_state::rcpt);
+    REQUIRE(h.s.accept() == errc::ok);
+    CHECK(h.s.state() == server_state::ready);
+    CHECK(h.pump() == "need_data");
     CHECK(h.events == std::vector<std::string>{"mail_from <a@client.example>", "rcpt_to <b@mx.example> #0",
-                                               "transaction_reset", "hello EHLO client.example"});
+                                               "hello EHLO client.example", "transaction_reset"});
     h.send("RCPT TO:<b@mx.example>\r\n");
     CHECK(h.take_output().find("503 5.5.1 Error: need MAIL command") != std::string::npos);
+}
+
+TEST_CASE("server: a refused HELO or EHLO changes nothing (RFC 5321 §4.1.4)") {
+    SECTION("inside a transaction: sender and recipients stay, no transaction_reset") {
+        for (const char* verb : {"EHLO", "HELO"}) {
+            INFO(verb);
+            harness h(config_with(all_extensions));
+            greet(h);
+            h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+            h.take_output();
+            h.events.clear();
+            REQUIRE(h.send(std::string(verb) + " client.example\r\n", false) == "decision");
+            REQUIRE(h.s.reject({550, {}, "Not welcome"}) == errc::ok);
+            CHECK(h.s.state() == server_state::rcpt);
+            CHECK(h.pump() == "need_data");
+            CHECK(h.take_output() == "550 Not welcome\r\n");  // no enhanced code (RFC 2034 §3)
+            CHECK(h.events == std::vector<std::string>{std::string("hello ") + verb + " client.example"});
+            // The transaction goes on: DATA sees the recipient accepted before.
+            h.send("DATA\r\n");
+            CHECK(h.events.back() == "data_begin 1");
+            h.send("x\r\n.\r\n");
+            CHECK(h.take_output() == "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK\r\n");
+        }
+    }
+    SECTION("in the mail state") {
+        harness h(config_with(all_extensions));
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\n");
+        REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+        REQUIRE(h.s.reject({501, {}, "Bad name"}) == errc::ok);
+        CHECK(h.s.state() == server_state::mail);
+        CHECK(h.pump() == "need_data");
+        h.events.clear();
+        h.send("RCPT TO:<b@mx.example>\r\n");
+        CHECK(h.events == std::vector<std::string>{"rcpt_to <b@mx.example> #0"});
+    }
+    SECTION("before any HELO/EHLO: MAIL still needs one") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump() == "need_data");
+        REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+        REQUIRE(h.s.reject({550, {}, "No"}) == errc::ok);
+        CHECK(h.s.state() == server_state::connected);
+        CHECK(h.pump() == "need_data");
+        h.take_output();
+        h.send("MAIL FROM:<a@client.example>\r\n");
+        CHECK(h.take_output() == "503 5.5.1 Error: send HELO/EHLO first\r\n");
+    }
+    SECTION("after EHLO, a refused HELO keeps PIPELINING in effect") {
+        harness h(config_with(all_extensions));
+        greet(h);  // EHLO: PIPELINING offered
+        REQUIRE(h.send("HELO client.example\r\n", false) == "decision");
+        REQUIRE(h.s.reject({550, {}, "No"}) == errc::ok);
+        CHECK(h.pump() == "need_data");
+        h.take_output();
+        // Were the HELO applied, this batch would be a synchronization error.
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+        CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n");
+    }
 }
 
 TEST_CASE("server: without ENHANCEDSTATUSCODES replies are plain RFC 5321") {
