@@ -104,7 +104,10 @@ struct message_aborted {
 };
 
 /// The mail transaction in progress ended without a message (RSET, an accepted HELO or
-/// EHLO, QUIT, or an error close): forget its sender and recipients.
+/// EHLO, QUIT, or an error close): forget its sender and recipients. An error close is
+/// a timeout, the error limit, a pipelining violation, shutdown(), the peer closing, or
+/// a 421 answer to a decision; after a 421 answer to mail_from or message_end this event
+/// comes too, for the transaction being opened or whose message was refused.
 struct transaction_reset {};
 
 /// Peer errors. In each case the session has answered the peer itself.

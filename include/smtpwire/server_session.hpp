@@ -212,7 +212,11 @@ public:
     /// Answers the pending decision negatively with the application's reply (4xx/5xx;
     /// for client_connected only 554 or 421). An empty status is filled with the
     /// code's class ("x.0.0") where enhanced status codes are in use; empty text
-    /// becomes "Error". A 421 closes the session after the reply. The reply is copied.
+    /// becomes "Error". A 421 closes the session after the reply: if the decision was
+    /// mail_from, rcpt_to, data_begin or message_end, or a transaction is open,
+    /// transaction_reset comes before closing. Any other code changes no state but the
+    /// decision's own (a refused HELO/EHLO changes nothing, RFC 5321 §4.1.4). The reply
+    /// is copied.
     /// Errors: no_decision_pending; invalid_reply; reply_too_long.
     [[nodiscard]] errc reject(const reply& r) noexcept {
         if (pending_ == decision::none) return errc::no_decision_pending;
@@ -227,6 +231,12 @@ public:
         const decision was = pending_;
         resolved();
         if (r.code == 421) {
+            // An error close: the transaction this decision belongs to ends with it, and
+            // is reported as server_events.hpp promises. That covers a transaction being
+            // opened (mail_from) and one whose message waits for its answer (message_end,
+            // decided in state ready), as well as one open around any other decision.
+            if (transaction_active() || was == decision::mail || was == decision::message)
+                queue(transaction_reset{});
             close_session(close_reason::refused);
         } else if (was == decision::greeting) {
             state_ = server_state::refused;

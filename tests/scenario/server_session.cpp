@@ -328,6 +328,56 @@ TEST_CASE("server: a 421 decision closes the session") {
     CHECK(h.take_output() == "421 4.3.2 mx.example going down\r\n");
 }
 
+TEST_CASE("server: a 421 answer inside a transaction reports the transaction's end") {
+    // server_events.hpp: an error close ends the transaction in progress with
+    // transaction_reset (or message_aborted while content streams). A 421 answer to a
+    // decision of the transaction is such a close, whichever decision it answers.
+    struct step {
+        const char* name;
+        std::vector<std::string> before;  // client writes whose decisions are accepted
+        std::string last;                 // the write whose decision gets the 421
+        std::vector<std::string> events;  // events from the 421 decision on
+    };
+    const step steps[] = {
+        {"mail_from", {}, "MAIL FROM:<a@client.example>\r\n",
+         {"mail_from <a@client.example>", "transaction_reset", "closing refused with 421"}},
+        {"first rcpt_to", {"MAIL FROM:<a@client.example>\r\n"}, "RCPT TO:<b@mx.example>\r\n",
+         {"rcpt_to <b@mx.example> #0", "transaction_reset", "closing refused with 421"}},
+        {"second rcpt_to", {"MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n"},
+         "RCPT TO:<c@mx.example>\r\n",
+         {"rcpt_to <c@mx.example> #1", "transaction_reset", "closing refused with 421"}},
+        {"data_begin", {"MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n"}, "DATA\r\n",
+         {"data_begin 1", "transaction_reset", "closing refused with 421"}},
+        {"message_end", {"MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n"}, "hi\r\n.\r\n",
+         {"body hi\\r\\n", "message_end size=4", "transaction_reset", "closing refused with 421"}},
+        {"verify inside a transaction", {"MAIL FROM:<a@client.example>\r\n"}, "VRFY someone\r\n",
+         {"verify someone", "transaction_reset", "closing refused with 421"}},
+        {"hello inside a transaction", {"MAIL FROM:<a@client.example>\r\n"}, "EHLO client.example\r\n",
+         {"hello EHLO client.example", "transaction_reset", "closing refused with 421"}},
+        // Outside a transaction there is nothing to report.
+        {"hello outside a transaction", {}, "EHLO client.example\r\n",
+         {"hello EHLO client.example", "closing refused with 421"}},
+        {"verify outside a transaction", {}, "VRFY someone\r\n",
+         {"verify someone", "closing refused with 421"}},
+    };
+    for (const step& st : steps) {
+        INFO(st.name);
+        harness h(config_with(all_extensions));
+        greet(h);
+        for (const std::string& w : st.before) REQUIRE(h.send(w) == "need_data");
+        h.take_output();
+        h.events.clear();
+        REQUIRE(h.send(st.last, false) == "decision");
+        REQUIRE(h.s.reject({421, {4, 3, 2}, "mx.example closing"}) == errc::ok);
+        CHECK(h.pump() == "closed");
+        CHECK(h.events == st.events);
+        const std::string out = h.take_output();
+        const bool hello = st.last.rfind("EHLO", 0) == 0;
+        CHECK(out == (hello ? "421 mx.example closing\r\n" : "421 4.3.2 mx.example closing\r\n"));
+        CHECK(h.s.done());
+    }
+}
+
 TEST_CASE("server: a peer that disconnects mid-DATA yields an aborted message") {
     for (bool with_cr : {false, true}) {
         harness h(config_with(all_extensions));
