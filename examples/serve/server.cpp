@@ -104,6 +104,10 @@ server::~server() {
 }
 
 bool server::listen(std::string& error) {
+    if (const smtpwire::config_error e = smtpwire::check_config(config_); e != smtpwire::config_error::ok) {
+        error = "cannot serve as \"" + hostname_ + "\": " + str(to_string(e));
+        return false;
+    }
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

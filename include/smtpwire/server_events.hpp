@@ -158,12 +158,13 @@ struct protocol_error {
 /// Why the session is closing.
 enum class close_reason {
     quit,             // 221 after QUIT
-    peer_closed,      // the peer closed its side (close_input())
+    peer_closed,      // the peer closed its side (feed_eof())
     too_many_errors,  // 421 4.7.0
     timeout,          // 421 4.4.2
     pipelining_violation, // 554 5.5.0
     shutdown,         // the application called shutdown(): 421 4.3.2
     refused,          // the application answered with 421
+    invalid_config,   // the configuration cannot be honoured: see config_status(); nothing was written
 };
 
 /// A short English description of `r`.
@@ -176,6 +177,7 @@ constexpr std::string_view to_string(close_reason r) noexcept {
     case close_reason::pipelining_violation: return "pipelining violation";
     case close_reason::shutdown: return "shutdown";
     case close_reason::refused: return "refused with 421";
+    case close_reason::invalid_config: return "invalid configuration";
     }
     return "unknown close_reason";
 }

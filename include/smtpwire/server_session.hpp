@@ -26,27 +26,13 @@
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/path.hpp"
 #include "smtpwire/reply.hpp"
+#include "smtpwire/server_config.hpp"
 #include "smtpwire/server_events.hpp"
 #include "smtpwire/server_state.hpp"
 #include "smtpwire/timeouts.hpp"
 
 namespace smtpwire {
 inline namespace v0 {
-
-/// Everything a server session is told at construction. Strings are copied.
-struct server_config {
-    /// The name in the greeting, EHLO and QUIT replies. CR, LF, NUL or SP in it, or an
-    /// empty name, make the session use "localhost" instead.
-    std::string_view hostname = "localhost";
-    /// Extensions announced after EHLO and honoured in MAIL parameters.
-    extension_set extensions{extension::pipelining, extension::size, extension::eight_bit_mime,
-                             extension::smtputf8, extension::enhanced_status_codes};
-    smtpwire::limits limits{};
-    smtpwire::leniency leniency{};
-    bare_newline_policy bare_newlines = bare_newline_policy::reject;
-    pipelining_policy early_input = pipelining_policy::reject;
-    server_timeouts timeouts{};
-};
 
 /// One SMTP server connection. Feed it the peer's bytes, pull events, answer decisions,
 /// write its output. It never blocks, reads a clock, throws or allocates after
@@ -60,8 +46,13 @@ struct server_config {
 ///     closed      -> close the socket
 class server_session {
 public:
+    /// A session for `config`, whose strings are copied. A configuration that cannot be
+    /// honoured (see check_config()) gives a session that writes nothing: config_status()
+    /// says why, and next_event() returns closing{close_reason::invalid_config}, then
+    /// closed. The output buffer is the only allocation.
     explicit server_session(const server_config& config = {})
-        : hostname_(valid_hostname(config.hostname) ? config.hostname : "localhost"),
+        : config_status_(check_config(config)),
+          hostname_(config_status_ == config_error::ok ? config.hostname : std::string_view{}),
           extensions_(config.extensions),
           limits_(normalised(config.limits)),
           leniency_(config.leniency),
@@ -71,7 +62,15 @@ public:
           decoder_(config.bare_newlines, limits_.text_line),
           ehlo_keywords_(ehlo_keywords(config.extensions, limits_.message_size)),
           reserve_(reserve_for(hostname_.size(), ehlo_keywords_.size())),
-          out_(limits_.output_buffer > reserve_ ? limits_.output_buffer : reserve_) {}
+          out_(config_status_ != config_error::ok       ? 0
+               : limits_.output_buffer > reserve_ ? limits_.output_buffer
+                                                  : reserve_) {
+        if (config_status_ != config_error::ok) close_session(close_reason::invalid_config);
+    }
+
+    /// config_error::ok, or why the configuration given at construction cannot be
+    /// honoured (the session is then closed and writes nothing).
+    [[nodiscard]] config_error config_status() const noexcept { return config_status_; }
 
     /// Gives the session the peer's next bytes. The session borrows them: keep them
     /// unchanged until next_event() returns need_data. Start them with unconsumed()
@@ -293,13 +292,6 @@ public:
 
 private:
     enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy };
-
-    static bool valid_hostname(std::string_view h) noexcept {
-        if (h.empty()) return false;
-        for (char c : h)
-            if (!ascii::is(c, ascii::vchar) && !ascii::is_non_ascii(c)) return false;
-        return true;
-    }
 
     static smtpwire::limits normalised(smtpwire::limits l) noexcept {
         if (l.command_line < 512) l.command_line = 512;
@@ -801,6 +793,7 @@ private:
     }
 
     // Configuration.
+    config_error config_status_;
     std::string hostname_;
     extension_set extensions_;
     smtpwire::limits limits_;

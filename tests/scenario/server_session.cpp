@@ -600,12 +600,65 @@ TEST_CASE("server: the mail_from event carries typed parameters") {
     CHECK_FALSE(m->parameters.smtputf8);
 }
 
-TEST_CASE("server: the greeting hostname is sanitised") {
-    server_config c;
-    c.hostname = "evil\r\n250 injected";
-    harness h(c);
+TEST_CASE("server: a configuration that cannot be honoured closes the session unwritten") {
+    struct bad {
+        const char* name;
+        server_config config;
+        config_error error;
+    };
+    std::vector<bad> cases;
+    {
+        server_config c = config_with(all_extensions);
+        c.extensions.add(extension::starttls);
+        cases.push_back({"STARTTLS offered", c, config_error::unsupported_extension});
+        c = config_with({extension::chunking});
+        cases.push_back({"CHUNKING offered", c, config_error::unsupported_extension});
+        c = config_with({extension::smtputf8, extension::enhanced_status_codes});
+        cases.push_back({"SMTPUTF8 without 8BITMIME", c, config_error::smtputf8_without_8bitmime});
+        c = config_with(all_extensions);
+        c.hostname = "evil\r\n250 injected";
+        cases.push_back({"CR LF in the hostname", c, config_error::invalid_hostname});
+        c.hostname = "";
+        cases.push_back({"empty hostname", c, config_error::invalid_hostname});
+        c.hostname = "mx_1.example";
+        cases.push_back({"underscore in the hostname", c, config_error::invalid_hostname});
+    }
+    const std::string label(63, 'b');
+    const std::string too_long = "a." + label + "." + label + "." + label + "." + label;  // 257 octets
+    {
+        server_config c = config_with(all_extensions);
+        c.hostname = too_long;
+        cases.push_back({"257-octet hostname", c, config_error::hostname_too_long});
+    }
+    for (const bad& b : cases) {
+        INFO(b.name);
+        REQUIRE(check_config(b.config) == b.error);
+        harness h(b.config);
+        CHECK(h.s.config_status() == b.error);
+        CHECK(h.s.state() == server_state::closed);
+        CHECK(h.s.current_timeout().kind == timeout_kind::none);
+        CHECK(h.s.accept() == errc::no_decision_pending);
+        // Input is accepted and discarded; nothing is ever written.
+        CHECK(h.pump() == "closed");
+        CHECK(h.events == std::vector<std::string>{"closing invalid configuration"});
+        CHECK(h.send("EHLO client.example\r\n") == "closed");
+        CHECK(h.events.size() == 1);
+        CHECK(h.output.empty());
+        CHECK(h.s.output().empty());
+        CHECK(h.s.done());
+    }
+}
+
+TEST_CASE("server: a valid configuration reports config_error::ok") {
+    harness h(config_with(all_extensions));
+    CHECK(h.s.config_status() == config_error::ok);
     REQUIRE(h.pump() == "need_data");
-    CHECK(h.take_output() == "220 localhost ESMTP\r\n");
+    CHECK(h.take_output() == "220 mx.example ESMTP\r\n");
+    server_config literal = config_with(all_extensions);
+    literal.hostname = "[192.0.2.1]";
+    harness l(literal);
+    REQUIRE(l.pump() == "need_data");
+    CHECK(l.take_output() == "220 [192.0.2.1] ESMTP\r\n");
 }
 
 TEST_CASE("server: transactions after the first allocate nothing") {
