@@ -23,7 +23,9 @@ inline namespace v0 {
 // --- decisions: answer each with accept(), accept(text) or reject(reply) -----------
 
 /// A client connected. accept(): "220 <hostname> ESMTP"; reject() with a 554 (or 421)
-/// refuses service: after a 554 only QUIT is served (RFC 5321 §3.1).
+/// refuses service: after a 554 only QUIT is served (RFC 5321 §3.1). Input may be fed
+/// while this decision waits; server_session::pregreet_input() then tells whether the
+/// client talked before the greeting.
 struct client_connected {};
 
 /// HELO or EHLO. accept(): 250 with the offered extensions after EHLO; the text given to

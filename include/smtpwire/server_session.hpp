@@ -79,6 +79,8 @@ public:
     /// errc::wrong_state and nothing changes.
     [[nodiscard]] errc feed(std::string_view bytes) noexcept {
         if (!want_input_ && state_ != server_state::closed) return errc::wrong_state;
+        if (!bytes.empty() && (state_ == server_state::greeting || greeting_unsent_ > 0))
+            pregreet_ = true;
         in_ = bytes;
         pos_ = 0;
         want_input_ = false;
@@ -183,6 +185,7 @@ public:
         if (validate_reply(reply{250, {}, text}) != errc::ok) return errc::invalid_reply;
         const errc e = write_positive(text);
         if (e != errc::ok) return e;
+        if (pending_ == decision::greeting) greeting_unsent_ = out_.size();
         resolved();
         return errc::ok;
     }
@@ -228,6 +231,7 @@ public:
             out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
         if (!write_reply(out, status_allowed())) return errc::reply_too_long;
         const decision was = pending_;
+        if (was == decision::greeting) greeting_unsent_ = out_.size();
         resolved();
         if (r.code == 421) {
             // An error close: the transaction this decision belongs to ends with it, and
@@ -249,7 +253,21 @@ public:
     [[nodiscard]] std::string_view output() const noexcept { return out_.view(); }
 
     /// Marks the first `n` bytes of output() as written.
-    void consume_output(std::size_t n) noexcept { out_.consume(n); }
+    void consume_output(std::size_t n) noexcept {
+        greeting_unsent_ -= n < greeting_unsent_ ? n : greeting_unsent_;
+        out_.consume(n);
+    }
+
+    /// True once the peer sent bytes before it could have seen the greeting: a feed()
+    /// with bytes while client_connected was unanswered (pulled or not), or while the
+    /// greeting reply (220, or 554) was not yet wholly consumed from output(). RFC 5321
+    /// §3.1 and §4.3.1 have the client wait for the greeting; talking first is the mark
+    /// of bulk-mail software that Postfix postscreen's pregreet test looks for. To test
+    /// for it, keep reading while client_connected is pending (feed() is allowed then,
+    /// once) and answer it after a pause; reject() with 554 if this became true. The
+    /// session itself treats the bytes as any other input: they are read as commands
+    /// after the greeting.
+    [[nodiscard]] bool pregreet_input() const noexcept { return pregreet_; }
 
     /// True when the session is closed and all output has been consumed.
     [[nodiscard]] bool done() const noexcept {
@@ -807,6 +825,8 @@ private:
     std::size_t pos_ = 0;
     bool want_input_ = true;
     bool input_closed_ = false;
+    bool pregreet_ = false;              // see pregreet_input()
+    std::size_t greeting_unsent_ = 0;    // octets of the greeting reply still in out_
     line_scanner scanner_;
     line_skipper skipper_;
     bool skipping_ = false;

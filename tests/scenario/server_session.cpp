@@ -600,6 +600,71 @@ TEST_CASE("server: the mail_from event carries typed parameters") {
     CHECK_FALSE(m->parameters.smtputf8);
 }
 
+TEST_CASE("server: input sent before the greeting is detectable (pregreet)") {
+    const std::string ehlo = "EHLO client.example\r\n";
+    SECTION("bytes fed before the first next_event()") {
+        harness h(config_with(all_extensions));
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+        REQUIRE(h.pump(false) == "decision");  // client_connected
+        CHECK(h.s.pregreet_input());
+    }
+    SECTION("bytes fed while client_connected waits for an answer: the app may still refuse") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        CHECK_FALSE(h.s.pregreet_input());
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);  // read while the decision is pending
+        CHECK(h.s.pregreet_input());
+        CHECK(h.pump(false) == "paused");
+        REQUIRE(h.s.reject({554, {5, 7, 1}, "mx.example talked before the greeting"}) == errc::ok);
+        h.pump();
+        CHECK(h.take_output() == "554 mx.example talked before the greeting\r\n"
+                                 "503 Error: service refused, send QUIT\r\n");
+    }
+    SECTION("bytes fed after the accept, with the 220 still in output()") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.accept() == errc::ok);
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+        // The bytes are served as usual once the greeting is out.
+        CHECK(h.pump() == "need_data");
+        CHECK(h.take_output().rfind("220 mx.example ESMTP\r\n250-mx.example\r\n", 0) == 0);
+    }
+    SECTION("bytes fed with part of the 220 written") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.accept() == errc::ok);
+        REQUIRE(h.s.output() == "220 mx.example ESMTP\r\n");
+        h.s.consume_output(21);  // all but the LF
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+    }
+    SECTION("after a 554 greeting, too") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.reject({554, {}, "No service"}) == errc::ok);
+        h.input = "QUIT\r\n";
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+    }
+    SECTION("not after the whole greeting was written, nor for an empty feed") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.s.feed(std::string_view{}) == errc::ok);  // nothing read yet
+        CHECK_FALSE(h.s.pregreet_input());
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.accept() == errc::ok);
+        REQUIRE(h.pump() == "need_data");  // the 220 was consumed
+        h.send(ehlo);
+        CHECK_FALSE(h.s.pregreet_input());
+        CHECK(h.take_output().find("250-mx.example") != std::string::npos);
+    }
+}
+
 TEST_CASE("server: a configuration that cannot be honoured closes the session unwritten") {
     struct bad {
         const char* name;
