@@ -84,7 +84,7 @@ public:
         in_ = bytes;
         pos_ = 0;
         want_input_ = false;
-        ++epoch_;
+        epoch_ = ++epochs_;
         if (state_ == server_state::closed) pos_ = in_.size();
         return errc::ok;
     }
@@ -141,10 +141,12 @@ public:
             if (skipping_) {
                 pos_ += skipper_.skip(rest);
                 if (!skipper_.finished()) {
+                    line_incomplete();
                     if (auto ev = input_drained()) return *ev;
                     continue;
                 }
                 skipping_ = false;
+                line_complete();
                 continue;
             }
             const std::size_t length = scanner_.find_line_end(rest);
@@ -157,9 +159,11 @@ public:
                     line_too_long();
                     continue;
                 }
+                if (!rest.empty()) line_incomplete();
                 if (auto ev = input_drained()) return *ev;
                 continue;
             }
+            line_complete();
             pos_ += length + 2;
             if (length + 2 > limits_.command_line) {
                 line_too_long();
@@ -277,7 +281,8 @@ public:
     /// The protocol state, for logs and tests.
     [[nodiscard]] server_state state() const noexcept { return state_; }
 
-    /// What to time now. Re-read after every feed() and decision; `epoch` changes then.
+    /// What inactivity to time now (RFC 5321 §4.5.3.2.7). Re-read after every feed() and
+    /// decision; `epoch` changes then, so each arming covers one wait for the peer.
     [[nodiscard]] timeout current_timeout() const noexcept {
         if (state_ == server_state::closed || state_ == server_state::greeting ||
             pending_ != decision::none)
@@ -287,10 +292,30 @@ public:
         return {timeout_kind::command, timeouts_.command, epoch_};
     }
 
-    /// The timer armed for `epoch` expired. If the session has not moved on since, it
-    /// answers 421 4.4.2, emits protocol_error and closing, and closes.
+    /// The deadline running now, if any (server_timeouts::command_line_deadline and
+    /// data_deadline; none when they are off). command_line_deadline runs while the
+    /// session waits for the rest of an incomplete command line (an overlong one being
+    /// skipped included), from the first next_event() that found it incomplete to its
+    /// CRLF; data_deadline from the accept() that writes the 354 to the final ".".
+    /// `epoch` changes only when a new line or DATA phase starts: arm the timer once per
+    /// epoch, not at every call. A pending decision stops no deadline, but none runs
+    /// while one is pending: decisions follow complete lines, and DATA has none.
+    /// Epochs of timeouts and deadlines come from one counter and never coincide.
+    [[nodiscard]] timeout current_deadline() const noexcept {
+        if (state_ == server_state::closed || deadline_ == timeout_kind::none)
+            return {timeout_kind::none, std::chrono::milliseconds{0}, deadline_epoch_};
+        return {deadline_, deadline_duration(deadline_), deadline_epoch_};
+    }
+
+    /// The timer armed for `epoch`, from current_timeout() or current_deadline(),
+    /// expired. If that timeout or deadline is still the current one, the session
+    /// answers 421 4.4.2, emits protocol_error and closing, and closes; otherwise (a
+    /// stale epoch) nothing happens.
     void timed_out(std::uint64_t epoch) noexcept {
-        if (epoch != epoch_ || current_timeout().kind == timeout_kind::none) return;
+        const bool idle = epoch == epoch_ && current_timeout().kind != timeout_kind::none;
+        const bool late =
+            epoch == deadline_epoch_ && current_deadline().kind != timeout_kind::none;
+        if (!idle && !late) return;
         abort_transaction();
         queue(protocol_error{server_error::timeout, 421});
         write_reply({421, {4, 4, 2}, "Error: timeout exceeded"}, true);
@@ -495,6 +520,7 @@ private:
             break;
         case decision::data:
             state_ = server_state::data;
+            start_deadline(timeout_kind::data_deadline);
             decoder_.reset();
             message_size_ = 0;
             too_large_ = false;
@@ -508,7 +534,32 @@ private:
 
     void resolved() noexcept {
         pending_ = decision::none;
-        ++epoch_;
+        epoch_ = ++epochs_;
+    }
+
+    // Starts the deadline of `kind` (command_line_deadline or data_deadline) with a new
+    // epoch, if that deadline is configured.
+    void start_deadline(timeout_kind kind) noexcept {
+        if (deadline_duration(kind).count() <= 0) return;
+        deadline_ = kind;
+        deadline_epoch_ = ++epochs_;
+    }
+
+    std::chrono::milliseconds deadline_duration(timeout_kind kind) const noexcept {
+        if (kind == timeout_kind::command_line_deadline) return timeouts_.command_line_deadline;
+        if (kind == timeout_kind::data_deadline) return timeouts_.data_deadline;
+        return std::chrono::milliseconds{0};
+    }
+
+    // The command line being read is incomplete and the session waits for the rest:
+    // its deadline runs from now (the first octet arrived in this or an earlier feed).
+    void line_incomplete() noexcept {
+        if (deadline_ == timeout_kind::none) start_deadline(timeout_kind::command_line_deadline);
+    }
+
+    // The command line's CRLF was read.
+    void line_complete() noexcept {
+        if (deadline_ == timeout_kind::command_line_deadline) deadline_ = timeout_kind::none;
     }
 
     void close_session(close_reason why) noexcept {
@@ -795,6 +846,7 @@ private:
 
     void end_of_data() noexcept {
         state_ = server_state::ready;
+        deadline_ = timeout_kind::none;
         status_allowed_for_command_ = true;
         if (too_large_) {
             write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
@@ -845,7 +897,12 @@ private:
     std::size_t rcpt_index_ = 0;
     std::uint64_t message_size_ = 0;
     unsigned errors_ = 0;
+    // Timers: the inactivity epoch, the running deadline and its epoch, all epochs drawn
+    // from one counter so that an inactivity epoch never equals a deadline epoch.
+    std::uint64_t epochs_ = 0;
     std::uint64_t epoch_ = 0;
+    timeout_kind deadline_ = timeout_kind::none;
+    std::uint64_t deadline_epoch_ = 0;
 
     // Events waiting to be returned, in order. At most four follow one command when it
     // closes the session; while it stays open, at most one information event, or a

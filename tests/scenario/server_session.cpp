@@ -3,6 +3,8 @@
 #include "smtpwire/server_session.hpp"
 #include "support/catch.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -424,6 +426,145 @@ TEST_CASE("server: timeouts follow RFC 5321 §4.5.3.2 and ignore stale epochs") 
     CHECK(h.take_output() == "421 4.4.2 Error: timeout exceeded\r\n");
     CHECK(h.events == std::vector<std::string>{"body partial body", "message_aborted connection lost before the end of data",
                                                "protocol_error 421 timeout", "closing timeout"});
+}
+
+TEST_CASE("server: a command-line deadline ends a peer that trickles one byte at a time") {
+    server_config c = config_with(all_extensions);
+    c.timeouts.command_line_deadline = std::chrono::seconds(10);
+    harness h(c);
+    greet(h);
+    CHECK(h.s.current_deadline().kind == timeout_kind::none);  // no line started
+    std::vector<std::uint64_t> inactivity;
+    std::uint64_t deadline = 0;
+    for (char byte : std::string("NOOP")) {
+        REQUIRE(h.send(std::string(1, byte)) == "need_data");
+        const timeout t = h.s.current_timeout();
+        const timeout d = h.s.current_deadline();
+        CHECK(t.kind == timeout_kind::command);
+        // Every byte re-arms the inactivity timer: it alone never fires.
+        if (!inactivity.empty()) CHECK(t.epoch > inactivity.back());
+        inactivity.push_back(t.epoch);
+        // The deadline runs from the first byte of the line: same epoch throughout.
+        CHECK(d.kind == timeout_kind::command_line_deadline);
+        CHECK(d.duration == std::chrono::seconds(10));
+        if (deadline == 0) deadline = d.epoch;
+        CHECK(d.epoch == deadline);
+        CHECK(std::find(inactivity.begin(), inactivity.end(), d.epoch) == inactivity.end());
+    }
+    // Timers armed for earlier inactivity epochs are stale.
+    for (std::size_t i = 0; i + 1 < inactivity.size(); ++i) h.s.timed_out(inactivity[i]);
+    CHECK(h.s.state() == server_state::ready);
+    CHECK(h.take_output().empty());
+    h.s.timed_out(deadline);
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "421 4.4.2 Error: timeout exceeded\r\n");
+    CHECK(h.events == std::vector<std::string>{"protocol_error 421 timeout", "closing timeout"});
+}
+
+TEST_CASE("server: the command-line deadline starts with each line and ends at its CRLF") {
+    server_config c = config_with(all_extensions);
+    c.timeouts.command_line_deadline = std::chrono::seconds(10);
+    harness h(c);
+    greet(h);
+    h.send("NO");
+    const timeout first = h.s.current_deadline();
+    REQUIRE(first.kind == timeout_kind::command_line_deadline);
+    h.send("OP\r\n");  // the line is complete: nothing to time
+    CHECK(h.s.current_deadline().kind == timeout_kind::none);
+    h.s.timed_out(first.epoch);  // stale
+    CHECK(h.s.state() == server_state::ready);
+    h.send("RSET\r\nNO");  // a new line starts in the same read: a new deadline
+    const timeout second = h.s.current_deadline();
+    CHECK(second.kind == timeout_kind::command_line_deadline);
+    CHECK(second.epoch > first.epoch);
+    CHECK(second.epoch != h.s.current_timeout().epoch);
+    h.send("OP\r\n");
+    h.s.timed_out(second.epoch);  // stale
+    CHECK(h.take_output() == "250 2.0.0 OK\r\n250 2.0.0 OK\r\n250 2.0.0 OK\r\n");
+    SECTION("an overlong line keeps its deadline while it is skipped") {
+        server_config small = c;
+        small.limits.command_line = 512;
+        harness o(small);
+        greet(o);
+        o.send(std::string(600, 'x'));
+        const timeout d = o.s.current_deadline();
+        CHECK(d.kind == timeout_kind::command_line_deadline);
+        o.send(std::string(600, 'y'));
+        CHECK(o.s.current_deadline().epoch == d.epoch);
+        CHECK(o.take_output() == "500 5.5.2 Error: line too long\r\n");
+        o.send("\r\n");
+        CHECK(o.s.current_deadline().kind == timeout_kind::none);
+    }
+    SECTION("a pending decision is not the peer's time") {
+        REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRC", false) == "decision");
+        CHECK(h.s.current_deadline().kind == timeout_kind::none);
+        REQUIRE(h.s.accept() == errc::ok);
+        CHECK(h.pump() == "need_data");
+        CHECK(h.s.current_deadline().kind == timeout_kind::command_line_deadline);
+    }
+}
+
+TEST_CASE("server: a DATA deadline runs from the 354 to the final dot") {
+    server_config c = config_with(all_extensions);
+    c.timeouts.data_deadline = std::chrono::minutes(2);
+    SECTION("it fires however steadily the content trickles") {
+        harness h(c);
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+        CHECK(h.s.current_deadline().kind == timeout_kind::none);  // off for command lines
+        REQUIRE(h.send("DATA\r\n", false) == "decision");
+        CHECK(h.s.current_deadline().kind == timeout_kind::none);  // no 354 yet
+        REQUIRE(h.s.accept() == errc::ok);
+        const timeout d = h.s.current_deadline();
+        CHECK(d.kind == timeout_kind::data_deadline);
+        CHECK(d.duration == std::chrono::minutes(2));
+        CHECK(h.pump() == "need_data");
+        CHECK(h.s.current_deadline().epoch == d.epoch);
+        h.take_output();
+        h.events.clear();
+        for (char byte : std::string("Subject: slow\r\n\r\nbody")) {
+            const std::uint64_t before = h.s.current_timeout().epoch;
+            REQUIRE(h.send(std::string(1, byte)) == "need_data");
+            CHECK(h.s.current_timeout().kind == timeout_kind::data);
+            CHECK(h.s.current_timeout().epoch > before);
+            CHECK(h.s.current_deadline().epoch == d.epoch);
+            CHECK(h.s.current_deadline().kind == timeout_kind::data_deadline);
+        }
+        h.s.timed_out(d.epoch);
+        CHECK(h.pump() == "closed");
+        CHECK(h.take_output() == "421 4.4.2 Error: timeout exceeded\r\n");
+        REQUIRE(h.events.size() >= 3);
+        CHECK(std::vector<std::string>(h.events.end() - 3, h.events.end()) ==
+              std::vector<std::string>{"message_aborted connection lost before the end of data",
+                                       "protocol_error 421 timeout", "closing timeout"});
+    }
+    SECTION("it ends at the final dot; command lines get their own deadline") {
+        c.timeouts.command_line_deadline = std::chrono::seconds(10);
+        harness h(c);
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n");
+        const timeout d = h.s.current_deadline();
+        CHECK(d.kind == timeout_kind::data_deadline);
+        h.send("hi\r\n");
+        CHECK(h.s.current_deadline().epoch == d.epoch);
+        h.send(".\r\nQU");
+        const timeout line = h.s.current_deadline();
+        CHECK(line.kind == timeout_kind::command_line_deadline);
+        CHECK(line.epoch > d.epoch);
+        h.s.timed_out(d.epoch);  // stale
+        CHECK(h.s.state() == server_state::ready);
+        h.send("IT\r\n");
+        CHECK(h.take_output().find("250 2.0.0 OK\r\n221 2.0.0") != std::string::npos);
+    }
+}
+
+TEST_CASE("server: deadlines are off by default") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.send_bytewise("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\nx");
+    CHECK(h.s.current_deadline().kind == timeout_kind::none);
+    CHECK(server_timeouts{}.command_line_deadline.count() == 0);
+    CHECK(server_timeouts{}.data_deadline.count() == 0);
 }
 
 TEST_CASE("server: shutdown() answers 421 4.3.2 even with a decision pending") {
