@@ -50,7 +50,8 @@ struct mail_from {
 /// from 0.
 struct rcpt_to {
     path forward_path;
-    std::string_view parameters;   // as received; RCPT parameters are not offered yet
+    std::string_view parameters;   // always empty: no RCPT parameter is offered yet, so a
+                                   // RCPT with any is answered 555 or 501 by the session
     std::size_t index = 0;
 };
 

@@ -94,7 +94,7 @@ public:
     void feed_eof() noexcept { input_closed_ = true; }
 
     /// The bytes of the last feed() not yet consumed: after need_data, an incomplete
-    /// line (never longer than limits::command_line) to present again at the start of
+    /// line (shorter than limits::command_line) to present again at the start of
     /// the next feed(). Valid as long as the fed bytes are.
     [[nodiscard]] std::string_view unconsumed() const noexcept { return in_.substr(pos_); }
 
@@ -904,10 +904,15 @@ private:
     timeout_kind deadline_ = timeout_kind::none;
     std::uint64_t deadline_epoch_ = 0;
 
-    // Events waiting to be returned, in order. At most four follow one command when it
-    // closes the session; while it stays open, at most one information event, or a
-    // transaction_reset and a decision. shutdown() adds two (timed_out() three, but not
-    // while a decision is pending), so four always suffice.
+    // Events waiting to be returned, in order. A command or content is read only when
+    // the queue is empty; one command adds at most four when it closes the session (at
+    // the error limit: protocol_error, transaction_reset or message_aborted,
+    // protocol_error, closing), otherwise one, which next_event() returns at once. Calls
+    // between two next_event()s add at most three: timed_out() (a reset or abort,
+    // protocol_error, closing), shutdown() (a reset, closing), reject() with 421 (a
+    // reset, closing), or accept() of a hello (a reset) and then one of the others,
+    // which finds no transaction left to reset. Once closing is queued none adds more.
+    // So four always suffice.
     std::array<server_event, 4> queued_{};
     std::size_t queued_head_ = 0;
     std::size_t queued_count_ = 0;
