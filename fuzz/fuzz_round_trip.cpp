@@ -90,6 +90,9 @@ scenario read_scenario(smtpwire_fuzz::input_reader& in) {
     s.server_pipelining = (b0 & 1) != 0;
     s.eight_bit_mime = (b0 & 2) != 0;
     s.smtputf8 = (b0 & 4) != 0;
+    // RFC 6531 §3.1: a server offering SMTPUTF8 offers 8BITMIME (check_config() refuses
+    // the configuration otherwise).
+    if (s.smtputf8) s.eight_bit_mime = true;
     s.enhanced = (b0 & 8) != 0;
     s.client_pipelining = (b0 & 16) != 0;
     s.defer = (b0 & 32) != 0;

@@ -7,8 +7,9 @@
 //           message 1000, 3 recipients, 5 errors, 1 KiB output, text line 100);
 //           bit 4 every leniency on; bit 5 decide by the pattern (else accept all);
 //           bit 6 answer decisions only when paused (asynchronous); bit 7 interrupt.
-//   byte 1: bits 0-4 offer PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES;
-//           bits 5-6 hostname (mx.example, empty, with CRLF, 250 octets);
+//   byte 1: bits 0-4 offer PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES
+//           (SMTPUTF8 brings 8BITMIME, RFC 6531 §3.1); bits 5-6 hostname (mx.example,
+//           empty, with CRLF, 249 octets; the two invalid ones close at once);
 //           bit 7 the interrupt is shutdown() instead of timed_out().
 //   bytes 2-3: the decision pattern, two bits per decision (accept, accept(text),
 //           accept(reply), reject), cycling every eight decisions.
@@ -96,6 +97,8 @@ setup read_setup(smtpwire_fuzz::input_reader& in) {
     s.config.extensions = extension_set{};
     for (unsigned i = 0; i < 5; ++i)
         if (b1 & (1u << i)) s.config.extensions.add(order[i]);
+    // RFC 6531 §3.1: SMTPUTF8 comes with 8BITMIME (check_config() refuses it alone).
+    if (s.config.extensions.has(extension::smtputf8)) s.config.extensions.add(extension::eight_bit_mime);
     switch ((b1 >> 5) & 3) {
     case 0: s.hostname = "mx.example"; break;
     case 1: s.hostname = ""; break;
@@ -319,6 +322,9 @@ private:
             case close_reason::refused: check(refused_with_421_, "refused without a 421 decision"); break;
             case close_reason::timeout: check(timed_out_, "timeout without timed_out()"); break;
             case close_reason::pipelining_violation: break;
+            case close_reason::invalid_config:
+                check(check_config(st_.config) != config_error::ok, "invalid_config for a valid configuration");
+                break;
             }
             log("closing " + std::string(to_string(cl->reason)));
         } else {
@@ -469,6 +475,7 @@ std::uint16_t final_code(close_reason why) {
     case close_reason::quit: return 221;
     case close_reason::pipelining_violation: return 554;
     case close_reason::peer_closed: return 0;
+    case close_reason::invalid_config: return 0;
     default: return 421;
     }
 }
@@ -480,6 +487,8 @@ run_log run_checked(const setup& st, std::vector<std::string_view> pieces, std::
         smtpwire_fuzz::check_reply_stream(log.output, enhanced, false);
     check(stream.complete, "the output ends inside a reply", log.output);
     check(log.closed_by.has_value(), "the session ended without closing");
+    if (log.closed_by == close_reason::invalid_config)
+        check(log.output.empty(), "a session with an invalid configuration wrote output", log.output);
     // RSET and NOOP (250), HELP (214) and EXPN (502) are answered without an event.
     smtpwire_fuzz::check_codes_accounted(stream.codes, log.expected, {250, 214, 502});
     const std::uint16_t last = final_code(*log.closed_by);

@@ -181,6 +181,10 @@ server::~server() {
 }
 
 bool server::listen(std::string& error) {
+    if (const smtpwire::config_error e = smtpwire::check_config(config_); e != smtpwire::config_error::ok) {
+        error = "cannot serve as \"" + hostname_ + "\": " + str(to_string(e));
+        return false;
+    }
     // The Received field names this host in its By-domain and in the id's msg-id.
     if (opt_.received && smtpwire::check_domain(hostname_, false) != smtpwire::domain_error::ok) {
         error = "--received needs a host name that is a domain (--hostname): " + hostname_;

@@ -116,7 +116,11 @@ private:
     static constexpr std::string_view crlf = "\r\n";
     static constexpr std::string_view cr = "\r";
 
+    // The offset of the first `c` at or after `from`, or in.size(). An empty rest is
+    // answered without memchr: an empty feed may be std::string_view{}, whose data() is
+    // null, and memchr's pointer is declared nonnull even for a zero length (C17 7.24.1).
     static std::size_t find(std::string_view in, std::size_t from, char c) noexcept {
+        if (from >= in.size()) return in.size();
         const void* hit = std::memchr(in.data() + from, c, in.size() - from);
         return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data())
                    : in.size();

@@ -1,5 +1,5 @@
 // An optional fixed-size read buffer that keeps a session's unconsumed tail between reads.
-// Not used by the sessions themselves; RFC 5321 §4.5.3.1.4 bounds what it must keep.
+// Not used by the sessions themselves; RFC 5321 §4.5.3.1.4 and limits.hpp bound what it keeps.
 #ifndef SMTPWIRE_INPUT_BUFFER_HPP
 #define SMTPWIRE_INPUT_BUFFER_HPP
 
@@ -8,8 +8,21 @@
 #include <cstring>
 #include <string_view>
 
+#include "smtpwire/limits.hpp"
+
 namespace smtpwire {
 inline namespace v0 {
+
+/// The smallest N input_buffer<N> accepts: twice limits::command_line's default. A
+/// session never leaves more than a command line less one octet in unconsumed() (a line
+/// that reaches limits::command_line without its CRLF is answered and skipped, not kept;
+/// the client's reply lines have the same 2048-octet default bound), so this size keeps
+/// the longest tail and still has room for a read as large as a whole command line:
+/// the line in progress is always completed by one more read, however it was cut. A
+/// smaller N could leave no room at all (a read of zero octets, and no progress). With
+/// a larger limits::command_line, use at least twice that value; it cannot be checked
+/// at compile time.
+inline constexpr std::size_t input_buffer_min_size = 2 * limits{}.command_line;
 
 /// N octets of storage for socket reads. Typical use:
 ///
@@ -20,10 +33,12 @@ inline namespace v0 {
 ///     in.commit(n);
 ///     session.feed(in.data());
 ///
-/// N must exceed the session's limits::command_line so a whole line always fits.
+/// N must be at least input_buffer_min_size (see there).
 template <std::size_t N>
 class input_buffer {
-    static_assert(N >= 1024, "input_buffer needs room for at least one command line");
+    static_assert(N >= input_buffer_min_size,
+                  "input_buffer<N> needs room for the longest unconsumed() tail plus a read "
+                  "of a whole command line: N >= input_buffer_min_size");
 
 public:
     /// Keeps only `tail`, which must be a view into data() (normally the session's

@@ -36,7 +36,9 @@ struct limits {
     unsigned errors = 20;
 
     /// Capacity of the output buffer in octets, allocated once at construction.
-    /// Values below 1024 are raised to 1024 (enough for any single reply).
+    /// Values below 1024, or below what the largest reply the session writes by itself
+    /// needs (the EHLO reply: 512 octets plus the hostname and extension lines), are
+    /// raised to that.
     std::size_t output_buffer = 4096;
 };
 

@@ -23,12 +23,17 @@ inline namespace v0 {
 // --- decisions: answer each with accept(), accept(text) or reject(reply) -----------
 
 /// A client connected. accept(): "220 <hostname> ESMTP"; reject() with a 554 (or 421)
-/// refuses service: after a 554 only QUIT is served (RFC 5321 §3.1).
+/// refuses service: after a 554 only QUIT is served (RFC 5321 §3.1). Input may be fed
+/// while this decision waits; server_session::pregreet_input() then tells whether the
+/// client talked before the greeting.
 struct client_connected {};
 
-/// HELO, EHLO (or LHLO). accept(): 250 with the offered extensions after EHLO; the
-/// text given to accept(text) replaces the greeting line. `domain` was checked against
+/// HELO or EHLO. accept(): 250 with the offered extensions after EHLO; the text given to
+/// accept(text) follows the hostname on the first line. `domain` was checked against
 /// RFC 5321's Domain / address-literal grammar.
+/// RFC 5321 §4.1.4: a mail transaction in progress stays open while this decision is
+/// pending and after reject(), which leaves the state exactly as it was; accept() ends
+/// it, and transaction_reset is then the next event.
 struct hello {
     smtpwire::verb verb = verb::ehlo;
     std::string_view domain;
@@ -45,7 +50,8 @@ struct mail_from {
 /// from 0.
 struct rcpt_to {
     path forward_path;
-    std::string_view parameters;   // as received; RCPT parameters are not offered yet
+    std::string_view parameters;   // always empty: no RCPT parameter is offered yet, so a
+                                   // RCPT with any is answered 555 or 501 by the session
     std::size_t index = 0;
 };
 
@@ -65,6 +71,8 @@ struct message_end {
 
 /// VRFY. accept(): "252 2.5.0 Cannot VRFY user, but will accept message and attempt
 /// delivery" (RFC 5321 §3.5.3); accept(text) or reject() to answer for real.
+/// `argument` is the text after "VRFY ": never empty or only spaces, and free of control
+/// bytes (%x00-1F, %x7F); a VRFY without such an argument was answered 501 5.5.4.
 struct verify {
     std::string_view argument;
 };
@@ -98,8 +106,11 @@ struct message_aborted {
     abort_reason reason = abort_reason::connection_lost;
 };
 
-/// The mail transaction in progress ended without a message (RSET, HELO/EHLO, or an
-/// error close): forget its sender and recipients.
+/// The mail transaction in progress ended without a message (RSET, an accepted HELO or
+/// EHLO, QUIT, or an error close): forget its sender and recipients. An error close is
+/// a timeout, the error limit, a pipelining violation, shutdown(), the peer closing, or
+/// a 421 answer to a decision; after a 421 answer to mail_from or message_end this event
+/// comes too, for the transaction being opened or whose message was refused.
 struct transaction_reset {};
 
 /// Peer errors. In each case the session has answered the peer itself.
@@ -150,12 +161,13 @@ struct protocol_error {
 /// Why the session is closing.
 enum class close_reason {
     quit,             // 221 after QUIT
-    peer_closed,      // the peer closed its side (close_input())
+    peer_closed,      // the peer closed its side (feed_eof())
     too_many_errors,  // 421 4.7.0
     timeout,          // 421 4.4.2
     pipelining_violation, // 554 5.5.0
     shutdown,         // the application called shutdown(): 421 4.3.2
     refused,          // the application answered with 421
+    invalid_config,   // the configuration cannot be honoured: see config_status(); nothing was written
 };
 
 /// A short English description of `r`.
@@ -168,6 +180,7 @@ constexpr std::string_view to_string(close_reason r) noexcept {
     case close_reason::pipelining_violation: return "pipelining violation";
     case close_reason::shutdown: return "shutdown";
     case close_reason::refused: return "refused with 421";
+    case close_reason::invalid_config: return "invalid configuration";
     }
     return "unknown close_reason";
 }

@@ -26,27 +26,13 @@
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/path.hpp"
 #include "smtpwire/reply.hpp"
+#include "smtpwire/server_config.hpp"
 #include "smtpwire/server_events.hpp"
 #include "smtpwire/server_state.hpp"
 #include "smtpwire/timeouts.hpp"
 
 namespace smtpwire {
 inline namespace v0 {
-
-/// Everything a server session is told at construction. Strings are copied.
-struct server_config {
-    /// The name in the greeting, EHLO and QUIT replies. CR, LF, NUL or SP in it, or an
-    /// empty name, make the session use "localhost" instead.
-    std::string_view hostname = "localhost";
-    /// Extensions announced after EHLO and honoured in MAIL parameters.
-    extension_set extensions{extension::pipelining, extension::size, extension::eight_bit_mime,
-                             extension::smtputf8, extension::enhanced_status_codes};
-    smtpwire::limits limits{};
-    smtpwire::leniency leniency{};
-    bare_newline_policy bare_newlines = bare_newline_policy::reject;
-    pipelining_policy early_input = pipelining_policy::reject;
-    server_timeouts timeouts{};
-};
 
 /// One SMTP server connection. Feed it the peer's bytes, pull events, answer decisions,
 /// write its output. It never blocks, reads a clock, throws or allocates after
@@ -60,8 +46,13 @@ struct server_config {
 ///     closed      -> close the socket
 class server_session {
 public:
+    /// A session for `config`, whose strings are copied. A configuration that cannot be
+    /// honoured (see check_config()) gives a session that writes nothing: config_status()
+    /// says why, and next_event() returns closing{close_reason::invalid_config}, then
+    /// closed. The output buffer is the only allocation.
     explicit server_session(const server_config& config = {})
-        : hostname_(valid_hostname(config.hostname) ? config.hostname : "localhost"),
+        : config_status_(check_config(config)),
+          hostname_(config_status_ == config_error::ok ? config.hostname : std::string_view{}),
           extensions_(config.extensions),
           limits_(normalised(config.limits)),
           leniency_(config.leniency),
@@ -71,7 +62,15 @@ public:
           decoder_(config.bare_newlines, limits_.text_line),
           ehlo_keywords_(ehlo_keywords(config.extensions, limits_.message_size)),
           reserve_(reserve_for(hostname_.size(), ehlo_keywords_.size())),
-          out_(limits_.output_buffer > reserve_ ? limits_.output_buffer : reserve_) {}
+          out_(config_status_ != config_error::ok       ? 0
+               : limits_.output_buffer > reserve_ ? limits_.output_buffer
+                                                  : reserve_) {
+        if (config_status_ != config_error::ok) close_session(close_reason::invalid_config);
+    }
+
+    /// config_error::ok, or why the configuration given at construction cannot be
+    /// honoured (the session is then closed and writes nothing).
+    [[nodiscard]] config_error config_status() const noexcept { return config_status_; }
 
     /// Gives the session the peer's next bytes. The session borrows them: keep them
     /// unchanged until next_event() returns need_data. Start them with unconsumed()
@@ -80,10 +79,12 @@ public:
     /// errc::wrong_state and nothing changes.
     [[nodiscard]] errc feed(std::string_view bytes) noexcept {
         if (!want_input_ && state_ != server_state::closed) return errc::wrong_state;
+        if (!bytes.empty() && (state_ == server_state::greeting || greeting_unsent_ > 0))
+            pregreet_ = true;
         in_ = bytes;
         pos_ = 0;
         want_input_ = false;
-        ++epoch_;
+        epoch_ = ++epochs_;
         if (state_ == server_state::closed) pos_ = in_.size();
         return errc::ok;
     }
@@ -93,7 +94,7 @@ public:
     void feed_eof() noexcept { input_closed_ = true; }
 
     /// The bytes of the last feed() not yet consumed: after need_data, an incomplete
-    /// line (never longer than limits::command_line) to present again at the start of
+    /// line (shorter than limits::command_line) to present again at the start of
     /// the next feed(). Valid as long as the fed bytes are.
     [[nodiscard]] std::string_view unconsumed() const noexcept { return in_.substr(pos_); }
 
@@ -140,10 +141,12 @@ public:
             if (skipping_) {
                 pos_ += skipper_.skip(rest);
                 if (!skipper_.finished()) {
+                    line_incomplete();
                     if (auto ev = input_drained()) return *ev;
                     continue;
                 }
                 skipping_ = false;
+                line_complete();
                 continue;
             }
             const std::size_t length = scanner_.find_line_end(rest);
@@ -156,9 +159,11 @@ public:
                     line_too_long();
                     continue;
                 }
+                if (!rest.empty()) line_incomplete();
                 if (auto ev = input_drained()) return *ev;
                 continue;
             }
+            line_complete();
             pos_ += length + 2;
             if (length + 2 > limits_.command_line) {
                 line_too_long();
@@ -184,6 +189,7 @@ public:
         if (validate_reply(reply{250, {}, text}) != errc::ok) return errc::invalid_reply;
         const errc e = write_positive(text);
         if (e != errc::ok) return e;
+        if (pending_ == decision::greeting) greeting_unsent_ = out_.size();
         resolved();
         return errc::ok;
     }
@@ -212,7 +218,11 @@ public:
     /// Answers the pending decision negatively with the application's reply (4xx/5xx;
     /// for client_connected only 554 or 421). An empty status is filled with the
     /// code's class ("x.0.0") where enhanced status codes are in use; empty text
-    /// becomes "Error". A 421 closes the session after the reply. The reply is copied.
+    /// becomes "Error". A 421 closes the session after the reply: if the decision was
+    /// mail_from, rcpt_to, data_begin or message_end, or a transaction is open,
+    /// transaction_reset comes before closing. Any other code changes no state but the
+    /// decision's own (a refused HELO/EHLO changes nothing, RFC 5321 §4.1.4). The reply
+    /// is copied.
     /// Errors: no_decision_pending; invalid_reply; reply_too_long.
     [[nodiscard]] errc reject(const reply& r) noexcept {
         if (pending_ == decision::none) return errc::no_decision_pending;
@@ -225,8 +235,15 @@ public:
             out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
         if (!write_reply(out, status_allowed())) return errc::reply_too_long;
         const decision was = pending_;
+        if (was == decision::greeting) greeting_unsent_ = out_.size();
         resolved();
         if (r.code == 421) {
+            // An error close: the transaction this decision belongs to ends with it, and
+            // is reported as server_events.hpp promises. That covers a transaction being
+            // opened (mail_from) and one whose message waits for its answer (message_end,
+            // decided in state ready), as well as one open around any other decision.
+            if (transaction_active() || was == decision::mail || was == decision::message)
+                queue(transaction_reset{});
             close_session(close_reason::refused);
         } else if (was == decision::greeting) {
             state_ = server_state::refused;
@@ -240,7 +257,21 @@ public:
     [[nodiscard]] std::string_view output() const noexcept { return out_.view(); }
 
     /// Marks the first `n` bytes of output() as written.
-    void consume_output(std::size_t n) noexcept { out_.consume(n); }
+    void consume_output(std::size_t n) noexcept {
+        greeting_unsent_ -= n < greeting_unsent_ ? n : greeting_unsent_;
+        out_.consume(n);
+    }
+
+    /// True once the peer sent bytes before it could have seen the greeting: a feed()
+    /// with bytes while client_connected was unanswered (pulled or not), or while the
+    /// greeting reply (220, or 554) was not yet wholly consumed from output(). RFC 5321
+    /// §3.1 and §4.3.1 have the client wait for the greeting; talking first is the mark
+    /// of bulk-mail software that Postfix postscreen's pregreet test looks for. To test
+    /// for it, keep reading while client_connected is pending (feed() is allowed then,
+    /// once) and answer it after a pause; reject() with 554 if this became true. The
+    /// session itself treats the bytes as any other input: they are read as commands
+    /// after the greeting.
+    [[nodiscard]] bool pregreet_input() const noexcept { return pregreet_; }
 
     /// True when the session is closed and all output has been consumed.
     [[nodiscard]] bool done() const noexcept {
@@ -250,7 +281,8 @@ public:
     /// The protocol state, for logs and tests.
     [[nodiscard]] server_state state() const noexcept { return state_; }
 
-    /// What to time now. Re-read after every feed() and decision; `epoch` changes then.
+    /// What inactivity to time now (RFC 5321 §4.5.3.2.7). Re-read after every feed() and
+    /// decision; `epoch` changes then, so each arming covers one wait for the peer.
     [[nodiscard]] timeout current_timeout() const noexcept {
         if (state_ == server_state::closed || state_ == server_state::greeting ||
             pending_ != decision::none)
@@ -260,10 +292,30 @@ public:
         return {timeout_kind::command, timeouts_.command, epoch_};
     }
 
-    /// The timer armed for `epoch` expired. If the session has not moved on since, it
-    /// answers 421 4.4.2, emits protocol_error and closing, and closes.
+    /// The deadline running now, if any (server_timeouts::command_line_deadline and
+    /// data_deadline; none when they are off). command_line_deadline runs while the
+    /// session waits for the rest of an incomplete command line (an overlong one being
+    /// skipped included), from the first next_event() that found it incomplete to its
+    /// CRLF; data_deadline from the accept() that writes the 354 to the final ".".
+    /// `epoch` changes only when a new line or DATA phase starts: arm the timer once per
+    /// epoch, not at every call. A pending decision stops no deadline, but none runs
+    /// while one is pending: decisions follow complete lines, and DATA has none.
+    /// Epochs of timeouts and deadlines come from one counter and never coincide.
+    [[nodiscard]] timeout current_deadline() const noexcept {
+        if (state_ == server_state::closed || deadline_ == timeout_kind::none)
+            return {timeout_kind::none, std::chrono::milliseconds{0}, deadline_epoch_};
+        return {deadline_, deadline_duration(deadline_), deadline_epoch_};
+    }
+
+    /// The timer armed for `epoch`, from current_timeout() or current_deadline(),
+    /// expired. If that timeout or deadline is still the current one, the session
+    /// answers 421 4.4.2, emits protocol_error and closing, and closes; otherwise (a
+    /// stale epoch) nothing happens.
     void timed_out(std::uint64_t epoch) noexcept {
-        if (epoch != epoch_ || current_timeout().kind == timeout_kind::none) return;
+        const bool idle = epoch == epoch_ && current_timeout().kind != timeout_kind::none;
+        const bool late =
+            epoch == deadline_epoch_ && current_deadline().kind != timeout_kind::none;
+        if (!idle && !late) return;
         abort_transaction();
         queue(protocol_error{server_error::timeout, 421});
         write_reply({421, {4, 4, 2}, "Error: timeout exceeded"}, true);
@@ -283,13 +335,6 @@ public:
 
 private:
     enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy };
-
-    static bool valid_hostname(std::string_view h) noexcept {
-        if (h.empty()) return false;
-        for (char c : h)
-            if (!ascii::is(c, ascii::vchar) && !ascii::is_non_ascii(c)) return false;
-        return true;
-    }
 
     static smtpwire::limits normalised(smtpwire::limits l) noexcept {
         if (l.command_line < 512) l.command_line = 512;
@@ -456,6 +501,10 @@ private:
         switch (pending_) {
         case decision::greeting: state_ = server_state::connected; break;
         case decision::hello:
+            // RFC 5321 §4.1.4: an acceptable EHLO resets the state exactly as RSET does;
+            // one refused with 501, 500, 502 or 550 leaves it as it was, so the reset
+            // happens here, at the accept, and never at the command.
+            if (transaction_active()) queue(transaction_reset{});
             state_ = server_state::ready;
             ehlo_ = hello_verb_ == verb::ehlo;
             break;
@@ -471,6 +520,7 @@ private:
             break;
         case decision::data:
             state_ = server_state::data;
+            start_deadline(timeout_kind::data_deadline);
             decoder_.reset();
             message_size_ = 0;
             too_large_ = false;
@@ -484,7 +534,32 @@ private:
 
     void resolved() noexcept {
         pending_ = decision::none;
-        ++epoch_;
+        epoch_ = ++epochs_;
+    }
+
+    // Starts the deadline of `kind` (command_line_deadline or data_deadline) with a new
+    // epoch, if that deadline is configured.
+    void start_deadline(timeout_kind kind) noexcept {
+        if (deadline_duration(kind).count() <= 0) return;
+        deadline_ = kind;
+        deadline_epoch_ = ++epochs_;
+    }
+
+    std::chrono::milliseconds deadline_duration(timeout_kind kind) const noexcept {
+        if (kind == timeout_kind::command_line_deadline) return timeouts_.command_line_deadline;
+        if (kind == timeout_kind::data_deadline) return timeouts_.data_deadline;
+        return std::chrono::milliseconds{0};
+    }
+
+    // The command line being read is incomplete and the session waits for the rest:
+    // its deadline runs from now (the first octet arrived in this or an earlier feed).
+    void line_incomplete() noexcept {
+        if (deadline_ == timeout_kind::none) start_deadline(timeout_kind::command_line_deadline);
+    }
+
+    // The command line's CRLF was read.
+    void line_complete() noexcept {
+        if (deadline_ == timeout_kind::command_line_deadline) deadline_ = timeout_kind::none;
     }
 
     void close_session(close_reason why) noexcept {
@@ -597,10 +672,18 @@ private:
             close_session(close_reason::quit);
             return;
         case verb::vrfy:
+            if (!valid_string_argument(cmd.argument)) {
+                fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
+                return;
+            }
             pending_ = decision::vrfy;
             queue(verify{cmd.argument});
             return;
         case verb::expn:
+            if (!valid_string_argument(cmd.argument)) {
+                fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
+                return;
+            }
             write_reply({502, {5, 5, 1}, "Error: EXPN not available"}, true);
             return;
         case verb::help:
@@ -629,6 +712,22 @@ private:
         }
     }
 
+    // The argument of VRFY and EXPN: "VRFY" SP String, "EXPN" SP String (RFC 5321
+    // §4.1.1.6, §4.1.1.7). String is an Atom or a Quoted-string (§4.1.2), neither of which
+    // admits a control character (RFC 5234 CTL: %x00-1F and %x7F, HTAB included), so an
+    // argument with one, or with nothing but spaces, is a syntax error (501, §4.1.2). The
+    // grammar is not enforced further: §3.5.1 and §3.5.3 let a server recognise other
+    // forms of user names, such as "<local-part@domain>" or a full name.
+    static bool valid_string_argument(std::string_view argument) noexcept {
+        bool blank = true;
+        for (char c : argument) {
+            const auto u = static_cast<unsigned char>(c);
+            if (u < 0x20 || u == 0x7f) return false;
+            if (c != ' ') blank = false;
+        }
+        return !blank;
+    }
+
     std::string_view bad_sequence_text(verb v) const noexcept {
         if (state_ == server_state::refused) return "Error: service refused, send QUIT";
         switch (v) {
@@ -647,8 +746,8 @@ private:
             fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
             return;
         }
-        if (transaction_active()) queue(transaction_reset{});
-        if (state_ != server_state::connected) state_ = server_state::ready;
+        // Nothing changes until the application answers (RFC 5321 §4.1.4): see
+        // enter_accepted_state().
         hello_verb_ = cmd.verb;
         pending_ = decision::hello;
         queue(hello{cmd.verb, cmd.argument});
@@ -747,6 +846,7 @@ private:
 
     void end_of_data() noexcept {
         state_ = server_state::ready;
+        deadline_ = timeout_kind::none;
         status_allowed_for_command_ = true;
         if (too_large_) {
             write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
@@ -763,6 +863,7 @@ private:
     }
 
     // Configuration.
+    config_error config_status_;
     std::string hostname_;
     extension_set extensions_;
     smtpwire::limits limits_;
@@ -776,6 +877,8 @@ private:
     std::size_t pos_ = 0;
     bool want_input_ = true;
     bool input_closed_ = false;
+    bool pregreet_ = false;              // see pregreet_input()
+    std::size_t greeting_unsent_ = 0;    // octets of the greeting reply still in out_
     line_scanner scanner_;
     line_skipper skipper_;
     bool skipping_ = false;
@@ -794,12 +897,22 @@ private:
     std::size_t rcpt_index_ = 0;
     std::uint64_t message_size_ = 0;
     unsigned errors_ = 0;
+    // Timers: the inactivity epoch, the running deadline and its epoch, all epochs drawn
+    // from one counter so that an inactivity epoch never equals a deadline epoch.
+    std::uint64_t epochs_ = 0;
     std::uint64_t epoch_ = 0;
+    timeout_kind deadline_ = timeout_kind::none;
+    std::uint64_t deadline_epoch_ = 0;
 
-    // Events waiting to be returned, in order. At most four follow one command when it
-    // closes the session; while it stays open, at most one information event, or a
-    // transaction_reset and a decision. shutdown() adds two (timed_out() three, but not
-    // while a decision is pending), so four always suffice.
+    // Events waiting to be returned, in order. A command or content is read only when
+    // the queue is empty; one command adds at most four when it closes the session (at
+    // the error limit: protocol_error, transaction_reset or message_aborted,
+    // protocol_error, closing), otherwise one, which next_event() returns at once. Calls
+    // between two next_event()s add at most three: timed_out() (a reset or abort,
+    // protocol_error, closing), shutdown() (a reset, closing), reject() with 421 (a
+    // reset, closing), or accept() of a hello (a reset) and then one of the others,
+    // which finds no transaction left to reset. Once closing is queued none adds more.
+    // So four always suffice.
     std::array<server_event, 4> queued_{};
     std::size_t queued_head_ = 0;
     std::size_t queued_count_ = 0;

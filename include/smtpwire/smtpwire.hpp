@@ -25,6 +25,7 @@
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/input_buffer.hpp"
 #include "smtpwire/server_state.hpp"
+#include "smtpwire/server_config.hpp"
 #include "smtpwire/server_events.hpp"
 #include "smtpwire/server_session.hpp"
 #include "smtpwire/flow.hpp"

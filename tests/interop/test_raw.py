@@ -296,12 +296,20 @@ class RawTest(ServeTestCase):
         self.assertEqual(len(fields), 5)
 
     def test_received_needs_a_domain_as_hostname(self):
+        # An address literal may greet, but cannot be the Received field's By-domain.
         run = subprocess.run([serve_harness.SERVE, '--listen', '127.0.0.1:0', '--discard',
-                              '--received', '--hostname', 'not a domain'],
+                              '--received', '--hostname', '[127.0.0.1]'],
                              stdin=subprocess.DEVNULL, capture_output=True, timeout=STEP_TIMEOUT)
         self.assertEqual(run.returncode, 1)
         self.assertEqual(run.stderr, b'smtpwire-serve: --received needs a host name that is a'
-                                     b' domain (--hostname): not a domain\n')
+                                     b' domain (--hostname): [127.0.0.1]\n')
+
+    def test_an_invalid_hostname_is_refused_at_start(self):
+        run = subprocess.run([serve_harness.SERVE, '--listen', '127.0.0.1:0', '--discard',
+                              '--hostname', 'not a domain'],
+                             stdin=subprocess.DEVNULL, capture_output=True, timeout=STEP_TIMEOUT)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn(b'cannot serve as "not a domain"', run.stderr)
 
     def test_connection_limit(self):
         server = self.serve('--max-connections', '2', '-v')

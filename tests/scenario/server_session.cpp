@@ -3,6 +3,8 @@
 #include "smtpwire/server_session.hpp"
 #include "support/catch.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -328,6 +330,56 @@ TEST_CASE("server: a 421 decision closes the session") {
     CHECK(h.take_output() == "421 4.3.2 mx.example going down\r\n");
 }
 
+TEST_CASE("server: a 421 answer inside a transaction reports the transaction's end") {
+    // server_events.hpp: an error close ends the transaction in progress with
+    // transaction_reset (or message_aborted while content streams). A 421 answer to a
+    // decision of the transaction is such a close, whichever decision it answers.
+    struct step {
+        const char* name;
+        std::vector<std::string> before;  // client writes whose decisions are accepted
+        std::string last;                 // the write whose decision gets the 421
+        std::vector<std::string> events;  // events from the 421 decision on
+    };
+    const step steps[] = {
+        {"mail_from", {}, "MAIL FROM:<a@client.example>\r\n",
+         {"mail_from <a@client.example>", "transaction_reset", "closing refused with 421"}},
+        {"first rcpt_to", {"MAIL FROM:<a@client.example>\r\n"}, "RCPT TO:<b@mx.example>\r\n",
+         {"rcpt_to <b@mx.example> #0", "transaction_reset", "closing refused with 421"}},
+        {"second rcpt_to", {"MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n"},
+         "RCPT TO:<c@mx.example>\r\n",
+         {"rcpt_to <c@mx.example> #1", "transaction_reset", "closing refused with 421"}},
+        {"data_begin", {"MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n"}, "DATA\r\n",
+         {"data_begin 1", "transaction_reset", "closing refused with 421"}},
+        {"message_end", {"MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n"}, "hi\r\n.\r\n",
+         {"body hi\\r\\n", "message_end size=4", "transaction_reset", "closing refused with 421"}},
+        {"verify inside a transaction", {"MAIL FROM:<a@client.example>\r\n"}, "VRFY someone\r\n",
+         {"verify someone", "transaction_reset", "closing refused with 421"}},
+        {"hello inside a transaction", {"MAIL FROM:<a@client.example>\r\n"}, "EHLO client.example\r\n",
+         {"hello EHLO client.example", "transaction_reset", "closing refused with 421"}},
+        // Outside a transaction there is nothing to report.
+        {"hello outside a transaction", {}, "EHLO client.example\r\n",
+         {"hello EHLO client.example", "closing refused with 421"}},
+        {"verify outside a transaction", {}, "VRFY someone\r\n",
+         {"verify someone", "closing refused with 421"}},
+    };
+    for (const step& st : steps) {
+        INFO(st.name);
+        harness h(config_with(all_extensions));
+        greet(h);
+        for (const std::string& w : st.before) REQUIRE(h.send(w) == "need_data");
+        h.take_output();
+        h.events.clear();
+        REQUIRE(h.send(st.last, false) == "decision");
+        REQUIRE(h.s.reject({421, {4, 3, 2}, "mx.example closing"}) == errc::ok);
+        CHECK(h.pump() == "closed");
+        CHECK(h.events == st.events);
+        const std::string out = h.take_output();
+        const bool hello = st.last.rfind("EHLO", 0) == 0;
+        CHECK(out == (hello ? "421 mx.example closing\r\n" : "421 4.3.2 mx.example closing\r\n"));
+        CHECK(h.s.done());
+    }
+}
+
 TEST_CASE("server: a peer that disconnects mid-DATA yields an aborted message") {
     for (bool with_cr : {false, true}) {
         harness h(config_with(all_extensions));
@@ -376,6 +428,145 @@ TEST_CASE("server: timeouts follow RFC 5321 §4.5.3.2 and ignore stale epochs") 
                                                "protocol_error 421 timeout", "closing timeout"});
 }
 
+TEST_CASE("server: a command-line deadline ends a peer that trickles one byte at a time") {
+    server_config c = config_with(all_extensions);
+    c.timeouts.command_line_deadline = std::chrono::seconds(10);
+    harness h(c);
+    greet(h);
+    CHECK(h.s.current_deadline().kind == timeout_kind::none);  // no line started
+    std::vector<std::uint64_t> inactivity;
+    std::uint64_t deadline = 0;
+    for (char byte : std::string("NOOP")) {
+        REQUIRE(h.send(std::string(1, byte)) == "need_data");
+        const timeout t = h.s.current_timeout();
+        const timeout d = h.s.current_deadline();
+        CHECK(t.kind == timeout_kind::command);
+        // Every byte re-arms the inactivity timer: it alone never fires.
+        if (!inactivity.empty()) CHECK(t.epoch > inactivity.back());
+        inactivity.push_back(t.epoch);
+        // The deadline runs from the first byte of the line: same epoch throughout.
+        CHECK(d.kind == timeout_kind::command_line_deadline);
+        CHECK(d.duration == std::chrono::seconds(10));
+        if (deadline == 0) deadline = d.epoch;
+        CHECK(d.epoch == deadline);
+        CHECK(std::find(inactivity.begin(), inactivity.end(), d.epoch) == inactivity.end());
+    }
+    // Timers armed for earlier inactivity epochs are stale.
+    for (std::size_t i = 0; i + 1 < inactivity.size(); ++i) h.s.timed_out(inactivity[i]);
+    CHECK(h.s.state() == server_state::ready);
+    CHECK(h.take_output().empty());
+    h.s.timed_out(deadline);
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "421 4.4.2 Error: timeout exceeded\r\n");
+    CHECK(h.events == std::vector<std::string>{"protocol_error 421 timeout", "closing timeout"});
+}
+
+TEST_CASE("server: the command-line deadline starts with each line and ends at its CRLF") {
+    server_config c = config_with(all_extensions);
+    c.timeouts.command_line_deadline = std::chrono::seconds(10);
+    harness h(c);
+    greet(h);
+    h.send("NO");
+    const timeout first = h.s.current_deadline();
+    REQUIRE(first.kind == timeout_kind::command_line_deadline);
+    h.send("OP\r\n");  // the line is complete: nothing to time
+    CHECK(h.s.current_deadline().kind == timeout_kind::none);
+    h.s.timed_out(first.epoch);  // stale
+    CHECK(h.s.state() == server_state::ready);
+    h.send("RSET\r\nNO");  // a new line starts in the same read: a new deadline
+    const timeout second = h.s.current_deadline();
+    CHECK(second.kind == timeout_kind::command_line_deadline);
+    CHECK(second.epoch > first.epoch);
+    CHECK(second.epoch != h.s.current_timeout().epoch);
+    h.send("OP\r\n");
+    h.s.timed_out(second.epoch);  // stale
+    CHECK(h.take_output() == "250 2.0.0 OK\r\n250 2.0.0 OK\r\n250 2.0.0 OK\r\n");
+    SECTION("an overlong line keeps its deadline while it is skipped") {
+        server_config small = c;
+        small.limits.command_line = 512;
+        harness o(small);
+        greet(o);
+        o.send(std::string(600, 'x'));
+        const timeout d = o.s.current_deadline();
+        CHECK(d.kind == timeout_kind::command_line_deadline);
+        o.send(std::string(600, 'y'));
+        CHECK(o.s.current_deadline().epoch == d.epoch);
+        CHECK(o.take_output() == "500 5.5.2 Error: line too long\r\n");
+        o.send("\r\n");
+        CHECK(o.s.current_deadline().kind == timeout_kind::none);
+    }
+    SECTION("a pending decision is not the peer's time") {
+        REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRC", false) == "decision");
+        CHECK(h.s.current_deadline().kind == timeout_kind::none);
+        REQUIRE(h.s.accept() == errc::ok);
+        CHECK(h.pump() == "need_data");
+        CHECK(h.s.current_deadline().kind == timeout_kind::command_line_deadline);
+    }
+}
+
+TEST_CASE("server: a DATA deadline runs from the 354 to the final dot") {
+    server_config c = config_with(all_extensions);
+    c.timeouts.data_deadline = std::chrono::minutes(2);
+    SECTION("it fires however steadily the content trickles") {
+        harness h(c);
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+        CHECK(h.s.current_deadline().kind == timeout_kind::none);  // off for command lines
+        REQUIRE(h.send("DATA\r\n", false) == "decision");
+        CHECK(h.s.current_deadline().kind == timeout_kind::none);  // no 354 yet
+        REQUIRE(h.s.accept() == errc::ok);
+        const timeout d = h.s.current_deadline();
+        CHECK(d.kind == timeout_kind::data_deadline);
+        CHECK(d.duration == std::chrono::minutes(2));
+        CHECK(h.pump() == "need_data");
+        CHECK(h.s.current_deadline().epoch == d.epoch);
+        h.take_output();
+        h.events.clear();
+        for (char byte : std::string("Subject: slow\r\n\r\nbody")) {
+            const std::uint64_t before = h.s.current_timeout().epoch;
+            REQUIRE(h.send(std::string(1, byte)) == "need_data");
+            CHECK(h.s.current_timeout().kind == timeout_kind::data);
+            CHECK(h.s.current_timeout().epoch > before);
+            CHECK(h.s.current_deadline().epoch == d.epoch);
+            CHECK(h.s.current_deadline().kind == timeout_kind::data_deadline);
+        }
+        h.s.timed_out(d.epoch);
+        CHECK(h.pump() == "closed");
+        CHECK(h.take_output() == "421 4.4.2 Error: timeout exceeded\r\n");
+        REQUIRE(h.events.size() >= 3);
+        CHECK(std::vector<std::string>(h.events.end() - 3, h.events.end()) ==
+              std::vector<std::string>{"message_aborted connection lost before the end of data",
+                                       "protocol_error 421 timeout", "closing timeout"});
+    }
+    SECTION("it ends at the final dot; command lines get their own deadline") {
+        c.timeouts.command_line_deadline = std::chrono::seconds(10);
+        harness h(c);
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n");
+        const timeout d = h.s.current_deadline();
+        CHECK(d.kind == timeout_kind::data_deadline);
+        h.send("hi\r\n");
+        CHECK(h.s.current_deadline().epoch == d.epoch);
+        h.send(".\r\nQU");
+        const timeout line = h.s.current_deadline();
+        CHECK(line.kind == timeout_kind::command_line_deadline);
+        CHECK(line.epoch > d.epoch);
+        h.s.timed_out(d.epoch);  // stale
+        CHECK(h.s.state() == server_state::ready);
+        h.send("IT\r\n");
+        CHECK(h.take_output().find("250 2.0.0 OK\r\n221 2.0.0") != std::string::npos);
+    }
+}
+
+TEST_CASE("server: deadlines are off by default") {
+    harness h(config_with(all_extensions));
+    greet(h);
+    h.send_bytewise("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\nx");
+    CHECK(h.s.current_deadline().kind == timeout_kind::none);
+    CHECK(server_timeouts{}.command_line_deadline.count() == 0);
+    CHECK(server_timeouts{}.data_deadline.count() == 0);
+}
+
 TEST_CASE("server: shutdown() answers 421 4.3.2 even with a decision pending") {
     harness h(config_with(all_extensions));
     greet(h);
@@ -387,18 +578,18 @@ TEST_CASE("server: shutdown() answers 421 4.3.2 even with a decision pending") {
     CHECK(h.events.back() == "closing shutdown");
 }
 
-TEST_CASE("server: shutdown() while a decision waits in the queue cancels it") {
+TEST_CASE("server: shutdown() while an EHLO inside a transaction is undecided") {
     harness h(config_with(all_extensions));
     greet(h);
     h.send("MAIL FROM:<a@client.example>\r\n");
-    h.input = "EHLO client.example\r\n";
-    REQUIRE(h.s.feed(h.input) == errc::ok);
-    const server_event first = h.s.next_event();  // transaction_reset; hello waits behind it
-    CHECK(describe(first) == "transaction_reset");
-    h.s.shutdown();
     h.events.clear();
+    REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+    h.s.shutdown();
+    CHECK(h.s.accept() == errc::no_decision_pending);  // the hello was cancelled
     CHECK(h.pump(false) == "closed");
-    CHECK(h.events == std::vector<std::string>{"closing shutdown"});
+    // The transaction the EHLO had not reset is reported ended by the shutdown, once.
+    CHECK(h.events == std::vector<std::string>{"hello EHLO client.example", "transaction_reset",
+                                               "closing shutdown"});
     CHECK(h.take_output() == "250 2.1.0 OK\r\n421 4.3.2 Service shutting down\r\n");
 }
 
@@ -440,15 +631,78 @@ TEST_CASE("server: EHLO and HELO replies carry no enhanced status codes (RFC 203
     CHECK(h.take_output() == "250 mx.example\r\n");
 }
 
-TEST_CASE("server: EHLO in the middle of a transaction resets it (RFC 5321 §4.1.4)") {
+TEST_CASE("server: an accepted EHLO in the middle of a transaction resets it (RFC 5321 §4.1.4)") {
     harness h(config_with(all_extensions));
     greet(h);
     h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
-    h.send("EHLO client.example\r\n");
+    REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+    // Until the application accepts, the transaction stands.
+    CHECK(h.s.state() == server_state::rcpt);
+    REQUIRE(h.s.accept() == errc::ok);
+    CHECK(h.s.state() == server_state::ready);
+    CHECK(h.pump() == "need_data");
     CHECK(h.events == std::vector<std::string>{"mail_from <a@client.example>", "rcpt_to <b@mx.example> #0",
-                                               "transaction_reset", "hello EHLO client.example"});
+                                               "hello EHLO client.example", "transaction_reset"});
     h.send("RCPT TO:<b@mx.example>\r\n");
     CHECK(h.take_output().find("503 5.5.1 Error: need MAIL command") != std::string::npos);
+}
+
+TEST_CASE("server: a refused HELO or EHLO changes nothing (RFC 5321 §4.1.4)") {
+    SECTION("inside a transaction: sender and recipients stay, no transaction_reset") {
+        for (const char* verb : {"EHLO", "HELO"}) {
+            INFO(verb);
+            harness h(config_with(all_extensions));
+            greet(h);
+            h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+            h.take_output();
+            h.events.clear();
+            REQUIRE(h.send(std::string(verb) + " client.example\r\n", false) == "decision");
+            REQUIRE(h.s.reject({550, {}, "Not welcome"}) == errc::ok);
+            CHECK(h.s.state() == server_state::rcpt);
+            CHECK(h.pump() == "need_data");
+            CHECK(h.take_output() == "550 Not welcome\r\n");  // no enhanced code (RFC 2034 §3)
+            CHECK(h.events == std::vector<std::string>{std::string("hello ") + verb + " client.example"});
+            // The transaction goes on: DATA sees the recipient accepted before.
+            h.send("DATA\r\n");
+            CHECK(h.events.back() == "data_begin 1");
+            h.send("x\r\n.\r\n");
+            CHECK(h.take_output() == "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK\r\n");
+        }
+    }
+    SECTION("in the mail state") {
+        harness h(config_with(all_extensions));
+        greet(h);
+        h.send("MAIL FROM:<a@client.example>\r\n");
+        REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+        REQUIRE(h.s.reject({501, {}, "Bad name"}) == errc::ok);
+        CHECK(h.s.state() == server_state::mail);
+        CHECK(h.pump() == "need_data");
+        h.events.clear();
+        h.send("RCPT TO:<b@mx.example>\r\n");
+        CHECK(h.events == std::vector<std::string>{"rcpt_to <b@mx.example> #0"});
+    }
+    SECTION("before any HELO/EHLO: MAIL still needs one") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump() == "need_data");
+        REQUIRE(h.send("EHLO client.example\r\n", false) == "decision");
+        REQUIRE(h.s.reject({550, {}, "No"}) == errc::ok);
+        CHECK(h.s.state() == server_state::connected);
+        CHECK(h.pump() == "need_data");
+        h.take_output();
+        h.send("MAIL FROM:<a@client.example>\r\n");
+        CHECK(h.take_output() == "503 5.5.1 Error: send HELO/EHLO first\r\n");
+    }
+    SECTION("after EHLO, a refused HELO keeps PIPELINING in effect") {
+        harness h(config_with(all_extensions));
+        greet(h);  // EHLO: PIPELINING offered
+        REQUIRE(h.send("HELO client.example\r\n", false) == "decision");
+        REQUIRE(h.s.reject({550, {}, "No"}) == errc::ok);
+        CHECK(h.pump() == "need_data");
+        h.take_output();
+        // Were the HELO applied, this batch would be a synchronization error.
+        h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\n");
+        CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n");
+    }
 }
 
 TEST_CASE("server: without ENHANCEDSTATUSCODES replies are plain RFC 5321") {
@@ -487,12 +741,130 @@ TEST_CASE("server: the mail_from event carries typed parameters") {
     CHECK_FALSE(m->parameters.smtputf8);
 }
 
-TEST_CASE("server: the greeting hostname is sanitised") {
-    server_config c;
-    c.hostname = "evil\r\n250 injected";
-    harness h(c);
+TEST_CASE("server: input sent before the greeting is detectable (pregreet)") {
+    const std::string ehlo = "EHLO client.example\r\n";
+    SECTION("bytes fed before the first next_event()") {
+        harness h(config_with(all_extensions));
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+        REQUIRE(h.pump(false) == "decision");  // client_connected
+        CHECK(h.s.pregreet_input());
+    }
+    SECTION("bytes fed while client_connected waits for an answer: the app may still refuse") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        CHECK_FALSE(h.s.pregreet_input());
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);  // read while the decision is pending
+        CHECK(h.s.pregreet_input());
+        CHECK(h.pump(false) == "paused");
+        REQUIRE(h.s.reject({554, {5, 7, 1}, "mx.example talked before the greeting"}) == errc::ok);
+        h.pump();
+        CHECK(h.take_output() == "554 mx.example talked before the greeting\r\n"
+                                 "503 Error: service refused, send QUIT\r\n");
+    }
+    SECTION("bytes fed after the accept, with the 220 still in output()") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.accept() == errc::ok);
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+        // The bytes are served as usual once the greeting is out.
+        CHECK(h.pump() == "need_data");
+        CHECK(h.take_output().rfind("220 mx.example ESMTP\r\n250-mx.example\r\n", 0) == 0);
+    }
+    SECTION("bytes fed with part of the 220 written") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.accept() == errc::ok);
+        REQUIRE(h.s.output() == "220 mx.example ESMTP\r\n");
+        h.s.consume_output(21);  // all but the LF
+        h.input = ehlo;
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+    }
+    SECTION("after a 554 greeting, too") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.reject({554, {}, "No service"}) == errc::ok);
+        h.input = "QUIT\r\n";
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        CHECK(h.s.pregreet_input());
+    }
+    SECTION("not after the whole greeting was written, nor for an empty feed") {
+        harness h(config_with(all_extensions));
+        REQUIRE(h.s.feed(std::string_view{}) == errc::ok);  // nothing read yet
+        CHECK_FALSE(h.s.pregreet_input());
+        REQUIRE(h.pump(false) == "decision");
+        REQUIRE(h.s.accept() == errc::ok);
+        REQUIRE(h.pump() == "need_data");  // the 220 was consumed
+        h.send(ehlo);
+        CHECK_FALSE(h.s.pregreet_input());
+        CHECK(h.take_output().find("250-mx.example") != std::string::npos);
+    }
+}
+
+TEST_CASE("server: a configuration that cannot be honoured closes the session unwritten") {
+    struct bad {
+        const char* name;
+        server_config config;
+        config_error error;
+    };
+    std::vector<bad> cases;
+    {
+        server_config c = config_with(all_extensions);
+        c.extensions.add(extension::starttls);
+        cases.push_back({"STARTTLS offered", c, config_error::unsupported_extension});
+        c = config_with({extension::chunking});
+        cases.push_back({"CHUNKING offered", c, config_error::unsupported_extension});
+        c = config_with({extension::smtputf8, extension::enhanced_status_codes});
+        cases.push_back({"SMTPUTF8 without 8BITMIME", c, config_error::smtputf8_without_8bitmime});
+        c = config_with(all_extensions);
+        c.hostname = "evil\r\n250 injected";
+        cases.push_back({"CR LF in the hostname", c, config_error::invalid_hostname});
+        c.hostname = "";
+        cases.push_back({"empty hostname", c, config_error::invalid_hostname});
+        c.hostname = "mx_1.example";
+        cases.push_back({"underscore in the hostname", c, config_error::invalid_hostname});
+    }
+    const std::string label(63, 'b');
+    const std::string too_long = "a." + label + "." + label + "." + label + "." + label;  // 257 octets
+    {
+        server_config c = config_with(all_extensions);
+        c.hostname = too_long;
+        cases.push_back({"257-octet hostname", c, config_error::hostname_too_long});
+    }
+    for (const bad& b : cases) {
+        INFO(b.name);
+        REQUIRE(check_config(b.config) == b.error);
+        harness h(b.config);
+        CHECK(h.s.config_status() == b.error);
+        CHECK(h.s.state() == server_state::closed);
+        CHECK(h.s.current_timeout().kind == timeout_kind::none);
+        CHECK(h.s.accept() == errc::no_decision_pending);
+        // Input is accepted and discarded; nothing is ever written.
+        CHECK(h.pump() == "closed");
+        CHECK(h.events == std::vector<std::string>{"closing invalid configuration"});
+        CHECK(h.send("EHLO client.example\r\n") == "closed");
+        CHECK(h.events.size() == 1);
+        CHECK(h.output.empty());
+        CHECK(h.s.output().empty());
+        CHECK(h.s.done());
+    }
+}
+
+TEST_CASE("server: a valid configuration reports config_error::ok") {
+    harness h(config_with(all_extensions));
+    CHECK(h.s.config_status() == config_error::ok);
     REQUIRE(h.pump() == "need_data");
-    CHECK(h.take_output() == "220 localhost ESMTP\r\n");
+    CHECK(h.take_output() == "220 mx.example ESMTP\r\n");
+    server_config literal = config_with(all_extensions);
+    literal.hostname = "[192.0.2.1]";
+    harness l(literal);
+    REQUIRE(l.pump() == "need_data");
+    CHECK(l.take_output() == "220 [192.0.2.1] ESMTP\r\n");
 }
 
 TEST_CASE("server: transactions after the first allocate nothing") {
@@ -565,4 +937,25 @@ TEST_CASE("server: each leniency flag admits exactly its relaxation") {
         l.send(form);
         CHECK(l.take_output() == "250 2.1.0 OK\r\n");
     }
+}
+
+TEST_CASE("server: an empty feed (a null view) is harmless in every state") {
+    harness h(config_with(all_extensions));
+    // Before the greeting, in the command phase, mid-line and inside DATA, mid-line.
+    REQUIRE(h.s.feed(std::string_view{}) == errc::ok);
+    REQUIRE(h.pump() == "need_data");
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    REQUIRE(h.s.feed(std::string_view{}) == errc::ok);
+    REQUIRE(h.pump() == "need_data");
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n") == "need_data");
+    h.send("Subject: x\r\n\r\npartial");
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(h.s.feed(std::string_view{}) == errc::ok);
+        CHECK(h.pump() == "need_data");
+    }
+    h.send(" line\r\n.\r\n");
+    CHECK(h.take_output() == "220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+                             "250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n250 2.1.0 OK\r\n"
+                             "250 2.1.5 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK\r\n");
+    CHECK(h.events.back() == "message_end size=28");
 }

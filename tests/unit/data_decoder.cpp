@@ -174,3 +174,28 @@ TEST_CASE("data_decoder: overlong text lines are counted, never cut") {
         CHECK(s.overlong == 1);
     }
 }
+
+TEST_CASE("data_decoder: an empty input with a null data() is need_more, in every state") {
+    // std::string_view{} has data() == nullptr; memchr must never see it (UB even with a
+    // zero length: memchr's pointer argument is declared nonnull). Reach each state with
+    // real bytes, then present the null view.
+    const char* const prefixes[] = {"", "abc", ".", ".\r", "abc\r", "abc\r\n"};
+    for (const char* prefix : prefixes) {
+        INFO("after \"" << prefix << "\"");
+        for (bare_newline_policy policy : {bare_newline_policy::reject, bare_newline_policy::normalize,
+                                           bare_newline_policy::allow}) {
+            data_decoder d(policy);
+            d.reset();
+            std::string_view in = prefix;
+            for (;;) {
+                const data_piece p = d.next(in);
+                in.remove_prefix(p.consumed);
+                if (p.what != data_piece::kind::content) break;
+            }
+            const data_piece p = d.next(std::string_view{});
+            CHECK(p.what == data_piece::kind::need_more);
+            CHECK(p.consumed == 0);
+            CHECK(p.bytes.empty());
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// What a server session is told at construction, and the check that it can be honoured.
+// RFC 5321 §4.1.2-3 and §4.5.3.1 (the hostname in replies), RFC 6531 §3.1 (SMTPUTF8, 8BITMIME).
+#ifndef SMTPWIRE_SERVER_CONFIG_HPP
+#define SMTPWIRE_SERVER_CONFIG_HPP
+
+#include <string_view>
+
+#include "smtpwire/domain.hpp"
+#include "smtpwire/extension.hpp"
+#include "smtpwire/leniency.hpp"
+#include "smtpwire/limits.hpp"
+#include "smtpwire/timeouts.hpp"
+
+namespace smtpwire {
+inline namespace v0 {
+
+/// The extensions server_session implements, and so the only ones it may offer.
+inline constexpr extension_set server_extensions{
+    extension::pipelining, extension::size, extension::eight_bit_mime, extension::smtputf8,
+    extension::enhanced_status_codes};
+
+/// Everything a server session is told at construction. Strings are copied.
+struct server_config {
+    /// The name in the greeting, EHLO and QUIT replies: a Domain or an address-literal
+    /// (RFC 5321 §4.1.2, §4.1.3), ASCII only (an internationalised name in its A-label
+    /// form), at most 255 octets. Anything else is config_error::invalid_hostname or
+    /// hostname_too_long.
+    std::string_view hostname = "localhost";
+    /// Extensions announced after EHLO and honoured in MAIL parameters: a subset of
+    /// server_extensions, with 8BITMIME whenever SMTPUTF8 is offered.
+    extension_set extensions{extension::pipelining, extension::size, extension::eight_bit_mime,
+                             extension::smtputf8, extension::enhanced_status_codes};
+    smtpwire::limits limits{};
+    smtpwire::leniency leniency{};
+    bare_newline_policy bare_newlines = bare_newline_policy::reject;
+    pipelining_policy early_input = pipelining_policy::reject;
+    server_timeouts timeouts{};
+};
+
+/// Why a server_config cannot be honoured. A session built from such a configuration
+/// writes nothing and closes at once (close_reason::invalid_config).
+enum class config_error {
+    ok,
+    /// `extensions` offers one server_session does not implement (not in
+    /// server_extensions: STARTTLS, AUTH, CHUNKING, BINARYMIME, DSN, REQUIRETLS).
+    unsupported_extension,
+    /// SMTPUTF8 offered without 8BITMIME; RFC 6531 §3.1 requires a server offering
+    /// SMTPUTF8 to support and announce 8BITMIME.
+    smtputf8_without_8bitmime,
+    /// `hostname` is empty, or not a Domain or address-literal (RFC 5321 §4.1.2-3),
+    /// or not ASCII: it would put a malformed name, or CR LF, in the greeting.
+    invalid_hostname,
+    /// `hostname` is longer than a domain may be (255 octets, RFC 5321 §4.5.3.1.2),
+    /// which is also what keeps every reply line carrying it within 512 octets
+    /// (§4.5.3.1.5).
+    hostname_too_long,
+};
+
+/// A short English description of `e`.
+constexpr std::string_view to_string(config_error e) noexcept {
+    switch (e) {
+    case config_error::ok: return "ok";
+    case config_error::unsupported_extension: return "extension not implemented by the server";
+    case config_error::smtputf8_without_8bitmime: return "SMTPUTF8 offered without 8BITMIME";
+    case config_error::invalid_hostname: return "hostname is not a domain or address literal";
+    case config_error::hostname_too_long: return "hostname longer than 255 octets";
+    }
+    return "unknown config_error";
+}
+
+/// Checks that a server_session can honour `config`; the first problem found, in the
+/// order of config_error's enumerators, or config_error::ok. server_session runs the
+/// same check at construction (see server_session::config_status()).
+[[nodiscard]] constexpr config_error check_config(const server_config& config) noexcept {
+    for (unsigned v = 0;; ++v) {
+        const auto e = static_cast<extension>(v);
+        if (to_string(e).empty()) break;  // past the last extension
+        if (config.extensions.has(e) && !server_extensions.has(e))
+            return config_error::unsupported_extension;
+    }
+    if (config.extensions.has(extension::smtputf8) &&
+        !config.extensions.has(extension::eight_bit_mime))
+        return config_error::smtputf8_without_8bitmime;
+    switch (check_domain_or_literal(config.hostname, false)) {
+    case domain_error::ok: return config_error::ok;
+    case domain_error::too_long: return config_error::hostname_too_long;
+    default: return config_error::invalid_hostname;
+    }
+}
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif
