@@ -201,14 +201,9 @@ public:
                 check(std::holds_alternative<need_output>(ev) || std::holds_alternative<closed>(ev),
                       "an event other than need_output or closed after a failure");
             if (std::holds_alternative<need_output>(ev)) {
-                const std::string_view out = c_.output();
-                check(!out.empty(), "need_output with no output");
+                check(!c_.output().empty(), "need_output with no output");
                 check(c_.wants_write(), "need_output but not wants_write()");
-                const std::size_t n = write_chunk_ != 0 && write_chunk_ < out.size() ? write_chunk_ : out.size();
-                log_.output.append(out.substr(0, n));
-                log_.wire.push_back({true, std::string(out.substr(0, n))});
-                c_.consume_output(n);
-                app_.taken += n;
+                write_some();
                 pump();
             } else if (std::holds_alternative<need_body>(ev)) {
                 app_.on_event(c_, ev);
@@ -230,7 +225,7 @@ public:
             } else {
                 on_event(ev);
                 app_.on_event(c_, ev);
-                sync_calls();
+                pump();
             }
         }
         sync_calls();
@@ -240,9 +235,26 @@ public:
     }
 
 private:
+    void write_some() {
+        const std::string_view out = c_.output();
+        const std::size_t n = write_chunk_ != 0 && write_chunk_ < out.size() ? write_chunk_ : out.size();
+        log_.output.append(out.substr(0, n));
+        log_.wire.push_back({true, std::string(out.substr(0, n))});
+        c_.consume_output(n);
+        app_.taken += n;
+    }
+
+    // The application calls what it can; a call that found the output full is made
+    // again once output() is written, at once, as a loop does on errc::output_full:
+    // so its calls never depend on when the session asked for output to be written.
     void pump() {
         app_.pump(c_);
         sync_calls();
+        while (app_.blocked() && !c_.output().empty()) {
+            write_some();
+            app_.pump(c_);
+            sync_calls();
+        }
     }
 
     // Moves the application's new calls into the log, in order with the events.

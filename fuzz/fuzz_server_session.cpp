@@ -187,7 +187,12 @@ public:
             } else if (std::holds_alternative<paused>(ev)) {
                 check(deferred_.has_value(), "paused without a pending decision");
                 check(s_.output().empty(), "paused with output waiting");
-                if (fed_) check(s_.feed("NOOP\r\n") == errc::wrong_state, "feed() accepted while paused");
+                // Full duplex: more input is taken while a decision waits, but only once
+                // what was fed is consumed up to an incomplete line.
+                check(!s_.wants_read() || s_.unconsumed().find("\r\n") == std::string_view::npos,
+                      "wants_read() while a complete line waits");
+                if (!s_.wants_read() && !eof_sent_)
+                    check(s_.feed(s_.unconsumed()) == errc::wrong_state, "feed() accepted while input waits");
                 const decision_kind k = *deferred_;
                 deferred_.reset();
                 answer(k);
@@ -227,7 +232,6 @@ private:
         std::string next = std::string(s_.unconsumed()) + std::string(pieces_[next_piece_++]);
         buffer_.swap(next);
         check(s_.feed(buffer_) == errc::ok, "feed() refused after need_data");
-        fed_ = true;
     }
 
     std::size_t limit_line() const {
@@ -453,7 +457,6 @@ private:
     std::size_t write_chunk_;
     std::size_t next_piece_ = 0;
     std::string buffer_;
-    bool fed_ = false;
     bool eof_sent_ = false;
     bool closing_ = false;
     bool closed_ = false;

@@ -157,6 +157,8 @@ public:
     std::size_t open_rcpts() const { return rcpts_ok_; }
     /// True once send_body() refused a piece: the application closes the connection.
     bool gave_up() const { return gave_up_; }
+    /// True when the last call found the output full: write output(), then pump().
+    bool blocked() const { return blocked_; }
 
 private:
     std::size_t produced(const smtpwire::client_session& c) const { return taken + c.output().size(); }
@@ -167,6 +169,7 @@ private:
     smtpwire::errc call(smtpwire::client_session& c, const char* what, F f) {
         const std::size_t before = produced(c);
         const smtpwire::errc e = f();
+        blocked_ = e == smtpwire::errc::output_full;
         if (e != smtpwire::errc::ok) check(produced(c) == before, "a refused call wrote output", what);
         // A MAIL refused while earlier replies are due is made again later, like output_full.
         const bool retried = e == smtpwire::errc::wrong_state && std::string_view(what) == "mail_from";
@@ -241,6 +244,7 @@ private:
     bool mail_accepted_ = false;
     bool seven_bit_retry_ = false;
     bool impatient_ = false;
+    bool blocked_ = false;
 };
 
 /// What the receiving side decodes from an address the application gave: an address

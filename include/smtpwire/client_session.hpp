@@ -71,6 +71,7 @@ class client_session {
 public:
     explicit client_session(const client_config& config = {})
         : helo_name_(config.helo_name),
+          own_command_size_(sizeof "EHLO \r\n" - 1 + helo_name_.size()),
           pipelining_wanted_(config.pipelining),
           max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
                                                                           : command_reserve),
@@ -126,8 +127,12 @@ public:
                 if (out_.empty()) return closed{};
                 return need_output{};
             }
-            // Replies may make the session write a command of its own (EHLO, QUIT, ...).
-            if (out_.free_space() < command_reserve) return need_output{};
+            // A reply may make the session write a command of its own (EHLO, HELO,
+            // QUIT, RSET, "."). The application's commands leave command_reserve octets
+            // for them, so replies are read even while those commands fill the output
+            // (RFC 2920 §3.1: a client that stops reading while it cannot write may
+            // deadlock with a server that does the same).
+            if (out_.free_space() < own_command_size_) return need_output{};
             if (job_.active) issue_job_commands();
             // The content goes out before any reply is read: none is due until the
             // final dot, and a reply that comes early is judged after it, so the
@@ -207,7 +212,7 @@ public:
         if (options.size != 0 && caps_.size_limit() != 0 && options.size > caps_.size_limit())
             return errc::too_large;
         if (!valid_parameters(options.parameters, smtputf8)) return errc::invalid_argument;
-        command_writer w(out_);
+        command_writer w(out_, command_reserve);
         w.put("MAIL FROM:");
         if (const errc e = write_path(w, address, smtputf8, true); e != errc::ok) return e;
         if (options.size != 0 && caps_.has(extension::size)) {
@@ -243,7 +248,7 @@ public:
     [[nodiscard]] errc rcpt_to(std::string_view address, std::string_view parameters = {}) noexcept {
         if (!can_send() || !tx_.active || tx_.data_sent || tx_.mail_failed) return errc::wrong_state;
         if (const errc e = check_recipient({address, parameters}, tx_.smtputf8); e != errc::ok) return e;
-        command_writer w(out_);
+        command_writer w(out_, command_reserve);
         w.put("RCPT TO:");
         if (const errc e = write_path(w, address, tx_.smtputf8, false); e != errc::ok) return e;
         if (!parameters.empty()) {
@@ -271,7 +276,7 @@ public:
             finish_transaction();
             return errc::ok;
         }
-        if (!out_.append("DATA\r\n")) return errc::output_full;
+        if (!append_command("DATA\r\n")) return errc::output_full;
         tx_.data_sent = true;
         expect(pending::data, 6);
         return errc::ok;
@@ -305,7 +310,7 @@ public:
     /// still due to it are reported with its id). Errors: wrong_state, output_full.
     [[nodiscard]] errc reset() noexcept {
         if (!can_send()) return errc::wrong_state;
-        if (!out_.append("RSET\r\n")) return errc::output_full;
+        if (!append_command("RSET\r\n")) return errc::output_full;
         abandon_transaction();
         expect(pending::rset, 6);
         return errc::ok;
@@ -315,7 +320,7 @@ public:
     /// when the server closes). Errors: wrong_state, output_full.
     [[nodiscard]] errc quit() noexcept {
         if (!can_send()) return errc::wrong_state;
-        if (!out_.append("QUIT\r\n")) return errc::output_full;
+        if (!append_command("QUIT\r\n")) return errc::output_full;
         abandon_transaction();
         phase_ = phase::quitting;
         expect(pending::quit, 6);
@@ -359,8 +364,9 @@ private:
     enum class pending { none, greeting, ehlo, helo, mail, rcpt, data, content, rset, quit };
     enum class phase { greeting, ready, content, quitting, closed };
 
-    // Room kept free for the commands the session sends on its own (EHLO, HELO, QUIT,
-    // RSET, "."): a 512-octet command line (RFC 5321 §4.5.3.1.4).
+    // Room the application's commands leave free for the commands the session sends on
+    // its own (EHLO, HELO, QUIT, RSET, "."): a 512-octet command line (RFC 5321
+    // §4.5.3.1.4), more than the longest of them.
     static constexpr std::size_t command_reserve = 512;
     static constexpr std::size_t text_capacity = 512;
     // RFC 5321 §4.5.3.1.3: a reverse-path or forward-path, with its brackets.
@@ -388,8 +394,10 @@ private:
     // Writes one command into the output buffer, or nothing if it does not fit.
     class command_writer {
     public:
-        explicit command_writer(output_buffer& out) noexcept
-            : out_(&out), begin_(out.reserve(out.free_space())), room_(begin_ ? out.free_space() : 0) {}
+        // Writes into `out`, leaving `keep_free` octets of its free space unused.
+        command_writer(output_buffer& out, std::size_t keep_free) noexcept
+            : out_(&out), begin_(out.reserve(out.free_space())),
+              room_(begin_ && out.free_space() > keep_free ? out.free_space() - keep_free : 0) {}
         // Writes into `scratch` only, to check what a command would hold.
         command_writer(char* scratch, std::size_t size) noexcept : begin_(scratch), room_(size) {}
         void put(std::string_view s) noexcept {
@@ -419,6 +427,11 @@ private:
         std::size_t used_ = 0;
         bool overflow_ = false;
     };
+
+    // An application's command without arguments, if it leaves command_reserve free.
+    bool append_command(std::string_view line) noexcept {
+        return out_.free_space() >= line.size() + command_reserve && out_.append(line);
+    }
 
     static bool has_non_ascii(std::string_view s) noexcept {
         unsigned char bits = 0;
@@ -774,8 +787,8 @@ private:
     // --- content -----------------------------------------------------------------
 
     // Moves content given with send_body(), then the end of data, into the output,
-    // which has command_reserve octets free. Returns false when the application has
-    // to give more content or end it.
+    // which has room for at least a command line. Returns false when the application
+    // has to give more content or end it.
     bool pass_content() noexcept {
         const std::size_t room = out_.free_space();
         char* p = out_.reserve(room);
@@ -869,6 +882,7 @@ private:
 
     // Configuration.
     std::string helo_name_;
+    std::size_t own_command_size_;  // the longest command the session writes itself
     bool pipelining_wanted_;
     std::size_t max_unacknowledged_;
     client_timeouts timeouts_;

@@ -14,6 +14,9 @@ enum class errc {
     ok = 0,
     /// accept()/reject() called while no decision event is pending.
     no_decision_pending,
+    /// accept(id, ...)/reject(id, ...) named a decision that was already answered or
+    /// was cancelled (shutdown()); the pending decision, if any, is another one.
+    stale_decision,
     /// The reply is malformed (see validate_reply() in reply.hpp), or its code does not
     /// fit the call: a positive code passed to reject(), a negative one to accept().
     invalid_reply,
@@ -37,6 +40,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     switch (e) {
     case errc::ok: return "ok";
     case errc::no_decision_pending: return "no decision pending";
+    case errc::stale_decision: return "decision already answered or cancelled";
     case errc::invalid_reply: return "invalid reply";
     case errc::reply_too_long: return "reply too long";
     case errc::wrong_state: return "wrong state";

@@ -22,11 +22,20 @@ inline namespace v0 {
 
 // --- decisions: answer each with accept(), accept(text) or reject(reply) -----------
 
+/// The identity of one decision event, in its `decision` member. An application that
+/// answers later (asynchronous policy) passes it back, accept(id, ...) or reject(id,
+/// ...), so an answer to a decision that was cancelled meanwhile (shutdown()) or
+/// already answered is refused (errc::stale_decision) instead of answering the next
+/// one. Decisions of one session are numbered from 1 in the order they are asked.
+enum class decision_id : std::uint64_t {};
+
 /// A client connected. accept(): "220 <hostname> ESMTP"; reject() with a 554 (or 421)
 /// refuses service: after a 554 only QUIT is served (RFC 5321 §3.1). Input may be fed
 /// while this decision waits; server_session::pregreet_input() then tells whether the
 /// client talked before the greeting.
-struct client_connected {};
+struct client_connected {
+    decision_id decision{};
+};
 
 /// HELO or EHLO. accept(): 250 with the offered extensions after EHLO; the text given to
 /// accept(text) follows the hostname on the first line. `domain` was checked against
@@ -35,12 +44,14 @@ struct client_connected {};
 /// pending and after reject(), which leaves the state exactly as it was; accept() ends
 /// it, and transaction_reset is then the next event.
 struct hello {
+    decision_id decision{};
     smtpwire::verb verb = verb::ehlo;
     std::string_view domain;
 };
 
 /// MAIL FROM, syntactically valid and within the limits. accept(): 250 2.1.0.
 struct mail_from {
+    decision_id decision{};
     path reverse_path;
     mail_parameters parameters;
 };
@@ -49,6 +60,7 @@ struct mail_from {
 /// `index` counts RCPT commands of this transaction that reached the application,
 /// from 0.
 struct rcpt_to {
+    decision_id decision{};
     path forward_path;
     std::string_view parameters;   // always empty: no RCPT parameter is offered yet, so a
                                    // RCPT with any is answered 555 or 501 by the session
@@ -58,12 +70,14 @@ struct rcpt_to {
 /// DATA with at least one accepted recipient. accept(): 354; content follows as
 /// body_chunk events.
 struct data_begin {
+    decision_id decision{};
     std::size_t recipients = 0;    // recipients accepted in this transaction
 };
 
 /// The final "." was received and the content is within every limit and policy.
 /// accept(): 250 2.0.0; reject() refuses the message after the fact.
 struct message_end {
+    decision_id decision{};
     std::uint64_t size = 0;          // octets delivered through body_chunk events
     std::size_t overlong_lines = 0;  // lines longer than limits::text_line
     std::size_t bare_newlines = 0;   // bare CR/LF delivered (policy allow) or converted (normalize)
@@ -74,6 +88,7 @@ struct message_end {
 /// `argument` is the text after "VRFY ": never empty or only spaces, and free of control
 /// bytes (%x00-1F, %x7F); a VRFY without such an argument was answered 501 5.5.4.
 struct verify {
+    decision_id decision{};
     std::string_view argument;
 };
 

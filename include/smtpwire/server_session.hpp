@@ -3,7 +3,6 @@
 #ifndef SMTPWIRE_SERVER_SESSION_HPP
 #define SMTPWIRE_SERVER_SESSION_HPP
 
-#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include "smtpwire/data_decoder.hpp"
 #include "smtpwire/domain.hpp"
 #include "smtpwire/errc.hpp"
+#include "smtpwire/event_ring.hpp"
 #include "smtpwire/esmtp_param.hpp"
 #include "smtpwire/extension.hpp"
 #include "smtpwire/leniency.hpp"
@@ -29,6 +29,7 @@
 #include "smtpwire/server_config.hpp"
 #include "smtpwire/server_events.hpp"
 #include "smtpwire/server_state.hpp"
+#include "smtpwire/session_input.hpp"
 #include "smtpwire/timeouts.hpp"
 
 namespace smtpwire {
@@ -72,41 +73,55 @@ public:
     /// honoured (the session is then closed and writes nothing).
     [[nodiscard]] config_error config_status() const noexcept { return config_status_; }
 
-    /// Gives the session the peer's next bytes. The session borrows them: keep them
-    /// unchanged until next_event() returns need_data. Start them with unconsumed()
-    /// (the incomplete line left from the previous feed). Allowed first, after
-    /// need_data, and once closed (the bytes are then discarded); otherwise
-    /// errc::wrong_state and nothing changes.
+    /// Gives the session the peer's next bytes, which must start with unconsumed()
+    /// (the incomplete line left from the previous feed). The session borrows them:
+    /// keep them unchanged until the next feed(). Accepted whenever the bytes fed
+    /// before are consumed up to an incomplete line (wants_read()), whether or not
+    /// output waits or a decision is pending; errc::wrong_state otherwise, and nothing
+    /// changes. Once the session is closed, bytes are accepted and discarded.
     [[nodiscard]] errc feed(std::string_view bytes) noexcept {
-        if (!want_input_ && state_ != server_state::closed) return errc::wrong_state;
+        if (state_ == server_state::closed) {
+            input_.feed(bytes);
+            input_.discard();
+            return errc::ok;
+        }
+        if (!input_.accepts_feed()) return errc::wrong_state;
         if (!bytes.empty() && (state_ == server_state::greeting || greeting_unsent_ > 0))
             pregreet_ = true;
-        in_ = bytes;
-        pos_ = 0;
-        want_input_ = false;
+        input_.feed(bytes);
         epoch_ = ++epochs_;
-        if (state_ == server_state::closed) pos_ = in_.size();
         return errc::ok;
     }
 
     /// The peer closed its side. Complete lines already fed are still processed; then
     /// an unfinished message is aborted and the session closes.
-    void feed_eof() noexcept { input_closed_ = true; }
+    void feed_eof() noexcept { input_.close(); }
 
     /// The bytes of the last feed() not yet consumed: after need_data, an incomplete
     /// line (shorter than limits::command_line) to present again at the start of
     /// the next feed(). Valid as long as the fed bytes are.
-    [[nodiscard]] std::string_view unconsumed() const noexcept { return in_.substr(pos_); }
+    [[nodiscard]] std::string_view unconsumed() const noexcept { return input_.rest(); }
+
+    /// True when feed() would take bytes now: poll the socket for reading. False while
+    /// complete input waits to be processed (behind a full output buffer or a pending
+    /// decision), so memory stays bounded.
+    [[nodiscard]] bool wants_read() const noexcept {
+        return state_ != server_state::closed && !input_.eof() && input_.accepts_feed();
+    }
+
+    /// True when output() is not empty: poll the socket for writing.
+    [[nodiscard]] bool wants_write() const noexcept { return !out_.empty(); }
 
     /// The next event. Views inside it are valid until the next non-const call.
     [[nodiscard]] server_event next_event() noexcept {
         for (;;) {
-            if (queued_count_ > 0) {
-                server_event ev = queued_[queued_head_];
-                queued_head_ = (queued_head_ + 1) % queued_.size();
-                --queued_count_;
-                return ev;
-            }
+            // While a decision waits, look for the end of the next command line, so
+            // that the rest of an incomplete one can be fed meanwhile (full duplex).
+            if (pending_ != decision::none && !skipping_ && state_ != server_state::data)
+                (void)input_.find_line();
+            // A decision is only ever queued into an empty queue, so next_event()
+            // returns it in the call that asked it: an answer can never precede it.
+            if (!events_.empty()) return events_.pop();
             if (pending_ != decision::none) {
                 if (out_.empty()) return paused{};
                 return need_output{};
@@ -117,12 +132,12 @@ public:
             }
             if (state_ == server_state::greeting) {
                 pending_ = decision::greeting;
-                return client_connected{};
+                return client_connected{next_decision()};
             }
             if (out_.free_space() < reserve_) return need_output{};
             if (state_ == server_state::data) {
-                const data_piece piece = decoder_.next(in_.substr(pos_));
-                pos_ += piece.consumed;
+                const data_piece piece = decoder_.next(input_.rest());
+                input_.consume(piece.consumed);
                 if (piece.what == data_piece::kind::content) {
                     message_size_ += piece.bytes.size();
                     if (limits_.message_size != 0 && message_size_ > limits_.message_size)
@@ -137,9 +152,9 @@ public:
                 if (auto ev = input_drained()) return *ev;
                 continue;
             }
-            const std::string_view rest = in_.substr(pos_);
+            const std::string_view rest = input_.rest();
             if (skipping_) {
-                pos_ += skipper_.skip(rest);
+                input_.consume(skipper_.skip(rest));
                 if (!skipper_.finished()) {
                     line_incomplete();
                     if (auto ev = input_drained()) return *ev;
@@ -149,11 +164,10 @@ public:
                 line_complete();
                 continue;
             }
-            const std::size_t length = scanner_.find_line_end(rest);
+            const std::size_t length = input_.find_line();
             if (length == line_scanner::npos) {
                 if (rest.size() >= limits_.command_line) {
-                    pos_ = in_.size();
-                    scanner_.reset();
+                    input_.discard();
                     skipping_ = true;
                     skipper_.start(rest.back() == '\r');
                     line_too_long();
@@ -164,7 +178,7 @@ public:
                 continue;
             }
             line_complete();
-            pos_ += length + 2;
+            input_.consume(length + 2);
             if (length + 2 > limits_.command_line) {
                 line_too_long();
                 continue;
@@ -174,16 +188,33 @@ public:
     }
 
     /// Answers the pending decision with the default positive reply for its event.
-    /// errc::no_decision_pending if there is none.
+    /// Errors: no_decision_pending; reply_too_long.
     [[nodiscard]] errc accept() noexcept { return accept(std::string_view{}); }
+
+    /// accept(text), accept(reply) and reject(reply) for the decision `id` (the event's
+    /// `decision` member), for answers given later: errc::stale_decision, and nothing
+    /// changes, when `id` is not the pending decision (answered already, or cancelled
+    /// by shutdown()).
+    [[nodiscard]] errc accept(decision_id id, std::string_view text = {}) noexcept {
+        if (const errc e = answerable(id); e != errc::ok) return e;
+        return accept(text);
+    }
+    [[nodiscard]] errc accept(decision_id id, const reply& r) noexcept {
+        if (const errc e = answerable(id); e != errc::ok) return e;
+        return accept(r);
+    }
+    [[nodiscard]] errc reject(decision_id id, const reply& r) noexcept {
+        if (const errc e = answerable(id); e != errc::ok) return e;
+        return reject(r);
+    }
 
     /// Answers the pending decision positively with the application's own text (empty
     /// text means the default). For client_connected and hello the text follows the
     /// hostname on the first line and must be a single line. The text is copied.
-    /// Errors: no_decision_pending; invalid_reply (control bytes, or a line break where
-    /// one line is required); reply_too_long (it does not fit in the output buffer).
+    /// Errors: no_decision_pending; invalid_reply (control bytes, or a line break where one line is required);
+    /// reply_too_long (it does not fit in the output buffer).
     [[nodiscard]] errc accept(std::string_view text) noexcept {
-        if (pending_ == decision::none) return errc::no_decision_pending;
+        if (const errc e = answerable(); e != errc::ok) return e;
         const bool one_line = pending_ == decision::greeting || pending_ == decision::hello;
         if (one_line && text.find('\n') != std::string_view::npos) return errc::invalid_reply;
         if (validate_reply(reply{250, {}, text}) != errc::ok) return errc::invalid_reply;
@@ -201,7 +232,7 @@ public:
     /// codes are in use. The reply is copied.
     /// Errors: no_decision_pending; invalid_reply; reply_too_long.
     [[nodiscard]] errc accept(const reply& r) noexcept {
-        if (pending_ == decision::none) return errc::no_decision_pending;
+        if (const errc e = answerable(); e != errc::ok) return e;
         if (validate_reply(r) != errc::ok || pending_ == decision::greeting ||
             pending_ == decision::hello)
             return errc::invalid_reply;
@@ -225,7 +256,7 @@ public:
     /// is copied.
     /// Errors: no_decision_pending; invalid_reply; reply_too_long.
     [[nodiscard]] errc reject(const reply& r) noexcept {
-        if (pending_ == decision::none) return errc::no_decision_pending;
+        if (const errc e = answerable(); e != errc::ok) return e;
         if (validate_reply(r) != errc::ok || r.code < 400) return errc::invalid_reply;
         if (pending_ == decision::greeting && r.code != 554 && r.code != 421)
             return errc::invalid_reply;
@@ -326,7 +357,8 @@ public:
     /// unfinished message aborted, "421 4.3.2 Service shutting down" queued.
     void shutdown() noexcept {
         if (state_ == server_state::closed) return;
-        if (pending_ != decision::none) drop_queued_decision();
+        if (pending_ != decision::none)
+            events_.remove_if([](const server_event& ev) { return is_decision(ev); });
         pending_ = decision::none;
         abort_transaction();
         write_reply({421, {4, 3, 2}, "Service shutting down"}, true);
@@ -390,21 +422,22 @@ private:
                (bare_newlines_ == bare_newline_policy::reject && decoder_.bare_newlines() > 0);
     }
 
-    void queue(const server_event& ev) noexcept {
-        if (queued_count_ == queued_.size()) return;  // unreachable: see queued_
-        queued_[(queued_head_ + queued_count_) % queued_.size()] = ev;
-        ++queued_count_;
+    void queue(const server_event& ev) noexcept { (void)events_.push(ev); }
+
+    // A new decision: its identity, carried by the event queued next.
+    decision_id next_decision() noexcept {
+        pending_id_ = decision_id{++decisions_};
+        return pending_id_;
     }
 
-    // The pending decision's event may still wait in the queue: a cancelled decision
-    // must not reach the application.
-    void drop_queued_decision() noexcept {
-        std::size_t kept = 0;
-        for (std::size_t i = 0; i < queued_count_; ++i) {
-            const server_event& ev = queued_[(queued_head_ + i) % queued_.size()];
-            if (!is_decision(ev)) queued_[(queued_head_ + kept++) % queued_.size()] = ev;
-        }
-        queued_count_ = kept;
+    errc answerable() const noexcept {
+        return pending_ == decision::none ? errc::no_decision_pending : errc::ok;
+    }
+
+    // An answer naming decision `id`: anything but the pending decision is one already
+    // answered or cancelled.
+    errc answerable(decision_id id) const noexcept {
+        return pending_ == decision::none || id != pending_id_ ? errc::stale_decision : errc::ok;
     }
 
     bool write_reply(const reply& r, bool with_status) noexcept {
@@ -564,7 +597,7 @@ private:
 
     void close_session(close_reason why) noexcept {
         state_ = server_state::closed;
-        pos_ = in_.size();
+        input_.discard();
         queue(closing{why});
     }
 
@@ -577,13 +610,12 @@ private:
 
     // Nothing complete is left in the input: flush, ask for more, or finish at EOF.
     std::optional<server_event> input_drained() noexcept {
-        if (input_closed_) {
+        if (input_.eof()) {
             abort_transaction();
             close_session(close_reason::peer_closed);
             return std::nullopt;
         }
         if (!out_.empty()) return server_event{need_output{}};
-        want_input_ = true;
         return server_event{need_data{}};
     }
 
@@ -645,7 +677,7 @@ private:
             return;
         }
         if (cmd.verb != verb::quit && early_input_ == pipelining_policy::reject &&
-            pos_ < in_.size() && (!pipelining_in_effect() || ends_group(cmd.verb))) {
+            !input_.rest().empty() && (!pipelining_in_effect() || ends_group(cmd.verb))) {
             abort_transaction();
             queue(protocol_error{server_error::pipelining_violation, 554});
             write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, true);
@@ -677,7 +709,7 @@ private:
                 return;
             }
             pending_ = decision::vrfy;
-            queue(verify{cmd.argument});
+            queue(verify{next_decision(), cmd.argument});
             return;
         case verb::expn:
             if (!valid_string_argument(cmd.argument)) {
@@ -750,7 +782,7 @@ private:
         // enter_accepted_state().
         hello_verb_ = cmd.verb;
         pending_ = decision::hello;
-        queue(hello{cmd.verb, cmd.argument});
+        queue(hello{next_decision(), cmd.verb, cmd.argument});
     }
 
     path_options path_options_for(bool utf8) const noexcept {
@@ -800,7 +832,7 @@ private:
         }
         pending_smtputf8_ = params.smtputf8;
         pending_ = decision::mail;
-        queue(mail_from{p, params});
+        queue(mail_from{next_decision(), p, params});
     }
 
     void on_rcpt(std::string_view argument) noexcept {
@@ -832,7 +864,7 @@ private:
             return;
         }
         pending_ = decision::rcpt;
-        queue(rcpt_to{p, rest, rcpt_index_++});
+        queue(rcpt_to{next_decision(), p, rest, rcpt_index_++});
     }
 
     void on_data() noexcept {
@@ -841,7 +873,7 @@ private:
             return;
         }
         pending_ = decision::data;
-        queue(data_begin{accepted_recipients_});
+        queue(data_begin{next_decision(), accepted_recipients_});
     }
 
     void end_of_data() noexcept {
@@ -859,7 +891,7 @@ private:
             return;
         }
         pending_ = decision::message;
-        queue(message_end{message_size_, decoder_.overlong_lines(), decoder_.bare_newlines()});
+        queue(message_end{next_decision(), message_size_, decoder_.overlong_lines(), decoder_.bare_newlines()});
     }
 
     // Configuration.
@@ -873,13 +905,9 @@ private:
     server_timeouts timeouts_;
 
     // Input: a view of the caller's bytes and how far they are consumed.
-    std::string_view in_;
-    std::size_t pos_ = 0;
-    bool want_input_ = true;
-    bool input_closed_ = false;
+    session_input input_;
     bool pregreet_ = false;              // see pregreet_input()
     std::size_t greeting_unsent_ = 0;    // octets of the greeting reply still in out_
-    line_scanner scanner_;
     line_skipper skipper_;
     bool skipping_ = false;
     data_decoder decoder_;
@@ -887,6 +915,8 @@ private:
     // Protocol state.
     server_state state_ = server_state::greeting;
     decision pending_ = decision::none;
+    decision_id pending_id_{};   // the identity carried by the pending decision's event
+    std::uint64_t decisions_ = 0;
     verb hello_verb_ = verb::ehlo;
     bool ehlo_ = false;
     bool smtputf8_ = false;
@@ -913,9 +943,7 @@ private:
     // reset, closing), or accept() of a hello (a reset) and then one of the others,
     // which finds no transaction left to reset. Once closing is queued none adds more.
     // So four always suffice.
-    std::array<server_event, 4> queued_{};
-    std::size_t queued_head_ = 0;
-    std::size_t queued_count_ = 0;
+    event_ring<server_event, 4> events_;
 
     // Output.
     std::string ehlo_keywords_;

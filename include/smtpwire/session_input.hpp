@@ -36,10 +36,12 @@ public:
     /// The bytes not consumed yet; valid as long as the fed bytes are.
     [[nodiscard]] std::string_view rest() const noexcept { return in_.substr(pos_); }
 
-    /// Marks `n` more bytes (at most rest().size()) as consumed.
+    /// Marks `n` more bytes (at most rest().size()) as consumed; a new line starts at
+    /// the cursor.
     void consume(std::size_t n) noexcept {
         pos_ += n;
         incomplete_ = false;
+        scanner_.reset();
     }
 
     /// Consumes everything fed: the session reads no more of it.
@@ -58,9 +60,6 @@ public:
         incomplete_ = length == line_scanner::npos;
         return length;
     }
-
-    /// Forgets how far the line at the cursor was scanned (a new line starts there).
-    void restart_line() noexcept { scanner_.reset(); }
 
 private:
     std::string_view in_;
