@@ -122,68 +122,11 @@ public:
             // A decision is only ever queued into an empty queue, so next_event()
             // returns it in the call that asked it: an answer can never precede it.
             if (!events_.empty()) return events_.pop();
-            if (pending_ != decision::none) {
-                if (out_.empty()) return paused{};
-                return need_output{};
-            }
-            if (state_ == server_state::closed) {
-                if (out_.empty()) return closed{};
-                return need_output{};
-            }
-            if (state_ == server_state::greeting) {
-                pending_ = decision::greeting;
-                return client_connected{next_decision()};
-            }
-            if (out_.free_space() < reserve_) return need_output{};
-            if (state_ == server_state::data) {
-                const data_piece piece = decoder_.next(input_.rest());
-                input_.consume(piece.consumed);
-                if (piece.what == data_piece::kind::content) {
-                    message_size_ += piece.bytes.size();
-                    if (limits_.message_size != 0 && message_size_ > limits_.message_size)
-                        too_large_ = true;
-                    if (content_refused()) continue;
-                    return body_chunk{piece.bytes};
-                }
-                if (piece.what == data_piece::kind::end) {
-                    end_of_data();
-                    continue;
-                }
-                if (auto ev = input_drained()) return *ev;
-                continue;
-            }
-            const std::string_view rest = input_.rest();
-            if (skipping_) {
-                input_.consume(skipper_.skip(rest));
-                if (!skipper_.finished()) {
-                    line_incomplete();
-                    if (auto ev = input_drained()) return *ev;
-                    continue;
-                }
-                skipping_ = false;
-                line_complete();
-                continue;
-            }
-            const std::size_t length = input_.find_line();
-            if (length == line_scanner::npos) {
-                if (rest.size() >= limits_.command_line) {
-                    input_.discard();
-                    skipping_ = true;
-                    skipper_.start(rest.back() == '\r');
-                    line_too_long();
-                    continue;
-                }
-                if (!rest.empty()) line_incomplete();
-                if (auto ev = input_drained()) return *ev;
-                continue;
-            }
-            line_complete();
-            input_.consume(length + 2);
-            if (length + 2 > limits_.command_line) {
-                line_too_long();
-                continue;
-            }
-            handle_command(rest.substr(0, length));
+            if (auto ev = waiting()) return *ev;
+            const std::optional<server_event> ev = state_ == server_state::data ? read_content()
+                                                   : skipping_                  ? skip_overlong_line()
+                                                                                : read_command();
+            if (ev) return *ev;
         }
     }
 
@@ -595,6 +538,82 @@ private:
         if (deadline_ == timeout_kind::command_line_deadline) deadline_ = timeout_kind::none;
     }
 
+    // --- the steps of next_event() ----------------------------------------------
+
+    // What the session waits for before it can read: a decision, the writing of its
+    // output, the application's greeting decision; nothing (nullopt) when it can read.
+    std::optional<server_event> waiting() noexcept {
+        if (pending_ != decision::none) {
+            if (out_.empty()) return server_event{paused{}};
+            return server_event{need_output{}};
+        }
+        if (state_ == server_state::closed) {
+            if (out_.empty()) return server_event{closed{}};
+            return server_event{need_output{}};
+        }
+        if (state_ == server_state::greeting) {
+            pending_ = decision::greeting;
+            return server_event{client_connected{next_decision()}};
+        }
+        // Room for the largest reply the next command can cause.
+        if (out_.free_space() < reserve_) return server_event{need_output{}};
+        return std::nullopt;
+    }
+
+    // DATA: the next piece of content, the end of data, or a flow event.
+    std::optional<server_event> read_content() noexcept {
+        const data_piece piece = decoder_.next(input_.rest());
+        input_.consume(piece.consumed);
+        if (piece.what == data_piece::kind::content) {
+            message_size_ += piece.bytes.size();
+            if (limits_.message_size != 0 && message_size_ > limits_.message_size) too_large_ = true;
+            if (content_refused()) return std::nullopt;
+            return server_event{body_chunk{piece.bytes}};
+        }
+        if (piece.what == data_piece::kind::end) {
+            end_of_data();
+            return std::nullopt;
+        }
+        return input_drained();
+    }
+
+    // The rest of a line already answered as too long, up to its CRLF, kept nowhere.
+    std::optional<server_event> skip_overlong_line() noexcept {
+        input_.consume(skipper_.skip(input_.rest()));
+        if (!skipper_.finished()) {
+            line_incomplete();
+            return input_drained();
+        }
+        skipping_ = false;
+        line_complete();
+        return std::nullopt;
+    }
+
+    // The next command line: handled, answered as too long, or waited for.
+    std::optional<server_event> read_command() noexcept {
+        const std::string_view rest = input_.rest();
+        const std::size_t length = input_.find_line();
+        if (length == line_scanner::npos) {
+            if (rest.size() >= limits_.command_line) {
+                input_.discard();
+                skipping_ = true;
+                skipper_.start(rest.back() == '\r');
+                line_too_long();
+                return std::nullopt;
+            }
+            if (!rest.empty()) line_incomplete();
+            return input_drained();
+        }
+        line_complete();
+        input_.consume(length + 2);
+        if (length + 2 > limits_.command_line) {
+            line_too_long();
+        } else {
+            handle_command(rest.substr(0, length));
+        }
+        return std::nullopt;
+    }
+
     void close_session(close_reason why) noexcept {
         state_ = server_state::closed;
         input_.discard();
@@ -650,31 +669,37 @@ private:
     void handle_command(std::string_view line) noexcept {
         command cmd;
         const command_error err = parse_command(line, cmd, leniency_.space_after_colon);
-        status_allowed_for_command_ =
-            cmd.verb != verb::helo && cmd.verb != verb::ehlo;
+        status_allowed_for_command_ = cmd.verb != verb::helo && cmd.verb != verb::ehlo;
+        if (admissible(cmd, err)) dispatch(cmd);
+    }
+
+    // Whether `cmd` may run now; if not, it has been answered (and counted): a bad
+    // octet, an unknown verb, the legality table's 502 or 503, its syntax, or input
+    // sent before its turn.
+    bool admissible(const command& cmd, command_error err) noexcept {
         if (err == command_error::bad_character) {
             fail(server_error::bare_newline_in_command,
                  {500, {5, 5, 2}, "Error: bare CR, LF or NUL in command"});
-            return;
+            return false;
         }
         if (err == command_error::unknown_verb) {
             fail(server_error::unknown_command, {500, {5, 5, 1}, "Error: command not recognized"});
-            return;
+            return false;
         }
         switch (legality_of(state_, cmd.verb)) {
         case legality::allowed:
             break;
         case legality::not_implemented:
             fail(server_error::not_implemented, {502, {5, 5, 1}, "Error: command not implemented"});
-            return;
+            return false;
         case legality::bad_sequence:
         case legality::not_read:
             fail(server_error::bad_sequence, {503, {5, 5, 1}, bad_sequence_text(cmd.verb)});
-            return;
+            return false;
         }
         if (err != command_error::ok) {
             fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
-            return;
+            return false;
         }
         if (cmd.verb != verb::quit && early_input_ == pipelining_policy::reject &&
             !input_.rest().empty() && (!pipelining_in_effect() || ends_group(cmd.verb))) {
@@ -682,51 +707,60 @@ private:
             queue(protocol_error{server_error::pipelining_violation, 554});
             write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, true);
             close_session(close_reason::pipelining_violation);
-            return;
+            return false;
         }
+        return true;
+    }
+
+    // Runs a command legality_of() allows in this state.
+    void dispatch(const command& cmd) noexcept {
         switch (cmd.verb) {
         case verb::helo:
         case verb::ehlo: on_hello(cmd); return;
         case verb::mail: on_mail(cmd.argument); return;
         case verb::rcpt: on_rcpt(cmd.argument); return;
         case verb::data: on_data(); return;
-        case verb::rset:
-            if (transaction_active()) queue(transaction_reset{});
-            if (state_ != server_state::connected) state_ = server_state::ready;
-            write_reply({250, {2, 0, 0}, "OK"}, true);
-            return;
-        case verb::noop:
-            write_reply({250, {2, 0, 0}, "OK"}, true);
-            return;
-        case verb::quit:
-            abort_transaction();
-            write_named_reply("221", enhanced() ? "2.0.0 " : "", "Service closing transmission channel", {});
-            close_session(close_reason::quit);
-            return;
-        case verb::vrfy:
-            if (!valid_string_argument(cmd.argument)) {
-                fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
-                return;
-            }
-            pending_ = decision::vrfy;
-            queue(verify{next_decision(), cmd.argument});
-            return;
-        case verb::expn:
-            if (!valid_string_argument(cmd.argument)) {
-                fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
-                return;
-            }
-            write_reply({502, {5, 5, 1}, "Error: EXPN not available"}, true);
-            return;
+        case verb::rset: on_rset(); return;
+        case verb::noop: write_reply({250, {2, 0, 0}, "OK"}, true); return;
+        case verb::quit: on_quit(); return;
+        case verb::vrfy: on_vrfy(cmd.argument); return;
+        case verb::expn: on_expn(cmd.argument); return;
         case verb::help:
-            write_reply({214, {2, 0, 0},
-                         "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"},
+            write_reply({214, {2, 0, 0}, "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"},
                         true);
             return;
-        default:
-            fail(server_error::not_implemented, {502, {5, 5, 1}, "Error: command not implemented"});
+        case verb::lhlo: case verb::bdat: case verb::auth: case verb::starttls: case verb::unknown:
+            return;  // legality_of() answers these 502 in every state
+        }
+    }
+
+    void on_rset() noexcept {
+        if (transaction_active()) queue(transaction_reset{});
+        if (state_ != server_state::connected) state_ = server_state::ready;
+        write_reply({250, {2, 0, 0}, "OK"}, true);
+    }
+
+    void on_quit() noexcept {
+        abort_transaction();
+        write_named_reply("221", enhanced() ? "2.0.0 " : "", "Service closing transmission channel", {});
+        close_session(close_reason::quit);
+    }
+
+    void on_vrfy(std::string_view argument) noexcept {
+        if (!valid_string_argument(argument)) {
+            fail(server_error::syntax, {501, {5, 5, 4}, usage(verb::vrfy)});
             return;
         }
+        pending_ = decision::vrfy;
+        queue(verify{next_decision(), argument});
+    }
+
+    void on_expn(std::string_view argument) noexcept {
+        if (!valid_string_argument(argument)) {
+            fail(server_error::syntax, {501, {5, 5, 4}, usage(verb::expn)});
+            return;
+        }
+        write_reply({502, {5, 5, 1}, "Error: EXPN not available"}, true);
     }
 
     static std::string_view usage(verb v) noexcept {
