@@ -92,7 +92,13 @@ public:
           session_(make_config(opt, helo)),
           rcpt_replies_(opt.recipients.size()),
           sent_log_(opt.verbose, "C: "),
-          received_log_(opt.verbose, "S: ") {}
+          received_log_(opt.verbose, "S: ") {
+        for (const recipient& r : opt.recipients) envelope_recipients_.push_back({r.address, {}});
+        envelope_.sender = *opt.from;
+        envelope_.options = transaction_options();
+        envelope_.recipients = envelope_recipients_.data();
+        envelope_.recipient_count = envelope_recipients_.size();
+    }
 
     ~delivery() {
         if (fd_ >= 0) ::close(fd_);
@@ -259,9 +265,7 @@ private:
         case smtpwire::verb::data:
             if (r.after_content)
                 final_reply_ = to_verdict(r.reply);
-            else if (r.reply.code == 354)
-                sending_body_ = true;
-            else
+            else if (r.reply.code != 354)
                 data_failure_ = to_verdict(r.reply);
             break;
         default:
@@ -269,39 +273,19 @@ private:
         }
     }
 
-    // Issues whatever the session takes now: MAIL, each RCPT, DATA, the content after
-    // the 354, and QUIT once the transaction is done.
+    // Starts the message once EHLO is done (send_mail() then issues every RCPT, DATA
+    // and the content by itself), and QUITs once the transaction is done.
     void issue_commands() {
         if (!ready_ || quit_sent_ || discard_output_ || failure_ || status_ != 0) return;
-        if (sending_body_) {
-            send_content();
-            return;
+        if (!mail_sent_ && !refused_) {
+            const smtpwire::errc e = session_.send_mail(envelope_, message_.content);
+            mail_sent_ = e == smtpwire::errc::ok;
+            if (e != smtpwire::errc::ok && e != smtpwire::errc::output_full) refuse_locally(e);
         }
-        while (status_ == 0 && session_.can_send()) {
-            smtpwire::errc e = smtpwire::errc::ok;
-            if (transaction_done_ || refused_) {
-                e = session_.quit();
-                quit_sent_ = e == smtpwire::errc::ok;
-            } else if (!mail_sent_) {
-                e = session_.mail_from(*opt_.from, transaction_options());
-                mail_sent_ = e == smtpwire::errc::ok;
-                if (e != smtpwire::errc::ok && e != smtpwire::errc::output_full) {
-                    refuse_locally(e);
-                    continue;
-                }
-            } else if (mail_failure_) {
-                return;  // the transaction ends without RCPT or DATA
-            } else if (next_rcpt_ < opt_.recipients.size()) {
-                e = session_.rcpt_to(opt_.recipients[next_rcpt_].address);
-                if (e == smtpwire::errc::ok) ++next_rcpt_;
-            } else if (!data_sent_) {
-                e = session_.data();
-                data_sent_ = e == smtpwire::errc::ok;
-            } else {
-                return;  // waiting for the replies
-            }
-            if (e == smtpwire::errc::output_full || quit_sent_) return;
-            check("command", e);
+        if ((transaction_done_ || refused_) && session_.can_send()) {
+            const smtpwire::errc e = session_.quit();
+            quit_sent_ = e == smtpwire::errc::ok;
+            if (e != smtpwire::errc::output_full) check("quit", e);
         }
     }
 
@@ -315,7 +299,7 @@ private:
         return o;
     }
 
-    // MAIL FROM was refused before it was sent: the server cannot take this message.
+    // The message was refused before MAIL was sent: the server cannot take it.
     void refuse_locally(smtpwire::errc e) {
         const smtpwire::capabilities& caps = session_.server_capabilities();
         if (e == smtpwire::errc::too_large) {
@@ -327,18 +311,10 @@ private:
                          ? "the message has 8-bit content and the server does not offer 8BITMIME"
                          : "an address is not ASCII and the server does not offer SMTPUTF8";
         } else {
-            check("mail_from", e);
+            check("send_mail", e);
             return;
         }
         refused_ = true;
-    }
-
-    // The session borrows the whole content (it lives as long as this delivery) and
-    // writes it, then the end of data, as the output drains: no need_body follows.
-    void send_content() {
-        check("send_body", session_.send_body(message_.content));
-        check("end_body", session_.end_body());
-        sending_body_ = false;
     }
 
     // A call the loop only makes when the session allows it was refused: a bug here.
@@ -395,6 +371,8 @@ private:
 
     const options& opt_;
     const outgoing& message_;
+    std::vector<smtpwire::recipient> envelope_recipients_;  // borrowed by send_mail()
+    smtpwire::envelope envelope_;
     smtpwire::client_session session_;
     int fd_ = -1;
     smtpwire::input_buffer<8192> in_;
@@ -404,9 +382,6 @@ private:
     bool ready_ = false;
     bool mail_sent_ = false;
     bool refused_ = false;
-    std::size_t next_rcpt_ = 0;
-    bool data_sent_ = false;
-    bool sending_body_ = false;
     bool transaction_done_ = false;
     bool quit_sent_ = false;
     bool discard_output_ = false;
