@@ -168,7 +168,7 @@ TEST_CASE("client: replies belong to the transaction that asked") {
                                    "the second message\r\n.\r\n");
 }
 
-TEST_CASE("client: QUIT abandons the open transaction; its replies keep their id") {
+TEST_CASE("client: QUIT abandons the open transaction, its replies keep their id") {
     manual_client m = ready_client();
     REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
     REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);

@@ -65,7 +65,7 @@ client_run run_everywhere(const client_config& cfg, const std::vector<std::strin
 
 } // namespace
 
-TEST_CASE("client: a pipelined transaction; every recipient reported, sent if any accepted") {
+TEST_CASE("client: a pipelined transaction reports every recipient and is sent if any was accepted") {
     // swiftmailer #1143: no body byte before the 354; go-smtp/io-smtp/MailKit #309: one
     // rejected recipient must not stop the message to the others.
     const std::vector<std::string> server = {
@@ -376,7 +376,7 @@ TEST_CASE("client: malformed, mixed-code, overlong and unexpected replies are er
     }
 }
 
-TEST_CASE("client: the server closing early is an error; after QUIT it is the end") {
+TEST_CASE("client: the server closing early is an error, after QUIT it is the end") {
     const client_run early = run_everywhere(config(), {greeting + ehlo_pipelining, "250 OK\r\n"}, true,
                                             {simple_message({"b@mx.example"})});
     CHECK(early.events.back() == "failure connection closed");

@@ -116,7 +116,7 @@ TEST_CASE("server: a full output buffer stops reading, never refuses what it has
     CHECK(s.wants_read());
 }
 
-TEST_CASE("server: each decision carries an identity; a stale answer is refused") {
+TEST_CASE("server: each decision carries an identity, a stale answer is refused") {
     server_session s(mx());
     step st = run_until_wait(s);
     const auto* connected = std::get_if<client_connected>(&st.decision);

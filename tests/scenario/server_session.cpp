@@ -231,7 +231,7 @@ TEST_CASE("server: a 1 KiB output buffer serves a 100-recipient pipelined batch"
     CHECK(out == expected);
 }
 
-TEST_CASE("server: a decision may come later; nothing is consumed or reordered meanwhile") {
+TEST_CASE("server: a decision may come later, nothing is consumed or reordered meanwhile") {
     harness h(config_with(all_extensions));
     greet(h);
     h.input = "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nRCPT TO:<c@mx.example>\r\n";

@@ -338,7 +338,7 @@ TEST_CASE("compose received: buffer sizes") {
     CHECK(buf == field);
 }
 
-TEST_CASE("compose received: long parts fold between keyword and value; the worst case fits") {
+TEST_CASE("compose received: long parts fold between keyword and value, the worst case fits") {
     const std::string label63(63, 'a');
     const std::string domain255 =
         label63 + "." + label63 + "." + label63 + "." + std::string(63, 'b');

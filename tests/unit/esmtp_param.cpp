@@ -66,7 +66,7 @@ TEST_CASE("esmtp params: AUTH=<> after a null path is keyword AUTH, value <>") {
     CHECK(r.next(p) == param_error::end);
 }
 
-TEST_CASE("esmtp params: ORCPT=rfc822;user@example.com is a value") {
+TEST_CASE("esmtp params: ORCPT with an address type (rfc822, then the address) is a value") {
     esmtp_param_reader r(" NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;user@example.com");
     esmtp_param p;
     REQUIRE(r.next(p) == param_error::ok);

@@ -186,7 +186,7 @@ TEST_CASE("lines without text (RFC 5321 §4.2, §4.2.1)") {
     }
 }
 
-TEST_CASE("only the fourth octet separates; the text keeps leading digits and hyphens") {
+TEST_CASE("only the fourth octet separates, the text keeps leading digits and hyphens") {
     reply_parser p;
     reply_line out{};
     REQUIRE(p.parse_line("250-234 Text beginning with numbers", out) == reply_error::ok);
