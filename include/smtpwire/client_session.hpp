@@ -169,8 +169,8 @@ public:
         return pipelining_wanted_ && caps_.has(extension::pipelining);
     }
 
-    /// The open transaction, from mail_from() until its transaction_done (or reset(),
-    /// quit()); 0 when none is open.
+    /// The open transaction, from mail_from() until its transaction_done (or until
+    /// reset() or quit() abandons it before its content is sent); 0 when none is open.
     [[nodiscard]] transaction_id transaction() const noexcept { return tx_.active ? tx_.id : 0; }
 
     /// Sends one message: MAIL FROM now, then each RCPT and DATA as soon as the server
@@ -307,7 +307,9 @@ public:
     }
 
     /// RSET: abandons the open transaction (no transaction_done follows; replies
-    /// still due to it are reported with its id). Errors: wrong_state, output_full.
+    /// still due to it are reported with its id), unless its content was sent: then
+    /// its final reply and transaction_done come first. Errors: wrong_state,
+    /// output_full.
     [[nodiscard]] errc reset() noexcept {
         if (!can_send()) return errc::wrong_state;
         if (!append_command("RSET\r\n")) return errc::output_full;
@@ -316,8 +318,8 @@ public:
         return errc::ok;
     }
 
-    /// QUIT: abandons any open transaction; the session closes after the 221 (or
-    /// when the server closes). Errors: wrong_state, output_full.
+    /// QUIT: abandons any open transaction as reset() does; the session closes after
+    /// the 221 (or when the server closes). Errors: wrong_state, output_full.
     [[nodiscard]] errc quit() noexcept {
         if (!can_send()) return errc::wrong_state;
         if (!append_command("QUIT\r\n")) return errc::output_full;
@@ -382,6 +384,7 @@ private:
         bool data_sent = false;
         bool data_failed = false;
         bool content_aborted = false;  // "." sent right after a 354 with no recipient
+        bool content_sent = false;     // the final "." is written: only its reply is due
         bool content_replied = false;
         bool mail_accepted = false;
         bool transient_rcpt = false;
@@ -745,6 +748,7 @@ private:
             // RFC 2920 §3.1: with no recipient, end the content at once.
             (void)out_.append(".\r\n");
             tx_.content_aborted = true;
+            tx_.content_sent = true;
             expect(pending::content, 3);
             return;
         }
@@ -801,6 +805,7 @@ private:
         if (!end_requested_) return false;
         const std::size_t n = stuffer_.finish(p, room);
         out_.commit(n);
+        tx_.content_sent = true;
         phase_ = phase::ready;
         expect(pending::content, 3);
         return true;
@@ -851,10 +856,13 @@ private:
     }
 
     // reset() or quit() leaves the open transaction; its outstanding replies are
-    // reported under its id, RCPTs numbered on from where they were.
+    // reported under its id, RCPTs numbered on from where they were. A transaction
+    // whose content is sent is complete on the client's side: it is not abandoned, and
+    // its final reply and transaction_done still come (RFC 2920 §4 pipelines QUIT
+    // right behind the final dot).
     void abandon_transaction() noexcept {
+        if (!tx_.active || tx_.content_sent) return;
         job_ = mail_job{};
-        if (!tx_.active) return;
         abandoned_rcpt_index_ = tx_.replied;
         tx_ = open_transaction{};
     }

@@ -705,7 +705,8 @@ private:
             !input_.rest().empty() && (!pipelining_in_effect() || ends_group(cmd.verb))) {
             abort_transaction();
             queue(protocol_error{server_error::pipelining_violation, 554});
-            write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, true);
+            // RFC 2034 §3: no enhanced status code in a reply to HELO or EHLO.
+            write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, status_allowed_for_command_);
             close_session(close_reason::pipelining_violation);
             return false;
         }

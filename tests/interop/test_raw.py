@@ -358,8 +358,17 @@ class RawTest(ServeTestCase):
         server = self.serve()
         client = self.raw(server)
         client.expect(220)
-        # EHLO must be answered before the client goes on (RFC 2920 §3.1).
+        # EHLO must be answered before the client goes on (RFC 2920 §3.1). A reply to
+        # EHLO carries no enhanced status code (RFC 2034 §3).
         client.send(b'EHLO client.test\r\nMAIL FROM:<a@example.org>\r\n')
+        client.expect(554, b'Error: SMTP protocol synchronization')
+        client.assert_closed()
+
+    def test_early_input_after_noop_is_refused_with_a_status(self):
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.send(b'NOOP\r\nNOOP\r\n')
         client.expect(554, b'5.5.0 ')
         client.assert_closed()
 

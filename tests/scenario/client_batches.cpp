@@ -420,3 +420,27 @@ TEST_CASE("client: send_mail() with every recipient refused sends no content") {
     CHECK(m.wire.find("secret") == std::string::npos);
     CHECK(m.events.back() == "done permanent 0/1 550 no tx1");
 }
+
+TEST_CASE("client: RSET or QUIT right behind the final dot leaves the transaction to finish") {
+    // RFC 2920 §4 pipelines QUIT behind the final dot: the message may be accepted, so
+    // its reply and transaction_done must still be reported.
+    for (const bool quit : {false, true}) {
+        INFO((quit ? "QUIT" : "RSET"));
+        manual_client m = ready_client();
+        REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+        REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);
+        REQUIRE(m.c.data() == errc::ok);
+        m.server("250 OK\r\n250 OK\r\n354 go\r\n");
+        REQUIRE(m.c.send_body("hello\r\n") == errc::ok);
+        REQUIRE(m.c.end_body() == errc::ok);
+        m.run();
+        REQUIRE((quit ? m.c.quit() : m.c.reset()) == errc::ok);
+        CHECK(m.c.transaction() == 1);
+        CHECK(m.c.mail_from("carol@client.example") == errc::wrong_state);
+        m.events.clear();
+        m.server(quit ? "250 2.0.0 queued\r\n221 bye\r\n" : "250 2.0.0 queued\r\n250 reset\r\n");
+        CHECK(m.events == std::vector<std::string>{"reply DATA content 250 2.0.0 queued tx1",
+                                                   "done success 1/1 250 2.0.0 queued tx1",
+                                                   quit ? "reply QUIT 221 bye tx0" : "reply RSET 250 reset tx0"});
+    }
+}

@@ -120,6 +120,7 @@ struct transaction {
     bool active = false;
     bool mail_accepted = false, mail_failed = false, data_sent = false, data_failed = false;
     bool content_aborted = false, content_replied = false, transient_rcpt = false;
+    bool content_sent = false;  // the final "." is written: reset() and quit() leave it be
     std::size_t recipients = 0, accepted = 0, outstanding = 0;
     std::uint16_t mail_code = 0, last_rcpt_failure = 0, data_code = 0, content_code = 0;
 };
@@ -208,11 +209,6 @@ outcome class_of(std::uint16_t code) {
     return code >= 500 ? outcome::permanent : code >= 400 ? outcome::transient : outcome::success;
 }
 
-// Known deviation: command_reply's documentation says the reply to the content has
-// after_content set, also for an abandoned transaction; the session reports the reply to
-// the content of a transaction abandoned after the final dot (reset() or quit() pipelined
-// behind it) as a reply to DATA without after_content. Modelled as the session does it.
-constexpr bool abandoned_content_without_flag = true;
 
 class stepper {
 public:
@@ -290,6 +286,7 @@ private:
             if (m_.ph != phase::content) break;
             write(".\r\n");  // the parts ended with CRLF, or there were none
             m_.ph = phase::ready;
+            m_.tx.content_sent = true;
             push(due_kind::content);
             return;
         case action::reset:
@@ -311,8 +308,10 @@ private:
         e_.result = errc::wrong_state;
     }
 
+    // RFC 2920 §4 pipelines QUIT right behind the final dot: a transaction whose
+    // content is sent still ends with its reply and transaction_done.
     void abandon() {
-        if (m_.tx.active) m_.tx = transaction{};
+        if (m_.tx.active && !m_.tx.content_sent) m_.tx = transaction{};
     }
 
     // Replies are read outside the content; the end of input after them.
@@ -368,9 +367,6 @@ private:
             case due_kind::mail: e_.events.push_back(reply_event("MAIL", 0, false, d.tx, code)); break;
             case due_kind::rcpt: e_.events.push_back(reply_event("RCPT", d.index, false, d.tx, code)); break;
             case due_kind::data: e_.events.push_back(reply_event("DATA", 0, false, d.tx, code)); break;
-            case due_kind::content:
-                e_.events.push_back(reply_event("DATA", 0, !abandoned_content_without_flag, d.tx, code));
-                break;
             default: break;
             }
             return;
@@ -430,6 +426,7 @@ private:
             } else if (t.mail_failed || t.accepted == 0) {
                 write(".\r\n");  // RFC 2920 §3.1: no recipient, so end the content at once
                 t.content_aborted = true;
+                t.content_sent = true;
                 push(due_kind::content);
             } else {
                 m_.ph = phase::content;
@@ -540,7 +537,8 @@ public:
             break;
         }
         if (e == errc::ok && a == action::mail) opened.insert(c_.transaction());
-        if (e == errc::ok && (a == action::reset || a == action::quit) && open_before != 0)
+        if (e == errc::ok && (a == action::reset || a == action::quit) && open_before != 0 &&
+            c_.transaction() == 0)
             abandoned.insert(open_before);
         pump();
         return e;
