@@ -98,6 +98,10 @@ public:
                 return {data_piece::kind::content,
                         policy_ == bare_newline_policy::normalize ? crlf : cr, i};
             case state::mid_line:
+                // Nothing to scan: answered here, so scan_line() never passes memchr the
+                // null data() of an empty std::string_view (its pointer is declared
+                // nonnull even for a zero length, C17 7.24.1).
+                if (i == in.size()) return {data_piece::kind::need_more, {}, i};
                 return scan_line(in, i);
             }
         }
@@ -116,11 +120,9 @@ private:
     static constexpr std::string_view crlf = "\r\n";
     static constexpr std::string_view cr = "\r";
 
-    // The offset of the first `c` at or after `from`, or in.size(). An empty rest is
-    // answered without memchr: an empty feed may be std::string_view{}, whose data() is
-    // null, and memchr's pointer is declared nonnull even for a zero length (C17 7.24.1).
+    // The offset of the first `c` at or after `from`, or in.size(). Precondition: `in`
+    // is not empty (scan_line() is only called with content to scan).
     static std::size_t find(std::string_view in, std::size_t from, char c) noexcept {
-        if (from >= in.size()) return in.size();
         const void* hit = std::memchr(in.data() + from, c, in.size() - from);
         return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data())
                    : in.size();

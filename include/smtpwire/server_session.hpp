@@ -123,10 +123,22 @@ public:
             // returns it in the call that asked it: an answer can never precede it.
             if (!events_.empty()) return events_.pop();
             if (auto ev = waiting()) return *ev;
-            const std::optional<server_event> ev = state_ == server_state::data ? read_content()
-                                                   : skipping_                  ? skip_overlong_line()
-                                                                                : read_command();
-            if (ev) return *ev;
+            if (state_ == server_state::data) {
+                // The hot path, kept here so a body chunk is built once, in place.
+                const data_piece piece = decoder_.next(input_.rest());
+                input_.consume(piece.consumed);
+                if (piece.what == data_piece::kind::content) {
+                    if (content_accepted(piece.bytes.size())) return body_chunk{piece.bytes};
+                    continue;
+                }
+                if (piece.what == data_piece::kind::end) {
+                    end_of_data();
+                    continue;
+                }
+                if (auto ev = input_drained()) return *ev;
+                continue;
+            }
+            if (auto ev = skipping_ ? skip_overlong_line() : read_command()) return *ev;
         }
     }
 
@@ -560,21 +572,12 @@ private:
         return std::nullopt;
     }
 
-    // DATA: the next piece of content, the end of data, or a flow event.
-    std::optional<server_event> read_content() noexcept {
-        const data_piece piece = decoder_.next(input_.rest());
-        input_.consume(piece.consumed);
-        if (piece.what == data_piece::kind::content) {
-            message_size_ += piece.bytes.size();
-            if (limits_.message_size != 0 && message_size_ > limits_.message_size) too_large_ = true;
-            if (content_refused()) return std::nullopt;
-            return server_event{body_chunk{piece.bytes}};
-        }
-        if (piece.what == data_piece::kind::end) {
-            end_of_data();
-            return std::nullopt;
-        }
-        return input_drained();
+    // Counts `size` octets of content; false when the message is already refused (too
+    // large, or a bare CR or LF under bare_newline_policy::reject) and they are dropped.
+    bool content_accepted(std::size_t size) noexcept {
+        message_size_ += size;
+        if (limits_.message_size != 0 && message_size_ > limits_.message_size) too_large_ = true;
+        return !content_refused();
     }
 
     // The rest of a line already answered as too long, up to its CRLF, kept nowhere.

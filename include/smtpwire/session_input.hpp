@@ -27,6 +27,7 @@ public:
         in_ = bytes;
         pos_ = 0;
         incomplete_ = false;
+        line_ = line_scanner::npos;
     }
 
     /// The peer closed its side: no bytes will follow those fed.
@@ -41,6 +42,7 @@ public:
     void consume(std::size_t n) noexcept {
         pos_ += n;
         incomplete_ = false;
+        line_ = line_scanner::npos;
         scanner_.reset();
     }
 
@@ -48,17 +50,20 @@ public:
     void discard() noexcept {
         pos_ = in_.size();
         incomplete_ = false;
+        line_ = line_scanner::npos;
         scanner_.reset();
     }
 
     /// Finds the CRLF line at the cursor. Returns its length without the CRLF and
     /// leaves the cursor on it (consume(length + 2) takes it), or line_scanner::npos
     /// when the rest holds no CRLF yet; the rest is then an incomplete line and a
-    /// feed() is accepted. Each byte is scanned once however the input is split.
+    /// feed() is accepted. Each byte is scanned once however the input is split, and
+    /// however often this is asked before the line is consumed.
     [[nodiscard]] std::size_t find_line() noexcept {
-        const std::size_t length = scanner_.find_line_end(rest());
-        incomplete_ = length == line_scanner::npos;
-        return length;
+        if (line_ != line_scanner::npos) return line_;
+        line_ = scanner_.find_line_end(rest());
+        incomplete_ = line_ == line_scanner::npos;
+        return line_;
     }
 
 private:
@@ -66,6 +71,7 @@ private:
     std::size_t pos_ = 0;
     bool incomplete_ = false;
     bool eof_ = false;
+    std::size_t line_ = line_scanner::npos;  // the complete line at the cursor, once found
     line_scanner scanner_;
 };
 
