@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,8 +60,7 @@ public:
           early_input_(config.early_input),
           timeouts_(config.timeouts),
           decoder_(config.bare_newlines, limits_.text_line),
-          ehlo_keywords_(ehlo_keywords(config.extensions, limits_.message_size)),
-          reserve_(reserve_for(hostname_.size(), ehlo_keywords_.size())),
+          reserve_(reserve_for(hostname_.size(), keyword_lines_size())),
           out_(config_status_ != config_error::ok       ? 0
                : limits_.output_buffer > reserve_ ? limits_.output_buffer
                                                   : reserve_) {
@@ -122,7 +120,15 @@ public:
             // A decision is only ever queued into an empty queue, so next_event()
             // returns it in the call that asked it: an answer can never precede it.
             if (!events_.empty()) return events_.pop();
-            if (auto ev = waiting()) return *ev;
+            switch (blocked_by()) {
+            case blocker::decision: return out_.empty() ? server_event{paused{}} : server_event{need_output{}};
+            case blocker::end: return out_.empty() ? server_event{closed{}} : server_event{need_output{}};
+            case blocker::greeting:
+                pending_ = decision::greeting;
+                return client_connected{next_decision()};
+            case blocker::output: return need_output{};
+            case blocker::none: break;
+            }
             if (state_ == server_state::data) {
                 // The hot path, kept here so a body chunk is built once, in place.
                 const data_piece piece = decoder_.next(input_.rest());
@@ -135,10 +141,17 @@ public:
                     end_of_data();
                     continue;
                 }
-                if (auto ev = input_drained()) return *ev;
+            } else if (!(skipping_ ? skip_overlong_line() : read_command())) {
                 continue;
             }
-            if (auto ev = skipping_ ? skip_overlong_line() : read_command()) return *ev;
+            // Nothing complete is left in the input: finish at its end, or flush and
+            // ask for more.
+            if (input_.eof()) {
+                abort_transaction();
+                close_session(close_reason::peer_closed);
+                continue;
+            }
+            return out_.empty() ? server_event{need_data{}} : server_event{need_output{}};
         }
     }
 
@@ -329,30 +342,37 @@ private:
         return l;
     }
 
-    // The EHLO keyword lines, '\n'-separated, built once.
-    static std::string ehlo_keywords(extension_set offered, std::uint64_t size_limit) {
-        std::string s;
-        const extension order[] = {extension::pipelining, extension::size,
-                                   extension::eight_bit_mime, extension::smtputf8,
-                                   extension::enhanced_status_codes};
+    // The EHLO keywords after the greeting line, in the order they are announced;
+    // calls f(keyword, parameter) for each (SIZE's parameter is its limit).
+    template <class Function>
+    void for_each_keyword(Function f) const noexcept {
+        const extension order[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
+                                   extension::smtputf8, extension::enhanced_status_codes};
         for (extension e : order) {
-            if (!offered.has(e)) continue;
-            if (!s.empty()) s += '\n';
-            s += to_string(e);
-            if (e == extension::size && size_limit != 0) {
+            if (!extensions_.has(e)) continue;
+            if (e == extension::size && limits_.message_size != 0) {
                 char digits[24];
-                const auto r = std::to_chars(digits, digits + sizeof digits, size_limit);
-                s += ' ';
-                s.append(digits, r.ptr);
+                const auto r = std::to_chars(digits, digits + sizeof digits, limits_.message_size);
+                f(to_string(e), std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+            } else {
+                f(to_string(e), std::string_view{});
             }
         }
-        return s;
+    }
+
+    // Octets of the keyword lines: "250-" or "250 ", keyword[ SP parameter], CRLF.
+    std::size_t keyword_lines_size() const noexcept {
+        std::size_t n = 0;
+        for_each_keyword([&n](std::string_view keyword, std::string_view parameter) {
+            n += 4 + keyword.size() + (parameter.empty() ? 0 : 1 + parameter.size()) + 2;
+        });
+        return n;
     }
 
     // Output room needed before reading a command: the largest reply the session
     // writes on its own (the EHLO reply), or 1024 octets, whichever is more.
     static std::size_t reserve_for(std::size_t hostname, std::size_t keywords) noexcept {
-        const std::size_t ehlo = 512 + hostname + keywords + 8 * 6;
+        const std::size_t ehlo = 512 + hostname + keywords;
         return ehlo > 1024 ? ehlo : 1024;
     }
 
@@ -405,15 +425,15 @@ private:
         return true;
     }
 
-    // "<code> [<status> ]<hostname>[ <text>]" plus, for EHLO, the keyword lines. The
-    // first line is kept within 512 octets (RFC 5321 §4.5.3.1.5).
-    bool write_named_reply(std::string_view code, std::string_view status,
-                           std::string_view text, std::string_view keywords) noexcept {
+    // "<code> [<status> ]<hostname>[ <text>]" plus, with `keywords` (EHLO), the keyword
+    // lines. The first line is kept within 512 octets (RFC 5321 §4.5.3.1.5).
+    bool write_named_reply(std::string_view code, std::string_view status, std::string_view text,
+                           bool keywords) noexcept {
         const std::size_t first = 4 + status.size() + hostname_.size() +
                                   (text.empty() ? 0 : 1 + text.size()) + 2;
         if (first > 512) return false;
-        const std::size_t n = first + keywords.size() + (keywords.empty() ? 0 : 6 * (1 + count_lines(keywords)));
-        char* p = out_.reserve(n);
+        const std::size_t lines = keywords ? keyword_lines_size() : 0;
+        char* p = out_.reserve(first + lines);
         if (p == nullptr) return false;
         char* w = p;
         auto put = [&w](std::string_view s) {
@@ -422,7 +442,7 @@ private:
             w += s.size();
         };
         put(code);
-        put(keywords.empty() ? " " : "-");
+        put(lines == 0 ? " " : "-");
         put(status);
         put(hostname_);
         if (!text.empty()) {
@@ -430,34 +450,33 @@ private:
             put(text);
         }
         put("\r\n");
-        while (!keywords.empty()) {
-            const std::size_t nl = keywords.find('\n');
-            put(code);
-            put(nl == std::string_view::npos ? " " : "-");
-            put(keywords.substr(0, nl));
-            put("\r\n");
-            keywords = nl == std::string_view::npos ? std::string_view{} : keywords.substr(nl + 1);
+        if (lines != 0) {
+            char* last = w;  // the last keyword line's separator becomes SP
+            for_each_keyword([&](std::string_view keyword, std::string_view parameter) {
+                put(code);
+                last = w;
+                put("-");
+                put(keyword);
+                if (!parameter.empty()) {
+                    put(" ");
+                    put(parameter);
+                }
+                put("\r\n");
+            });
+            *last = ' ';
         }
         out_.commit(static_cast<std::size_t>(w - p));
         return true;
-    }
-
-    static std::size_t count_lines(std::string_view s) noexcept {
-        std::size_t n = 0;
-        for (char c : s) n += c == '\n' ? 1 : 0;
-        return n;
     }
 
     errc write_positive(std::string_view text) noexcept {
         bool ok = false;
         switch (pending_) {
         case decision::greeting:
-            ok = write_named_reply("220", {}, text.empty() ? "ESMTP" : text, {});
+            ok = write_named_reply("220", {}, text.empty() ? "ESMTP" : text, false);
             break;
         case decision::hello:
-            ok = write_named_reply("250", {}, text,
-                                   hello_verb_ == verb::ehlo ? std::string_view(ehlo_keywords_)
-                                                             : std::string_view{});
+            ok = write_named_reply("250", {}, text, hello_verb_ == verb::ehlo);
             break;
         case decision::mail:
             ok = write_reply({250, {2, 1, 0}, text.empty() ? "OK" : text}, true);
@@ -552,24 +571,15 @@ private:
 
     // --- the steps of next_event() ----------------------------------------------
 
-    // What the session waits for before it can read: a decision, the writing of its
-    // output, the application's greeting decision; nothing (nullopt) when it can read.
-    std::optional<server_event> waiting() noexcept {
-        if (pending_ != decision::none) {
-            if (out_.empty()) return server_event{paused{}};
-            return server_event{need_output{}};
-        }
-        if (state_ == server_state::closed) {
-            if (out_.empty()) return server_event{closed{}};
-            return server_event{need_output{}};
-        }
-        if (state_ == server_state::greeting) {
-            pending_ = decision::greeting;
-            return server_event{client_connected{next_decision()}};
-        }
+    // What keeps the session from reading input now.
+    enum class blocker { none, decision, end, greeting, output };
+
+    blocker blocked_by() const noexcept {
+        if (pending_ != decision::none) return blocker::decision;
+        if (state_ == server_state::closed) return blocker::end;
+        if (state_ == server_state::greeting) return blocker::greeting;
         // Room for the largest reply the next command can cause.
-        if (out_.free_space() < reserve_) return server_event{need_output{}};
-        return std::nullopt;
+        return out_.free_space() < reserve_ ? blocker::output : blocker::none;
     }
 
     // Counts `size` octets of content; false when the message is already refused (too
@@ -581,19 +591,21 @@ private:
     }
 
     // The rest of a line already answered as too long, up to its CRLF, kept nowhere.
-    std::optional<server_event> skip_overlong_line() noexcept {
+    // Returns true when the input is used up before that CRLF.
+    bool skip_overlong_line() noexcept {
         input_.consume(skipper_.skip(input_.rest()));
         if (!skipper_.finished()) {
             line_incomplete();
-            return input_drained();
+            return true;
         }
         skipping_ = false;
         line_complete();
-        return std::nullopt;
+        return false;
     }
 
-    // The next command line: handled, answered as too long, or waited for.
-    std::optional<server_event> read_command() noexcept {
+    // The next command line, handled or answered as too long. Returns true when the
+    // input holds no complete line.
+    bool read_command() noexcept {
         const std::string_view rest = input_.rest();
         const std::size_t length = input_.find_line();
         if (length == line_scanner::npos) {
@@ -602,10 +614,10 @@ private:
                 skipping_ = true;
                 skipper_.start(rest.back() == '\r');
                 line_too_long();
-                return std::nullopt;
+                return false;
             }
             if (!rest.empty()) line_incomplete();
-            return input_drained();
+            return true;
         }
         line_complete();
         input_.consume(length + 2);
@@ -614,7 +626,7 @@ private:
         } else {
             handle_command(rest.substr(0, length));
         }
-        return std::nullopt;
+        return false;
     }
 
     void close_session(close_reason why) noexcept {
@@ -628,17 +640,6 @@ private:
             queue(message_aborted{abort_reason::connection_lost});
         else if (transaction_active())
             queue(transaction_reset{});
-    }
-
-    // Nothing complete is left in the input: flush, ask for more, or finish at EOF.
-    std::optional<server_event> input_drained() noexcept {
-        if (input_.eof()) {
-            abort_transaction();
-            close_session(close_reason::peer_closed);
-            return std::nullopt;
-        }
-        if (!out_.empty()) return server_event{need_output{}};
-        return server_event{need_data{}};
     }
 
     // A peer error: answer, report, count, and close at the error limit.
@@ -746,7 +747,7 @@ private:
 
     void on_quit() noexcept {
         abort_transaction();
-        write_named_reply("221", enhanced() ? "2.0.0 " : "", "Service closing transmission channel", {});
+        write_named_reply("221", enhanced() ? "2.0.0 " : "", "Service closing transmission channel", false);
         close_session(close_reason::quit);
     }
 
@@ -984,7 +985,6 @@ private:
     event_ring<server_event, 4> events_;
 
     // Output.
-    std::string ehlo_keywords_;
     std::size_t reserve_;
     output_buffer out_;
 };
