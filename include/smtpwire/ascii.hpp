@@ -107,6 +107,14 @@ constexpr bool all_of(std::string_view s, std::uint16_t mask) noexcept {
     return true;
 }
 
+/// True when `s` contains an octet >= 0x80 (UTF-8 or other 8-bit data). Looks at every
+/// octet without branching on each, so long content costs one pass.
+constexpr bool has_non_ascii(std::string_view s) noexcept {
+    unsigned bits = 0;
+    for (char c : s) bits |= static_cast<unsigned char>(c);
+    return (bits & 0x80u) != 0;
+}
+
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
 /// from an application-supplied field.
 constexpr bool has_line_break_or_nul(std::string_view s) noexcept {

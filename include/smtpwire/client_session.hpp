@@ -185,8 +185,8 @@ public:
     [[nodiscard]] errc send_mail(const envelope& env, std::string_view content) noexcept {
         if (!can_send() || tx_.active || transaction_replies_ != 0 || env.recipient_count == 0)
             return errc::wrong_state;
-        const bool smtputf8 = env.options.smtputf8 || has_non_ascii(env.sender);
-        if (env.options.body != body_type::eight_bit_mime && has_non_ascii(content))
+        const bool smtputf8 = env.options.smtputf8 || ascii::has_non_ascii(env.sender);
+        if (env.options.body != body_type::eight_bit_mime && ascii::has_non_ascii(content))
             return errc::not_supported;
         for (std::size_t i = 0; i < env.recipient_count; ++i)
             if (const errc e = check_recipient(env.recipients[i], smtputf8); e != errc::ok) return e;
@@ -204,7 +204,7 @@ public:
     /// not_supported; too_large; output_full.
     [[nodiscard]] errc mail_from(std::string_view address, const mail_options& options = {}) noexcept {
         if (!can_send() || tx_.active || transaction_replies_ != 0) return errc::wrong_state;
-        const bool utf8_address = has_non_ascii(address);
+        const bool utf8_address = ascii::has_non_ascii(address);
         const bool smtputf8 = options.smtputf8 || utf8_address;
         if (smtputf8 && !caps_.has(extension::smtputf8)) return errc::not_supported;
         if (options.body == body_type::eight_bit_mime && !caps_.has(extension::eight_bit_mime))
@@ -292,7 +292,7 @@ public:
     /// connection).
     [[nodiscard]] errc send_body(std::string_view bytes) noexcept {
         if (phase_ != phase::content || !body_.empty() || end_requested_) return errc::wrong_state;
-        if (!tx_.eight_bit && has_non_ascii(bytes)) return errc::not_supported;
+        if (!tx_.eight_bit && ascii::has_non_ascii(bytes)) return errc::not_supported;
         body_ = bytes;
         return errc::ok;
     }
@@ -436,12 +436,6 @@ private:
         return out_.free_space() >= line.size() + command_reserve && out_.append(line);
     }
 
-    static bool has_non_ascii(std::string_view s) noexcept {
-        unsigned char bits = 0;
-        for (char c : s) bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(c));
-        return (bits & 0x80u) != 0;
-    }
-
     static bool valid_parameters(std::string_view params, bool utf8) noexcept {
         while (!params.empty()) {
             const std::size_t sp = params.find(' ');
@@ -460,7 +454,7 @@ private:
     // What rcpt_to() refuses before writing: a UTF-8 address without SMTPUTF8, bad
     // parameters, an address that is not one or too long.
     static errc check_recipient(const recipient& r, bool smtputf8) noexcept {
-        if (has_non_ascii(r.address) && !smtputf8) return errc::not_supported;
+        if (ascii::has_non_ascii(r.address) && !smtputf8) return errc::not_supported;
         if (!valid_parameters(r.parameters, smtputf8)) return errc::invalid_argument;
         char scratch[max_path + 1];
         command_writer w(scratch, sizeof scratch);

@@ -43,12 +43,6 @@ constexpr std::string_view to_string(domain_error e) noexcept {
 }
 
 namespace detail {
-constexpr bool has_non_ascii(std::string_view s) noexcept {
-    for (char c : s)
-        if (ascii::is_non_ascii(c)) return true;
-    return false;
-}
-
 // sub-domain = Let-dig [Ldh-str]; with utf8 a non-ASCII byte counts as a Let-dig
 // (U-label, RFC 6531 §3.3), so hyphens still may not begin or end a label.
 constexpr bool is_label(std::string_view l, bool utf8) noexcept {
@@ -152,7 +146,7 @@ constexpr std::size_t scan_domain_chars(std::string_view s, std::size_t i) noexc
 /// Errors: empty, non_ascii, invalid_utf8, bad_label, too_long (in that order).
 [[nodiscard]] constexpr domain_error check_domain(std::string_view s, bool utf8) noexcept {
     if (s.empty()) return domain_error::empty;
-    if (detail::has_non_ascii(s)) {
+    if (ascii::has_non_ascii(s)) {
         if (!utf8) return domain_error::non_ascii;
         if (!ascii::is_valid_utf8(s)) return domain_error::invalid_utf8;
     }

@@ -195,7 +195,7 @@ constexpr path_error parse_path(std::string_view s, const path_options& opt, boo
 /// when it offers SMTPUTF8, then the parameters, and refuses the command when this is
 /// true but the SMTPUTF8 parameter was not given (RFC 6531 §3.4; 553 5.6.7).
 [[nodiscard]] constexpr bool needs_smtputf8(const path& p) noexcept {
-    return detail::has_non_ascii(p.raw);
+    return ascii::has_non_ascii(p.raw);
 }
 
 } // namespace v0

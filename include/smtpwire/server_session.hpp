@@ -49,7 +49,8 @@ public:
     /// A session for `config`, whose strings are copied. A configuration that cannot be
     /// honoured (see check_config()) gives a session that writes nothing: config_status()
     /// says why, and next_event() returns closing{close_reason::invalid_config}, then
-    /// closed. The output buffer is the only allocation.
+    /// closed. Allocates the output buffer, and a copy of the hostname when it is too
+    /// long for std::string's own storage; nothing after.
     explicit server_session(const server_config& config = {})
         : config_status_(check_config(config)),
           hostname_(config_status_ == config_error::ok ? config.hostname : std::string_view{}),

@@ -411,3 +411,11 @@ TEST_CASE("ascii: is_valid_utf8 agrees with a reference decoder") {
         }
     }
 }
+
+TEST_CASE("ascii: has_non_ascii finds any octet >= 0x80") {
+    CHECK_FALSE(ascii::has_non_ascii(""));
+    CHECK_FALSE(ascii::has_non_ascii(std::string_view("plain\0\x7f text", 12)));
+    CHECK(ascii::has_non_ascii("caf\xc3\xa9"));
+    CHECK(ascii::has_non_ascii("\x80"));
+    CHECK(ascii::has_non_ascii(std::string(4096, 'a') + "\xff"));
+}
