@@ -13,8 +13,9 @@
 //           bit 7 the interrupt is shutdown() instead of timed_out().
 //   bytes 2-3: the decision pattern, two bits per decision (accept, accept(text),
 //           accept(reply), reject), cycling every eight decisions.
-//   byte 4: bits 0-3 the decision the interrupt replaces or follows; bits 4-7 output
-//           octets written per need_output in two of the runs (0: all).
+//   byte 4: bits 0-3 the decision the interrupt replaces or follows; bits 4-6 output
+//           octets written per need_output in two of the runs (0: all); bit 7 offer
+//           STARTTLS (a handover is completed at once: tls_established()).
 //   byte 5: where to cut: the offset of the one cut (scaled to the stream's length),
 //           the cut inside each line (scaled to its length), and which lines start a
 //           new read when whole lines are grouped (bit i % 8 for line i).
@@ -24,7 +25,8 @@
 // command that is answered without one; unconsumed() stays within limits.command_line;
 // nothing but need_output/closed follows closing; the error limit closes exactly when
 // reached; recipients are counted and limited; valid decisions are accepted and invalid
-// ones refused without effect.
+// ones refused without effect; tls_handover follows only an accepted STARTTLS, and no
+// byte fed before the handover produces an event after it (RFC 3207 §5).
 //
 // Which splits may be compared: with pipelining_policy::reject, input that arrives in
 // the same read as a command that must end a pipelined group is refused (RFC 2920 §3.1;
@@ -34,7 +36,8 @@
 // line in the same read, and must agree under both policies. With tolerate, runs that
 // put many lines in one read (whole lines grouped, the whole stream at once, or cut once
 // anywhere) must agree with them too; under reject those runs are only checked for the
-// other invariants.
+// other invariants. So are runs with a STARTTLS: what arrives in the read that carries
+// it, and until it is answered, is discarded, so the grouping decides what is processed.
 #include "smtpwire/server_session.hpp"
 
 #include <cstddef>
@@ -52,7 +55,7 @@ using smtpwire_fuzz::check;
 
 namespace {
 
-enum class decision_kind { greeting, hello, mail, rcpt, data, message, vrfy };
+enum class decision_kind { greeting, hello, mail, rcpt, data, message, vrfy, starttls };
 
 struct setup {
     server_config config;
@@ -111,7 +114,8 @@ setup read_setup(smtpwire_fuzz::input_reader& in) {
     s.config.hostname = s.hostname;
     s.interrupt_shutdown = (b1 & 128) != 0;
     s.interrupt_at = b4 & 15;
-    s.write_chunk = b4 >> 4;
+    s.write_chunk = (b4 >> 4) & 7u;
+    if (b4 & 128) s.config.extensions.add(extension::starttls);
     return s;
 }
 
@@ -121,6 +125,7 @@ std::uint16_t default_code(decision_kind k) {
     case decision_kind::greeting: return 220;
     case decision_kind::data: return 354;
     case decision_kind::vrfy: return 252;
+    case decision_kind::starttls: return 220;
     default: return 250;
     }
 }
@@ -162,6 +167,7 @@ struct run_log {
     std::string output;                     // every octet the session wrote
     std::vector<std::uint16_t> expected;    // reply codes events and decisions account for
     std::optional<close_reason> closed_by;
+    bool starttls = false;                  // a STARTTLS reached the application
 };
 
 class runner {
@@ -224,6 +230,7 @@ private:
         check(!eof_sent_, "need_data after feed_eof()");
         check(s_.unconsumed().size() <= limit_line(), "unconsumed() longer than limits.command_line",
               s_.unconsumed());
+        tls_just_established_ = false;
         if (next_piece_ == pieces_.size()) {
             s_.feed_eof();
             eof_sent_ = true;
@@ -241,6 +248,8 @@ private:
     void log(std::string line) { log_.events.push_back(std::move(line)); }
 
     void on_event(const server_event& ev) {
+        // RFC 3207 §5: bytes that arrived before TLS started are never acted on after it.
+        check(!tls_just_established_, "an event after the TLS handover from input fed before it");
         if (std::holds_alternative<client_connected>(ev)) {
             log("connected");
             decide(decision_kind::greeting);
@@ -279,6 +288,20 @@ private:
         } else if (const auto* v = std::get_if<verify>(&ev)) {
             log("verify " + std::string(v->argument));
             decide(decision_kind::vrfy);
+        } else if (std::holds_alternative<starttls_request>(ev)) {
+            check(st_.config.extensions.has(extension::starttls) && !s_.tls_active(),
+                  "starttls_request while STARTTLS is not offered");
+            log("starttls");
+            log_.starttls = true;
+            decide(decision_kind::starttls);
+        } else if (std::holds_alternative<tls_handover>(ev)) {
+            check(starttls_accepted_, "tls_handover without an accepted STARTTLS");
+            check(s_.state() == server_state::tls_handover && !s_.wants_read(), "tls_handover while reading");
+            starttls_accepted_ = false;
+            log("tls_handover");
+            check(s_.tls_established() == errc::ok, "tls_established() refused after tls_handover");
+            check(s_.tls_active() && s_.state() == server_state::connected, "TLS established, but the session did not start over");
+            tls_just_established_ = true;
         } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
             check(in_message_, "body_chunk outside a message");
             check(!b->bytes.empty(), "empty body_chunk");
@@ -361,6 +384,8 @@ private:
             check(s_.reject(reply{550, {5, 0, 0}, "no"}) == errc::invalid_reply, "a greeting refused with 550");
         if (k == decision_kind::data)
             check(s_.accept(reply{250, {}, "no"}) == errc::invalid_reply, "data_begin accepted without 354");
+        else if (k == decision_kind::starttls)
+            check(s_.accept(reply{250, {}, "no"}) == errc::invalid_reply, "starttls_request accepted without 220");
         else if (!one_line)
             check(s_.accept(reply{354, {}, "no"}) == errc::invalid_reply, "354 outside data_begin");
         check(s_.reject(reply{250, {}, "positive"}) == errc::invalid_reply, "reject() with a positive code");
@@ -399,6 +424,7 @@ private:
                 if (k == decision_kind::data) r = reply{354, {}, "go ahead"};
                 if (k == decision_kind::rcpt) r = reply{251, {2, 1, 5}, "User not local; will forward"};
                 if (k == decision_kind::vrfy) r = reply{250, {2, 1, 5}, "Fred Smith <fred@example.com>"};
+                if (k == decision_kind::starttls) r = reply{220, {2, 0, 0}, "Go ahead"};
                 e = s_.accept(r);
                 code = r.code;
             }
@@ -431,6 +457,7 @@ private:
             rcpt_index_ = 0;
             accepted_rcpts_ = 0;
         }
+        if (k == decision_kind::starttls && code == 220) starttls_accepted_ = true;
         if (k == decision_kind::rcpt && code < 300) {
             ++accepted_rcpts_;
             check(accepted_rcpts_ <= st_.config.limits.recipients, "more recipients accepted than the limit");
@@ -463,6 +490,8 @@ private:
     bool in_message_ = false;
     bool refused_with_421_ = false;
     bool timed_out_ = false;
+    bool starttls_accepted_ = false;
+    bool tls_just_established_ = false;  // no feed() since tls_established()
     std::string body_;
     std::optional<decision_kind> deferred_;
     unsigned decisions_ = 0;
@@ -548,7 +577,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const run_log by_group = run_checked(st, grouped, 0);
     const run_log at_once = run_checked(st, whole, 0);
     const run_log split_once = run_checked(st, two, st.write_chunk);
-    if (st.config.early_input == pipelining_policy::tolerate) {
+    if (st.config.early_input == pipelining_policy::tolerate && !by_line.starttls) {
         check_same_run(by_line, by_group, "grouping lines into reads differs from line by line");
         check_same_run(by_line, at_once, "the whole stream at once differs from line by line");
         check_same_run(by_line, split_once, "one split of the stream differs from line by line");

@@ -1,5 +1,6 @@
 // What a server session is told at construction, and the check that it can be honoured.
-// RFC 5321 §4.1.2-3 and §4.5.3.1 (the hostname in replies), RFC 6531 §3.1 (SMTPUTF8, 8BITMIME).
+// RFC 5321 §4.1.2-3 and §4.5.3.1 (the hostname in replies), RFC 6531 §3.1 (SMTPUTF8, 8BITMIME),
+// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS).
 #ifndef SMTPWIRE_SERVER_CONFIG_HPP
 #define SMTPWIRE_SERVER_CONFIG_HPP
 
@@ -17,7 +18,7 @@ inline namespace v0 {
 /// The extensions server_session implements, and so the only ones it may offer.
 inline constexpr extension_set server_extensions{
     extension::pipelining, extension::size, extension::eight_bit_mime, extension::smtputf8,
-    extension::enhanced_status_codes};
+    extension::enhanced_status_codes, extension::starttls};
 
 /// Everything a server session is told at construction. Strings are copied.
 struct server_config {
@@ -27,7 +28,9 @@ struct server_config {
     /// hostname_too_long.
     std::string_view hostname = "localhost";
     /// Extensions announced after EHLO and honoured in MAIL parameters: a subset of
-    /// server_extensions, with 8BITMIME whenever SMTPUTF8 is offered.
+    /// server_extensions, with 8BITMIME whenever SMTPUTF8 is offered. STARTTLS here
+    /// means the application can start TLS on this connection: it is announced, and the
+    /// command served, only while TLS is not active (RFC 3207 §4.2).
     extension_set extensions{extension::pipelining, extension::size, extension::eight_bit_mime,
                              extension::smtputf8, extension::enhanced_status_codes};
     smtpwire::limits limits{};
@@ -35,6 +38,9 @@ struct server_config {
     bare_newline_policy bare_newlines = bare_newline_policy::reject;
     pipelining_policy early_input = pipelining_policy::reject;
     server_timeouts timeouts{};
+    /// The connection is TLS from its first byte (RFC 8314 §3, "submissions" on port
+    /// 465): the session starts as it is after a STARTTLS handshake, without one.
+    bool implicit_tls = false;
 };
 
 /// Why a server_config cannot be honoured. A session built from such a configuration
@@ -42,7 +48,7 @@ struct server_config {
 enum class config_error {
     ok,
     /// `extensions` offers one server_session does not implement (not in
-    /// server_extensions: STARTTLS, AUTH, CHUNKING, BINARYMIME, DSN, REQUIRETLS).
+    /// server_extensions: AUTH, CHUNKING, BINARYMIME, DSN, REQUIRETLS).
     unsupported_extension,
     /// SMTPUTF8 offered without 8BITMIME; RFC 6531 §3.1 requires a server offering
     /// SMTPUTF8 to support and announce 8BITMIME.

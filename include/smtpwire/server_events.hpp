@@ -1,5 +1,5 @@
 // The events a server_session hands to the application, as one std::variant.
-// RFC 5321 §3 (the SMTP procedures each event stands for), RFC 1870, 6152, 6531.
+// RFC 5321 §3 (the SMTP procedures each event stands for), RFC 1870, 6152, 6531, 3207.
 #ifndef SMTPWIRE_SERVER_EVENTS_HPP
 #define SMTPWIRE_SERVER_EVENTS_HPP
 
@@ -92,7 +92,24 @@ struct verify {
     std::string_view argument;
 };
 
+/// STARTTLS, offered and well-formed. accept(): "220 2.0.0 Ready to start TLS", then
+/// tls_handover; accept(text) sets the text. reject() refuses TLS for now, usually with
+/// 454 4.7.0 (RFC 3207 §4), and the session goes on in clear. Input that arrived behind
+/// the STARTTLS line, and any fed while this decision waits, is discarded unread.
+struct starttls_request {
+    decision_id decision{};
+};
+
 // --- information ---------------------------------------------------------------
+
+/// The 220 to STARTTLS is in output(): write all of it in clear, then run the TLS
+/// handshake on the connection and call tls_established() once it succeeds (or close
+/// the connection if it fails). Until then the session reads nothing: bytes fed are
+/// discarded. `discarded` counts the octets that arrived after the STARTTLS line and
+/// were dropped unread (plaintext injection, RFC 3207 §5 and CVE-2011-0411).
+struct tls_handover {
+    std::size_t discarded = 0;
+};
 
 /// Message content, dot-unstuffed, in order. A view into the fed bytes or a constant.
 struct body_chunk {
@@ -122,7 +139,7 @@ struct message_aborted {
 };
 
 /// The mail transaction in progress ended without a message (RSET, an accepted HELO or
-/// EHLO, QUIT, or an error close): forget its sender and recipients. An error close is
+/// EHLO, an accepted STARTTLS, QUIT, or an error close): forget its sender and recipients. An error close is
 /// a timeout, the error limit, a pipelining violation, shutdown(), the peer closing, or
 /// a 421 answer to a decision; after a 421 answer to mail_from or message_end this event
 /// comes too, for the transaction being opened or whose message was refused.
@@ -209,8 +226,8 @@ struct closing {
 /// Everything next_event() can return.
 using server_event = std::variant<need_data, need_output, paused, closed,
                                   client_connected, hello, mail_from, rcpt_to, data_begin,
-                                  message_end, verify,
-                                  body_chunk, message_aborted, transaction_reset,
+                                  message_end, verify, starttls_request,
+                                  tls_handover, body_chunk, message_aborted, transaction_reset,
                                   protocol_error, closing>;
 
 /// True when `ev` is a decision the application must answer with accept() or reject().
@@ -218,7 +235,7 @@ inline bool is_decision(const server_event& ev) noexcept {
     return std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
            std::holds_alternative<mail_from>(ev) || std::holds_alternative<rcpt_to>(ev) ||
            std::holds_alternative<data_begin>(ev) || std::holds_alternative<message_end>(ev) ||
-           std::holds_alternative<verify>(ev);
+           std::holds_alternative<verify>(ev) || std::holds_alternative<starttls_request>(ev);
 }
 
 } // namespace v0

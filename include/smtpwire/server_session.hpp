@@ -1,5 +1,6 @@
 // The server role of SMTP as a sans-I/O state machine: bytes in, events and replies out.
-// RFC 5321 §3, §4 (procedures, replies), RFC 2920 (PIPELINING), 1870 (SIZE), 6152, 6531, 2034.
+// RFC 5321 §3, §4 (procedures, replies), RFC 2920 (PIPELINING), 1870 (SIZE), 6152, 6531, 2034,
+// RFC 3207 (STARTTLS), RFC 8314 (implicit TLS).
 #ifndef SMTPWIRE_SERVER_SESSION_HPP
 #define SMTPWIRE_SERVER_SESSION_HPP
 
@@ -60,6 +61,7 @@ public:
           bare_newlines_(config.bare_newlines),
           early_input_(config.early_input),
           timeouts_(config.timeouts),
+          tls_active_(config.implicit_tls),
           decoder_(config.bare_newlines, limits_.text_line),
           reserve_(reserve_for(hostname_.size(), keyword_lines_size())),
           out_(config_status_ != config_error::ok       ? 0
@@ -77,9 +79,11 @@ public:
     /// keep them unchanged until the next feed(). Accepted whenever the bytes fed
     /// before are consumed up to an incomplete line (wants_read()), whether or not
     /// output waits or a decision is pending; errc::wrong_state otherwise, and nothing
-    /// changes. Once the session is closed, bytes are accepted and discarded.
+    /// changes. Once the session is closed, and from a STARTTLS command until
+    /// tls_established() or a refusal of TLS, bytes are accepted and discarded unread.
     [[nodiscard]] errc feed(std::string_view bytes) noexcept {
-        if (state_ == server_state::closed) {
+        if (state_ == server_state::closed || discarding_) {
+            if (state_ != server_state::closed) discarded_ += bytes.size();
             input_.feed(bytes);
             input_.discard();
             return errc::ok;
@@ -105,7 +109,8 @@ public:
     /// complete input waits to be processed (behind a full output buffer or a pending
     /// decision), so memory stays bounded.
     [[nodiscard]] bool wants_read() const noexcept {
-        return state_ != server_state::closed && !input_.eof() && input_.accepts_feed();
+        return state_ != server_state::closed && state_ != server_state::tls_handover &&
+               !input_.eof() && input_.accepts_feed();
     }
 
     /// True when output() is not empty: poll the socket for writing.
@@ -195,7 +200,7 @@ public:
     }
 
     /// Answers the pending decision positively with the application's own reply: a 2xx
-    /// code (354 for data_begin), e.g. "250 Mark Crispin <Admin.MRC@foo.com>" to VRFY or
+    /// code (354 for data_begin, 220 for starttls_request), e.g. "250 Mark Crispin <Admin.MRC@foo.com>" to VRFY or
     /// 251 to RCPT. Not for client_connected and hello, whose replies carry the hostname
     /// (use accept(text)). An empty status is filled with "2.0.0" where enhanced status
     /// codes are in use. The reply is copied.
@@ -205,7 +210,9 @@ public:
         if (validate_reply(r) != errc::ok || pending_ == decision::greeting ||
             pending_ == decision::hello)
             return errc::invalid_reply;
-        if (pending_ == decision::data ? r.code != 354 : (r.code < 200 || r.code > 299))
+        if (pending_ == decision::data       ? r.code != 354
+            : pending_ == decision::starttls ? r.code != 220
+                                             : (r.code < 200 || r.code > 299))
             return errc::invalid_reply;
         reply out = r;
         if (out.status.empty() && r.code != 354) out.status = enhanced_status{2, 0, 0};
@@ -236,6 +243,7 @@ public:
         if (!write_reply(out, status_allowed())) return errc::reply_too_long;
         const decision was = pending_;
         if (was == decision::greeting) greeting_unsent_ = out_.size();
+        if (was == decision::starttls) discarding_ = false;  // the session goes on in clear
         resolved();
         if (r.code == 421) {
             // An error close: the transaction this decision belongs to ends with it, and
@@ -281,11 +289,35 @@ public:
     /// The protocol state, for logs and tests.
     [[nodiscard]] server_state state() const noexcept { return state_; }
 
+    /// True when the connection is encrypted: after tls_established(), or from the
+    /// start with server_config::implicit_tls.
+    [[nodiscard]] bool tls_active() const noexcept { return tls_active_; }
+
+    /// The TLS handshake that followed tls_handover succeeded: the session starts over
+    /// as RFC 3207 §4.2 requires, without a new greeting, in state `connected`. The EHLO
+    /// name and everything learned in clear are forgotten; MAIL needs a new EHLO or HELO,
+    /// whose reply announces the extensions offered under TLS (STARTTLS no longer).
+    /// Feed the decrypted bytes from now on. Errors: wrong_state outside tls_handover.
+    [[nodiscard]] errc tls_established() noexcept {
+        if (state_ != server_state::tls_handover) return errc::wrong_state;
+        const bool eof = input_.eof();
+        input_ = session_input{};
+        if (eof) input_.close();
+        discarding_ = false;
+        discarded_ = 0;
+        tls_active_ = true;
+        state_ = server_state::connected;
+        ehlo_ = false;
+        smtputf8_ = false;
+        epoch_ = ++epochs_;
+        return errc::ok;
+    }
+
     /// What inactivity to time now (RFC 5321 §4.5.3.2.7). Re-read after every feed() and
     /// decision; `epoch` changes then, so each arming covers one wait for the peer.
     [[nodiscard]] timeout current_timeout() const noexcept {
         if (state_ == server_state::closed || state_ == server_state::greeting ||
-            pending_ != decision::none)
+            state_ == server_state::tls_handover || pending_ != decision::none)
             return {timeout_kind::none, std::chrono::milliseconds{0}, epoch_};
         if (state_ == server_state::data)
             return {timeout_kind::data, timeouts_.data, epoch_};
@@ -335,7 +367,7 @@ public:
     }
 
 private:
-    enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy };
+    enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy, starttls };
 
     static smtpwire::limits normalised(smtpwire::limits l) noexcept {
         if (l.command_line < 512) l.command_line = 512;
@@ -348,9 +380,10 @@ private:
     template <class Function>
     void for_each_keyword(Function f) const noexcept {
         const extension order[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
-                                   extension::smtputf8, extension::enhanced_status_codes};
+                                   extension::smtputf8, extension::enhanced_status_codes,
+                                   extension::starttls};
         for (extension e : order) {
-            if (!extensions_.has(e)) continue;
+            if (!offered(e)) continue;
             if (e == extension::size && limits_.message_size != 0) {
                 char digits[24];
                 const auto r = std::to_chars(digits, digits + sizeof digits, limits_.message_size);
@@ -378,6 +411,12 @@ private:
     }
 
     bool enhanced() const noexcept { return extensions_.has(extension::enhanced_status_codes); }
+
+    // Whether `e` is announced and served now: STARTTLS only while TLS is not active.
+    bool offered(extension e) const noexcept {
+        if (e == extension::starttls && tls_active_) return false;
+        return extensions_.has(e);
+    }
 
     bool pipelining_in_effect() const noexcept {
         return ehlo_ && extensions_.has(extension::pipelining);
@@ -491,6 +530,9 @@ private:
         case decision::message:
             ok = write_reply({250, {2, 0, 0}, text.empty() ? "OK" : text}, true);
             break;
+        case decision::starttls:
+            ok = write_reply({220, {2, 0, 0}, text.empty() ? "Ready to start TLS" : text}, true);
+            break;
         case decision::vrfy:
             ok = write_reply({252, {2, 5, 0},
                               text.empty() ? "Cannot VRFY user, but will accept message and attempt delivery"
@@ -534,6 +576,12 @@ private:
             too_large_ = false;
             break;
         case decision::message: state_ = server_state::ready; break;
+        case decision::starttls:
+            // RFC 3207 §4.2: nothing from before the handshake survives it.
+            if (transaction_active()) queue(transaction_reset{});
+            state_ = server_state::tls_handover;
+            queue(tls_handover{discarded_});
+            break;
         case decision::vrfy:
         case decision::none: break;
         }
@@ -576,7 +624,8 @@ private:
     enum class blocker { none, decision, end, greeting, output };
 
     blocker blocked_by() const noexcept {
-        if (pending_ != decision::none) return blocker::decision;
+        if (pending_ != decision::none || state_ == server_state::tls_handover)
+            return blocker::decision;
         if (state_ == server_state::closed) return blocker::end;
         if (state_ == server_state::greeting) return blocker::greeting;
         // Room for the largest reply the next command can cause.
@@ -691,7 +740,7 @@ private:
             fail(server_error::unknown_command, {500, {5, 5, 1}, "Error: command not recognized"});
             return false;
         }
-        switch (legality_of(state_, cmd.verb)) {
+        switch (legality_now(cmd.verb)) {
         case legality::allowed:
             break;
         case legality::not_implemented:
@@ -706,7 +755,9 @@ private:
             fail(server_error::syntax, {501, {5, 5, 4}, usage(cmd.verb)});
             return false;
         }
-        if (cmd.verb != verb::quit && early_input_ == pipelining_policy::reject &&
+        // Input behind STARTTLS is discarded by on_starttls(), whatever the policy.
+        if (cmd.verb != verb::quit && cmd.verb != verb::starttls &&
+            early_input_ == pipelining_policy::reject &&
             !input_.rest().empty() && (!pipelining_in_effect() || ends_group(cmd.verb))) {
             abort_transaction();
             queue(protocol_error{server_error::pipelining_violation, 554});
@@ -716,6 +767,16 @@ private:
             return false;
         }
         return true;
+    }
+
+    // The legality table's answer, narrowed by what this session offers now: STARTTLS
+    // not configured is 502, and inside TLS 503 (RFC 3207 §4.2).
+    legality legality_now(verb v) const noexcept {
+        const legality l = legality_of(state_, v);
+        if (l == legality::not_read || state_ == server_state::refused || v != verb::starttls)
+            return l;
+        if (!extensions_.has(extension::starttls)) return legality::not_implemented;
+        return tls_active_ ? legality::bad_sequence : l;
     }
 
     // Runs a command legality_of() allows in this state.
@@ -735,7 +796,8 @@ private:
             write_reply({214, {2, 0, 0}, "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"},
                         true);
             return;
-        case verb::lhlo: case verb::bdat: case verb::auth: case verb::starttls: case verb::unknown:
+        case verb::starttls: on_starttls(); return;
+        case verb::lhlo: case verb::bdat: case verb::auth: case verb::unknown:
             return;  // legality_of() answers these 502 in every state
         }
     }
@@ -750,6 +812,18 @@ private:
         abort_transaction();
         write_named_reply("221", enhanced() ? "2.0.0 " : "", "Service closing transmission channel", false);
         close_session(close_reason::quit);
+    }
+
+    // RFC 3207 §4: the bytes behind the command were sent in clear before the client
+    // could know TLS would start; read as commands after the handshake they would be
+    // injected into the TLS session (CVE-2011-0411). They and any fed until the answer
+    // are dropped.
+    void on_starttls() noexcept {
+        discarded_ = input_.rest().size();
+        input_.discard();
+        discarding_ = true;
+        pending_ = decision::starttls;
+        queue(starttls_request{next_decision()});
     }
 
     void on_vrfy(std::string_view argument) noexcept {
@@ -778,6 +852,7 @@ private:
         case verb::data: return "Syntax: DATA";
         case verb::rset: return "Syntax: RSET";
         case verb::quit: return "Syntax: QUIT";
+        case verb::starttls: return "Syntax: STARTTLS";
         case verb::vrfy: return "Syntax: VRFY address";
         case verb::expn: return "Syntax: EXPN list";
         default: return "Syntax error";
@@ -807,6 +882,8 @@ private:
             return state_ == server_state::connected ? "Error: send HELO/EHLO first"
                                                      : "Error: nested MAIL command";
         case verb::rcpt: return "Error: need MAIL command";
+        case verb::starttls:
+            return tls_active_ ? "Error: TLS already active" : "Error: send EHLO first";
         case verb::data: return "Error: need RCPT command";
         default: return "Error: bad sequence of commands";
         }
@@ -943,6 +1020,7 @@ private:
     bare_newline_policy bare_newlines_;
     pipelining_policy early_input_;
     server_timeouts timeouts_;
+    bool tls_active_;
 
     // Input: a view of the caller's bytes and how far they are consumed.
     session_input input_;
@@ -950,6 +1028,8 @@ private:
     std::size_t greeting_unsent_ = 0;    // octets of the greeting reply still in out_
     line_skipper skipper_;
     bool skipping_ = false;
+    bool discarding_ = false;            // from STARTTLS to its refusal or the handshake
+    std::size_t discarded_ = 0;          // octets dropped since STARTTLS
     data_decoder decoder_;
 
     // Protocol state.
@@ -980,8 +1060,9 @@ private:
     // protocol_error, closing), otherwise one, which next_event() returns at once. Calls
     // between two next_event()s add at most three: timed_out() (a reset or abort,
     // protocol_error, closing), shutdown() (a reset, closing), reject() with 421 (a
-    // reset, closing), or accept() of a hello (a reset) and then one of the others,
-    // which finds no transaction left to reset. Once closing is queued none adds more.
+    // reset, closing), accept() of a hello (a reset) and then one of the others,
+    // which finds no transaction left to reset, or accept() of STARTTLS (a reset,
+    // tls_handover) and then shutdown() (closing). Once closing is queued none adds more.
     // So four always suffice.
     event_ring<server_event, 4> events_;
 

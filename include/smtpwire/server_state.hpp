@@ -1,5 +1,5 @@
 // The server's protocol states and the one table saying which command is legal in which.
-// RFC 5321 §3.3 and §4.1.4 (command order), §3.1 (after a 554 greeting only QUIT).
+// RFC 5321 §3.3 and §4.1.4 (command order), §3.1 (after a 554 greeting only QUIT), RFC 3207 §4.
 #ifndef SMTPWIRE_SERVER_STATE_HPP
 #define SMTPWIRE_SERVER_STATE_HPP
 
@@ -21,6 +21,7 @@ enum class server_state {
     mail,         // MAIL accepted; waiting for RCPT
     rcpt,         // at least one RCPT accepted; RCPT or DATA may follow
     data,         // receiving message content
+    tls_handover, // 220 to STARTTLS sent: TLS is the application's until tls_established()
     closed,       // no more input is read
 };
 
@@ -36,6 +37,7 @@ constexpr std::string_view to_string(server_state s) noexcept {
     case server_state::mail: return "mail";
     case server_state::rcpt: return "rcpt";
     case server_state::data: return "data";
+    case server_state::tls_handover: return "tls_handover";
     case server_state::closed: return "closed";
     }
     return "unknown";
@@ -54,6 +56,7 @@ constexpr legality command_legality(server_state s, verb v) noexcept {
     switch (s) {
     case server_state::greeting:
     case server_state::data:
+    case server_state::tls_handover:
     case server_state::closed:
         return legality::not_read;
     default:
@@ -73,7 +76,11 @@ constexpr legality command_legality(server_state s, verb v) noexcept {
     case verb::data:
         return (s == server_state::mail || s == server_state::rcpt) ? legality::allowed
                                                                    : legality::bad_sequence;
-    case verb::lhlo: case verb::bdat: case verb::auth: case verb::starttls:
+    // RFC 3207 §4: STARTTLS once the client has seen it offered in the EHLO reply;
+    // whatever was learned before, a transaction included, is forgotten at the handshake.
+    case verb::starttls:
+        return s == server_state::connected ? legality::bad_sequence : legality::allowed;
+    case verb::lhlo: case verb::bdat: case verb::auth:
         return legality::not_implemented;
     case verb::unknown:
         return legality::not_implemented;
@@ -93,7 +100,9 @@ constexpr std::array<std::array<legality, verb_count>, server_state_count> make_
 /// Legality of every command in every server state: the single source of truth that
 /// the session, the tests and the documentation read. DATA in state `mail` (no accepted
 /// recipient yet) is allowed here and answered 554 5.5.1 "no valid recipients" by the
-/// session, as RFC 5321 §3.3 permits.
+/// session, as RFC 5321 §3.3 permits. An extension's command is legal here as if the
+/// extension were offered; when it is not (STARTTLS not configured, or TLS already
+/// active), the session answers 502 or 503 before it asks this table.
 inline constexpr auto server_legality = detail::make_legality_table();
 
 /// Legality of verb `v` in state `s`.

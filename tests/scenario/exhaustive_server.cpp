@@ -119,7 +119,10 @@ server_config config_for(const pass& p) {
 // Legality of a verb in a command-reading state, written from the RFC, not from
 // server_state.hpp: the test checks that the two agree.
 legality model_legality(server_state s, verb v) {
-    if (s == server_state::greeting || s == server_state::data || s == server_state::closed)
+    // Nothing is read before the greeting, during content, while TLS is being set up
+    // (RFC 3207 §4.2) or after closing.
+    if (s == server_state::greeting || s == server_state::data ||
+        s == server_state::tls_handover || s == server_state::closed)
         return legality::not_read;
     // RFC 5321 §3.1: after a 554 greeting the server answers 503 to all but QUIT.
     if (s == server_state::refused) return v == verb::quit ? legality::allowed : legality::bad_sequence;
@@ -136,11 +139,22 @@ legality model_legality(server_state s, verb v) {
     case verb::rcpt: case verb::data:
         return s == server_state::mail || s == server_state::rcpt ? legality::allowed
                                                                  : legality::bad_sequence;
+    // RFC 3207 §4: STARTTLS once EHLO has shown it offered, in or out of a transaction.
+    case verb::starttls:
+        return s == server_state::connected ? legality::bad_sequence : legality::allowed;
     // Extensions this server does not offer: 502 (§4.2.4), as is LHLO in SMTP mode.
-    case verb::lhlo: case verb::bdat: case verb::auth: case verb::starttls: case verb::unknown:
+    case verb::lhlo: case verb::bdat: case verb::auth: case verb::unknown:
         return legality::not_implemented;
     }
     return legality::not_implemented;
+}
+
+// No pass offers STARTTLS: it is 502 wherever commands are read (RFC 5321 §4.2.4), but
+// after a 554 greeting (§3.1 answers everything but QUIT with 503 there). `table` is the
+// legality it would have if offered.
+legality unoffered_legality(server_state s, verb v, legality table) {
+    const bool unoffered = v == verb::starttls && table != legality::not_read && s != server_state::refused;
+    return unoffered ? legality::not_implemented : table;
 }
 
 // RFC 2920 §3.1: the commands that end a pipelined group (HELO counted with EHLO).
@@ -238,7 +252,7 @@ public:
         case input::unknown: return session_error(500, "5.5.1", server_error::unknown_command, false);
         default: break;
         }
-        switch (model_legality(m_.st, sym.v)) {
+        switch (unoffered_legality(m_.st, sym.v, model_legality(m_.st, sym.v))) {
         case legality::not_implemented:
             return session_error(502, "5.5.1", server_error::not_implemented, hello_verb);
         case legality::bad_sequence:
@@ -627,8 +641,9 @@ std::string check_codes(const symbol& sym, server_state before, const expected_s
     } else {
         // The table agrees with the RFC model and with the code sent: 503 exactly for
         // bad_sequence, 502 for not_implemented (and for EXPN, allowed but refused).
-        const legality table = legality_of(before, sym.v);
-        if (table != model_legality(before, sym.v)) return "legality_of disagrees with the RFC model";
+        if (legality_of(before, sym.v) != model_legality(before, sym.v))
+            return "legality_of disagrees with the RFC model";
+        const legality table = unoffered_legality(before, sym.v, legality_of(before, sym.v));
         const std::uint16_t code = count == 0 ? 0 : got[0].code;
         if ((table == legality::bad_sequence) != (code == 503))
             return "legality_of(" + std::string(to_string(before)) + ", " + std::string(to_string(sym.v)) +

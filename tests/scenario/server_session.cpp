@@ -815,8 +815,8 @@ TEST_CASE("server: a configuration that cannot be honoured closes the session un
     std::vector<bad> cases;
     {
         server_config c = config_with(all_extensions);
-        c.extensions.add(extension::starttls);
-        cases.push_back({"STARTTLS offered", c, config_error::unsupported_extension});
+        c.extensions.add(extension::auth);
+        cases.push_back({"AUTH offered", c, config_error::unsupported_extension});
         c = config_with({extension::chunking});
         cases.push_back({"CHUNKING offered", c, config_error::unsupported_extension});
         c = config_with({extension::smtputf8, extension::enhanced_status_codes});
@@ -958,4 +958,141 @@ TEST_CASE("server: an empty feed (a null view) is harmless in every state") {
                              "250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n250 2.1.0 OK\r\n"
                              "250 2.1.5 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK\r\n");
     CHECK(h.events.back() == "message_end size=28");
+}
+
+// --- STARTTLS (RFC 3207) -------------------------------------------------------------
+
+namespace {
+server_config starttls_config() {
+    server_config c = config_with({extension::pipelining, extension::enhanced_status_codes,
+                                   extension::starttls});
+    return c;
+}
+
+// Pulls events until `T` comes (returned) or the session needs something else.
+template <class T>
+const T* pull_until(server_session& s, server_event& ev, std::string& output) {
+    for (int i = 0; i < 100; ++i) {
+        ev = s.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            output += s.output();
+            s.consume_output(s.output().size());
+            continue;
+        }
+        if (const T* t = std::get_if<T>(&ev)) return t;
+        if (std::holds_alternative<need_data>(ev) || std::holds_alternative<paused>(ev) ||
+            std::holds_alternative<closed>(ev))
+            return nullptr;
+    }
+    return nullptr;
+}
+} // namespace
+
+TEST_CASE("server STARTTLS: plaintext behind the command never reaches the TLS session") {
+    // CVE-2011-0411 (Postfix), CVE-2024-34083 (aiosmtpd): commands pipelined behind
+    // STARTTLS in clear were executed after the handshake as if sent inside TLS.
+    for (pipelining_policy early : {pipelining_policy::reject, pipelining_policy::tolerate}) {
+        server_config c = starttls_config();
+        c.early_input = early;
+        harness h(c);
+        REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+        const std::string injected = "MAIL FROM:<evil@example.net>\r\nRCPT TO:<victim@mx.example>\r\nRC";
+        h.input = "STARTTLS\r\n" + injected;
+        REQUIRE(h.s.feed(h.input) == errc::ok);
+        server_event ev;
+        std::string out;
+        const starttls_request* request = pull_until<starttls_request>(h.s, ev, out);
+        REQUIRE(request != nullptr);
+        const decision_id id = request->decision;
+        // Full duplex: the client may go on writing while the decision waits; that is
+        // plaintext too and is dropped unread.
+        CHECK(h.s.wants_read());
+        const std::string more = "PT TO:<second@mx.example>\r\n";
+        REQUIRE(h.s.feed(more) == errc::ok);
+        CHECK(h.s.unconsumed().empty());
+        REQUIRE(h.s.accept(id) == errc::ok);
+        const tls_handover* handover = pull_until<tls_handover>(h.s, ev, out);
+        REQUIRE(handover != nullptr);
+        CHECK(handover->discarded == injected.size() + more.size());
+        CHECK(h.s.state() == server_state::tls_handover);
+        // During the handshake the session reads nothing and waits for the application.
+        CHECK_FALSE(h.s.wants_read());
+        CHECK(h.s.current_timeout().kind == timeout_kind::none);
+        REQUIRE(h.s.feed("QUIT\r\n") == errc::ok);
+        server_event after = h.s.next_event();
+        if (std::holds_alternative<need_output>(after)) {
+            out += h.s.output();
+            h.s.consume_output(h.s.output().size());
+            after = h.s.next_event();
+        }
+        CHECK(std::holds_alternative<paused>(after));
+        CHECK(out == "220 2.0.0 Ready to start TLS\r\n");
+        CHECK_FALSE(h.s.tls_active());
+        REQUIRE(h.s.tls_established() == errc::ok);
+        CHECK(h.s.tls_established() == errc::wrong_state);
+        CHECK(h.s.tls_active());
+        CHECK(h.s.state() == server_state::connected);
+        CHECK(h.s.wants_read());
+        // Nothing of the plaintext was processed: no mail_from, no rcpt_to, no QUIT.
+        for (const auto& e : h.events) CHECK(e.rfind("mail_from", 0) != 0);
+        h.events.clear();
+        h.output.clear();
+        CHECK(h.send("MAIL FROM:<a@client.example>\r\n") == "need_data");
+        CHECK(h.take_output() == "503 5.5.1 Error: send HELO/EHLO first\r\n");
+        CHECK(h.send("EHLO client.example\r\n") == "need_data");
+        CHECK(h.take_output() == "250-mx.example\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
+    }
+}
+
+TEST_CASE("server STARTTLS: misuse and late answers change nothing") {
+    harness h(starttls_config());
+    CHECK(h.s.tls_established() == errc::wrong_state);  // before the greeting
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    CHECK(h.s.tls_established() == errc::wrong_state);  // no STARTTLS yet
+    REQUIRE(h.send("STARTTLS\r\n", false) == "decision");
+    CHECK(h.s.tls_established() == errc::wrong_state);  // not answered yet
+    CHECK(h.s.accept(reply{250, {}, "OK"}) == errc::invalid_reply);  // 220 only
+    h.s.shutdown();
+    CHECK(h.s.accept() == errc::no_decision_pending);
+    CHECK(h.s.tls_established() == errc::wrong_state);
+    h.pump();
+    CHECK(h.take_output() ==
+          "220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n"
+          "421 4.3.2 Service shutting down\r\n");
+}
+
+TEST_CASE("server STARTTLS: a refusal keeps the session in clear and reads input again") {
+    harness h(starttls_config());
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    h.take_output();
+    REQUIRE(h.send("STARTTLS\r\n", false) == "decision");
+    REQUIRE(h.s.reject(reply{454, {4, 7, 0}, "TLS not available due to temporary reason"}) == errc::ok);
+    CHECK(h.pump() == "need_data");
+    CHECK(h.take_output() == "454 4.7.0 TLS not available due to temporary reason\r\n");
+    CHECK_FALSE(h.s.tls_active());
+    CHECK(h.send("MAIL FROM:<a@client.example>\r\n") == "need_data");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n");
+}
+
+TEST_CASE("server STARTTLS: the handover and the new session allocate nothing") {
+    server_session s(starttls_config());
+    const std::string writes[] = {"EHLO client.example\r\n", "STARTTLS\r\n",
+                                  "EHLO client.example\r\n", "MAIL FROM:<a@client.example>\r\n"};
+    std::size_t next = 0;
+    std::string out;
+    out.reserve(4096);
+    const std::size_t before = smtpwire_test::allocation_count();
+    for (int i = 0; i < 100 && s.state() != server_state::mail; ++i) {
+        const server_event ev = s.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            out += s.output();
+            s.consume_output(s.output().size());
+        }
+        if (is_decision(ev)) REQUIRE(s.accept() == errc::ok);
+        if (std::holds_alternative<tls_handover>(ev)) REQUIRE(s.tls_established() == errc::ok);
+        if (std::holds_alternative<need_data>(ev) && next < 4) REQUIRE(s.feed(writes[next++]) == errc::ok);
+    }
+    CHECK(smtpwire_test::allocation_count() - before == 0);
+    CHECK(s.tls_active());
+    CHECK(s.state() == server_state::mail);
 }

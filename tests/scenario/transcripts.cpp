@@ -39,7 +39,8 @@ extension_set parse_extensions(const std::string& list) {
     std::stringstream ss(list);
     std::string item;
     const extension all[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
-                             extension::smtputf8, extension::enhanced_status_codes};
+                             extension::smtputf8, extension::enhanced_status_codes,
+                             extension::starttls};
     while (std::getline(ss, item, ',')) {
         for (extension e : all)
             if (ascii::iequals(item, to_string(e))) set.add(e);
@@ -62,6 +63,7 @@ void apply_config(transcript& t, const std::string& key, const std::string& valu
     else if (key == "command_line") c.limits.command_line = std::stoul(value);
     else if (key == "text_line") c.limits.text_line = std::stoul(value);
     else if (key == "output_buffer") c.limits.output_buffer = std::stoul(value);
+    else if (key == "implicit_tls") c.implicit_tls = value == "1";
     else FAIL("unknown config key " << key);
 }
 

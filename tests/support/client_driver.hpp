@@ -164,7 +164,7 @@ inline client_run run_client(const client_config& config, const std::vector<std:
                              bool eof, sending_app app, const run_options& opt = {}) {
     client_session c(config);
     client_run r;
-    std::deque<std::string> pieces = split_writes(writes, opt);
+    std::deque<piece> pieces = split_writes(writes, opt);
     std::string buffer;
     std::string flight;
     bool eof_sent = false;
@@ -192,7 +192,7 @@ inline client_run run_client(const client_config& config, const std::vector<std:
                 }
                 break;
             }
-            std::string next = std::string(c.unconsumed()) + pieces.front();
+            std::string next = std::string(c.unconsumed()) + pieces.front().bytes;
             pieces.pop_front();
             buffer.swap(next);
             if (c.feed(buffer) != errc::ok) r.events.push_back("driver: feed refused");

@@ -91,6 +91,8 @@ inline std::string describe(const server_event& ev) {
                        (e.overlong_lines ? " overlong=" + std::to_string(e.overlong_lines) : "") +
                        (e.bare_newlines ? " bare=" + std::to_string(e.bare_newlines) : "");
             else if constexpr (std::is_same_v<T, verify>) return "verify " + std::string(e.argument);
+            else if constexpr (std::is_same_v<T, starttls_request>) return "starttls";
+            else if constexpr (std::is_same_v<T, tls_handover>) return "tls_handover";
             else if constexpr (std::is_same_v<T, body_chunk>) return "body " + escape(e.bytes);
             else if constexpr (std::is_same_v<T, message_aborted>)
                 return "message_aborted " + std::string(to_string(e.reason));
@@ -143,18 +145,25 @@ struct run_options {
     std::size_t write_chunk = 0;
 };
 
+/// What a reader receives at once: part of one of the peer's writes.
+struct piece {
+    std::string bytes;
+    std::size_t write = 0;  // index of the write it belongs to
+};
+
 /// A peer's writes cut into the pieces a reader receives: each write separately, then cut
 /// further at every offset in `opt.splits` (into the whole stream) or at every byte.
-inline std::deque<std::string> split_writes(const std::vector<std::string>& writes, const run_options& opt) {
-    std::deque<std::string> pieces;
+inline std::deque<piece> split_writes(const std::vector<std::string>& writes, const run_options& opt) {
+    std::deque<piece> pieces;
     std::size_t offset = 0;
-    for (const auto& w : writes) {
+    for (std::size_t index = 0; index < writes.size(); ++index) {
+        const std::string& w = writes[index];
         std::size_t begin = 0;
         for (std::size_t i = 1; i <= w.size(); ++i) {
             bool cut = i == w.size() || opt.byte_at_a_time;
             for (std::size_t s : opt.splits) cut = cut || s == offset + i;
             if (cut) {
-                pieces.push_back(w.substr(begin, i - begin));
+                pieces.push_back({w.substr(begin, i - begin), index});
                 begin = i;
             }
         }
@@ -172,7 +181,9 @@ struct run_result {
 
 /// Drives one server_session through the client's writes. Each write is delivered only
 /// when the session asks for data (the client waited for the replies in between), split
-/// further as run_options say. Decisions come from `decide`, in order.
+/// further as run_options say. Decisions come from `decide`, in order. At tls_handover
+/// the rest of the write that carried STARTTLS is fed (plaintext the session must drop),
+/// then TLS is taken as established: later writes stand for bytes sent inside TLS.
 class server_driver {
 public:
     using decider = std::function<decision(const server_event&)>;
@@ -183,7 +194,8 @@ public:
 
     run_result run(const run_options& opt) const {
         server_session s(config_);
-        std::deque<std::string> pieces = split_writes(writes_, opt);
+        std::deque<piece> pieces = split_writes(writes_, opt);
+        std::size_t current_write = 0;
         run_result r;
         std::string buffer;
         bool eof_sent = false;
@@ -221,13 +233,23 @@ public:
                     }
                     break;
                 }
-                std::string next = std::string(s.unconsumed()) + pieces.front();
+                std::string next = std::string(s.unconsumed()) + pieces.front().bytes;
+                current_write = pieces.front().write;
                 pieces.pop_front();
                 buffer.swap(next);
                 if (s.feed(buffer) != errc::ok) r.events.push_back("driver: feed refused");
                 continue;
             }
             log(r, describe(ev));
+            if (std::holds_alternative<tls_handover>(ev)) {
+                while (!pieces.empty() && pieces.front().write == current_write) {
+                    buffer = pieces.front().bytes;
+                    pieces.pop_front();
+                    if (s.feed(buffer) != errc::ok) r.events.push_back("driver: feed refused");
+                }
+                if (s.tls_established() != errc::ok) r.events.push_back("driver: tls_established refused");
+                continue;
+            }
             if (is_decision(ev)) {
                 if (opt.defer_decisions) {
                     pending_ = ev;

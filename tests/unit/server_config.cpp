@@ -31,7 +31,7 @@ TEST_CASE("check_config: the default configuration is valid") {
 }
 
 TEST_CASE("check_config: only the extensions server_session implements may be offered") {
-    const extension not_implemented[] = {extension::starttls, extension::auth, extension::chunking,
+    const extension not_implemented[] = {extension::auth, extension::chunking,
                                          extension::binary_mime, extension::dsn, extension::requiretls};
     for (extension e : not_implemented) {
         INFO(to_string(e));
@@ -42,7 +42,7 @@ TEST_CASE("check_config: only the extensions server_session implements may be of
         CHECK(check_config(with_extensions({e})) == config_error::unsupported_extension);
     }
     const extension implemented[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
-                                      extension::enhanced_status_codes};
+                                      extension::enhanced_status_codes, extension::starttls};
     for (extension e : implemented) {
         INFO(to_string(e));
         CHECK(check_config(with_extensions({e})) == config_error::ok);
@@ -84,10 +84,10 @@ TEST_CASE("check_config: the hostname is a Domain or an address-literal of at mo
 
 TEST_CASE("check_config: the first problem is reported, in the enumerators' order") {
     server_config c;
-    c.extensions = {extension::smtputf8, extension::starttls};
+    c.extensions = {extension::smtputf8, extension::chunking};
     c.hostname = "";
     CHECK(check_config(c) == config_error::unsupported_extension);
-    c.extensions.remove(extension::starttls);
+    c.extensions.remove(extension::chunking);
     CHECK(check_config(c) == config_error::smtputf8_without_8bitmime);
     c.extensions.add(extension::eight_bit_mime);
     CHECK(check_config(c) == config_error::invalid_hostname);

@@ -62,8 +62,13 @@ TEST_CASE("server_state: the legality table follows RFC 5321 §4.1.4") {
     CHECK(legality_of(server_state::data, verb::quit) == legality::not_read);
     CHECK(legality_of(server_state::closed, verb::noop) == legality::not_read);
     // Recognised extensions not offered by this server.
-    CHECK(legality_of(server_state::ready, verb::starttls) == legality::not_implemented);
     CHECK(legality_of(server_state::ready, verb::bdat) == legality::not_implemented);
+    // RFC 3207 §4: STARTTLS after EHLO, in or out of a transaction (the session answers
+    // 502 when it is not offered and 503 inside TLS); nothing is read during the handover.
+    CHECK(legality_of(server_state::connected, verb::starttls) == legality::bad_sequence);
+    for (server_state s : {server_state::ready, server_state::mail, server_state::rcpt})
+        CHECK(legality_of(s, verb::starttls) == legality::allowed);
+    CHECK(legality_of(server_state::tls_handover, verb::quit) == legality::not_read);
 }
 
 TEST_CASE("server_state: README.md shows the legality table as the code has it") {
