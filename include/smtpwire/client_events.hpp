@@ -1,5 +1,5 @@
 // The events a client_session hands to the application, as one std::variant.
-// RFC 5321 §3 and §4.2 (replies and their classes), RFC 2920 (pipelined replies).
+// RFC 5321 §3 and §4.2 (replies and their classes), RFC 2920 (pipelined replies), RFC 3207.
 #ifndef SMTPWIRE_CLIENT_EVENTS_HPP
 #define SMTPWIRE_CLIENT_EVENTS_HPP
 
@@ -56,9 +56,11 @@ struct greeted {
 };
 
 /// EHLO (or the HELO fallback) succeeded: the session can send mail. capabilities()
-/// holds what the server announced (empty after HELO).
+/// holds what the server announced (empty after HELO). With STARTTLS, this comes after
+/// the EHLO sent inside TLS.
 struct ready {
     bool extended = true;  // false when the server refused EHLO and HELO was used
+    bool tls = false;      // the connection is encrypted (STARTTLS or implicit TLS)
 };
 
 /// Identifies a mail transaction: client_session::transaction() after mail_from()
@@ -109,6 +111,11 @@ enum class client_error {
     connection_closed,   // the server closed the connection before QUIT's reply
     timeout,             // timed_out() for the current epoch
     invalid_config,      // the HELO name is not a domain or address literal
+    tls_unavailable,     // tls_policy::required, and the server does not offer STARTTLS
+                         // (a permanent failure); QUIT was sent
+    tls_refused,         // tls_policy::required, and STARTTLS was answered with `reply`
+                         // (454: transient); QUIT was sent
+    tls_failed,          // the application reported a failed TLS handshake (tls_failed())
 };
 
 /// A short English description of `e`.
@@ -123,6 +130,9 @@ constexpr std::string_view to_string(client_error e) noexcept {
     case client_error::connection_closed: return "connection closed";
     case client_error::timeout: return "timeout";
     case client_error::invalid_config: return "invalid configuration";
+    case client_error::tls_unavailable: return "STARTTLS not offered";
+    case client_error::tls_refused: return "STARTTLS refused";
+    case client_error::tls_failed: return "TLS handshake failed";
     }
     return "unknown client_error";
 }
@@ -138,8 +148,8 @@ struct client_failure {
 };
 
 /// Everything client_session::next_event() can return.
-using client_event = std::variant<need_data, need_output, need_body, closed, greeted, ready,
-                                  command_reply, transaction_done, client_failure>;
+using client_event = std::variant<need_data, need_output, need_body, closed, tls_handover,
+                                  greeted, ready, command_reply, transaction_done, client_failure>;
 
 } // namespace v0
 } // namespace smtpwire

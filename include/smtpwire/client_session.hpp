@@ -1,5 +1,5 @@
 // The client role of SMTP as a sans-I/O state machine: commands in, bytes and events out.
-// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531.
+// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531, 3207, 8314.
 #ifndef SMTPWIRE_CLIENT_SESSION_HPP
 #define SMTPWIRE_CLIENT_SESSION_HPP
 
@@ -32,6 +32,15 @@
 namespace smtpwire {
 inline namespace v0 {
 
+/// Whether a client session upgrades the connection with STARTTLS (RFC 3207).
+enum class tls_policy {
+    none,           // never: the application has no TLS to offer
+    opportunistic,  // when the server offers STARTTLS; in clear when it does not, or
+                    // when STARTTLS is refused
+    required,       // always: without TLS no mail is sent; the session QUITs and fails
+                    // (tls_unavailable, tls_refused)
+};
+
 /// Everything a client session is told at construction. Strings are copied.
 struct client_config {
     /// The name sent with EHLO/HELO: a domain or an address literal. Anything else
@@ -51,6 +60,11 @@ struct client_config {
     /// Output buffer capacity, allocated once (at least 1024 octets).
     std::size_t output_buffer = 4096;
     client_timeouts timeouts{};
+    /// STARTTLS use. Anything but `none` means the application can run a TLS handshake
+    /// when next_event() returns tls_handover.
+    tls_policy starttls = tls_policy::none;
+    /// The connection is TLS from its first byte (RFC 8314 §3, port 465): no STARTTLS.
+    bool implicit_tls = false;
 };
 
 /// One SMTP client connection. The session greets, sends EHLO (HELO if refused), then
@@ -76,6 +90,8 @@ public:
           max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
                                                                           : command_reserve),
           timeouts_(config.timeouts),
+          tls_policy_(config.starttls),
+          tls_active_(config.implicit_tls),
           parser_(config.reply),
           line_limit_(config.reply.max_line_length),
           out_(config.output_buffer > 1024 ? config.output_buffer : 1024) {
@@ -91,9 +107,11 @@ public:
     /// The session borrows them: keep them unchanged until the next feed(). Accepted
     /// whenever the bytes fed before are consumed up to an incomplete reply line
     /// (wants_read()), whether or not output waits; errc::wrong_state otherwise, and
-    /// nothing changes. Once the session is closed, bytes are accepted and discarded.
+    /// nothing changes. Once the session is closed, and from the 220 to STARTTLS until
+    /// tls_established(), bytes are accepted and discarded unread.
     [[nodiscard]] errc feed(std::string_view bytes) noexcept {
-        if (phase_ == phase::closed) {
+        if (phase_ == phase::closed || phase_ == phase::handover) {
+            if (phase_ == phase::handover) discarded_ += bytes.size();
             input_.feed(bytes);
             input_.discard();
             return errc::ok;
@@ -113,7 +131,8 @@ public:
 
     /// True when feed() would take bytes now: poll the socket for reading.
     [[nodiscard]] bool wants_read() const noexcept {
-        return phase_ != phase::closed && !input_.eof() && input_.accepts_feed();
+        return phase_ != phase::closed && phase_ != phase::handover && !input_.eof() &&
+               input_.accepts_feed();
     }
 
     /// True when output() is not empty: poll the socket for writing.
@@ -125,6 +144,10 @@ public:
             if (!events_.empty()) return events_.pop();
             if (phase_ == phase::closed) {
                 if (out_.empty()) return closed{};
+                return need_output{};
+            }
+            if (phase_ == phase::handover) {
+                if (out_.empty()) return tls_handover{discarded_};
                 return need_output{};
             }
             // A reply may make the session write a command of its own (EHLO, HELO,
@@ -151,8 +174,39 @@ public:
         }
     }
 
-    /// What the server announced in its EHLO reply (empty before, or after HELO).
+    /// What the server announced in its EHLO reply (empty before, or after HELO). After
+    /// STARTTLS, only what it announced inside TLS (RFC 3207 §4.2).
     [[nodiscard]] const capabilities& server_capabilities() const noexcept { return caps_; }
+
+    /// True when the connection is encrypted: after tls_established(), or from the
+    /// start with client_config::implicit_tls.
+    [[nodiscard]] bool tls_active() const noexcept { return tls_active_; }
+
+    /// The TLS handshake that followed tls_handover succeeded: the session forgets the
+    /// capabilities learned in clear and sends EHLO again (RFC 3207 §4.2); ready follows
+    /// its reply. Feed the decrypted bytes from now on. Errors: wrong_state when no
+    /// handover is under way.
+    [[nodiscard]] errc tls_established() noexcept {
+        if (phase_ != phase::handover) return errc::wrong_state;
+        const bool eof = input_.eof();
+        input_ = session_input{};
+        if (eof) input_.close();
+        tls_active_ = true;
+        discarded_ = 0;
+        phase_ = phase::greeting;
+        send_hello("EHLO ", pending::ehlo);
+        return errc::ok;
+    }
+
+    /// The TLS handshake that followed tls_handover failed: the session fails with
+    /// client_error::tls_failed and closes without writing anything (the connection is
+    /// in no state to carry a QUIT). Errors: wrong_state when no handover is under way.
+    [[nodiscard]] errc tls_failed() noexcept {
+        if (phase_ != phase::handover) return errc::wrong_state;
+        events_.push(client_failure{client_error::tls_failed, {}});
+        phase_ = phase::closed;
+        return errc::ok;
+    }
 
     /// True when a command may be issued now: EHLO is done; no content is being sent;
     /// no reply to a group-ending command (EHLO, HELO, DATA, QUIT) is outstanding; with
@@ -347,7 +401,8 @@ public:
         case pending::rcpt: return {k::rcpt, timeouts_.rcpt, epoch_};
         case pending::data: return {k::data_initiation, timeouts_.data_initiation, epoch_};
         case pending::content: return {k::data_termination, timeouts_.data_termination, epoch_};
-        case pending::ehlo: case pending::helo: case pending::rset: case pending::quit:
+        case pending::ehlo: case pending::helo: case pending::starttls: case pending::rset:
+        case pending::quit:
             return {k::command, timeouts_.command, epoch_};
         case pending::none: break;
         }
@@ -363,8 +418,10 @@ public:
 
 private:
     // The reply a sent command (or the connection itself) waits for.
-    enum class pending { none, greeting, ehlo, helo, mail, rcpt, data, content, rset, quit };
-    enum class phase { greeting, ready, content, quitting, closed };
+    enum class pending { none, greeting, ehlo, helo, starttls, mail, rcpt, data, content, rset, quit };
+    // greeting: from the connection to the reply that makes the session ready;
+    // handover: from the 220 to STARTTLS to tls_established().
+    enum class phase { greeting, ready, content, quitting, handover, closed };
 
     // Room the application's commands leave free for the commands the session sends on
     // its own (EHLO, HELO, QUIT, RSET, "."): a 512-octet command line (RFC 5321
@@ -522,7 +579,7 @@ private:
 
     static bool ends_group(pending p) noexcept {
         return p == pending::greeting || p == pending::ehlo || p == pending::helo ||
-               p == pending::data || p == pending::quit;
+               p == pending::starttls || p == pending::data || p == pending::quit;
     }
 
     static bool belongs_to_transaction(pending p) noexcept {
@@ -658,6 +715,7 @@ private:
         case pending::greeting: on_greeting(info); return;
         case pending::ehlo: on_ehlo(info); return;
         case pending::helo: on_helo(info); return;
+        case pending::starttls: on_starttls(info); return;
         case pending::mail: on_mail(info); break;
         case pending::rcpt: on_rcpt(info); break;
         case pending::data: on_data(info); break;
@@ -691,8 +749,12 @@ private:
 
     void on_ehlo(const reply_info& info) noexcept {
         if (positive(info)) {
-            phase_ = phase::ready;
-            events_.push(ready{true});
+            if (tls_policy_ != tls_policy::none && !tls_active_ && caps_.has(extension::starttls)) {
+                (void)out_.append("STARTTLS\r\n");
+                expect(pending::starttls, 10);
+                return;
+            }
+            become_ready(true);
             return;
         }
         caps_.clear();
@@ -705,11 +767,42 @@ private:
 
     void on_helo(const reply_info& info) noexcept {
         if (positive(info)) {
-            phase_ = phase::ready;
-            events_.push(ready{false});
+            become_ready(false);
         } else {
             fail_and_quit(client_error::hello_refused, info);
         }
+    }
+
+    // EHLO or HELO succeeded and STARTTLS is not (or no longer) to be sent: mail may
+    // go, unless TLS is required and not to be had (RFC 3207 §4: a client that requires
+    // TLS must not go on in clear).
+    void become_ready(bool extended) noexcept {
+        if (tls_policy_ == tls_policy::required && !tls_active_) {
+            fail_and_quit(client_error::tls_unavailable, {});
+            return;
+        }
+        phase_ = phase::ready;
+        events_.push(ready{extended, tls_active_});
+    }
+
+    // RFC 3207 §4: 220 starts the handshake. Reply bytes after it were sent in clear
+    // before TLS and are dropped unread (response injection, the client's side of
+    // CVE-2011-0411); the capabilities learned in clear are forgotten. A refusal keeps
+    // the session in clear, where the policy allows it.
+    void on_starttls(const reply_info& info) noexcept {
+        if (positive(info)) {
+            discarded_ = input_.rest().size();
+            input_.discard();
+            caps_.clear();
+            phase_ = phase::handover;
+            ++epoch_;
+            return;
+        }
+        if (tls_policy_ == tls_policy::required) {
+            fail_and_quit(client_error::tls_refused, info);
+            return;
+        }
+        become_ready(true);
     }
 
     void on_mail(const reply_info& info) noexcept {
@@ -888,6 +981,9 @@ private:
     bool pipelining_wanted_;
     std::size_t max_unacknowledged_;
     client_timeouts timeouts_;
+    tls_policy tls_policy_;
+    bool tls_active_;
+    std::size_t discarded_ = 0;  // octets dropped since the 220 to STARTTLS
 
     // Input and replies.
     session_input input_;

@@ -18,7 +18,7 @@ inline namespace v0 {
 
 // Every view inside an event is valid until the next non-const call on the session.
 
-// Flow control (need_data, need_output, paused, closed) is in flow.hpp.
+// Flow control (need_data, need_output, paused, closed, tls_handover) is in flow.hpp.
 
 // --- decisions: answer each with accept(), accept(text) or reject(reply) -----------
 
@@ -92,8 +92,9 @@ struct verify {
     std::string_view argument;
 };
 
-/// STARTTLS, offered and well-formed. accept(): "220 2.0.0 Ready to start TLS", then
-/// tls_handover; accept(text) sets the text. reject() refuses TLS for now, usually with
+/// STARTTLS, offered and well-formed. accept(): "220 2.0.0 Ready to start TLS", and
+/// next_event() returns tls_handover (flow.hpp) once it is written; accept(text) sets
+/// the text. reject() refuses TLS for now, usually with
 /// 454 4.7.0 (RFC 3207 §4), and the session goes on in clear. Input that arrived behind
 /// the STARTTLS line, and any fed while this decision waits, is discarded unread.
 struct starttls_request {
@@ -102,14 +103,6 @@ struct starttls_request {
 
 // --- information ---------------------------------------------------------------
 
-/// The 220 to STARTTLS is in output(): write all of it in clear, then run the TLS
-/// handshake on the connection and call tls_established() once it succeeds (or close
-/// the connection if it fails). Until then the session reads nothing: bytes fed are
-/// discarded. `discarded` counts the octets that arrived after the STARTTLS line and
-/// were dropped unread (plaintext injection, RFC 3207 §5 and CVE-2011-0411).
-struct tls_handover {
-    std::size_t discarded = 0;
-};
 
 /// Message content, dot-unstuffed, in order. A view into the fed bytes or a constant.
 struct body_chunk {

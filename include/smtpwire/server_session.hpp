@@ -133,6 +133,7 @@ public:
                 pending_ = decision::greeting;
                 return client_connected{next_decision()};
             case blocker::output: return need_output{};
+            case blocker::handover: return out_.empty() ? server_event{tls_handover{discarded_}} : server_event{need_output{}};
             case blocker::none: break;
             }
             if (state_ == server_state::data) {
@@ -580,7 +581,6 @@ private:
             // RFC 3207 §4.2: nothing from before the handshake survives it.
             if (transaction_active()) queue(transaction_reset{});
             state_ = server_state::tls_handover;
-            queue(tls_handover{discarded_});
             break;
         case decision::vrfy:
         case decision::none: break;
@@ -621,11 +621,11 @@ private:
     // --- the steps of next_event() ----------------------------------------------
 
     // What keeps the session from reading input now.
-    enum class blocker { none, decision, end, greeting, output };
+    enum class blocker { none, decision, end, greeting, output, handover };
 
     blocker blocked_by() const noexcept {
-        if (pending_ != decision::none || state_ == server_state::tls_handover)
-            return blocker::decision;
+        if (pending_ != decision::none) return blocker::decision;
+        if (state_ == server_state::tls_handover) return blocker::handover;
         if (state_ == server_state::closed) return blocker::end;
         if (state_ == server_state::greeting) return blocker::greeting;
         // Room for the largest reply the next command can cause.
@@ -1060,9 +1060,8 @@ private:
     // protocol_error, closing), otherwise one, which next_event() returns at once. Calls
     // between two next_event()s add at most three: timed_out() (a reset or abort,
     // protocol_error, closing), shutdown() (a reset, closing), reject() with 421 (a
-    // reset, closing), accept() of a hello (a reset) and then one of the others,
-    // which finds no transaction left to reset, or accept() of STARTTLS (a reset,
-    // tls_handover) and then shutdown() (closing). Once closing is queued none adds more.
+    // reset, closing), or accept() of a hello or STARTTLS (a reset) and then one of the
+    // others, which finds no transaction left to reset. Once closing is queued none adds more.
     // So four always suffice.
     event_ring<server_event, 4> events_;
 

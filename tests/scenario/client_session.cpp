@@ -522,3 +522,130 @@ TEST_CASE("client: transactions after the first allocate nothing") {
     }
     CHECK(allocation_count() - before == 0);
 }
+
+// --- STARTTLS (RFC 3207) -------------------------------------------------------------
+
+namespace {
+client_config tls_config(tls_policy policy) {
+    client_config c = config();
+    c.starttls = policy;
+    return c;
+}
+
+const std::string ehlo_starttls =
+    "250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-STARTTLS\r\n250 ENHANCEDSTATUSCODES\r\n";
+} // namespace
+
+TEST_CASE("client STARTTLS: reply bytes behind the 220 are dropped, EHLO is sent again") {
+    // Response injection (the client's side of CVE-2011-0411; mutt, LibEtPan): replies
+    // queued in clear behind the 220 must not be read as replies inside TLS. The fake
+    // "250 PIPELINING" EHLO reply and the MAIL reply below would otherwise be taken.
+    for (tls_policy policy : {tls_policy::opportunistic, tls_policy::required}) {
+        const std::vector<std::string> server = {
+            greeting, ehlo_starttls,
+            "220 2.0.0 Ready to start TLS\r\n250-evil.example\r\n250 PIPELINING\r\n250 2.1.0 OK\r\n",
+            // Inside TLS: no PIPELINING and a smaller SIZE this time.
+            "250-mx.example\r\n250 SIZE 500\r\n", "250 2.1.0 OK\r\n", "250 2.1.5 OK\r\n", "354 go\r\n",
+            "250 2.0.0 queued\r\n", "221 2.0.0 bye\r\n"};
+        const client_run r = run_everywhere(tls_config(policy), server, false,
+                                            {simple_message({"bob@mx.example"})});
+        CHECK(r.events == std::vector<std::string>{
+                              "greeted 220 mx.example ESMTP ready", "tls_handover", "ready EHLO TLS",
+                              "reply MAIL 250 2.1.0 OK", "reply RCPT#0 250 2.1.5 OK", "reply DATA 354 go",
+                              "reply DATA content 250 2.0.0 queued", "done success 1/1 250 2.0.0 queued",
+                              "reply QUIT 221 2.0.0 bye"});
+        // One command per flight after TLS: the PIPELINING offered in clear is forgotten.
+        const client_run stepwise = run_client(tls_config(policy), server, false,
+                                               sending_app({simple_message({"bob@mx.example"})}));
+        CHECK(stepwise.flights == std::vector<std::string>{
+                                      "EHLO client.example\r\n", "STARTTLS\r\n", "EHLO client.example\r\n",
+                                      "MAIL FROM:<alice@client.example>\r\n", "RCPT TO:<bob@mx.example>\r\n",
+                                      "DATA\r\n", "Subject: hi\r\n\r\nhello\r\n.\r\n", "QUIT\r\n"});
+    }
+}
+
+TEST_CASE("client STARTTLS: required TLS sends no mail without it") {
+    SECTION("not offered: a permanent failure, QUIT") {
+        const client_run r = run_everywhere(tls_config(tls_policy::required),
+                                            {greeting, ehlo_pipelining, "221 bye\r\n"}, false,
+                                            {simple_message({"bob@mx.example"})});
+        CHECK(r.events == std::vector<std::string>{"greeted 220 mx.example ESMTP ready",
+                                                   "failure STARTTLS not offered", "reply QUIT 221 bye"});
+        CHECK(r.output == "EHLO client.example\r\nQUIT\r\n");
+    }
+    SECTION("refused with 454: a transient failure, QUIT") {
+        const client_run r = run_everywhere(
+            tls_config(tls_policy::required),
+            {greeting, ehlo_starttls, "454 4.7.0 TLS not available due to temporary reason\r\n", "221 bye\r\n"},
+            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.events == std::vector<std::string>{
+                              "greeted 220 mx.example ESMTP ready",
+                              "failure STARTTLS refused 454 4.7.0 TLS not available due to temporary reason",
+                              "reply QUIT 221 bye"});
+        CHECK(r.output == "EHLO client.example\r\nSTARTTLS\r\nQUIT\r\n");
+    }
+    SECTION("EHLO refused, HELO accepted: no extensions, so no TLS") {
+        const client_run r = run_everywhere(tls_config(tls_policy::required),
+                                            {greeting, "502 no EHLO\r\n", "250 mx.example\r\n", "221 bye\r\n"},
+                                            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.events == std::vector<std::string>{"greeted 220 mx.example ESMTP ready",
+                                                   "failure STARTTLS not offered", "reply QUIT 221 bye"});
+    }
+}
+
+TEST_CASE("client STARTTLS: opportunistic goes on in clear when TLS is not to be had") {
+    const client_run refused = run_everywhere(
+        tls_config(tls_policy::opportunistic),
+        {greeting, ehlo_starttls, "454 4.7.0 not now\r\n", "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n",
+         "250 2.0.0 queued\r\n", "221 bye\r\n"},
+        false, {simple_message({"bob@mx.example"})});
+    CHECK(refused.events.at(1) == "ready EHLO");
+    CHECK(refused.events.at(refused.events.size() - 2) == "done success 1/1 250 2.0.0 queued");
+    const client_run none = run_everywhere(
+        tls_config(tls_policy::none),
+        {greeting, ehlo_starttls, "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n", "250 2.0.0 queued\r\n",
+         "221 bye\r\n"},
+        false, {simple_message({"bob@mx.example"})});
+    CHECK(none.output.find("STARTTLS") == std::string::npos);
+    CHECK(none.events.at(1) == "ready EHLO");
+}
+
+TEST_CASE("client STARTTLS: a failed handshake, misuse, implicit TLS") {
+    client_session c(tls_config(tls_policy::required));
+    CHECK(c.tls_established() == errc::wrong_state);
+    CHECK(c.tls_failed() == errc::wrong_state);
+    std::string in = greeting + ehlo_starttls;
+    REQUIRE(c.feed(in) == errc::ok);
+    std::string out;
+    client_event ev;
+    for (int i = 0; i < 20; ++i) {
+        ev = c.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            out += c.output();
+            c.consume_output(c.output().size());
+        }
+        if (std::holds_alternative<need_data>(ev)) break;
+    }
+    CHECK(out == "EHLO client.example\r\nSTARTTLS\r\n");
+    CHECK(c.mail_from("a@client.example") == errc::wrong_state);
+    const std::string reply = "220 go\r\n";
+    REQUIRE(c.feed(reply) == errc::ok);
+    ev = c.next_event();
+    REQUIRE(std::holds_alternative<tls_handover>(ev));
+    CHECK_FALSE(c.wants_read());
+    CHECK(c.current_timeout().kind == timeout_kind::none);
+    CHECK(c.mail_from("a@client.example") == errc::wrong_state);
+    REQUIRE(c.tls_failed() == errc::ok);
+    ev = c.next_event();
+    const auto* f = std::get_if<client_failure>(&ev);
+    REQUIRE(f != nullptr);
+    CHECK(f->what == client_error::tls_failed);
+    CHECK(std::holds_alternative<closed>(c.next_event()));
+    CHECK(c.output().empty());  // no QUIT in clear after a failed handshake
+
+    client_config implicit = tls_config(tls_policy::required);
+    implicit.implicit_tls = true;
+    const client_run r = run_everywhere(implicit, {greeting, ehlo_starttls, "221 bye\r\n"}, false, {});
+    CHECK(r.output.find("STARTTLS") == std::string::npos);
+    CHECK(r.events.at(1) == "ready EHLO TLS");
+}

@@ -32,7 +32,9 @@ inline std::string describe(const client_event& ev) {
         [](const auto& e) -> std::string {
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, greeted>) return "greeted " + describe_reply(e.reply);
-            else if constexpr (std::is_same_v<T, ready>) return e.extended ? "ready EHLO" : "ready HELO";
+            else if constexpr (std::is_same_v<T, ready>)
+                return std::string(e.extended ? "ready EHLO" : "ready HELO") + (e.tls ? " TLS" : "");
+            else if constexpr (std::is_same_v<T, tls_handover>) return "tls_handover";
             else if constexpr (std::is_same_v<T, command_reply>)
                 return "reply " + std::string(to_string(e.command)) +
                        (e.command == verb::rcpt ? "#" + std::to_string(e.index) : "") +
@@ -159,12 +161,15 @@ struct client_run {
 };
 
 /// Runs a client against a fixed server byte stream. `writes` are the server's writes,
-/// each delivered when the client asks for data, split as `opt` says.
+/// each delivered when the client asks for data, split as `opt` says. At tls_handover
+/// the rest of the write that carried the 220 is fed (plaintext the session must drop),
+/// then TLS is taken as established: later writes stand for bytes sent inside TLS.
 inline client_run run_client(const client_config& config, const std::vector<std::string>& writes,
                              bool eof, sending_app app, const run_options& opt = {}) {
     client_session c(config);
     client_run r;
     std::deque<piece> pieces = split_writes(writes, opt);
+    std::size_t current_write = 0;
     std::string buffer;
     std::string flight;
     bool eof_sent = false;
@@ -193,9 +198,20 @@ inline client_run run_client(const client_config& config, const std::vector<std:
                 break;
             }
             std::string next = std::string(c.unconsumed()) + pieces.front().bytes;
+            current_write = pieces.front().write;
             pieces.pop_front();
             buffer.swap(next);
             if (c.feed(buffer) != errc::ok) r.events.push_back("driver: feed refused");
+            continue;
+        }
+        if (std::holds_alternative<tls_handover>(ev)) {
+            r.events.push_back(describe(ev));
+            while (!pieces.empty() && pieces.front().write == current_write) {
+                buffer = pieces.front().bytes;
+                pieces.pop_front();
+                if (c.feed(buffer) != errc::ok) r.events.push_back("driver: feed refused");
+            }
+            if (c.tls_established() != errc::ok) r.events.push_back("driver: tls_established refused");
             continue;
         }
         if (std::holds_alternative<need_body>(ev)) {
