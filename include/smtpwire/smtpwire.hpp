@@ -30,6 +30,7 @@
 #include "smtpwire/server_session.hpp"
 #include "smtpwire/flow.hpp"
 #include "smtpwire/base64.hpp"
+#include "smtpwire/xtext.hpp"
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/dot_stuffer.hpp"
 #include "smtpwire/client_events.hpp"
