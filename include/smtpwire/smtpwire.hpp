@@ -31,6 +31,7 @@
 #include "smtpwire/flow.hpp"
 #include "smtpwire/base64.hpp"
 #include "smtpwire/xtext.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/dot_stuffer.hpp"
 #include "smtpwire/client_events.hpp"
