@@ -74,10 +74,12 @@ constexpr unsigned xtext_hex_value(char c) noexcept {
 [[nodiscard]] constexpr std::size_t xtext_decoded_max(std::size_t n) noexcept { return n; }
 
 /// Decodes `in` strictly: it must satisfy is_xtext() (lower-case hex digits, a '+'
-/// without two hex digits, '=', space, controls and bytes >= 0x7F are refused). A
-/// hexchar of a byte that could have been sent as itself ("+41") is accepted, as RFC
-/// 3461 §4 allows encoders to write one. Precondition: `out` holds xtext_decoded_max(
-/// in.size()) bytes; `out` may be in.data() (each byte is read before it is written).
+/// without two hex digits, '=', space, controls and bytes >= 0x7F are refused). RFC
+/// 4954 §8 writes hexchar with HEXDIG, which ABNF matches in either case; smtpwire holds
+/// AUTH= values to RFC 3461's "upper case" as well, so "+2b" is refused. A hexchar
+/// of a byte that could have been sent as itself ("+41") is accepted, as RFC 3461 §4
+/// allows encoders to write one. Precondition: `out` holds xtext_decoded_max(in.size())
+/// bytes; `out` may be in.data() (each byte is read before it is written).
 /// On success sets `written` and returns true. On failure returns false with `written`
 /// 0; `out` may then hold part of the output.
 [[nodiscard]] constexpr bool xtext_decode(std::string_view in, char* out,
