@@ -32,6 +32,7 @@
 #include "smtpwire/base64.hpp"
 #include "smtpwire/xtext.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/plain.hpp"
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/dot_stuffer.hpp"
 #include "smtpwire/client_events.hpp"
