@@ -33,6 +33,7 @@
 #include "smtpwire/xtext.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
 #include "smtpwire/sasl/plain.hpp"
+#include "smtpwire/sasl/login.hpp"
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/dot_stuffer.hpp"
 #include "smtpwire/client_events.hpp"
