@@ -35,6 +35,7 @@
 #include "smtpwire/sasl/plain.hpp"
 #include "smtpwire/sasl/login.hpp"
 #include "smtpwire/sasl/bearer.hpp"
+#include "smtpwire/sasl/gs2.hpp"
 #include "smtpwire/sasl/xoauth2.hpp"
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/dot_stuffer.hpp"
