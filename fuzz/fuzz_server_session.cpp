@@ -13,9 +13,10 @@
 //           bit 7 the interrupt is shutdown() instead of timed_out().
 //   bytes 2-3: the decision pattern, two bits per decision (accept, accept(text),
 //           accept(reply), reject), cycling every eight decisions.
-//   byte 4: bits 0-3 the decision the interrupt replaces or follows; bits 4-6 output
-//           octets written per need_output in two of the runs (0: all); bit 7 offer
-//           STARTTLS (a handover is completed at once: tls_established()).
+//   byte 4: bits 0-3 the decision the interrupt replaces or follows; bits 4-5 output
+//           octets written per need_output in two of the runs (0: all); bit 6 offer
+//           AUTH PLAIN LOGIN, in clear too; bit 7 offer STARTTLS (a handover is
+//           completed at once: tls_established()).
 //   byte 5: where to cut: the offset of the one cut (scaled to the stream's length),
 //           the cut inside each line (scaled to its length), and which lines start a
 //           new read when whole lines are grouped (bit i % 8 for line i).
@@ -55,7 +56,7 @@ using smtpwire_fuzz::check;
 
 namespace {
 
-enum class decision_kind { greeting, hello, mail, rcpt, data, message, vrfy, starttls };
+enum class decision_kind { greeting, hello, mail, rcpt, data, message, vrfy, starttls, auth };
 
 struct setup {
     server_config config;
@@ -114,7 +115,11 @@ setup read_setup(smtpwire_fuzz::input_reader& in) {
     s.config.hostname = s.hostname;
     s.interrupt_shutdown = (b1 & 128) != 0;
     s.interrupt_at = b4 & 15;
-    s.write_chunk = (b4 >> 4) & 7u;
+    s.write_chunk = (b4 >> 4) & 3u;
+    if (b4 & 64) {
+        s.config.extensions.add(extension::auth);
+        s.config.auth.allow_in_clear = true;
+    }
     if (b4 & 128) s.config.extensions.add(extension::starttls);
     return s;
 }
@@ -126,6 +131,7 @@ std::uint16_t default_code(decision_kind k) {
     case decision_kind::data: return 354;
     case decision_kind::vrfy: return 252;
     case decision_kind::starttls: return 220;
+    case decision_kind::auth: return 235;
     default: return 250;
     }
 }
@@ -146,6 +152,13 @@ std::uint16_t expected_error_code(server_error e) {
     case server_error::pipelining_violation: return 554;
     case server_error::too_many_errors:
     case server_error::timeout: return 421;
+    case server_error::auth_required: return 530;
+    case server_error::auth_mechanism: return 504;
+    case server_error::auth_needs_tls: return 538;
+    case server_error::auth_bad_base64:
+    case server_error::auth_cancelled: return 501;
+    case server_error::auth_invalid: return 535;
+    case server_error::auth_line_too_long: return 500;
     }
     return 0;
 }
@@ -157,6 +170,7 @@ bool counts_towards_limit(server_error e) {
     case server_error::too_many_recipients:
     case server_error::pipelining_violation:
     case server_error::too_many_errors:
+    case server_error::auth_cancelled:
     case server_error::timeout: return false;
     default: return true;
     }
@@ -242,7 +256,9 @@ private:
     }
 
     std::size_t limit_line() const {
-        return st_.config.limits.command_line < 512 ? 512 : st_.config.limits.command_line;
+        const std::size_t command = st_.config.limits.command_line < 512 ? 512 : st_.config.limits.command_line;
+        const std::size_t auth = st_.config.limits.auth_line < command ? command : st_.config.limits.auth_line;
+        return st_.config.extensions.has(extension::auth) ? auth : command;
     }
 
     void log(std::string line) { log_.events.push_back(std::move(line)); }
@@ -294,6 +310,13 @@ private:
             log("starttls");
             log_.starttls = true;
             decide(decision_kind::starttls);
+        } else if (const auto* ar = std::get_if<auth_request>(&ev)) {
+            check(st_.config.extensions.has(extension::auth) && !s_.authenticated(),
+                  "auth_request while AUTH is not offered or done");
+            check(!ar->user.empty() && !ar->secret.empty(), "auth_request without a user or secret");
+            log("auth " + std::string(sasl::to_string(ar->mechanism)) + " " + std::string(ar->authorization_id) +
+                "/" + std::string(ar->user) + "/" + std::string(ar->secret));
+            decide(decision_kind::auth);
         } else if (std::holds_alternative<tls_handover>(ev)) {
             check(starttls_accepted_, "tls_handover without an accepted STARTTLS");
             check(s_.state() == server_state::tls_handover && !s_.wants_read(), "tls_handover while reading");
@@ -425,6 +448,7 @@ private:
                 if (k == decision_kind::rcpt) r = reply{251, {2, 1, 5}, "User not local; will forward"};
                 if (k == decision_kind::vrfy) r = reply{250, {2, 1, 5}, "Fred Smith <fred@example.com>"};
                 if (k == decision_kind::starttls) r = reply{220, {2, 0, 0}, "Go ahead"};
+                if (k == decision_kind::auth) r = reply{235, {2, 7, 0}, "welcome"};
                 e = s_.accept(r);
                 code = r.code;
             }
@@ -521,8 +545,9 @@ run_log run_checked(const setup& st, std::vector<std::string_view> pieces, std::
     check(log.closed_by.has_value(), "the session ended without closing");
     if (log.closed_by == close_reason::invalid_config)
         check(log.output.empty(), "a session with an invalid configuration wrote output", log.output);
-    // RSET and NOOP (250), HELP (214) and EXPN (502) are answered without an event.
-    smtpwire_fuzz::check_codes_accounted(stream.codes, log.expected, {250, 214, 502});
+    // RSET and NOOP (250), HELP (214), EXPN (502) and AUTH's continuations (334) are
+    // answered without an event.
+    smtpwire_fuzz::check_codes_accounted(stream.codes, log.expected, {250, 214, 502, 334});
     const std::uint16_t last = final_code(*log.closed_by);
     if (last != 0) check(!stream.codes.empty() && stream.codes.back() == last, "the closing reply is not last");
     return log;

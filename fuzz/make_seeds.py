@@ -173,6 +173,7 @@ for path in sorted(glob.glob(os.path.join(ROOT, 'tests', 'transcripts', '*.txt')
                 k, v = kv.split('=', 1)
                 if k == 'extensions': ext = sum(EXT[x] for x in v.split(',') if x in EXT)
                 if k == 'extensions' and 'starttls' in v.split(','): tls = 0x80
+                if k == 'extensions' and 'auth' in v.split(','): tls |= 0x40
                 if k == 'bare_newlines': b0 |= {'reject': 0, 'normalize': 1, 'allow': 2}[v]
                 if k == 'early_input' and v == 'tolerate': b0 |= 4
     add('fuzz_server_session', server_header(b0, ext, 0, tls) + stream)      # accept all, at once
@@ -191,6 +192,7 @@ for hdr, stream in [
     (server_header(4, 31), ehlo + b'VRFY postmaster\r\nEXPN staff\r\nHELP\r\nNOOP\r\nSTARTTLS\r\nAUTH PLAIN\r\nBDAT 10\r\nXYZZY\r\nQUIT\r\n'),
     (server_header(8 | 4, 0), b'HELO client.example\r\n' + b'FOO\r\n' * 6),             # error limit
     (server_header(4, 31, 0, 0x80), ehlo + b'STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n' + ehlo + tx + body + b'QUIT\r\n'),  # injection behind STARTTLS
+    (server_header(4 | 32, 31, 0x00c0, 0x40), ehlo + b'AUTH LOGIN\r\ndGlt\r\ndGFuc3RhYWZ0YW5zdGFhZg==\r\nAUTH PLAIN\r\n*\r\nAUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n' + tx + body),  # AUTH exchanges
     (server_header(4, 31), ehlo + u('MAIL FROM:<üser@exämple.com>\r\nMAIL FROM:<üser@exämple.com> SMTPUTF8\r\nRCPT TO:<ü@exämple.com>\r\nQUIT\r\n')),
     (server_header(4, 23), ehlo + u('MAIL FROM:<üser@exämple.com> SMTPUTF8\r\nQUIT\r\n')),
     (server_header(4, 31), ehlo + b'MAIL FROM:<a@b.example> FOO=BAR\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example> NOTIFY=NEVER\r\nRCPT TO:<b@c.example\r\nQUIT\r\n'),

@@ -40,6 +40,13 @@ struct limits {
     /// needs (the EHLO reply: 512 octets plus the hostname and extension lines), are
     /// raised to that.
     std::size_t output_buffer = 4096;
+
+    /// Longest AUTH command or SASL response line in octets, CRLF included (RFC 4954
+    /// §4 lets a line exceed 512 octets; OAuth tokens need it): Postfix's
+    /// smtpd_sasl_response_limit. Raised to command_line when below it. A longer line
+    /// is answered 500 5.5.6, skipped as it arrives, and ends the exchange. With AUTH
+    /// offered, unconsumed() may hold an incomplete line of up to this size.
+    std::size_t auth_line = 12288;
 };
 
 } // namespace v0

@@ -1,6 +1,6 @@
 // What a server session is told at construction, and the check that it can be honoured.
 // RFC 5321 §4.1.2-3 and §4.5.3.1 (the hostname in replies), RFC 6531 §3.1 (SMTPUTF8, 8BITMIME),
-// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS).
+// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS), RFC 4954 (AUTH).
 #ifndef SMTPWIRE_SERVER_CONFIG_HPP
 #define SMTPWIRE_SERVER_CONFIG_HPP
 
@@ -10,6 +10,7 @@
 #include "smtpwire/extension.hpp"
 #include "smtpwire/leniency.hpp"
 #include "smtpwire/limits.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
 #include "smtpwire/timeouts.hpp"
 
 namespace smtpwire {
@@ -18,7 +19,25 @@ inline namespace v0 {
 /// The extensions server_session implements, and so the only ones it may offer.
 inline constexpr extension_set server_extensions{
     extension::pipelining, extension::size, extension::eight_bit_mime, extension::smtputf8,
-    extension::enhanced_status_codes, extension::starttls};
+    extension::enhanced_status_codes, extension::starttls, extension::auth};
+
+/// The SASL mechanisms server_session can run in an AUTH exchange.
+inline constexpr sasl::mechanism_set server_mechanisms{sasl::mechanism::plain, sasl::mechanism::login};
+
+/// SMTP AUTH on a server session (RFC 4954), in use when server_config::extensions has
+/// AUTH. The application checks the credentials (auth_request).
+struct server_auth {
+    /// The mechanisms offered: a subset of server_mechanisms.
+    sasl::mechanism_set mechanisms{sasl::mechanism::plain, sasl::mechanism::login};
+    /// MAIL before a successful AUTH is answered 530 5.7.0 (RFC 4954 §6).
+    bool required = false;
+    /// Offer the mechanisms that send the secret itself (PLAIN, LOGIN, XOAUTH2,
+    /// OAUTHBEARER; sasl::sends_secret_in_clear) also without TLS. Off (the default),
+    /// they are announced only under TLS, and AUTH with one in clear is answered
+    /// 538 5.7.11 (RFC 4954 §4, §6). Turn on only for a development sink or a
+    /// connection protected some other way.
+    bool allow_in_clear = false;
+};
 
 /// Everything a server session is told at construction. Strings are copied.
 struct server_config {
@@ -41,6 +60,8 @@ struct server_config {
     /// The connection is TLS from its first byte (RFC 8314 §3, "submissions" on port
     /// 465): the session starts as it is after a STARTTLS handshake, without one.
     bool implicit_tls = false;
+    /// AUTH's mechanisms and policy.
+    server_auth auth{};
 };
 
 /// Why a server_config cannot be honoured. A session built from such a configuration
@@ -48,8 +69,10 @@ struct server_config {
 enum class config_error {
     ok,
     /// `extensions` offers one server_session does not implement (not in
-    /// server_extensions: AUTH, CHUNKING, BINARYMIME, DSN, REQUIRETLS).
+    /// server_extensions: CHUNKING, BINARYMIME, DSN, REQUIRETLS).
     unsupported_extension,
+    /// AUTH offered with no mechanism, or with one outside server_mechanisms.
+    unsupported_mechanism,
     /// SMTPUTF8 offered without 8BITMIME; RFC 6531 §3.1 requires a server offering
     /// SMTPUTF8 to support and announce 8BITMIME.
     smtputf8_without_8bitmime,
@@ -67,6 +90,7 @@ constexpr std::string_view to_string(config_error e) noexcept {
     switch (e) {
     case config_error::ok: return "ok";
     case config_error::unsupported_extension: return "extension not implemented by the server";
+    case config_error::unsupported_mechanism: return "AUTH without mechanisms, or with one not implemented";
     case config_error::smtputf8_without_8bitmime: return "SMTPUTF8 offered without 8BITMIME";
     case config_error::invalid_hostname: return "hostname is not a domain or address literal";
     case config_error::hostname_too_long: return "hostname longer than 255 octets";
@@ -83,6 +107,12 @@ constexpr std::string_view to_string(config_error e) noexcept {
         if (to_string(e).empty()) break;  // past the last extension
         if (config.extensions.has(e) && !server_extensions.has(e))
             return config_error::unsupported_extension;
+    }
+    if (config.extensions.has(extension::auth)) {
+        if (config.auth.mechanisms.empty()) return config_error::unsupported_mechanism;
+        for (sasl::mechanism m : sasl::strongest_first)
+            if (config.auth.mechanisms.has(m) && !server_mechanisms.has(m))
+                return config_error::unsupported_mechanism;
     }
     if (config.extensions.has(extension::smtputf8) &&
         !config.extensions.has(extension::eight_bit_mime))

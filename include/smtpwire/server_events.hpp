@@ -1,5 +1,5 @@
 // The events a server_session hands to the application, as one std::variant.
-// RFC 5321 §3 (the SMTP procedures each event stands for), RFC 1870, 6152, 6531, 3207.
+// RFC 5321 §3 (the SMTP procedures each event stands for), RFC 1870, 6152, 6531, 3207, 4954.
 #ifndef SMTPWIRE_SERVER_EVENTS_HPP
 #define SMTPWIRE_SERVER_EVENTS_HPP
 
@@ -12,6 +12,7 @@
 #include "smtpwire/flow.hpp"
 #include "smtpwire/mail_parameters.hpp"
 #include "smtpwire/path.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
 
 namespace smtpwire {
 inline namespace v0 {
@@ -101,6 +102,19 @@ struct starttls_request {
     decision_id decision{};
 };
 
+/// AUTH credentials to check (RFC 4954 §4). accept(): "235 2.7.0 Authentication
+/// successful", and the session is authenticated; reject(), usually with
+/// 535 5.7.8 (wrong credentials) or 454 4.7.0 (a temporary failure), counts as an error
+/// towards limits::errors. Nothing of the secret appears in any other event, reply or
+/// to_string(); the views are into the session's own buffer.
+struct auth_request {
+    decision_id decision{};
+    sasl::mechanism mechanism = sasl::mechanism::plain;
+    std::string_view authorization_id;  // the identity to act as; empty: the user's own
+    std::string_view user;              // the authentication identity
+    std::string_view secret;            // PLAIN and LOGIN: the password
+};
+
 // --- information ---------------------------------------------------------------
 
 
@@ -154,6 +168,13 @@ enum class server_error {
     pipelining_violation,    // 554 5.5.0, then closing
     too_many_errors,         // 421 4.7.0, then closing
     timeout,                 // 421 4.4.2, then closing
+    auth_required,           // 530 5.7.0: MAIL before AUTH where it is required
+    auth_mechanism,          // 504 5.5.4: a mechanism not offered
+    auth_needs_tls,          // 538 5.7.11: a mechanism that sends the secret, in clear
+    auth_bad_base64,         // 501 5.5.2: a response that is not base64
+    auth_invalid,            // 535 5.7.8: a response the mechanism cannot read
+    auth_cancelled,          // 501 5.0.0: the client answered "*"
+    auth_line_too_long,      // 500 5.5.6: an AUTH line over limits::auth_line
 };
 
 /// A short English description of `e`.
@@ -173,6 +194,13 @@ constexpr std::string_view to_string(server_error e) noexcept {
     case server_error::pipelining_violation: return "input sent before the reply it must wait for";
     case server_error::too_many_errors: return "too many errors";
     case server_error::timeout: return "timeout";
+    case server_error::auth_required: return "authentication required";
+    case server_error::auth_mechanism: return "authentication mechanism not offered";
+    case server_error::auth_needs_tls: return "authentication mechanism needs TLS";
+    case server_error::auth_bad_base64: return "authentication response not base64";
+    case server_error::auth_invalid: return "invalid authentication response";
+    case server_error::auth_cancelled: return "authentication cancelled";
+    case server_error::auth_line_too_long: return "authentication line too long";
     }
     return "unknown server_error";
 }
@@ -219,7 +247,7 @@ struct closing {
 /// Everything next_event() can return.
 using server_event = std::variant<need_data, need_output, paused, closed,
                                   client_connected, hello, mail_from, rcpt_to, data_begin,
-                                  message_end, verify, starttls_request,
+                                  message_end, verify, starttls_request, auth_request,
                                   tls_handover, body_chunk, message_aborted, transaction_reset,
                                   protocol_error, closing>;
 
@@ -228,7 +256,8 @@ inline bool is_decision(const server_event& ev) noexcept {
     return std::holds_alternative<client_connected>(ev) || std::holds_alternative<hello>(ev) ||
            std::holds_alternative<mail_from>(ev) || std::holds_alternative<rcpt_to>(ev) ||
            std::holds_alternative<data_begin>(ev) || std::holds_alternative<message_end>(ev) ||
-           std::holds_alternative<verify>(ev) || std::holds_alternative<starttls_request>(ev);
+           std::holds_alternative<verify>(ev) || std::holds_alternative<starttls_request>(ev) ||
+           std::holds_alternative<auth_request>(ev);
 }
 
 } // namespace v0

@@ -1,6 +1,6 @@
 // The server role of SMTP as a sans-I/O state machine: bytes in, events and replies out.
 // RFC 5321 §3, §4 (procedures, replies), RFC 2920 (PIPELINING), 1870 (SIZE), 6152, 6531, 2034,
-// RFC 3207 (STARTTLS), RFC 8314 (implicit TLS).
+// RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 4954 (AUTH).
 #ifndef SMTPWIRE_SERVER_SESSION_HPP
 #define SMTPWIRE_SERVER_SESSION_HPP
 
@@ -8,10 +8,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "smtpwire/ascii.hpp"
+#include "smtpwire/base64.hpp"
 #include "smtpwire/command.hpp"
 #include "smtpwire/data_decoder.hpp"
 #include "smtpwire/domain.hpp"
@@ -26,6 +28,9 @@
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/path.hpp"
 #include "smtpwire/reply.hpp"
+#include "smtpwire/sasl/login.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/plain.hpp"
 #include "smtpwire/server_config.hpp"
 #include "smtpwire/server_events.hpp"
 #include "smtpwire/server_state.hpp"
@@ -50,8 +55,9 @@ public:
     /// A session for `config`, whose strings are copied. A configuration that cannot be
     /// honoured (see check_config()) gives a session that writes nothing: config_status()
     /// says why, and next_event() returns closing{close_reason::invalid_config}, then
-    /// closed. Allocates the output buffer, and a copy of the hostname when it is too
-    /// long for std::string's own storage; nothing after.
+    /// closed. Allocates the output buffer, a copy of the hostname when it is too long
+    /// for std::string's own storage, and with AUTH offered a buffer for the decoded
+    /// SASL responses (limits::auth_line * 3 / 4 octets); nothing after.
     explicit server_session(const server_config& config = {})
         : config_status_(check_config(config)),
           hostname_(config_status_ == config_error::ok ? config.hostname : std::string_view{}),
@@ -62,12 +68,19 @@ public:
           early_input_(config.early_input),
           timeouts_(config.timeouts),
           tls_active_(config.implicit_tls),
+          auth_(config.auth),
           decoder_(config.bare_newlines, limits_.text_line),
-          reserve_(reserve_for(hostname_.size(), keyword_lines_size())),
+          reserve_(reserve_for(hostname_.size(),
+                               keyword_lines_size() + sizeof "250-AUTH \r\n" +
+                                   sasl::mechanism_list_size(auth_.mechanisms))),
           out_(config_status_ != config_error::ok       ? 0
                : limits_.output_buffer > reserve_ ? limits_.output_buffer
                                                   : reserve_) {
-        if (config_status_ != config_error::ok) close_session(close_reason::invalid_config);
+        if (config_status_ != config_error::ok) {
+            close_session(close_reason::invalid_config);
+        } else if (extensions_.has(extension::auth)) {
+            auth_buffer_.reset(new char[auth_buffer_size()]);
+        }
     }
 
     /// config_error::ok, or why the configuration given at construction cannot be
@@ -245,6 +258,7 @@ public:
         const decision was = pending_;
         if (was == decision::greeting) greeting_unsent_ = out_.size();
         if (was == decision::starttls) discarding_ = false;  // the session goes on in clear
+        if (was == decision::auth) state_ = server_state::ready;
         resolved();
         if (r.code == 421) {
             // An error close: the transaction this decision belongs to ends with it, and
@@ -258,6 +272,8 @@ public:
             state_ = server_state::refused;
         } else if (was == decision::message) {
             state_ = server_state::ready;
+        } else if (was == decision::auth) {
+            count_error();  // RFC 4954 §4: failed attempts are limited like other errors
         }
         return errc::ok;
     }
@@ -294,6 +310,9 @@ public:
     /// start with server_config::implicit_tls.
     [[nodiscard]] bool tls_active() const noexcept { return tls_active_; }
 
+    /// True once an AUTH exchange succeeded (an auth_request was accepted).
+    [[nodiscard]] bool authenticated() const noexcept { return authenticated_; }
+
     /// The TLS handshake that followed tls_handover succeeded: the session starts over
     /// as RFC 3207 §4.2 requires, without a new greeting, in state `connected`. The EHLO
     /// name and everything learned in clear are forgotten; MAIL needs a new EHLO or HELO,
@@ -307,6 +326,7 @@ public:
         discarding_ = false;
         discarded_ = 0;
         tls_active_ = true;
+        authenticated_ = false;
         state_ = server_state::connected;
         ehlo_ = false;
         smtputf8_ = false;
@@ -368,11 +388,21 @@ public:
     }
 
 private:
-    enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy, starttls };
+    enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy, starttls, auth };
+    // What the AUTH exchange waits for from the client.
+    enum class auth_step { none, plain_response, login_user, login_password };
+
+    // A LOGIN user name is kept while the password is asked for: at most this long.
+    static constexpr std::size_t login_user_capacity = 256;
+
+    std::size_t auth_buffer_size() const noexcept {
+        return login_user_capacity + base64_decoded_max(limits_.auth_line);
+    }
 
     static smtpwire::limits normalised(smtpwire::limits l) noexcept {
         if (l.command_line < 512) l.command_line = 512;
         if (l.output_buffer < 1024) l.output_buffer = 1024;
+        if (l.auth_line < l.command_line) l.auth_line = l.command_line;
         return l;
     }
 
@@ -382,10 +412,15 @@ private:
     void for_each_keyword(Function f) const noexcept {
         const extension order[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
                                    extension::smtputf8, extension::enhanced_status_codes,
-                                   extension::starttls};
+                                   extension::starttls, extension::auth};
         for (extension e : order) {
             if (!offered(e)) continue;
-            if (e == extension::size && limits_.message_size != 0) {
+            if (e == extension::auth) {
+                char list[128];
+                const sasl::mechanism_set now = mechanisms_now();
+                if (sasl::mechanism_list_size(now) > sizeof list) continue;
+                f(to_string(e), std::string_view(list, sasl::write_mechanism_list(now, list)));
+            } else if (e == extension::size && limits_.message_size != 0) {
                 char digits[24];
                 const auto r = std::to_chars(digits, digits + sizeof digits, limits_.message_size);
                 f(to_string(e), std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
@@ -413,10 +448,22 @@ private:
 
     bool enhanced() const noexcept { return extensions_.has(extension::enhanced_status_codes); }
 
-    // Whether `e` is announced and served now: STARTTLS only while TLS is not active.
+    // Whether `e` is announced and served now: STARTTLS only while TLS is not active,
+    // AUTH while one of its mechanisms may be used.
     bool offered(extension e) const noexcept {
         if (e == extension::starttls && tls_active_) return false;
+        if (e == extension::auth && mechanisms_now().empty()) return false;
         return extensions_.has(e);
+    }
+
+    // The mechanisms AUTH may use now: those sending the secret itself only inside TLS,
+    // unless server_auth::allow_in_clear.
+    sasl::mechanism_set mechanisms_now() const noexcept {
+        sasl::mechanism_set now = auth_.mechanisms;
+        if (tls_active_ || auth_.allow_in_clear) return now;
+        for (sasl::mechanism m : sasl::strongest_first)
+            if (sasl::sends_secret_in_clear(m)) now.remove(m);
+        return now;
     }
 
     bool pipelining_in_effect() const noexcept {
@@ -534,6 +581,9 @@ private:
         case decision::starttls:
             ok = write_reply({220, {2, 0, 0}, text.empty() ? "Ready to start TLS" : text}, true);
             break;
+        case decision::auth:
+            ok = write_reply({235, {2, 7, 0}, text.empty() ? "Authentication successful" : text}, true);
+            break;
         case decision::vrfy:
             ok = write_reply({252, {2, 5, 0},
                               text.empty() ? "Cannot VRFY user, but will accept message and attempt delivery"
@@ -577,6 +627,10 @@ private:
             too_large_ = false;
             break;
         case decision::message: state_ = server_state::ready; break;
+        case decision::auth:
+            authenticated_ = true;
+            state_ = server_state::ready;
+            break;
         case decision::starttls:
             // RFC 3207 §4.2: nothing from before the handshake survives it.
             if (transaction_active()) queue(transaction_reset{});
@@ -658,12 +712,14 @@ private:
     bool read_command() noexcept {
         const std::string_view rest = input_.rest();
         const std::size_t length = input_.find_line();
+        const bool auth = auth_line(rest);
+        const std::size_t limit = auth ? limits_.auth_line : limits_.command_line;
         if (length == line_scanner::npos) {
-            if (rest.size() >= limits_.command_line) {
+            if (rest.size() >= limit) {
                 input_.discard();
                 skipping_ = true;
                 skipper_.start(rest.back() == '\r');
-                line_too_long();
+                line_too_long(auth);
                 return false;
             }
             if (!rest.empty()) line_incomplete();
@@ -671,8 +727,10 @@ private:
         }
         line_complete();
         input_.consume(length + 2);
-        if (length + 2 > limits_.command_line) {
-            line_too_long();
+        if (length + 2 > limit) {
+            line_too_long(auth);
+        } else if (state_ == server_state::auth) {
+            on_auth_response(rest.substr(0, length));
         } else {
             handle_command(rest.substr(0, length));
         }
@@ -696,7 +754,11 @@ private:
     void fail(server_error what, const reply& r, bool counts = true) noexcept {
         write_reply(r, status_allowed_for_command_);
         queue(protocol_error{what, r.code});
-        if (!counts) return;
+        if (counts) count_error();
+    }
+
+    // One more peer error; at the limit, 421 and close.
+    void count_error() noexcept {
         if (++errors_ < limits_.errors) return;
         abort_transaction();
         write_reply({421, {4, 7, 0}, "Error: too many errors"}, true);
@@ -704,16 +766,29 @@ private:
         close_session(close_reason::too_many_errors);
     }
 
-    void line_too_long() noexcept {
+    void line_too_long(bool auth_line) noexcept {
         status_allowed_for_command_ = true;
-        fail(server_error::line_too_long, {500, {5, 5, 2}, "Error: line too long"});
+        if (!auth_line) {
+            fail(server_error::line_too_long, {500, {5, 5, 2}, "Error: line too long"});
+            return;
+        }
+        end_auth();
+        fail(server_error::auth_line_too_long,
+             {500, {5, 5, 6}, "Error: authentication exchange line is too long"});
+    }
+
+    // Whether the line at the start of `rest` belongs to an AUTH exchange: the AUTH
+    // command, or a response while one runs. Such lines may be limits::auth_line long.
+    bool auth_line(std::string_view rest) const noexcept {
+        if (state_ == server_state::auth) return true;
+        return auth_buffer_ != nullptr && rest.size() >= 5 && ascii::iequals(rest.substr(0, 5), "AUTH ");
     }
 
     // RFC 2920 §3.1: commands after which the client must wait for the reply.
     static bool ends_group(verb v) noexcept {
         switch (v) {
         case verb::helo: case verb::ehlo: case verb::data: case verb::vrfy:
-        case verb::expn: case verb::noop:
+        case verb::expn: case verb::noop: case verb::auth:
             return true;
         default:
             return false;
@@ -770,13 +845,20 @@ private:
     }
 
     // The legality table's answer, narrowed by what this session offers now: STARTTLS
-    // not configured is 502, and inside TLS 503 (RFC 3207 §4.2).
+    // not configured is 502, and inside TLS 503 (RFC 3207 §4.2); AUTH not configured
+    // is 502, and after HELO or a successful AUTH 503 (RFC 4954 §4).
     legality legality_now(verb v) const noexcept {
         const legality l = legality_of(state_, v);
-        if (l == legality::not_read || state_ == server_state::refused || v != verb::starttls)
-            return l;
-        if (!extensions_.has(extension::starttls)) return legality::not_implemented;
-        return tls_active_ ? legality::bad_sequence : l;
+        if (l == legality::not_read || state_ == server_state::refused) return l;
+        if (v == verb::starttls) {
+            if (!extensions_.has(extension::starttls)) return legality::not_implemented;
+            return tls_active_ ? legality::bad_sequence : l;
+        }
+        if (v == verb::auth) {
+            if (!extensions_.has(extension::auth)) return legality::not_implemented;
+            return !ehlo_ || authenticated_ ? legality::bad_sequence : l;
+        }
+        return l;
     }
 
     // Runs a command legality_of() allows in this state.
@@ -797,7 +879,8 @@ private:
                         true);
             return;
         case verb::starttls: on_starttls(); return;
-        case verb::lhlo: case verb::bdat: case verb::auth: case verb::unknown:
+        case verb::auth: on_auth(cmd.argument); return;
+        case verb::lhlo: case verb::bdat: case verb::unknown:
             return;  // legality_of() answers these 502 in every state
         }
     }
@@ -824,6 +907,114 @@ private:
         discarding_ = true;
         pending_ = decision::starttls;
         queue(starttls_request{next_decision()});
+    }
+
+    // --- AUTH (RFC 4954) ----------------------------------------------------------
+
+    // "AUTH" SP mechanism [SP initial-response] (RFC 4954 §4).
+    void on_auth(std::string_view argument) noexcept {
+        const std::size_t space = argument.find(' ');
+        const std::string_view name = argument.substr(0, space);
+        const std::string_view initial =
+            space == std::string_view::npos ? std::string_view{} : argument.substr(space + 1);
+        if (name.empty() || (space != std::string_view::npos && initial.empty()) ||
+            initial.find(' ') != std::string_view::npos) {
+            fail(server_error::syntax, {501, {5, 5, 4}, usage(verb::auth)});
+            return;
+        }
+        sasl::mechanism m{};
+        if (!sasl::parse_mechanism(name, m) || !auth_.mechanisms.has(m)) {
+            fail(server_error::auth_mechanism,
+                 {504, {5, 5, 4}, "Error: authentication mechanism not supported"});
+            return;
+        }
+        if (!mechanisms_now().has(m)) {
+            fail(server_error::auth_needs_tls,
+                 {538, {5, 7, 11}, "Encryption required for requested authentication mechanism"});
+            return;
+        }
+        state_ = server_state::auth;
+        auth_mechanism_ = m;
+        auth_step_ = m == sasl::mechanism::login ? auth_step::login_user : auth_step::plain_response;
+        if (space == std::string_view::npos) {
+            challenge(m == sasl::mechanism::login ? sasl::login_user_prompt_base64 : std::string_view{});
+            return;
+        }
+        // "=" is an empty initial response (§4).
+        on_auth_response(initial == "=" ? std::string_view{} : initial, initial == "=");
+    }
+
+    // A 334 continuation with a base64 challenge ("334 " alone for an empty one).
+    void challenge(std::string_view base64) noexcept {
+        (void)out_.append("334 ");
+        (void)out_.append(base64);
+        (void)out_.append("\r\n");
+    }
+
+    // The exchange is over: back to the state it started in.
+    void end_auth() noexcept {
+        if (state_ == server_state::auth) state_ = server_state::ready;
+        auth_step_ = auth_step::none;
+    }
+
+    // One client response: "*" cancels (§4), anything else is base64. `empty` marks the
+    // initial response "=", which stands for an empty one.
+    void on_auth_response(std::string_view line, bool empty = false) noexcept {
+        if (line == "*") {
+            end_auth();
+            fail(server_error::auth_cancelled, {501, {5, 0, 0}, "Authentication cancelled"}, false);
+            return;
+        }
+        char* decoded = auth_buffer_.get() + login_user_capacity;
+        std::size_t size = 0;
+        if ((!empty && line.empty()) || !base64_decode(line, decoded, size)) {
+            end_auth();
+            fail(server_error::auth_bad_base64, {501, {5, 5, 2}, "Error: invalid base64 data"});
+            return;
+        }
+        if (early_input_ == pipelining_policy::reject && !input_.rest().empty()) {
+            // The client must wait for each 334 (or the final reply) before it writes
+            // again (RFC 4954 §4, RFC 2920 §3.1).
+            end_auth();
+            queue(protocol_error{server_error::pipelining_violation, 554});
+            write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, true);
+            close_session(close_reason::pipelining_violation);
+            return;
+        }
+        const std::string_view message(decoded, size);
+        switch (auth_step_) {
+        case auth_step::plain_response: {
+            sasl::plain_credentials c;
+            if (!sasl::parse_plain(message, c)) return auth_syntax_error();
+            ask_auth(c.authorization_id, c.user, c.password);
+            return;
+        }
+        case auth_step::login_user:
+            if (message.empty() || message.size() >= login_user_capacity) return auth_syntax_error();
+            std::memcpy(auth_buffer_.get(), message.data(), message.size());
+            login_user_size_ = message.size();
+            auth_step_ = auth_step::login_password;
+            challenge(sasl::login_password_prompt_base64);
+            return;
+        case auth_step::login_password:
+            if (message.empty()) return auth_syntax_error();
+            ask_auth({}, {auth_buffer_.get(), login_user_size_}, message);
+            return;
+        case auth_step::none:
+            return;
+        }
+    }
+
+    // A response the mechanism cannot read: the credentials are invalid (§6: 535).
+    void auth_syntax_error() noexcept {
+        end_auth();
+        fail(server_error::auth_invalid, {535, {5, 7, 8}, "Authentication credentials invalid"});
+    }
+
+    void ask_auth(std::string_view authzid, std::string_view user, std::string_view secret) noexcept {
+        auth_step_ = auth_step::none;
+        pending_ = decision::auth;
+        queue(auth_request{next_decision(), auth_mechanism_, authzid, user, secret});
     }
 
     void on_vrfy(std::string_view argument) noexcept {
@@ -853,6 +1044,7 @@ private:
         case verb::rset: return "Syntax: RSET";
         case verb::quit: return "Syntax: QUIT";
         case verb::starttls: return "Syntax: STARTTLS";
+        case verb::auth: return "Syntax: AUTH mechanism [initial-response]";
         case verb::vrfy: return "Syntax: VRFY address";
         case verb::expn: return "Syntax: EXPN list";
         default: return "Syntax error";
@@ -884,6 +1076,9 @@ private:
         case verb::rcpt: return "Error: need MAIL command";
         case verb::starttls:
             return tls_active_ ? "Error: TLS already active" : "Error: send EHLO first";
+        case verb::auth:
+            if (authenticated_) return "Error: already authenticated";
+            return transaction_active() ? "Error: MAIL transaction in progress" : "Error: send EHLO first";
         case verb::data: return "Error: need RCPT command";
         default: return "Error: bad sequence of commands";
         }
@@ -911,6 +1106,10 @@ private:
     }
 
     void on_mail(std::string_view argument) noexcept {
+        if (auth_.required && extensions_.has(extension::auth) && !authenticated_) {
+            fail(server_error::auth_required, {530, {5, 7, 0}, "Authentication required"});
+            return;
+        }
         path p;
         std::string_view rest;
         const bool utf8_offered = extensions_.has(extension::smtputf8);
@@ -1021,6 +1220,7 @@ private:
     pipelining_policy early_input_;
     server_timeouts timeouts_;
     bool tls_active_;
+    server_auth auth_;
 
     // Input: a view of the caller's bytes and how far they are consumed.
     session_input input_;
@@ -1046,6 +1246,12 @@ private:
     std::size_t accepted_recipients_ = 0;
     std::size_t rcpt_index_ = 0;
     std::uint64_t message_size_ = 0;
+    bool authenticated_ = false;
+    sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
+    auth_step auth_step_ = auth_step::none;
+    std::size_t login_user_size_ = 0;
+    // With AUTH offered: a LOGIN user name, then the decoded response.
+    std::unique_ptr<char[]> auth_buffer_;
     unsigned errors_ = 0;
     // Timers: the inactivity epoch, the running deadline and its epoch, all epochs drawn
     // from one counter so that an inactivity epoch never equals a deadline epoch.

@@ -21,6 +21,7 @@ enum class server_state {
     mail,         // MAIL accepted; waiting for RCPT
     rcpt,         // at least one RCPT accepted; RCPT or DATA may follow
     data,         // receiving message content
+    auth,         // in an AUTH exchange: reading the client's SASL responses
     tls_handover, // 220 to STARTTLS sent: TLS is the application's until tls_established()
     closed,       // no more input is read
 };
@@ -37,6 +38,7 @@ constexpr std::string_view to_string(server_state s) noexcept {
     case server_state::mail: return "mail";
     case server_state::rcpt: return "rcpt";
     case server_state::data: return "data";
+    case server_state::auth: return "auth";
     case server_state::tls_handover: return "tls_handover";
     case server_state::closed: return "closed";
     }
@@ -56,6 +58,7 @@ constexpr legality command_legality(server_state s, verb v) noexcept {
     switch (s) {
     case server_state::greeting:
     case server_state::data:
+    case server_state::auth:
     case server_state::tls_handover:
     case server_state::closed:
         return legality::not_read;
@@ -80,7 +83,10 @@ constexpr legality command_legality(server_state s, verb v) noexcept {
     // whatever was learned before, a transaction included, is forgotten at the handshake.
     case verb::starttls:
         return s == server_state::connected ? legality::bad_sequence : legality::allowed;
-    case verb::lhlo: case verb::bdat: case verb::auth:
+    // RFC 4954 §4: AUTH after EHLO, never inside a mail transaction.
+    case verb::auth:
+        return s == server_state::ready ? legality::allowed : legality::bad_sequence;
+    case verb::lhlo: case verb::bdat:
         return legality::not_implemented;
     case verb::unknown:
         return legality::not_implemented;
@@ -102,7 +108,8 @@ constexpr std::array<std::array<legality, verb_count>, server_state_count> make_
 /// recipient yet) is allowed here and answered 554 5.5.1 "no valid recipients" by the
 /// session, as RFC 5321 §3.3 permits. An extension's command is legal here as if the
 /// extension were offered; when it is not (STARTTLS not configured, or TLS already
-/// active), the session answers 502 or 503 before it asks this table.
+/// active; AUTH not configured, after HELO or once authenticated), the session answers
+/// 502 or 503 before it asks this table.
 inline constexpr auto server_legality = detail::make_legality_table();
 
 /// Legality of verb `v` in state `s`.

@@ -121,7 +121,7 @@ server_config config_for(const pass& p) {
 legality model_legality(server_state s, verb v) {
     // Nothing is read before the greeting, during content, while TLS is being set up
     // (RFC 3207 §4.2) or after closing.
-    if (s == server_state::greeting || s == server_state::data ||
+    if (s == server_state::greeting || s == server_state::data || s == server_state::auth ||
         s == server_state::tls_handover || s == server_state::closed)
         return legality::not_read;
     // RFC 5321 §3.1: after a 554 greeting the server answers 503 to all but QUIT.
@@ -142,18 +142,22 @@ legality model_legality(server_state s, verb v) {
     // RFC 3207 §4: STARTTLS once EHLO has shown it offered, in or out of a transaction.
     case verb::starttls:
         return s == server_state::connected ? legality::bad_sequence : legality::allowed;
+    // RFC 4954 §4: AUTH after EHLO and outside a mail transaction.
+    case verb::auth:
+        return s == server_state::ready ? legality::allowed : legality::bad_sequence;
     // Extensions this server does not offer: 502 (§4.2.4), as is LHLO in SMTP mode.
-    case verb::lhlo: case verb::bdat: case verb::auth: case verb::unknown:
+    case verb::lhlo: case verb::bdat: case verb::unknown:
         return legality::not_implemented;
     }
     return legality::not_implemented;
 }
 
-// No pass offers STARTTLS: it is 502 wherever commands are read (RFC 5321 §4.2.4), but
-// after a 554 greeting (§3.1 answers everything but QUIT with 503 there). `table` is the
-// legality it would have if offered.
+// No pass offers STARTTLS or AUTH: they are 502 wherever commands are read (RFC 5321
+// §4.2.4), but after a 554 greeting (§3.1 answers everything but QUIT with 503 there).
+// `table` is the legality they would have if offered.
 legality unoffered_legality(server_state s, verb v, legality table) {
-    const bool unoffered = v == verb::starttls && table != legality::not_read && s != server_state::refused;
+    const bool unoffered = (v == verb::starttls || v == verb::auth) && table != legality::not_read &&
+                           s != server_state::refused;
     return unoffered ? legality::not_implemented : table;
 }
 

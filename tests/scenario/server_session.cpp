@@ -816,7 +816,13 @@ TEST_CASE("server: a configuration that cannot be honoured closes the session un
     {
         server_config c = config_with(all_extensions);
         c.extensions.add(extension::auth);
-        cases.push_back({"AUTH offered", c, config_error::unsupported_extension});
+        c.auth.mechanisms = {};
+        cases.push_back({"AUTH without mechanisms", c, config_error::unsupported_mechanism});
+        c.auth.mechanisms = {sasl::mechanism::plain, sasl::mechanism::xoauth2};
+        cases.push_back({"AUTH with a mechanism not implemented", c, config_error::unsupported_mechanism});
+        c.auth = {};
+        c.extensions.add(extension::dsn);
+        cases.push_back({"DSN offered", c, config_error::unsupported_extension});
         c = config_with({extension::chunking});
         cases.push_back({"CHUNKING offered", c, config_error::unsupported_extension});
         c = config_with({extension::smtputf8, extension::enhanced_status_codes});
@@ -1091,4 +1097,104 @@ TEST_CASE("server STARTTLS: the handover and the new session allocate nothing") 
     CHECK(smtpwire_test::allocation_count() - before == 0);
     CHECK(s.tls_active());
     CHECK(s.state() == server_state::mail);
+}
+
+// --- AUTH (RFC 4954) -------------------------------------------------------------------
+
+namespace {
+server_config auth_config() {
+    server_config c = config_with({extension::pipelining, extension::enhanced_status_codes, extension::auth});
+    c.auth.allow_in_clear = true;
+    return c;
+}
+} // namespace
+
+TEST_CASE("server AUTH: lines up to limits::auth_line, longer ones 500 5.5.6 and skipped") {
+    server_config c = auth_config();
+    c.limits.command_line = 512;
+    c.limits.auth_line = 2000;
+    harness h(c);
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    h.take_output();
+    // An AUTH line longer than a command line but within auth_line is read.
+    const std::string long_response(1200, 'A');  // decodes to 900 zero octets: no NULs pattern
+    CHECK(h.send("AUTH PLAIN " + long_response + "\r\n") == "need_data");
+    CHECK(h.take_output() == "535 5.7.8 Authentication credentials invalid\r\n");
+    // A command that is not AUTH keeps the command line limit.
+    CHECK(h.send("NOOP " + std::string(600, 'x') + "\r\n") == "need_data");
+    CHECK(h.take_output() == "500 5.5.2 Error: line too long\r\n");
+    // Over auth_line: the command, and a response inside an exchange, arriving in pieces.
+    CHECK(h.send("AUTH PLAIN " + std::string(1000, 'A')) == "need_data");
+    CHECK(h.send(std::string(1500, 'A') + "\r\nNOOP\r\n") == "need_data");
+    CHECK(h.take_output() == "500 5.5.6 Error: authentication exchange line is too long\r\n250 2.0.0 OK\r\n");
+    CHECK(h.send("AUTH LOGIN\r\n") == "need_data");
+    CHECK(h.send(std::string(2500, 'A') + "\r\n") == "need_data");
+    CHECK(h.take_output() ==
+          "334 VXNlcm5hbWU6\r\n500 5.5.6 Error: authentication exchange line is too long\r\n");
+    CHECK(h.s.state() == server_state::ready);
+    CHECK(h.max_unconsumed < 2000);
+}
+
+TEST_CASE("server AUTH: failed attempts count towards the error limit") {
+    server_config c = auth_config();
+    c.limits.errors = 3;
+    harness h(c);
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    h.take_output();
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(h.send("AUTH PLAIN AHRpbQB3cm9uZw==\r\n", false) == "decision");
+        REQUIRE(h.s.reject(reply{535, {5, 7, 8}, "Authentication credentials invalid"}) == errc::ok);
+    }
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "535 5.7.8 Authentication credentials invalid\r\n"
+                             "535 5.7.8 Authentication credentials invalid\r\n"
+                             "535 5.7.8 Authentication credentials invalid\r\n"
+                             "421 4.7.0 Error: too many errors\r\n");
+}
+
+TEST_CASE("server AUTH: a response written before its 334 is early input") {
+    harness h(auth_config());
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    h.take_output();
+    CHECK(h.send("AUTH LOGIN\r\ndGlt\r\n") == "closed");
+    CHECK(h.take_output() == "554 5.5.0 Error: SMTP protocol synchronization\r\n");
+    harness h2(auth_config());
+    REQUIRE(h2.send("EHLO client.example\r\n") == "need_data");
+    REQUIRE(h2.send("AUTH LOGIN\r\n") == "need_data");
+    CHECK(h2.send("dGlt\r\ndGFuc3RhYWZ0YW5zdGFhZg==\r\n") == "closed");
+    CHECK(h2.take_output().find("554 5.5.0") != std::string::npos);
+}
+
+TEST_CASE("server AUTH: the exchange allocates nothing, credentials stay out of other events") {
+    server_session s(auth_config());
+    const std::string writes[] = {"EHLO client.example\r\n", "AUTH LOGIN\r\n", "dGlt\r\n",
+                                  "dGFuc3RhYWZ0YW5zdGFhZg==\r\n", "MAIL FROM:<tim@client.example>\r\n"};
+    std::size_t next = 0;
+    std::string out;
+    out.reserve(4096);
+    std::vector<std::string> seen;
+    seen.reserve(32);
+    const std::size_t before = smtpwire_test::allocation_count();
+    for (int i = 0; i < 100 && s.state() != server_state::mail; ++i) {
+        const server_event ev = s.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            out += s.output();
+            s.consume_output(s.output().size());
+        }
+        if (const auto* a = std::get_if<auth_request>(&ev)) {
+            CHECK(a->mechanism == sasl::mechanism::login);
+            CHECK(a->user == "tim");
+            CHECK(a->secret == "tanstaaftanstaaf");
+            REQUIRE(s.accept(a->decision) == errc::ok);
+            CHECK(s.accept(a->decision) == errc::stale_decision);
+        } else if (is_decision(ev)) {
+            REQUIRE(s.accept() == errc::ok);
+        }
+        if (std::holds_alternative<need_data>(ev) && next < 5) REQUIRE(s.feed(writes[next++]) == errc::ok);
+    }
+    CHECK(smtpwire_test::allocation_count() - before == 0);
+    CHECK(s.authenticated());
+    CHECK(s.state() == server_state::mail);
+    CHECK(out.find("tanstaaf") == std::string::npos);
+    CHECK(out.find("235 2.7.0 Authentication successful\r\n") != std::string::npos);
 }

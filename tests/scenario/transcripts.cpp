@@ -40,7 +40,7 @@ extension_set parse_extensions(const std::string& list) {
     std::string item;
     const extension all[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
                              extension::smtputf8, extension::enhanced_status_codes,
-                             extension::starttls};
+                             extension::starttls, extension::auth};
     while (std::getline(ss, item, ',')) {
         for (extension e : all)
             if (ascii::iequals(item, to_string(e))) set.add(e);
@@ -64,6 +64,8 @@ void apply_config(transcript& t, const std::string& key, const std::string& valu
     else if (key == "text_line") c.limits.text_line = std::stoul(value);
     else if (key == "output_buffer") c.limits.output_buffer = std::stoul(value);
     else if (key == "implicit_tls") c.implicit_tls = value == "1";
+    else if (key == "auth_in_clear") c.auth.allow_in_clear = value == "1";
+    else if (key == "auth_required") c.auth.required = value == "1";
     else FAIL("unknown config key " << key);
 }
 

@@ -92,6 +92,9 @@ inline std::string describe(const server_event& ev) {
                        (e.bare_newlines ? " bare=" + std::to_string(e.bare_newlines) : "");
             else if constexpr (std::is_same_v<T, verify>) return "verify " + std::string(e.argument);
             else if constexpr (std::is_same_v<T, starttls_request>) return "starttls";
+            else if constexpr (std::is_same_v<T, auth_request>)
+                return "auth " + std::string(sasl::to_string(e.mechanism)) + " " +
+                       escape(e.authorization_id) + "/" + escape(e.user) + "/" + escape(e.secret);
             else if constexpr (std::is_same_v<T, tls_handover>) return "tls_handover";
             else if constexpr (std::is_same_v<T, body_chunk>) return "body " + escape(e.bytes);
             else if constexpr (std::is_same_v<T, message_aborted>)
