@@ -61,6 +61,7 @@ struct greeted {
 struct ready {
     bool extended = true;  // false when the server refused EHLO and HELO was used
     bool tls = false;      // the connection is encrypted (STARTTLS or implicit TLS)
+    bool authenticated = false;  // SMTP AUTH succeeded (client_config::auth)
 };
 
 /// Identifies a mail transaction: client_session::transaction() after mail_from()
@@ -116,6 +117,10 @@ enum class client_error {
     tls_refused,         // tls_policy::required, and STARTTLS was answered with `reply`
                          // (454: transient); QUIT was sent
     tls_failed,          // the application reported a failed TLS handshake (tls_failed())
+    auth_unavailable,    // credentials were given, but the server offers no AUTH mechanism
+                         // the configuration allows (a permanent failure); QUIT was sent
+    auth_failed,         // AUTH was answered with `reply` (535: permanent, 454: transient);
+                         // QUIT was sent
 };
 
 /// A short English description of `e`.
@@ -133,6 +138,8 @@ constexpr std::string_view to_string(client_error e) noexcept {
     case client_error::tls_unavailable: return "STARTTLS not offered";
     case client_error::tls_refused: return "STARTTLS refused";
     case client_error::tls_failed: return "TLS handshake failed";
+    case client_error::auth_unavailable: return "no usable AUTH mechanism";
+    case client_error::auth_failed: return "authentication failed";
     }
     return "unknown client_error";
 }

@@ -1,5 +1,5 @@
 // The client role of SMTP as a sans-I/O state machine: commands in, bytes and events out.
-// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531, 3207, 8314.
+// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531, 3207, 8314, 4954.
 #ifndef SMTPWIRE_CLIENT_SESSION_HPP
 #define SMTPWIRE_CLIENT_SESSION_HPP
 
@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "smtpwire/ascii.hpp"
+#include "smtpwire/base64.hpp"
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/client_events.hpp"
 #include "smtpwire/domain.hpp"
@@ -26,6 +27,9 @@
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/reply_parser.hpp"
+#include "smtpwire/sasl/login.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/plain.hpp"
 #include "smtpwire/session_input.hpp"
 #include "smtpwire/timeouts.hpp"
 
@@ -39,6 +43,24 @@ enum class tls_policy {
                     // when STARTTLS is refused
     required,       // always: without TLS no mail is sent; the session QUITs and fails
                     // (tls_unavailable, tls_refused)
+};
+
+/// The SASL mechanisms client_session can run.
+inline constexpr sasl::mechanism_set client_mechanisms{sasl::mechanism::plain, sasl::mechanism::login};
+
+/// SMTP AUTH credentials (RFC 4954). With a user, the session authenticates after EHLO
+/// (and STARTTLS) and sends no mail unless that succeeds.
+struct client_auth {
+    std::string_view user;              // the authentication identity; empty: no AUTH
+    std::string_view password;
+    std::string_view authorization_id;  // the identity to act as; empty: the user's own
+    /// The mechanisms it may use (of client_mechanisms); the strongest both sides
+    /// allow is chosen (sasl::strongest_first).
+    sasl::mechanism_set mechanisms = client_mechanisms;
+    /// Send a password in clear text (PLAIN, LOGIN) also without TLS. Off, such a
+    /// mechanism is never used in clear, and a server offering no other is
+    /// client_error::auth_unavailable.
+    bool allow_in_clear = false;
 };
 
 /// Everything a client session is told at construction. Strings are copied.
@@ -65,6 +87,8 @@ struct client_config {
     tls_policy starttls = tls_policy::none;
     /// The connection is TLS from its first byte (RFC 8314 §3, port 465): no STARTTLS.
     bool implicit_tls = false;
+    /// SMTP AUTH; none without a user.
+    client_auth auth{};
 };
 
 /// One SMTP client connection. The session greets, sends EHLO (HELO if refused), then
@@ -92,10 +116,15 @@ public:
           timeouts_(config.timeouts),
           tls_policy_(config.starttls),
           tls_active_(config.implicit_tls),
+          auth_user_(config.auth.user),
+          auth_password_(config.auth.password),
+          auth_authzid_(config.auth.authorization_id),
+          auth_mechanisms_(config.auth.mechanisms),
+          auth_in_clear_(config.auth.allow_in_clear),
           parser_(config.reply),
           line_limit_(config.reply.max_line_length),
           out_(config.output_buffer > 1024 ? config.output_buffer : 1024) {
-        if (check_domain_or_literal(config.helo_name, false) != domain_error::ok) {
+        if (check_domain_or_literal(config.helo_name, false) != domain_error::ok || !auth_config_valid()) {
             events_.push(client_failure{client_error::invalid_config, {}});
             phase_ = phase::closed;
         } else {
@@ -401,8 +430,8 @@ public:
         case pending::rcpt: return {k::rcpt, timeouts_.rcpt, epoch_};
         case pending::data: return {k::data_initiation, timeouts_.data_initiation, epoch_};
         case pending::content: return {k::data_termination, timeouts_.data_termination, epoch_};
-        case pending::ehlo: case pending::helo: case pending::starttls: case pending::rset:
-        case pending::quit:
+        case pending::ehlo: case pending::helo: case pending::starttls: case pending::auth:
+        case pending::rset: case pending::quit:
             return {k::command, timeouts_.command, epoch_};
         case pending::none: break;
         }
@@ -418,7 +447,7 @@ public:
 
 private:
     // The reply a sent command (or the connection itself) waits for.
-    enum class pending { none, greeting, ehlo, helo, starttls, mail, rcpt, data, content, rset, quit };
+    enum class pending { none, greeting, ehlo, helo, starttls, auth, mail, rcpt, data, content, rset, quit };
     // greeting: from the connection to the reply that makes the session ready;
     // handover: from the 220 to STARTTLS to tls_established().
     enum class phase { greeting, ready, content, quitting, handover, closed };
@@ -579,7 +608,7 @@ private:
 
     static bool ends_group(pending p) noexcept {
         return p == pending::greeting || p == pending::ehlo || p == pending::helo ||
-               p == pending::starttls || p == pending::data || p == pending::quit;
+               p == pending::starttls || p == pending::auth || p == pending::data || p == pending::quit;
     }
 
     static bool belongs_to_transaction(pending p) noexcept {
@@ -702,7 +731,8 @@ private:
         // 3xx asks for more input: only 354 to DATA does (RFC 5321 §4.3.2).
         const bool intermediate = info.code / 100 == 3;
         if (due == pending::none ||
-            (intermediate && !(due == pending::data && info.code == 354))) {
+            (intermediate && !(due == pending::data && info.code == 354) &&
+             !(due == pending::auth && info.code == 334))) {
             fail(client_error::unexpected_reply, info);
             return;
         }
@@ -716,6 +746,7 @@ private:
         case pending::ehlo: on_ehlo(info); return;
         case pending::helo: on_helo(info); return;
         case pending::starttls: on_starttls(info); return;
+        case pending::auth: on_auth(info); return;
         case pending::mail: on_mail(info); break;
         case pending::rcpt: on_rcpt(info); break;
         case pending::data: on_data(info); break;
@@ -781,8 +812,122 @@ private:
             fail_and_quit(client_error::tls_unavailable, {});
             return;
         }
+        if (!auth_user_.empty() && !authenticated_) {
+            start_auth(extended);
+            return;
+        }
         phase_ = phase::ready;
-        events_.push(ready{extended, tls_active_});
+        events_.push(ready{extended, tls_active_, authenticated_});
+    }
+
+    // --- AUTH (RFC 4954) -----------------------------------------------------------
+
+    // The credentials fit the mechanisms: each PLAIN part at most 255 octets (RFC 4616),
+    // no NUL, and every line the session writes for them fits a 1024-octet buffer.
+    bool auth_config_valid() const noexcept {
+        if (auth_user_.empty()) return true;
+        return sasl::plain_arguments_valid(auth_authzid_, auth_user_, auth_password_);
+    }
+
+    // Whether the server announced mechanism `m`.
+    bool server_offers(sasl::mechanism m) const noexcept {
+        auth_mechanism announced{};
+        return parse_auth_mechanism(sasl::to_string(m), announced) && caps_.has_auth(announced);
+    }
+
+    // Picks the strongest mechanism both sides allow, never one that sends the password
+    // in clear without TLS unless allowed, and starts it; without one, no mail is sent.
+    void start_auth(bool extended) noexcept {
+        auth_extended_ = extended;
+        for (sasl::mechanism m : sasl::strongest_first) {
+            if (!auth_mechanisms_.has(m) || !client_mechanisms.has(m) || !server_offers(m)) continue;
+            if (sasl::sends_secret_in_clear(m) && !tls_active_ && !auth_in_clear_) continue;
+            auth_mechanism_ = m;
+            auth_step_ = 0;
+            send_auth_command(m);
+            return;
+        }
+        fail_and_quit(client_error::auth_unavailable, {});
+    }
+
+    // "AUTH <mechanism>[ <initial response>]": the initial response only when the whole
+    // command fits in 512 octets (RFC 4954 §4); otherwise it answers the first 334.
+    void send_auth_command(sasl::mechanism m) noexcept {
+        const std::string_view name = sasl::to_string(m);
+        const std::size_t bare = sizeof "AUTH \r\n" - 1 + name.size();
+        const bool initial = m == sasl::mechanism::plain &&
+                             bare + 1 + base64_encoded_size(plain_size()) <= 512;
+        (void)out_.append("AUTH ");
+        (void)out_.append(name);
+        std::size_t size = bare;
+        if (initial) {
+            (void)out_.append(" ");
+            size += 1 + write_base64_plain();
+            auth_step_ = 1;
+        }
+        (void)out_.append("\r\n");
+        expect(pending::auth, size);
+    }
+
+    std::size_t plain_size() const noexcept {
+        return sasl::plain_message_size(auth_authzid_, auth_user_, auth_password_);
+    }
+
+    // Writes the PLAIN message in base64 straight into the output; returns its length.
+    std::size_t write_base64_plain() noexcept {
+        std::array<char, 3 * 255 + 2> message{};
+        const std::size_t n = sasl::plain_message(auth_authzid_, auth_user_, auth_password_, message.data());
+        const std::size_t size = base64_encoded_size(n);
+        char* p = out_.reserve(size);
+        if (p == nullptr) return 0;
+        out_.commit(base64_encode({message.data(), n}, p));
+        return size;
+    }
+
+    // Writes `value` in base64 as a response line.
+    void send_response(std::string_view value) noexcept {
+        const std::size_t size = base64_encoded_size(value.size());
+        char* p = out_.reserve(size + 2);
+        if (p == nullptr) return;
+        const std::size_t n = base64_encode(value, p);
+        p[n] = '\r';
+        p[n + 1] = '\n';
+        out_.commit(n + 2);
+        expect(pending::auth, n + 2);
+    }
+
+    void on_auth(const reply_info& info) noexcept {
+        if (info.code == 334) {
+            ++auth_step_;
+            if (auth_mechanism_ == sasl::mechanism::plain && auth_step_ == 1) {
+                const std::size_t size = write_base64_plain();
+                (void)out_.append("\r\n");
+                expect(pending::auth, size + 2);
+                return;
+            }
+            if (auth_mechanism_ == sasl::mechanism::login && auth_step_ <= 2) {
+                std::array<char, text_capacity> prompt{};
+                std::size_t n = 0;
+                const bool decoded = base64_decode(info.text, prompt.data(), n);
+                const auto answer = sasl::answer_login_prompt(decoded ? std::string_view(prompt.data(), n)
+                                                                      : std::string_view{},
+                                                              auth_step_ - 1);
+                send_response(answer == sasl::login_answer::user ? std::string_view(auth_user_)
+                                                                 : std::string_view(auth_password_));
+                return;
+            }
+            // A challenge the mechanism does not expect: cancel (RFC 4954 §4).
+            (void)out_.append("*\r\n");
+            expect(pending::auth, 3);
+            return;
+        }
+        if (positive(info)) {
+            authenticated_ = true;
+            phase_ = phase::ready;
+            events_.push(ready{auth_extended_, tls_active_, true});
+            return;
+        }
+        fail_and_quit(client_error::auth_failed, info);
     }
 
     // RFC 3207 §4: 220 starts the handshake. Reply bytes after it were sent in clear
@@ -984,6 +1129,15 @@ private:
     tls_policy tls_policy_;
     bool tls_active_;
     std::size_t discarded_ = 0;  // octets dropped since the 220 to STARTTLS
+    std::string auth_user_;
+    std::string auth_password_;
+    std::string auth_authzid_;
+    sasl::mechanism_set auth_mechanisms_;
+    bool auth_in_clear_;
+    bool authenticated_ = false;
+    bool auth_extended_ = true;
+    sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
+    std::size_t auth_step_ = 0;  // challenges answered
 
     // Input and replies.
     session_input input_;

@@ -649,3 +649,102 @@ TEST_CASE("client STARTTLS: a failed handshake, misuse, implicit TLS") {
     CHECK(r.output.find("STARTTLS") == std::string::npos);
     CHECK(r.events.at(1) == "ready EHLO TLS");
 }
+
+// --- AUTH (RFC 4954) -------------------------------------------------------------------
+
+namespace {
+client_config auth_client(sasl::mechanism_set mechanisms, bool in_clear) {
+    client_config c = config();
+    c.auth.user = "tim";
+    c.auth.password = "tanstaaftanstaaf";
+    c.auth.mechanisms = mechanisms;
+    c.auth.allow_in_clear = in_clear;
+    return c;
+}
+const std::string ehlo_auth = "250-mx.example\r\n250-PIPELINING\r\n250 AUTH LOGIN PLAIN\r\n";
+const std::string accepted_tx = "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n";
+} // namespace
+
+TEST_CASE("client AUTH: PLAIN with an initial response, LOGIN answering its prompts") {
+    SECTION("PLAIN, the strongest both allow") {
+        const client_run r = run_everywhere(
+            auth_client(client_mechanisms, true),
+            {greeting, ehlo_auth, "235 2.7.0 Authentication successful\r\n", accepted_tx, "250 queued\r\n", "221 bye\r\n"},
+            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\nMAIL FROM:", 0) == 0);
+        CHECK(r.events.at(1) == "ready EHLO");
+        CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
+    }
+    SECTION("LOGIN, case-insensitive legacy AUTH= announcement") {
+        const client_run r = run_everywhere(
+            auth_client({sasl::mechanism::login}, true),
+            {greeting, "250-mx.example\r\n250-AUTH=login\r\n250 8BITMIME\r\n", "334 VXNlcm5hbWU6\r\n",
+             "334 UGFzc3dvcmQ6\r\n", "235 2.7.0 ok\r\n", "250 OK\r\n", "250 OK\r\n", "354 go\r\n", "250 queued\r\n",
+             "221 bye\r\n"},
+            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH LOGIN\r\ndGlt\r\ndGFuc3RhYWZ0YW5zdGFhZg==\r\nMAIL FROM:", 0) == 0);
+        CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
+    }
+}
+
+TEST_CASE("client AUTH: no mail without successful authentication") {
+    SECTION("535: a permanent failure") {
+        const client_run r = run_everywhere(auth_client(client_mechanisms, true),
+                                            {greeting, ehlo_auth, "535 5.7.8 Authentication credentials invalid\r\n",
+                                             "221 bye\r\n"},
+                                            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.events == std::vector<std::string>{
+                              "greeted 220 mx.example ESMTP ready",
+                              "failure authentication failed 535 5.7.8 Authentication credentials invalid",
+                              "reply QUIT 221 bye"});
+        CHECK(r.output.find("MAIL") == std::string::npos);
+    }
+    SECTION("454: a transient failure") {
+        const client_run r = run_everywhere(auth_client(client_mechanisms, true),
+                                            {greeting, ehlo_auth, "454 4.7.0 Temporary authentication failure\r\n",
+                                             "221 bye\r\n"},
+                                            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.events.at(1) == "failure authentication failed 454 4.7.0 Temporary authentication failure");
+    }
+    SECTION("AUTH not offered") {
+        const client_run r = run_everywhere(auth_client(client_mechanisms, true),
+                                            {greeting, ehlo_pipelining, "221 bye\r\n"}, false,
+                                            {simple_message({"bob@mx.example"})});
+        CHECK(r.events.at(1) == "failure no usable AUTH mechanism");
+        CHECK(r.output == "EHLO client.example\r\nQUIT\r\n");
+    }
+    SECTION("never a password in clear unless allowed") {
+        const client_run r = run_everywhere(auth_client(client_mechanisms, false),
+                                            {greeting, ehlo_auth, "221 bye\r\n"}, false,
+                                            {simple_message({"bob@mx.example"})});
+        CHECK(r.events.at(1) == "failure no usable AUTH mechanism");
+        CHECK(r.output.find("tanstaaf") == std::string::npos);
+        CHECK(r.output.find("AUTH") == std::string::npos);
+    }
+}
+
+TEST_CASE("client AUTH: inside STARTTLS, with the capabilities announced inside TLS") {
+    client_config c = auth_client(client_mechanisms, false);
+    c.starttls = tls_policy::required;
+    const client_run r = run_everywhere(
+        c,
+        {greeting, "250-mx.example\r\n250 STARTTLS\r\n", "220 go\r\n", ehlo_auth, "235 2.7.0 ok\r\n", accepted_tx,
+         "250 queued\r\n", "221 bye\r\n"},
+        false, {simple_message({"bob@mx.example"})});
+    CHECK(r.output.rfind("EHLO client.example\r\nSTARTTLS\r\nEHLO client.example\r\nAUTH PLAIN ", 0) == 0);
+    CHECK(r.events.at(2) == "ready EHLO TLS");
+}
+
+TEST_CASE("client AUTH: a PLAIN message too long for the AUTH line waits for the 334") {
+    client_config c = auth_client({sasl::mechanism::plain}, true);
+    const std::string password(255, 'p');
+    const std::string authzid(255, 'a');
+    c.auth.password = password;
+    c.auth.authorization_id = authzid;
+    const client_run r = run_everywhere(c, {greeting, ehlo_auth, "334 \r\n", "235 ok\r\n", "221 bye\r\n"}, false, {});
+    // 515 octets of PLAIN message are 688 of base64: over 512 with "AUTH PLAIN ".
+    CHECK(r.output.rfind("EHLO client.example\r\nAUTH PLAIN\r\nYWFh", 0) == 0);
+    const std::size_t response = r.output.find("\r\nYWFh") + 2;
+    CHECK(r.output.find("\r\n", response) - response == 688);
+    CHECK(r.events.at(1) == "ready EHLO");
+}
