@@ -1,5 +1,6 @@
 // The parameters of MAIL FROM that smtpwire knows, checked against the offered extensions.
-// RFC 5321 §4.1.1.2, §4.1.2; RFC 1870 §6 (SIZE), RFC 6152 §2 (BODY), RFC 6531 §3.4 (SMTPUTF8).
+// RFC 5321 §4.1.1.2, §4.1.2; RFC 1870 §6 (SIZE), RFC 6152 §2 (BODY), RFC 6531 §3.4 (SMTPUTF8),
+// RFC 4954 §5 (AUTH).
 #ifndef SMTPWIRE_MAIL_PARAMETERS_HPP
 #define SMTPWIRE_MAIL_PARAMETERS_HPP
 
@@ -11,6 +12,7 @@
 #include "smtpwire/ascii.hpp"
 #include "smtpwire/esmtp_param.hpp"
 #include "smtpwire/extension.hpp"
+#include "smtpwire/xtext.hpp"
 
 namespace smtpwire {
 inline namespace v0 {
@@ -38,6 +40,9 @@ struct mail_parameters {
     std::uint64_t size = 0;                 // SIZE= (RFC 1870 §6): 1*20DIGIT
     body_type body = body_type::unspecified; // BODY= (RFC 6152)
     bool smtputf8 = false;                  // SMTPUTF8, no value (RFC 6531 §3.4)
+    bool has_auth = false;
+    std::string_view auth;                  // AUTH= (RFC 4954 §5): the submitter, as xtext
+                                            // (decode with xtext_decode); "<>" for none
     std::string_view raw;                   // all parameters as received
 };
 
@@ -77,7 +82,8 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
 /// Parses the text after a MAIL FROM path (`raw`: empty, or " KEY[=value]" repeated).
 /// Keywords are case-insensitive. SIZE is known only when extension::size is in
 /// `offered`, BODY (7BIT / 8BITMIME, any case) only with eight_bit_mime, SMTPUTF8 (no
-/// value) only with smtputf8; any other keyword (AUTH, BY, MT-PRIORITY, ...) is
+/// value) only with smtputf8, AUTH (an xtext value) only with auth; any other keyword
+/// (BY, MT-PRIORITY, ...) is
 /// `unknown`. Values may hold UTF-8 as far as the grammar goes (RFC 6531 §3.3); no known
 /// parameter takes one. On success `out` is set and views into `raw`; on error `out` is
 /// reset with only `raw` set, and `bad` (if not null) is set to the offending
@@ -106,6 +112,11 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
             else if (ascii::iequals(p.value, "7BIT")) m.body = body_type::seven_bit;
             else if (ascii::iequals(p.value, "8BITMIME")) m.body = body_type::eight_bit_mime;
             else e = mail_parameter_error::bad_value;
+        } else if (ascii::iequals(p.keyword, "AUTH") && offered.has(extension::auth)) {
+            if (m.has_auth) e = mail_parameter_error::duplicate;
+            else if (!p.has_value || !is_xtext(p.value)) e = mail_parameter_error::bad_value;
+            m.has_auth = true;
+            m.auth = p.value;
         } else if (ascii::iequals(p.keyword, "SMTPUTF8") && offered.has(extension::smtputf8)) {
             if (m.smtputf8) e = mail_parameter_error::duplicate;
             else if (p.has_value) e = mail_parameter_error::bad_value;

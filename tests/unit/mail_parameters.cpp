@@ -166,3 +166,23 @@ TEST_CASE("mail_parameter_error and body_type names") {
     CHECK(smtpwire::to_string(body_type::eight_bit_mime) == "8BITMIME");
     CHECK(smtpwire::to_string(body_type::seven_bit) == "7BIT");
 }
+
+TEST_CASE("mail parameters: AUTH= is an xtext value when AUTH is offered (RFC 4954 §5)") {
+    const extension_set with_auth{extension::size, extension::auth};
+    // Microsoft EOP's "MAIL FROM:<> SIZE=… AUTH=<>" and RFC 4954 §5's example.
+    const result unknown_submitter = parse(" SIZE=123 AUTH=<>", with_auth);
+    REQUIRE(unknown_submitter.error == mail_parameter_error::ok);
+    CHECK(unknown_submitter.params.has_auth);
+    CHECK(unknown_submitter.params.auth == "<>");
+    const result submitter = parse(" AUTH=e+3Dmc2@example.com", with_auth);
+    REQUIRE(submitter.error == mail_parameter_error::ok);
+    char decoded[32];
+    std::size_t n = 0;
+    REQUIRE(smtpwire::xtext_decode(submitter.params.auth, decoded, n));
+    CHECK(std::string_view(decoded, n) == "e=mc2@example.com");
+    CHECK(parse(" AUTH=bad+2", with_auth).error == mail_parameter_error::bad_value);
+    CHECK(parse(" AUTH=bad+2d", with_auth).error == mail_parameter_error::bad_value);
+    CHECK(parse(" AUTH", with_auth).error == mail_parameter_error::bad_value);
+    CHECK(parse(" AUTH=<> AUTH=<>", with_auth).error == mail_parameter_error::duplicate);
+    CHECK(parse(" AUTH=<>", {extension::size}).error == mail_parameter_error::unknown);
+}
