@@ -18,7 +18,7 @@ namespace smtpwire {
 inline namespace v0 {
 
 /// The BODY= value of MAIL (RFC 6152); case-insensitive on the wire.
-enum class body_type {
+enum class body_type : std::uint8_t {
     unspecified,    // no BODY parameter
     seven_bit,      // BODY=7BIT
     eight_bit_mime, // BODY=8BITMIME
@@ -36,8 +36,8 @@ constexpr std::string_view to_string(body_type b) noexcept {
 
 /// The typed MAIL FROM parameters. `raw` views into the text given to the parser.
 struct mail_parameters {
-    bool has_size = false;
     std::uint64_t size = 0;                 // SIZE= (RFC 1870 §6): 1*20DIGIT
+    bool has_size = false;
     body_type body = body_type::unspecified; // BODY= (RFC 6152)
     bool smtputf8 = false;                  // SMTPUTF8, no value (RFC 6531 §3.4)
     bool has_auth = false;

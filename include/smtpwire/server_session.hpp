@@ -390,7 +390,7 @@ public:
 private:
     enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy, starttls, auth };
     // What the AUTH exchange waits for from the client.
-    enum class auth_step { none, plain_response, login_user, login_password };
+    enum class auth_step : std::uint8_t { none, plain_response, login_user, login_password };
 
     // A LOGIN user name is kept while the password is asked for: at most this long.
     static constexpr std::size_t login_user_capacity = 256;
@@ -992,7 +992,7 @@ private:
         case auth_step::login_user:
             if (message.empty() || message.size() >= login_user_capacity) return auth_syntax_error();
             std::memcpy(auth_buffer_.get(), message.data(), message.size());
-            login_user_size_ = message.size();
+            login_user_size_ = static_cast<std::uint16_t>(message.size());
             auth_step_ = auth_step::login_password;
             challenge(sasl::login_password_prompt_base64);
             return;
@@ -1224,9 +1224,9 @@ private:
 
     // Input: a view of the caller's bytes and how far they are consumed.
     session_input input_;
-    bool pregreet_ = false;              // see pregreet_input()
     std::size_t greeting_unsent_ = 0;    // octets of the greeting reply still in out_
     line_skipper skipper_;
+    bool pregreet_ = false;              // see pregreet_input()
     bool skipping_ = false;
     bool discarding_ = false;            // from STARTTLS to its refusal or the handshake
     std::size_t discarded_ = 0;          // octets dropped since STARTTLS
@@ -1249,10 +1249,10 @@ private:
     bool authenticated_ = false;
     sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
     auth_step auth_step_ = auth_step::none;
-    std::size_t login_user_size_ = 0;
+    std::uint16_t login_user_size_ = 0;  // below login_user_capacity
+    unsigned errors_ = 0;
     // With AUTH offered: a LOGIN user name, then the decoded response.
     std::unique_ptr<char[]> auth_buffer_;
-    unsigned errors_ = 0;
     // Timers: the inactivity epoch, the running deadline and its epoch, all epochs drawn
     // from one counter so that an inactivity epoch never equals a deadline epoch.
     std::uint64_t epochs_ = 0;
