@@ -45,5 +45,6 @@
 #include "smtpwire/crypto/sha256.hpp"
 #include "smtpwire/crypto/hmac.hpp"
 #include "smtpwire/crypto/pbkdf2.hpp"
+#include "smtpwire/sasl/cram_md5.hpp"
 
 #endif
