@@ -46,5 +46,6 @@
 #include "smtpwire/crypto/hmac.hpp"
 #include "smtpwire/crypto/pbkdf2.hpp"
 #include "smtpwire/sasl/cram_md5.hpp"
+#include "smtpwire/sasl/scram.hpp"
 
 #endif
