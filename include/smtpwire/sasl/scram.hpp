@@ -118,7 +118,7 @@ public:
     }
 
     void append_base64(std::string_view octets) noexcept {
-        if (base64_encoded_size(octets.size()) > data_.size() - size_) {
+        if (overflowed_ || base64_encoded_size(octets.size()) > data_.size() - size_) {
             overflowed_ = true;
             return;
         }
