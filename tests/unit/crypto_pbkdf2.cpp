@@ -4,7 +4,6 @@
 #include "support/catch.hpp"
 #include "support/crypto.hpp"
 
-#include <array>
 #include <string>
 #include <string_view>
 

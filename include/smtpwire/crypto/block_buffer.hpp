@@ -1,4 +1,4 @@
-// The 64-octet block buffer and length padding that MD5 and SHA-256 share.
+// The 64-octet block buffer, length padding and rotation that MD5 and SHA-256 share.
 // RFC 1321 §3.1-3.2 (padding, little-endian length), FIPS 180-4 §5.1.1 (big-endian length).
 #ifndef SMTPWIRE_CRYPTO_BLOCK_BUFFER_HPP
 #define SMTPWIRE_CRYPTO_BLOCK_BUFFER_HPP

@@ -37,7 +37,7 @@ constexpr unsigned hex_value(char c) noexcept {
 
 /// Decodes hexadecimal digits of either case: an even number of 0-9 a-f A-F, nothing else.
 /// Precondition: `out` holds in.size() / 2 chars. Returns false, with `out` possibly
-/// partly written, when `in` is not such a string. Its time depends only on the input.
+/// partly written, when `in` is not such a string.
 [[nodiscard]] constexpr bool hex_decode(std::string_view in, char* out) noexcept {
     if (in.size() % 2 != 0) return false;
     for (std::size_t i = 0; i < in.size(); i += 2) {
