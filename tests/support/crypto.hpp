@@ -38,4 +38,35 @@ inline std::string pattern(std::size_t length) {
     return s;
 }
 
+/// The `Hash` digest of `message` fed one octet at a time.
+template <class Hash>
+typename Hash::digest_type hash_bytewise(std::string_view message) {
+    Hash h;
+    for (const char c : message) h.update(std::string_view(&c, 1));
+    return h.finish();
+}
+
+/// The `Hash` digest of `message` fed in three pieces cut at `i` and `j` (i <= j), with an
+/// empty update between the second and the third.
+template <class Hash>
+typename Hash::digest_type hash_in_pieces(std::string_view message, std::size_t i,
+                                          std::size_t j) {
+    Hash h;
+    h.update(message.substr(0, i));
+    h.update(message.substr(i, j - i));
+    h.update({});
+    h.update(message.substr(j));
+    return h.finish();
+}
+
+/// The `Hash` digest of the digests of pattern(0) .. pattern(max_length), concatenated:
+/// one value that changes if the digest of any of those lengths does.
+template <class Hash>
+typename Hash::digest_type digest_of_patterns(std::size_t max_length) {
+    Hash all;
+    for (std::size_t length = 0; length <= max_length; ++length)
+        all.update(smtpwire::crypto::as_bytes(Hash::hash(pattern(length))));
+    return all.finish();
+}
+
 } // namespace smtpwire_test
