@@ -46,5 +46,13 @@
 #include "smtpwire/compose/body.hpp"
 #include "smtpwire/compose/message.hpp"
 #include "smtpwire/compose/received.hpp"
+#include "smtpwire/crypto/compare.hpp"
+#include "smtpwire/crypto/hex.hpp"
+#include "smtpwire/crypto/md5.hpp"
+#include "smtpwire/crypto/sha256.hpp"
+#include "smtpwire/crypto/hmac.hpp"
+#include "smtpwire/crypto/pbkdf2.hpp"
+#include "smtpwire/sasl/cram_md5.hpp"
+#include "smtpwire/sasl/scram.hpp"
 
 #endif
