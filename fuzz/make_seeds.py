@@ -332,6 +332,38 @@ for cfg, text in [
 ]:
     add('fuzz_capabilities', bytes([cfg]) + text.encode('latin-1'))
 
+# --- fuzz_sasl ------------------------------------------------------------------
+# byte 0: the entry point (mod 10); writer modes take length-prefixed arguments.
+def lpa(*parts):
+    return b''.join(bytes([len(p)]) + p for p in parts)
+token = b'vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=='
+for mode, data in [
+    (0, b'\x00tim\x00tanstaaftanstaaf'), (0, b'Ursel\x00Kurt\x00xipj3plmq'), (0, b'test\x00test\x001234'),
+    (0, u('\x00jörg\x00pä:ss wörd')), (0, b'\x00tim'), (0, b'a\x00b\x00c\x00d'), (0, b'\x00u\x00p\xc0\xaf'),
+    (1, lpa(b'', b'tim') + b'tanstaaftanstaaf'), (1, lpa(b'Ursel', b'Kurt') + b'xipj3plmq'),
+    (1, lpa(b'a\x00', b'u') + b'p'),
+    (2, b'user=someuser@example.com\x01auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\x01\x01'),
+    (2, b'user=u\x01auth=bearer  t==\x01\x01'), (2, b'user=u\x01auth=Bearer t\x01x=y\x01\x01'),
+    (3, lpa(b'someuser@example.com') + b'ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg'),
+    (4, b'n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer ' + token + b'\x01\x01'),
+    (4, b'n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=\x01\x01'),
+    (4, b'y,,\x01auth=bearer t\x01qs=\x01port=1\x01host=h h\x01\x01'), (4, b'n,a=a=2Cb,\x01auth=Bearer t\x01\x01'),
+    (4, b'p=tls-unique,,\x01auth=Bearer t\x01\x01'), (4, b'n,user=someuser@example.com,\x01auth=Bearer t\x01\x01'),
+    (4, b'\x01'),
+    (5, lpa(b'user@example.com', b'server.example.com') + bytes([143, 0]) + token),
+    (5, lpa(b'a,b=c', b'') + bytes([0, 0])),
+    (6, b'{"status":"invalid_token","scope":"example_scope","openid-configuration":"https://example.com/.well-known/openid-config"}'),
+    (6, b'{"status":"401","schemes":"bearer mac","scope":"https://mail.google.com/"}\n'),
+    (6, b' {"status" : 401, "n": -1.5e+3, "t": true, "z": null, "u": "\\u00e9\\/\\ud83d\\udd11"} '),
+    (6, b'{"status":"a","x":[1]}'), (6, b'{"status":"\\ud83d"}'),
+    (7, b'rfc822;George+20@Tax-+20ME+20.GOV'), (7, b'e+3Dmc2@example.com'), (7, b'<>'), (7, b'+2b'),
+    (7, bytes(range(256))),
+    (8, b'n,a=user@example.com,\x01'), (8, b'F,p=tls-exporter,a=x=2Cy,'), (8, b'a=2Cb=3Dc'), (8, b'n,a=x=2c,'),
+    (9, b'LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH'), (9, b'scram-sha-256'),
+    (9, b'Username:'), (9, b'Bearer ' + token), (9, b'BEARER  a=b'),
+]:
+    add('fuzz_sasl', bytes([mode]) + data)
+
 # --- write --------------------------------------------------------------------------------
 for target, items in seeds.items():
     d = os.path.join(OUT, target)

@@ -37,6 +37,7 @@
 #include "smtpwire/sasl/bearer.hpp"
 #include "smtpwire/sasl/gs2.hpp"
 #include "smtpwire/sasl/xoauth2.hpp"
+#include "smtpwire/sasl/oauthbearer.hpp"
 #include "smtpwire/capabilities.hpp"
 #include "smtpwire/dot_stuffer.hpp"
 #include "smtpwire/client_events.hpp"

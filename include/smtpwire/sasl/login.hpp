@@ -3,14 +3,14 @@
 #ifndef SMTPWIRE_SASL_LOGIN_HPP
 #define SMTPWIRE_SASL_LOGIN_HPP
 
-// LOGIN predates SASL's standards and was never published as an RFC. The server sends
-// two challenges and the client answers the first with its user name and the second
-// with its password, each base64-encoded on a line of its own (RFC 4954 §4). The draft
-// says the prompts SHOULD be "User Name" and "Password" and that clients ignore them;
-// deployed servers send "Username:" and "Password:", which some clients require.
-// Neither side can say "act as another identity", and the password crosses the wire:
-// LOGIN is for servers that offer nothing better, and only inside TLS. Prefer PLAIN
-// (sasl/plain.hpp), which the draft itself recommends in its place.
+// LOGIN was never published as an RFC; an expired Internet-Draft documents it for
+// compatibility. The server sends two challenges and the client answers the first with
+// its user name and the second with its password, each base64-encoded on a line of its
+// own (RFC 4954 §4). The texts describing it suggest the prompts "User Name" and
+// "Password" and have clients ignore them; deployed servers send "Username:" and
+// "Password:", which clients expect. LOGIN carries no authorization identity, and the password
+// crosses the wire: it is for servers that offer nothing better, and only inside TLS.
+// Prefer PLAIN (sasl/plain.hpp), which the draft itself recommends in its place.
 
 #include <cstddef>
 #include <cstdint>
@@ -42,9 +42,9 @@ enum class login_answer : std::uint8_t {
 /// base64; `responses_sent` is how many answers the client already sent in this
 /// exchange, an initial response on the AUTH line ("AUTH LOGIN <user>") included.
 /// A prompt starting with "Username", "User Name" or "Password" (ASCII case ignored)
-/// is answered as it asks; any other prompt by position, as the draft says clients do:
-/// the user name first, then the password. A third challenge is not LOGIN and is
-/// answered with cancel, whatever it says.
+/// is answered as it asks; any other prompt by position, as clients that ignore the
+/// prompts do: the user name first, then the password. A challenge after two answers
+/// is not LOGIN and is answered with cancel, whatever it says.
 [[nodiscard]] constexpr login_answer answer_login_prompt(std::string_view decoded_prompt,
                                                          std::size_t responses_sent) noexcept {
     if (responses_sent >= 2) return login_answer::cancel;

@@ -70,10 +70,11 @@ struct plain_credentials {
 /// Parses a decoded PLAIN message by RFC 4616 §2: [authzid] NUL authcid NUL passwd,
 /// exactly two NULs, authcid and passwd non-empty, each part at most 255 octets of
 /// well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF). Any
-/// other byte is allowed, ':' and spaces in the password included. Comparing
-/// the identities and checking the password (after SASLprep, RFC 4616 §2, if the
-/// application applies it) is the application's part. On success sets `out` to views
-/// into `message` and returns true; on failure returns false and leaves `out` unchanged.
+/// other character is allowed, ':' and spaces in the password included. Checking the
+/// password and whether the user may act as the authorization identity is the
+/// application's part (RFC 4616 §2 recommends preparing both strings with SASLprep
+/// first). On success sets `out` to views into `message` and returns true; on failure
+/// returns false and leaves `out` unchanged.
 [[nodiscard]] constexpr bool parse_plain(std::string_view message,
                                          plain_credentials& out) noexcept {
     const std::size_t first = message.find('\0');

@@ -1,0 +1,78 @@
+// The SASL example README.md shows, compiled and run as written.
+#include "smtpwire/smtpwire.hpp"
+
+#include "support/catch.hpp"
+
+#include <cstddef>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace sasl_readme {
+
+using namespace smtpwire;
+
+// README: sasl example begin
+// Client: AUTH PLAIN with its initial response (RFC 4954 §4, RFC 4616).
+std::string auth_plain_line(std::string_view user, std::string_view password) {
+    if (!sasl::plain_arguments_valid("", user, password)) return {};
+    std::string message(sasl::plain_message_size("", user, password), '\0');
+    (void)sasl::plain_message("", user, password, message.data());
+    std::string line = "AUTH PLAIN ";
+    const std::size_t at = line.size();
+    line.resize(at + base64_encoded_size(message.size()));
+    (void)base64_encode(message, line.data() + at);
+    return line + "\r\n";
+}
+
+// Server: the credentials in a client's base64 response, as views into `response`.
+bool read_plain(std::string& response, sasl::plain_credentials& out) {
+    std::size_t n = 0;
+    if (!base64_decode(response, response.data(), n)) return false;  // decoded in place
+    response.resize(n);
+    return sasl::parse_plain(response, out);
+}
+// README: sasl example end
+
+std::string file(const char* path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream all;
+    all << in.rdbuf();
+    return all.str();
+}
+
+// The lines between the two marker lines of `text`.
+std::string region(const std::string& text, std::string_view begin, std::string_view end) {
+    const std::size_t from = text.find('\n', text.find(begin)) + 1;
+    const std::size_t to = text.find(end);
+    return text.substr(from, text.rfind('\n', to) + 1 - from);
+}
+
+} // namespace sasl_readme
+
+TEST_CASE("README: the SASL example is this file's") {
+    const std::string readme = sasl_readme::file(SMTPWIRE_TEST_DATA_DIR "/../README.md");
+    const std::string source = sasl_readme::file(SMTPWIRE_TEST_DATA_DIR "/unit/sasl_readme.cpp");
+    const std::string example =
+        sasl_readme::region(source, "// README: sasl example begin", "// README: sasl example end");
+    REQUIRE_FALSE(example.empty());
+    INFO("expected in README.md:\n" << example);
+    CHECK(readme.find("```cpp\n" + example + "```") != std::string::npos);
+}
+
+TEST_CASE("README SASL example: the client's line is what the server reads") {
+    const std::string line = sasl_readme::auth_plain_line("tim", "tanstaaftanstaaf");
+    CHECK(line == "AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n");
+    std::string response = line.substr(11, line.size() - 13);
+    smtpwire::sasl::plain_credentials c{};
+    REQUIRE(sasl_readme::read_plain(response, c));
+    CHECK(c.authorization_id.empty());
+    CHECK(c.user == "tim");
+    CHECK(c.password == "tanstaaftanstaaf");
+    CHECK(sasl_readme::auth_plain_line("", "secret").empty());
+    std::string bad = "AHRpbQ==";  // "\0tim": one NUL
+    CHECK_FALSE(sasl_readme::read_plain(bad, c));
+    std::string not_base64 = "AHRpbQ=";
+    CHECK_FALSE(sasl_readme::read_plain(not_base64, c));
+}
