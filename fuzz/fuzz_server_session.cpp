@@ -313,7 +313,7 @@ private:
         } else if (const auto* ar = std::get_if<auth_request>(&ev)) {
             check(st_.config.extensions.has(extension::auth) && !s_.authenticated(),
                   "auth_request while AUTH is not offered or done");
-            check(!ar->user.empty() && !ar->secret.empty(), "auth_request without a user or secret");
+            check(!ar->user.empty() && !ar->secret.empty(), "PLAIN or LOGIN auth_request without a user or password");
             log("auth " + std::string(sasl::to_string(ar->mechanism)) + " " + std::string(ar->authorization_id) +
                 "/" + std::string(ar->user) + "/" + std::string(ar->secret));
             decide(decision_kind::auth);

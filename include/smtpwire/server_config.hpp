@@ -22,12 +22,15 @@ inline constexpr extension_set server_extensions{
     extension::enhanced_status_codes, extension::starttls, extension::auth};
 
 /// The SASL mechanisms server_session can run in an AUTH exchange.
-inline constexpr sasl::mechanism_set server_mechanisms{sasl::mechanism::plain, sasl::mechanism::login};
+inline constexpr sasl::mechanism_set server_mechanisms{
+    sasl::mechanism::plain,   sasl::mechanism::login,       sasl::mechanism::cram_md5,
+    sasl::mechanism::xoauth2, sasl::mechanism::oauthbearer, sasl::mechanism::scram_sha_256};
 
 /// SMTP AUTH on a server session (RFC 4954), in use when server_config::extensions has
 /// AUTH. The application checks the credentials (auth_request).
 struct server_auth {
-    /// The mechanisms offered: a subset of server_mechanisms.
+    /// The mechanisms offered: a subset of server_mechanisms. CRAM-MD5 and SCRAM-SHA-256
+    /// also need server_session::seed_nonces() on each session.
     sasl::mechanism_set mechanisms{sasl::mechanism::plain, sasl::mechanism::login};
     /// MAIL before a successful AUTH is answered 530 5.7.0 (RFC 4954 §6).
     bool required = false;

@@ -105,14 +105,22 @@ struct starttls_request {
 /// AUTH credentials to check (RFC 4954 §4). accept(): "235 2.7.0 Authentication
 /// successful", and the session is authenticated; reject(), usually with
 /// 535 5.7.8 (wrong credentials) or 454 4.7.0 (a temporary failure), counts as an error
-/// towards limits::errors. Nothing of the secret appears in any other event, reply or
+/// towards limits::errors (for XOAUTH2 and OAUTHBEARER the reply follows the error
+/// challenge those mechanisms send first). For OAUTHBEARER `user` is the authorization
+/// identity, empty when the client named none. Nothing of the secret appears in any other event, reply or
 /// to_string(); the views are into the session's own buffer.
 struct auth_request {
     decision_id decision{};
     sasl::mechanism mechanism = sasl::mechanism::plain;
     std::string_view authorization_id;  // the identity to act as; empty: the user's own
     std::string_view user;              // the authentication identity
-    std::string_view secret;            // PLAIN and LOGIN: the password
+    std::string_view secret;            // PLAIN and LOGIN: the password; XOAUTH2 and
+                                        // OAUTHBEARER: the bearer token; CRAM-MD5: the
+                                        // client's digest (check it with
+                                        // sasl::cram_md5_verify(password, challenge,
+                                        // secret)); SCRAM-SHA-256: empty (answer with
+                                        // accept(id, scram_credentials) or reject())
+    std::string_view challenge;         // CRAM-MD5: the challenge the digest answers
 };
 
 // --- information ---------------------------------------------------------------

@@ -27,10 +27,18 @@
 #include "smtpwire/mail_parameters.hpp"
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/path.hpp"
+#include "smtpwire/crypto/hex.hpp"
+#include "smtpwire/crypto/hmac.hpp"
+#include "smtpwire/crypto/sha256.hpp"
 #include "smtpwire/reply.hpp"
+#include "smtpwire/sasl/cram_md5.hpp"
+#include "smtpwire/sasl/gs2.hpp"
 #include "smtpwire/sasl/login.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/oauthbearer.hpp"
 #include "smtpwire/sasl/plain.hpp"
+#include "smtpwire/sasl/scram.hpp"
+#include "smtpwire/sasl/xoauth2.hpp"
 #include "smtpwire/server_config.hpp"
 #include "smtpwire/server_events.hpp"
 #include "smtpwire/server_state.hpp"
@@ -56,8 +64,9 @@ public:
     /// honoured (see check_config()) gives a session that writes nothing: config_status()
     /// says why, and next_event() returns closing{close_reason::invalid_config}, then
     /// closed. Allocates the output buffer, a copy of the hostname when it is too long
-    /// for std::string's own storage, and with AUTH offered a buffer for the decoded
-    /// SASL responses (limits::auth_line * 3 / 4 octets); nothing after.
+    /// for std::string's own storage, and with AUTH offered its state (about 3 KiB) and
+    /// a buffer for the decoded SASL responses (limits::auth_line * 3 / 4 octets);
+    /// nothing after.
     explicit server_session(const server_config& config = {})
         : config_status_(check_config(config)),
           hostname_(config_status_ == config_error::ok ? config.hostname : std::string_view{}),
@@ -79,7 +88,7 @@ public:
         if (config_status_ != config_error::ok) {
             close_session(close_reason::invalid_config);
         } else if (extensions_.has(extension::auth)) {
-            auth_buffer_.reset(new char[auth_buffer_size()]);
+            auth_state_.reset(new auth_storage(base64_decoded_max(limits_.auth_line)));
         }
     }
 
@@ -203,6 +212,7 @@ public:
     /// reply_too_long (it does not fit in the output buffer).
     [[nodiscard]] errc accept(std::string_view text) noexcept {
         if (const errc e = answerable(); e != errc::ok) return e;
+        if (auth_step_ == auth_step::scram_credentials) return errc::wrong_state;
         const bool one_line = pending_ == decision::greeting || pending_ == decision::hello;
         if (one_line && text.find('\n') != std::string_view::npos) return errc::invalid_reply;
         if (validate_reply(reply{250, {}, text}) != errc::ok) return errc::invalid_reply;
@@ -221,6 +231,7 @@ public:
     /// Errors: no_decision_pending; invalid_reply; reply_too_long.
     [[nodiscard]] errc accept(const reply& r) noexcept {
         if (const errc e = answerable(); e != errc::ok) return e;
+        if (auth_step_ == auth_step::scram_credentials) return errc::wrong_state;
         if (validate_reply(r) != errc::ok || pending_ == decision::greeting ||
             pending_ == decision::hello)
             return errc::invalid_reply;
@@ -254,6 +265,9 @@ public:
         if (out.text.empty()) out.text = "Error";
         if (out.status.empty())
             out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
+        if (pending_ == decision::auth && r.code != 421 &&
+            (auth_mechanism_ == sasl::mechanism::xoauth2 || auth_mechanism_ == sasl::mechanism::oauthbearer))
+            return refuse_token(out);
         if (!write_reply(out, status_allowed())) return errc::reply_too_long;
         const decision was = pending_;
         if (was == decision::greeting) greeting_unsent_ = out_.size();
@@ -312,6 +326,42 @@ public:
 
     /// True once an AUTH exchange succeeded (an auth_request was accepted).
     [[nodiscard]] bool authenticated() const noexcept { return authenticated_; }
+
+    /// Gives the session at least 16 random octets (from getrandom(), /dev/urandom or
+    /// the TLS library's generator) from which it derives the challenges of CRAM-MD5
+    /// and the nonces of SCRAM-SHA-256 (HMAC-SHA-256 of a counter, keyed with their
+    /// SHA-256). Until it is called those two mechanisms are neither announced nor
+    /// served. The octets are not kept. Errors: invalid_argument (fewer than 16
+    /// octets), wrong_state (AUTH not offered).
+    [[nodiscard]] errc seed_nonces(std::string_view entropy) noexcept {
+        if (entropy.size() < 16) return errc::invalid_argument;
+        if (!auth_state_) return errc::wrong_state;
+        auth_state_->nonce_key = crypto::sha256::hash(entropy);
+        auth_state_->seeded = true;
+        return errc::ok;
+    }
+
+    /// Answers an auth_request for SCRAM-SHA-256 with the user's stored credentials
+    /// (sasl::make_scram_credentials(); the server never needs the password). The
+    /// exchange goes on; the session itself checks the client's proof, answers 235 or
+    /// 535 5.7.8, and authenticated() tells which. Refuse an unknown user with
+    /// reject(). `credentials.salt` is read before this returns. Errors: stale_decision;
+    /// wrong_state when the decision is not a SCRAM auth_request.
+    [[nodiscard]] errc accept(decision_id id, const sasl::scram_credentials& credentials) noexcept {
+        if (const errc e = answerable(id); e != errc::ok) return e;
+        if (pending_ != decision::auth || auth_step_ != auth_step::scram_credentials) return errc::wrong_state;
+        auth_storage& st = *auth_state_;
+        char nonce[32];
+        next_nonce(nonce);
+        resolved();
+        if (st.scram.start({nonce, sizeof nonce}, credentials) != sasl::scram_error::ok) {
+            auth_syntax_error();
+            return errc::ok;
+        }
+        auth_step_ = auth_step::scram_final;
+        challenge_base64(st.scram.server_first());
+        return errc::ok;
+    }
 
     /// The TLS handshake that followed tls_handover succeeded: the session starts over
     /// as RFC 3207 §4.2 requires, without a new greeting, in state `connected`. The EHLO
@@ -390,13 +440,44 @@ public:
 private:
     enum class decision { none, greeting, hello, mail, rcpt, data, message, vrfy, starttls, auth };
     // What the AUTH exchange waits for from the client.
-    enum class auth_step : std::uint8_t { none, plain_response, login_user, login_password };
+    enum class auth_step : std::uint8_t {
+        none,
+        plain_response,     // PLAIN: the message
+        login_user,         // LOGIN: the user name
+        login_password,     // LOGIN: the password
+        cram_response,      // CRAM-MD5: "user digest"
+        bearer_response,    // XOAUTH2, OAUTHBEARER: the message with the token
+        token_refused,      // XOAUTH2, OAUTHBEARER: the acknowledgement of the error sent
+        scram_first,        // SCRAM: client-first-message
+        scram_credentials,  // SCRAM: the application looks the user up
+        scram_final,        // SCRAM: client-final-message
+        scram_done,         // SCRAM: the (empty) answer to server-final-message
+    };
 
-    // A LOGIN user name is kept while the password is asked for: at most this long.
-    static constexpr std::size_t login_user_capacity = 256;
+    // AUTH's state, allocated at construction when AUTH is offered, so that the session
+    // itself stays small.
+    struct auth_storage {
+        explicit auth_storage(std::size_t decoded_capacity) : decoded(new char[decoded_capacity]) {}
+        std::unique_ptr<char[]> decoded;           // the client's response after base64
+        std::array<char, 256> kept{};              // LOGIN's user name, CRAM-MD5's challenge,
+        std::size_t kept_size = 0;                 // or OAUTHBEARER's authorization identity
+        std::array<char, 1024> refusal{};          // a reply held until a token error is
+        std::size_t refusal_size = 0;              // acknowledged
+        crypto::sha256::digest_type nonce_key{};   // see seed_nonces()
+        std::uint64_t nonces = 0;
+        bool seeded = false;
+        sasl::scram_sha256_server scram;
+    };
 
-    std::size_t auth_buffer_size() const noexcept {
-        return login_user_capacity + base64_decoded_max(limits_.auth_line);
+    // 32 printable octets, fresh for each exchange: base64 of HMAC-SHA-256(key, counter).
+    void next_nonce(char (&out)[32]) noexcept {
+        auth_storage& st = *auth_state_;
+        char counter[8];
+        for (std::size_t i = 0; i < 8; ++i)
+            counter[i] = static_cast<char>(static_cast<unsigned char>(st.nonces >> (8 * i)));
+        ++st.nonces;
+        const auto mac = crypto::hmac<crypto::sha256>::compute(crypto::as_bytes(st.nonce_key), {counter, 8});
+        (void)base64_encode(crypto::as_bytes(mac).substr(0, 24), out);
     }
 
     static smtpwire::limits normalised(smtpwire::limits l) noexcept {
@@ -457,13 +538,23 @@ private:
     }
 
     // The mechanisms AUTH may use now: those sending the secret itself only inside TLS,
-    // unless server_auth::allow_in_clear.
+    // unless server_auth::allow_in_clear; CRAM-MD5 and SCRAM once seed_nonces() was called.
     sasl::mechanism_set mechanisms_now() const noexcept {
-        sasl::mechanism_set now = auth_.mechanisms;
+        sasl::mechanism_set now = usable_mechanisms();
         if (tls_active_ || auth_.allow_in_clear) return now;
         for (sasl::mechanism m : sasl::strongest_first)
             if (sasl::sends_secret_in_clear(m)) now.remove(m);
         return now;
+    }
+
+    // The configured mechanisms the session can run at all.
+    sasl::mechanism_set usable_mechanisms() const noexcept {
+        sasl::mechanism_set usable = auth_.mechanisms;
+        if (!auth_state_ || !auth_state_->seeded) {
+            usable.remove(sasl::mechanism::cram_md5);
+            usable.remove(sasl::mechanism::scram_sha_256);
+        }
+        return usable;
     }
 
     bool pipelining_in_effect() const noexcept {
@@ -781,7 +872,7 @@ private:
     // command, or a response while one runs. Such lines may be limits::auth_line long.
     bool auth_line(std::string_view rest) const noexcept {
         if (state_ == server_state::auth) return true;
-        return auth_buffer_ != nullptr && rest.size() >= 5 && ascii::iequals(rest.substr(0, 5), "AUTH ");
+        return auth_state_ != nullptr && rest.size() >= 5 && ascii::iequals(rest.substr(0, 5), "AUTH ");
     }
 
     // RFC 2920 §3.1: commands after which the client must wait for the reply.
@@ -923,7 +1014,7 @@ private:
             return;
         }
         sasl::mechanism m{};
-        if (!sasl::parse_mechanism(name, m) || !auth_.mechanisms.has(m)) {
+        if (!sasl::parse_mechanism(name, m) || !usable_mechanisms().has(m)) {
             fail(server_error::auth_mechanism,
                  {504, {5, 5, 4}, "Error: authentication mechanism not supported"});
             return;
@@ -933,15 +1024,36 @@ private:
                  {538, {5, 7, 11}, "Encryption required for requested authentication mechanism"});
             return;
         }
-        state_ = server_state::auth;
-        auth_mechanism_ = m;
-        auth_step_ = m == sasl::mechanism::login ? auth_step::login_user : auth_step::plain_response;
-        if (space == std::string_view::npos) {
-            challenge(m == sasl::mechanism::login ? sasl::login_user_prompt_base64 : std::string_view{});
+        if (m == sasl::mechanism::cram_md5 && space != std::string_view::npos) {
+            // §4: the server speaks first in CRAM-MD5, so an initial response is 501.
+            fail(server_error::syntax, {501, {5, 5, 4}, "Error: no initial response with CRAM-MD5"});
             return;
         }
-        // "=" is an empty initial response (§4).
-        on_auth_response(initial == "=" ? std::string_view{} : initial, initial == "=");
+        state_ = server_state::auth;
+        auth_mechanism_ = m;
+        auth_step_ = first_step(m);
+        if (space != std::string_view::npos) {
+            // "=" is an empty initial response (§4).
+            on_auth_response(initial == "=" ? std::string_view{} : initial);
+        } else if (m == sasl::mechanism::login) {
+            challenge(sasl::login_user_prompt_base64);
+        } else if (m == sasl::mechanism::cram_md5) {
+            send_cram_challenge();
+        } else {
+            challenge({});
+        }
+    }
+
+    static auth_step first_step(sasl::mechanism m) noexcept {
+        switch (m) {
+        case sasl::mechanism::plain: return auth_step::plain_response;
+        case sasl::mechanism::login: return auth_step::login_user;
+        case sasl::mechanism::cram_md5: return auth_step::cram_response;
+        case sasl::mechanism::xoauth2:
+        case sasl::mechanism::oauthbearer: return auth_step::bearer_response;
+        case sasl::mechanism::scram_sha_256: return auth_step::scram_first;
+        }
+        return auth_step::none;
     }
 
     // A 334 continuation with a base64 challenge ("334 " alone for an empty one).
@@ -951,23 +1063,71 @@ private:
         (void)out_.append("\r\n");
     }
 
+    // A 334 continuation carrying `text` in base64.
+    void challenge_base64(std::string_view text) noexcept {
+        char* p = out_.reserve(4 + base64_encoded_size(text.size()) + 2);
+        if (p == nullptr) return;
+        std::memcpy(p, "334 ", 4);
+        const std::size_t n = base64_encode(text, p + 4);
+        std::memcpy(p + 4 + n, "\r\n", 2);
+        out_.commit(4 + n + 2);
+    }
+
+    // RFC 2195: a msg-id "<nonce@hostname>" unique to this exchange, kept for the
+    // auth_request that carries the client's digest of it.
+    void send_cram_challenge() noexcept {
+        auth_storage& st = *auth_state_;
+        char nonce[32];
+        next_nonce(nonce);
+        const std::size_t host = hostname_.size() < st.kept.size() - 35 ? hostname_.size() : st.kept.size() - 35;
+        char* w = st.kept.data();
+        *w++ = '<';
+        std::memcpy(w, nonce, sizeof nonce);
+        w += sizeof nonce;
+        *w++ = '@';
+        std::memcpy(w, hostname_.data(), host);
+        w += host;
+        *w++ = '>';
+        st.kept_size = static_cast<std::size_t>(w - st.kept.data());
+        challenge_base64({st.kept.data(), st.kept_size});
+    }
+
+    // reject() of a bearer token: RFC 7628 §3.2.2 and XOAUTH2 send the error as a 334
+    // challenge, and the failure reply only after the client acknowledges it.
+    errc refuse_token(const reply& r) noexcept {
+        auth_storage& st = *auth_state_;
+        const std::size_t size = formatted_size(r, enhanced());
+        if (size > st.refusal.size()) return errc::reply_too_long;
+        char json[64];
+        const bool xoauth2 = auth_mechanism_ == sasl::mechanism::xoauth2;
+        const std::size_t json_size = xoauth2 ? sasl::xoauth2_error("401", "bearer", {}, json)
+                                              : sasl::oauthbearer_error("invalid_token", {}, {}, json);
+        if (out_.free_space() < 6 + base64_encoded_size(json_size)) return errc::reply_too_long;
+        st.refusal_size = format_reply(r, enhanced(), st.refusal.data(), size);
+        challenge_base64({json, json_size});
+        auth_step_ = auth_step::token_refused;
+        resolved();
+        return errc::ok;
+    }
+
     // The exchange is over: back to the state it started in.
     void end_auth() noexcept {
         if (state_ == server_state::auth) state_ = server_state::ready;
         auth_step_ = auth_step::none;
     }
 
-    // One client response: "*" cancels (§4), anything else is base64. `empty` marks the
-    // initial response "=", which stands for an empty one.
-    void on_auth_response(std::string_view line, bool empty = false) noexcept {
+    // One client response: "*" cancels (§4), anything else is base64; an empty line, or
+    // "=" as the initial response, is an empty response.
+    void on_auth_response(std::string_view line) noexcept {
         if (line == "*") {
             end_auth();
             fail(server_error::auth_cancelled, {501, {5, 0, 0}, "Authentication cancelled"}, false);
             return;
         }
-        char* decoded = auth_buffer_.get() + login_user_capacity;
+        auth_storage& st = *auth_state_;
+        char* decoded = st.decoded.get();
         std::size_t size = 0;
-        if ((!empty && line.empty()) || !base64_decode(line, decoded, size)) {
+        if (!base64_decode(line, decoded, size)) {
             end_auth();
             fail(server_error::auth_bad_base64, {501, {5, 5, 2}, "Error: invalid base64 data"});
             return;
@@ -990,19 +1150,76 @@ private:
             return;
         }
         case auth_step::login_user:
-            if (message.empty() || message.size() >= login_user_capacity) return auth_syntax_error();
-            std::memcpy(auth_buffer_.get(), message.data(), message.size());
-            login_user_size_ = static_cast<std::uint16_t>(message.size());
+            if (message.empty() || message.size() > st.kept.size()) return auth_syntax_error();
+            std::memcpy(st.kept.data(), message.data(), message.size());
+            st.kept_size = message.size();
             auth_step_ = auth_step::login_password;
             challenge(sasl::login_password_prompt_base64);
             return;
         case auth_step::login_password:
             if (message.empty()) return auth_syntax_error();
-            ask_auth({}, {auth_buffer_.get(), login_user_size_}, message);
+            ask_auth({}, {st.kept.data(), st.kept_size}, message);
             return;
+        case auth_step::cram_response: {
+            std::string_view user;
+            std::string_view digest;
+            if (!sasl::parse_cram_md5_response(message, user, digest)) return auth_syntax_error();
+            ask_auth({}, user, digest, {st.kept.data(), st.kept_size});
+            return;
+        }
+        case auth_step::bearer_response:
+            on_bearer(message);
+            return;
+        case auth_step::token_refused:
+            // The client acknowledged the error: now the failure reply (§3.2.3).
+            (void)out_.append({st.refusal.data(), st.refusal_size});
+            end_auth();
+            count_error();
+            return;
+        case auth_step::scram_first:
+            st.scram = sasl::scram_sha256_server{};
+            if (st.scram.read_client_first(message) != sasl::scram_error::ok) return auth_syntax_error();
+            ask_auth(st.scram.authorization_id(), st.scram.user(), {});
+            auth_step_ = auth_step::scram_credentials;
+            return;
+        case auth_step::scram_final:
+            if (st.scram.verify_client_final(message) != sasl::scram_error::ok) {
+                end_auth();
+                fail(server_error::auth_invalid, {535, {5, 7, 8}, "Authentication credentials invalid"});
+                return;
+            }
+            auth_step_ = auth_step::scram_done;
+            challenge_base64(st.scram.server_final());
+            return;
+        case auth_step::scram_done:
+            end_auth();
+            authenticated_ = true;
+            write_reply({235, {2, 7, 0}, "Authentication successful"}, true);
+            return;
+        case auth_step::scram_credentials:
         case auth_step::none:
             return;
         }
+    }
+
+    // XOAUTH2's or OAUTHBEARER's message: the token goes to the application.
+    void on_bearer(std::string_view message) noexcept {
+        if (auth_mechanism_ == sasl::mechanism::xoauth2) {
+            sasl::bearer_credentials c;
+            if (!sasl::parse_xoauth2(message, c)) return auth_syntax_error();
+            ask_auth({}, c.user, c.token);
+            return;
+        }
+        sasl::oauthbearer_credentials c;
+        if (!sasl::parse_oauthbearer(message, c)) return auth_syntax_error();
+        auth_storage& st = *auth_state_;
+        std::size_t n = 0;
+        if (c.authorization_id.size() > st.kept.size() ||
+            !sasl::saslname_decode(c.authorization_id, st.kept.data(), n))
+            return auth_syntax_error();
+        // RFC 7628 names no user apart from the authorization identity.
+        const std::string_view authzid(st.kept.data(), n);
+        ask_auth(authzid, authzid, c.token);
     }
 
     // A response the mechanism cannot read: the credentials are invalid (§6: 535).
@@ -1011,10 +1228,11 @@ private:
         fail(server_error::auth_invalid, {535, {5, 7, 8}, "Authentication credentials invalid"});
     }
 
-    void ask_auth(std::string_view authzid, std::string_view user, std::string_view secret) noexcept {
+    void ask_auth(std::string_view authzid, std::string_view user, std::string_view secret,
+                  std::string_view challenge_sent = {}) noexcept {
         auth_step_ = auth_step::none;
         pending_ = decision::auth;
-        queue(auth_request{next_decision(), auth_mechanism_, authzid, user, secret});
+        queue(auth_request{next_decision(), auth_mechanism_, authzid, user, secret, challenge_sent});
     }
 
     void on_vrfy(std::string_view argument) noexcept {
@@ -1249,10 +1467,8 @@ private:
     bool authenticated_ = false;
     sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
     auth_step auth_step_ = auth_step::none;
-    std::uint16_t login_user_size_ = 0;  // below login_user_capacity
     unsigned errors_ = 0;
-    // With AUTH offered: a LOGIN user name, then the decoded response.
-    std::unique_ptr<char[]> auth_buffer_;
+    std::unique_ptr<auth_storage> auth_state_;  // with AUTH offered
     // Timers: the inactivity epoch, the running deadline and its epoch, all epochs drawn
     // from one counter so that an inactivity epoch never equals a deadline epoch.
     std::uint64_t epochs_ = 0;

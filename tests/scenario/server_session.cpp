@@ -25,6 +25,7 @@ struct harness {
     std::string output;  // everything the server wrote
     std::vector<std::string> events;
     std::size_t max_unconsumed = 0;
+    decision_id last_auth{};  // the decision of the last auth_request
 
     // Runs until the session needs data or a decision is pending; accepts every decision
     // unless `auto_accept` is false. Returns the last flow event's name.
@@ -43,6 +44,7 @@ struct harness {
             if (std::holds_alternative<paused>(ev)) return "paused";
             if (std::holds_alternative<closed>(ev)) return "closed";
             events.push_back(describe(ev));
+            if (const auto* a = std::get_if<auth_request>(&ev)) last_auth = a->decision;
             if (auto_accept && is_decision(ev)) REQUIRE(s.accept() == errc::ok);
             if (!auto_accept && is_decision(ev)) return "decision";
         }
@@ -818,8 +820,6 @@ TEST_CASE("server: a configuration that cannot be honoured closes the session un
         c.extensions.add(extension::auth);
         c.auth.mechanisms = {};
         cases.push_back({"AUTH without mechanisms", c, config_error::unsupported_mechanism});
-        c.auth.mechanisms = {sasl::mechanism::plain, sasl::mechanism::xoauth2};
-        cases.push_back({"AUTH with a mechanism not implemented", c, config_error::unsupported_mechanism});
         c.auth = {};
         c.extensions.add(extension::dsn);
         cases.push_back({"DSN offered", c, config_error::unsupported_extension});
@@ -1197,4 +1197,134 @@ TEST_CASE("server AUTH: the exchange allocates nothing, credentials stay out of 
     CHECK(s.state() == server_state::mail);
     CHECK(out.find("tanstaaf") == std::string::npos);
     CHECK(out.find("235 2.7.0 Authentication successful\r\n") != std::string::npos);
+}
+
+TEST_CASE("server AUTH: CRAM-MD5 and SCRAM-SHA-256 need seed_nonces(), then run to 235") {
+    server_config c = auth_config();
+    c.auth.mechanisms = server_mechanisms;
+    harness h(c);
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    CHECK(h.take_output().find("250 AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER\r\n") != std::string::npos);
+    CHECK(h.send("AUTH CRAM-MD5\r\n") == "need_data");
+    CHECK(h.take_output() == "504 5.5.4 Error: authentication mechanism not supported\r\n");
+    CHECK(h.s.seed_nonces("too short") == errc::invalid_argument);
+    REQUIRE(h.s.seed_nonces("0123456789abcdef0123456789abcdef") == errc::ok);
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    CHECK(h.take_output().find("250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-256\r\n") !=
+          std::string::npos);
+
+    SECTION("CRAM-MD5 (RFC 2195): a fresh challenge, checked by the application") {
+        CHECK(h.send("AUTH CRAM-MD5 dGlt\r\n") == "need_data");
+        CHECK(h.take_output() == "501 5.5.4 Error: no initial response with CRAM-MD5\r\n");
+        std::string challenges[2];
+        for (std::string& challenge : challenges) {
+            REQUIRE(h.send("AUTH CRAM-MD5\r\n") == "need_data");
+            const std::string out = h.take_output();
+            REQUIRE(out.rfind("334 ", 0) == 0);
+            std::string decoded(smtpwire::base64_decoded_max(out.size() - 6), '\0');
+            std::size_t n = 0;
+            REQUIRE(smtpwire::base64_decode(std::string_view(out).substr(4, out.size() - 6), decoded.data(), n));
+            challenge = decoded.substr(0, n);
+            CHECK(challenge.front() == '<');
+            CHECK(challenge.find("@mx.example>") == challenge.size() - 12);
+            std::string response(sasl::cram_md5_response_size("tim"), '\0');
+            (void)sasl::cram_md5_response("tim", "tanstaaftanstaaf", challenge, response.data());
+            std::string line(smtpwire::base64_encoded_size(response.size()), '\0');
+            (void)smtpwire::base64_encode(response, line.data());
+            REQUIRE(h.send(line + "\r\n", false) == "decision");
+            const std::string& ev = h.events.back();
+            CHECK(ev.rfind("auth CRAM-MD5 /tim/", 0) == 0);
+            REQUIRE(h.s.reject(reply{535, {5, 7, 8}, "Authentication credentials invalid"}) == errc::ok);
+            h.pump();
+            h.take_output();
+        }
+        CHECK(challenges[0] != challenges[1]);
+    }
+    SECTION("SCRAM-SHA-256 (RFC 7677): stored keys, the proof checked by the session") {
+        sasl::scram_sha256_client client;
+        REQUIRE(client.start("user", "rOprNGfwEbeRWgbNEkqO") == sasl::scram_error::ok);
+        auto b64 = [](std::string_view text) {
+            std::string out(smtpwire::base64_encoded_size(text.size()), '\0');
+            (void)smtpwire::base64_encode(text, out.data());
+            return out;
+        };
+        auto unb64 = [](const std::string& reply) {
+            const std::string_view text = std::string_view(reply).substr(4, reply.size() - 6);
+            std::string out(smtpwire::base64_decoded_max(text.size()), '\0');
+            std::size_t n = 0;
+            REQUIRE(smtpwire::base64_decode(text, out.data(), n));
+            return out.substr(0, n);
+        };
+        REQUIRE(h.send("AUTH SCRAM-SHA-256 " + b64(client.client_first()) + "\r\n", false) == "decision");
+        CHECK(h.events.back() == "auth SCRAM-SHA-256 /user/");
+        const std::string salt = "[m\x99h\x9d\x12\x35\x8e\xec\xa0K\x14\x12\x36\xfa\x81";
+        const sasl::scram_credentials stored = sasl::make_scram_credentials("pencil", salt, 4096);
+        CHECK(h.s.accept() == errc::wrong_state);  // SCRAM needs the stored credentials
+        REQUIRE(h.s.accept(h.last_auth, stored) == errc::ok);
+        CHECK(h.s.accept(h.last_auth, stored) == errc::stale_decision);
+        h.pump();
+        const std::string server_first = unb64(h.take_output());
+        REQUIRE(client.respond(server_first, "pencil") == sasl::scram_error::ok);
+        REQUIRE(h.send(b64(client.client_final()) + "\r\n") == "need_data");
+        const std::string server_final = unb64(h.take_output());
+        CHECK(client.verify_server_final(server_final) == sasl::scram_error::ok);
+        CHECK_FALSE(h.s.authenticated());
+        REQUIRE(h.send("\r\n") == "need_data");
+        CHECK(h.take_output() == "235 2.7.0 Authentication successful\r\n");
+        CHECK(h.s.authenticated());
+    }
+    SECTION("SCRAM-SHA-256 with a wrong password: 535 from the session") {
+        sasl::scram_sha256_client client;
+        REQUIRE(client.start("user", "rOprNGfwEbeRWgbNEkqO") == sasl::scram_error::ok);
+        std::string first(smtpwire::base64_encoded_size(client.client_first().size()), '\0');
+        (void)smtpwire::base64_encode(client.client_first(), first.data());
+        REQUIRE(h.send("AUTH SCRAM-SHA-256 " + first + "\r\n", false) == "decision");
+        const sasl::scram_credentials stored = sasl::make_scram_credentials("pencil", "salt-salt-salt", 4096);
+        REQUIRE(h.s.accept(h.last_auth, stored) == errc::ok);
+        h.pump();
+        const std::string out = h.take_output();
+        std::string server_first(smtpwire::base64_decoded_max(out.size()), '\0');
+        std::size_t n = 0;
+        REQUIRE(smtpwire::base64_decode(std::string_view(out).substr(4, out.size() - 6), server_first.data(), n));
+        REQUIRE(client.respond(server_first.substr(0, n), "wrong") == sasl::scram_error::ok);
+        std::string final_line(smtpwire::base64_encoded_size(client.client_final().size()), '\0');
+        (void)smtpwire::base64_encode(client.client_final(), final_line.data());
+        REQUIRE(h.send(final_line + "\r\n") == "need_data");
+        CHECK(h.take_output() == "535 5.7.8 Authentication credentials invalid\r\n");
+        CHECK_FALSE(h.s.authenticated());
+        CHECK(h.s.state() == server_state::ready);
+    }
+}
+
+TEST_CASE("server AUTH: a refused bearer token is reported in a 334 first") {
+    server_config c = auth_config();
+    c.auth.mechanisms = {sasl::mechanism::xoauth2, sasl::mechanism::oauthbearer};
+    harness h(c);
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    h.take_output();
+    // Google's XOAUTH2 example: user=someuser@example.com, token ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg
+    const std::string xoauth2 =
+        "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==";
+    REQUIRE(h.send("AUTH XOAUTH2 " + xoauth2 + "\r\n", false) == "decision");
+    CHECK(h.events.back() == "auth XOAUTH2 /someuser@example.com/ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
+    REQUIRE(h.s.reject(reply{535, {5, 7, 8}, "Username and Password not accepted"}) == errc::ok);
+    h.pump();
+    // {"status":"401","schemes":"bearer"}
+    CHECK(h.take_output() == "334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\r\n");
+    REQUIRE(h.send("\r\n") == "need_data");
+    CHECK(h.take_output() == "535 5.7.8 Username and Password not accepted\r\n");
+    // RFC 7628 §4.1 (SMTP): n,a=user@example.com,^Ahost=server.example.com^Aport=587^Aauth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==^A^A
+    const std::string oauthbearer =
+        "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9NTg3AWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB";
+    REQUIRE(h.send("AUTH OAUTHBEARER " + oauthbearer + "\r\n", false) == "decision");
+    CHECK(h.events.back() == "auth OAUTHBEARER user@example.com/user@example.com/vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
+    REQUIRE(h.s.reject(reply{535, {5, 7, 8}, "Authentication credentials invalid"}) == errc::ok);
+    h.pump();
+    // {"status":"invalid_token"}
+    CHECK(h.take_output() == "334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n");
+    REQUIRE(h.send("AQ==\r\n") == "need_data");
+    CHECK(h.take_output() == "535 5.7.8 Authentication credentials invalid\r\n");
+    REQUIRE(h.send("AUTH OAUTHBEARER " + oauthbearer + "\r\n") == "need_data");
+    CHECK(h.take_output() == "235 2.7.0 Authentication successful\r\n");
+    CHECK(h.s.authenticated());
 }
