@@ -674,7 +674,8 @@ std::string server::received_field(const connection& c) const {
     r.from_domain = c.client.helo;
     r.peer_address = c.ip_address;
     r.by_domain = hostname_;
-    r.with = compose::received_protocol_for(c.hello_verb, false, false, c.env.smtputf8);
+    r.with = compose::received_protocol_for(c.hello_verb, c.session.tls_active(),
+                                            c.session.authenticated(), c.env.smtputf8);
     r.id = id;
     if (c.env.recipients.size() == 1) r.for_mailbox = c.env.recipients.front().mailbox;
     if (r.for_mailbox.find('@') == std::string_view::npos) r.for_mailbox = {};
