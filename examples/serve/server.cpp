@@ -424,12 +424,14 @@ void server::continue_handshake(connection& c) {
     case tls::status::want_read: c.tls_wait = POLLIN; return;
     case tls::status::want_write: c.tls_wait = POLLOUT; return;
     case tls::status::closed:
-        log(c, "TLS handshake failed: connection closed");
-        close_connection(c);
-        return;
     case tls::status::failed:
-        log(c, "TLS handshake failed: " + c.tls->error());
-        close_connection(c);
+        // Closed like a finished session, so that the alert OpenSSL may have sent is not
+        // destroyed by a reset for input left unread.
+        log(c, "TLS handshake failed: " +
+                   (c.tls->error().empty() ? std::string("connection closed") : c.tls->error()));
+        c.handshaking = false;
+        c.tls.reset();
+        finish(c);
         return;
     case tls::status::ok: break;
     }
