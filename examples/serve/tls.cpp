@@ -58,10 +58,8 @@ bool context::load(const std::string& cert_file, const std::string& key_file, st
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
         error = "cannot load the certificate " + cert_file + ": " + queued_errors("unknown error");
     } else if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        // Also when the key is not the certificate's ("key values mismatch").
         error = "cannot load the private key " + key_file + ": " + queued_errors("unknown error");
-    } else if (SSL_CTX_check_private_key(ctx) != 1) {
-        error = "the private key " + key_file + " does not match the certificate " + cert_file +
-                ": " + queued_errors("unknown error");
     } else {
         SSL_CTX_free(ctx_);
         ctx_ = ctx;
