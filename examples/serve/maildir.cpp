@@ -170,9 +170,10 @@ std::string envelope_json(std::string_view id, const client_info& client, const 
         rcpts += json_string(r.mailbox);
         recipients += "    {\"mailbox\": " + json_string(r.mailbox) + ", \"parameters\": {}}";
     }
-    const std::string tls = client.tls ? "{\"protocol\": " + json_string(client.tls->protocol) +
-                                             ", \"cipher\": " + json_string(client.tls->cipher) + "}"
-                                       : "null";
+    const std::string tls = !client.tls ? "null"
+                                         : "{\"protocol\": " + json_string(client.tls->protocol) +
+                                               ", \"cipher\": " + json_string(client.tls->cipher) +
+                                               "}";
     return "{\n"
            "  \"id\": " + json_string(id) + ",\n"
            "  \"peer\": " + json_string(client.peer) + ",\n"

@@ -19,7 +19,8 @@ bool set_listen(options& o, std::string_view v) {
 bool add_credentials(options& o, std::string_view v) {
     const std::size_t colon = v.find(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == v.size()) return false;
-    o.auth.push_back(credentials{std::string(v.substr(0, colon)), std::string(v.substr(colon + 1))});
+    o.auth.push_back(
+        credentials{std::string(v.substr(0, colon)), std::string(v.substr(colon + 1))});
     return true;
 }
 

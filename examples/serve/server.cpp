@@ -158,7 +158,8 @@ bool valid_credentials(const std::vector<credentials>& known, std::string_view u
                        std::string_view password) {
     unsigned matches = 0;
     for (const credentials& k : known)
-        matches += static_cast<unsigned>(same_octets(user, k.user) & same_octets(password, k.password));
+        matches +=
+            static_cast<unsigned>(same_octets(user, k.user) & same_octets(password, k.password));
     return matches > 0;
 }
 

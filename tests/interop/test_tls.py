@@ -303,7 +303,8 @@ class TlsTest(TlsServeTestCase):
         smtp = self.smtp_ssl(server)
         smtp.ehlo()
         smtp.user, smtp.password = 'user', 'secret'
-        self.assertEqual(smtp.auth('LOGIN', smtp.auth_login), (235, b'2.7.0 Authentication successful'))
+        self.assertEqual(smtp.auth('LOGIN', smtp.auth_login),
+                         (235, b'2.7.0 Authentication successful'))
         smtp.sendmail('a@example.org', ['b@example.com'], MESSAGE)
         smtp.quit()
         [(env, _)] = server.messages()

@@ -33,7 +33,8 @@ class CurlTlsTest(TlsServeTestCase):
         # The URL's path is the EHLO name.
         run = subprocess.run(
             ['curl', '--silent', '--show-error', '--max-time', str(STEP_TIMEOUT),
-             '--cacert', self.cert, '--url', '%s://127.0.0.1:%d/client.test' % (scheme, server.port),
+             '--cacert', self.cert,
+             '--url', '%s://127.0.0.1:%d/client.test' % (scheme, server.port),
              '--mail-from', 'sender@example.org', '--mail-rcpt', 'one@example.com',
              '--upload-file', path, *args],
             stdin=subprocess.DEVNULL, capture_output=True, timeout=STEP_TIMEOUT * 2)
@@ -69,7 +70,8 @@ class CurlTlsTest(TlsServeTestCase):
     def test_ssl_reqd_without_tls_offered(self):
         # --ssl-reqd refuses to go on in clear when STARTTLS is not offered.
         server = self.serve('--auth', 'user:secret')
-        run = self.curl(server, 'smtp', '--ssl-reqd', '--user', 'user:secret', status=USE_SSL_FAILED)
+        run = self.curl(server, 'smtp', '--ssl-reqd', '--user', 'user:secret',
+                        status=USE_SSL_FAILED)
         self.assertIn(b'STARTTLS not supported', run.stderr)
         self.assertEqual(server.messages(), [])
 
