@@ -324,21 +324,6 @@ class TlsTest(TlsServeTestCase):
         client.command(b'AUTH PLAIN ' + plain(b'user', b'secret'), 538, b'5.7.11')
         client.command(b'MAIL FROM:<a@example.org>', 250)
 
-    def test_auth_in_clear_without_tls(self):
-        # No certificate: a development sink that takes the password in clear.
-        server = self.serve('--auth', 'user:secret', '--received')
-        smtp = self.smtp(server)
-        code, features = smtp.ehlo()
-        self.assertIn(b'AUTH PLAIN LOGIN', features.split(b'\n'))
-        self.assertNotIn(b'STARTTLS', features.split(b'\n'))
-        smtp.login('user', 'secret')
-        smtp.sendmail('a@example.org', ['b@example.com'], MESSAGE)
-        smtp.quit()
-        [(env, content)] = server.messages()
-        self.assertEqual(env['auth'], 'user')
-        self.assertIsNone(env['tls'])
-        self.assertEqual(self.received_with(content), 'ESMTPA')
-
     def test_require_auth(self):
         server = self.serve_tls('--auth', 'user:secret', '--require-auth')
         smtp = self.smtp(server)
