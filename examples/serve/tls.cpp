@@ -123,7 +123,11 @@ status stream::write(const char* data, std::size_t size, std::size_t& sent) {
     return rc == 1 ? status::ok : result(rc, "write");
 }
 
-bool stream::has_buffered_input() const noexcept { return SSL_has_pending(ssl_) == 1; }
+// SSL_pending(), not SSL_has_pending(): the latter also counts the start of a record
+// whose rest is still to arrive, which read() cannot return yet, and waiting for it
+// without poll() would spin. With read-ahead off (the default) OpenSSL takes no more from
+// the socket than the record it decrypts, so decrypted octets are all there is to drain.
+bool stream::has_buffered_input() const noexcept { return SSL_pending(ssl_) > 0; }
 
 void stream::close_notify() noexcept {
     if (SSL_is_init_finished(ssl_) == 1) (void)SSL_shutdown(ssl_);

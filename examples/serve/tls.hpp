@@ -73,7 +73,8 @@ public:
     /// want_read or want_write, call again with the same octets first (more may follow).
     status write(const char* data, std::size_t size, std::size_t& sent);
 
-    /// True when OpenSSL holds input read from the socket but not yet returned by read().
+    /// True when OpenSSL holds decrypted input not yet returned by read(): a record
+    /// larger than the room read() was given.
     bool has_buffered_input() const noexcept;
 
     /// Sends close_notify if the socket takes it at once; never waits.

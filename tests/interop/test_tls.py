@@ -12,6 +12,7 @@ import base64
 import os
 import smtplib
 import socket
+import ssl
 import subprocess
 import time
 
@@ -22,6 +23,13 @@ from serve_harness import STEP_TIMEOUT, TlsServeTestCase, main, tls_requirements
 def plain(user, password):
     """The base64 of a PLAIN message without authorization identity (RFC 4616)."""
     return base64.b64encode(b'\0' + user + b'\0' + password)
+
+
+def cpu_seconds(pid):
+    """The CPU time (user and system) process `pid` has used so far (Linux /proc)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
 MESSAGE = b'Subject: tls\r\n\r\nover TLS\r\n'
@@ -244,6 +252,43 @@ class TlsTest(TlsServeTestCase):
         self.assertEqual(len(env['rcpt_to']), count + 1)
         self.assertEqual(env['rcpt_to'][-1], 'f' * fill + '@example.com')
         self.assertEqual(content, MESSAGE)
+
+    def test_record_arriving_in_pieces(self):
+        # Half a TLS record is in OpenSSL's buffer but cannot be decrypted yet: the server
+        # waits in poll() for the rest instead of spinning.
+        server = self.serve_tls('--tls-implicit')
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self.client_context().wrap_bio(incoming, outgoing, server_hostname='localhost')
+        sock = socket.create_connection(('127.0.0.1', server.port), timeout=STEP_TIMEOUT)
+        self.addCleanup(sock.close)
+
+        def flush():
+            sock.sendall(outgoing.read())
+
+        def reply():
+            received = b''
+            while not received.endswith(b'\r\n'):
+                try:
+                    received += tls.read()
+                except ssl.SSLWantReadError:
+                    flush()
+                    data = sock.recv(65536)
+                    self.assertTrue(data, 'connection closed')
+                    incoming.write(data)
+            return received
+
+        self.assertTrue(reply().startswith(b'220 mx.test'))  # the handshake runs on the way
+        tls.write(b'EHLO client.test\r\n')
+        flush()
+        self.assertTrue(reply().startswith(b'250-mx.test'))
+        tls.write(b'NOOP\r\n')
+        record = outgoing.read()
+        sock.sendall(record[:len(record) // 2])
+        before = cpu_seconds(server.proc.pid)
+        time.sleep(1)
+        self.assertLess(cpu_seconds(server.proc.pid) - before, 0.2)
+        sock.sendall(record[len(record) // 2:])
+        self.assertEqual(reply(), b'250 2.0.0 OK\r\n')
 
     # --- implicit TLS ------------------------------------------------------------
 
