@@ -157,9 +157,11 @@ bool same_octets(std::string_view a, std::string_view b) {
 bool valid_credentials(const std::vector<credentials>& known, std::string_view user,
                        std::string_view password) {
     unsigned matches = 0;
-    for (const credentials& k : known)
-        matches +=
-            static_cast<unsigned>(same_octets(user, k.user) & same_octets(password, k.password));
+    for (const credentials& k : known) {
+        const bool same_user = same_octets(user, k.user);
+        const bool same_password = same_octets(password, k.password);
+        matches += static_cast<unsigned>(same_user) & static_cast<unsigned>(same_password);
+    }
     return matches > 0;
 }
 
