@@ -170,11 +170,17 @@ std::string envelope_json(std::string_view id, const client_info& client, const 
         rcpts += json_string(r.mailbox);
         recipients += "    {\"mailbox\": " + json_string(r.mailbox) + ", \"parameters\": {}}";
     }
+    const std::string tls = !client.tls ? "null"
+                                         : "{\"protocol\": " + json_string(client.tls->protocol) +
+                                               ", \"cipher\": " + json_string(client.tls->cipher) +
+                                               "}";
     return "{\n"
            "  \"id\": " + json_string(id) + ",\n"
            "  \"peer\": " + json_string(client.peer) + ",\n"
            "  \"helo\": " + json_string(client.helo) + ",\n"
            "  \"helo_verb\": " + json_string(client.helo_verb) + ",\n"
+           "  \"auth\": " + (client.user ? json_string(*client.user) : "null") + ",\n"
+           "  \"tls\": " + tls + ",\n"
            "  \"mail_from\": " + json_string(env.mail_from) + ",\n"
            "  \"rcpt_to\": [" + rcpts + "],\n"
            "  \"parameters\": {\n"

@@ -4,17 +4,28 @@
 #define SMTPWIRE_SERVE_MAILDIR_HPP
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace serve {
 
-/// Who hands over the messages of a connection: its address and its HELO or EHLO.
+/// The TLS a connection runs over.
+struct tls_info {
+    std::string protocol;   // "TLSv1.3"
+    std::string cipher;     // "TLS_AES_256_GCM_SHA384"
+};
+
+/// Who hands over the messages of a connection: its address, its HELO or EHLO, and the
+/// TLS and AUTH that protect and identify it. All of it but `peer` is forgotten when
+/// TLS starts (RFC 3207 §4.2).
 struct client_info {
     std::string peer;       // "IP:PORT" ("[IPv6]:PORT")
     std::string helo;       // the domain or address literal given with HELO or EHLO
     std::string helo_verb;  // "HELO" or "EHLO"
+    std::optional<std::string> user;  // the AUTH identity, once AUTH succeeded
+    std::optional<tls_info> tls;      // once the TLS handshake succeeded
 };
 
 /// One accepted recipient.

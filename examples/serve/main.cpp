@@ -1,5 +1,6 @@
 // smtpwire-serve: a small SMTP server that writes each accepted message to a directory.
-// RFC 5321 (SMTP), RFC 1870 (SIZE), 2920 (PIPELINING), 6152 (8BITMIME), 6531 (SMTPUTF8).
+// RFC 5321 (SMTP), RFC 1870 (SIZE), 2920 (PIPELINING), 6152 (8BITMIME), 6531 (SMTPUTF8),
+// 3207 (STARTTLS), 8314 (implicit TLS), 4954 (AUTH).
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "maildir.hpp"
 #include "options.hpp"
 #include "server.hpp"
+#include "tls.hpp"
 
 namespace {
 
@@ -69,7 +71,12 @@ int main(int argc, char** argv) {
         std::perror("smtpwire-serve: signals");
         return 1;
     }
-    serve::server srv(opt, store);
+    serve::tls::context tls;
+    if (!opt.tls_cert.empty() && !tls.load(opt.tls_cert, opt.tls_key, error)) {
+        std::fprintf(stderr, "smtpwire-serve: %s\n", error.c_str());
+        return 1;
+    }
+    serve::server srv(opt, store, tls.loaded() ? &tls : nullptr);
     if (!srv.listen(error)) {
         std::fprintf(stderr, "smtpwire-serve: %s\n", error.c_str());
         return 1;

@@ -1,16 +1,27 @@
 // smtpwire-serve's flag table, read by the examples' common command-line parser.
-// RFC 1870 (SIZE); RFC 5321 §4.5.3.1.8 (recipients), §4.5.3.2.7 (timeout), §4.4 (Received).
+// RFC 1870 (SIZE); RFC 5321 §4.5.3.1.8 (recipients), §4.5.3.2.7 (timeout), §4.4 (Received);
+// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS), RFC 4954 (AUTH).
 #include "options.hpp"
 
 #include <string_view>
 
 #include "../common/cli.hpp"
+#include "tls.hpp"
 
 namespace serve {
 namespace {
 
 bool set_listen(options& o, std::string_view v) {
     return cli::split_host_port(v, o.listen_host, o.listen_port);
+}
+
+// USER:PASS, split at the first ':' (so the password may hold one); neither may be empty.
+bool add_credentials(options& o, std::string_view v) {
+    const std::size_t colon = v.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == v.size()) return false;
+    o.auth.push_back(
+        credentials{std::string(v.substr(0, colon)), std::string(v.substr(colon + 1))});
+    return true;
 }
 
 bool set_timeout(options& o, std::string_view v) {
@@ -47,6 +58,17 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view) { o.discard = true; return true; }},
     {"--received", "", "begin each stored message with a Received: trace header field",
      [](options& o, std::string_view) { o.received = true; return true; }},
+    {"--tls-cert", "PEM", "certificate chain (PEM) for STARTTLS or --tls-implicit; needs --tls-key",
+     [](options& o, std::string_view v) { o.tls_cert = std::string(v); return !v.empty(); }},
+    {"--tls-key", "PEM", "private key (PEM) of --tls-cert",
+     [](options& o, std::string_view v) { o.tls_key = std::string(v); return !v.empty(); }},
+    {"--tls-implicit", "", "TLS from the first byte (as on port 465) instead of STARTTLS",
+     [](options& o, std::string_view) { o.tls_implicit = true; return true; }},
+    {"--auth", "USER:PASS", "offer AUTH PLAIN and LOGIN for USER (repeatable); in clear only "
+                            "without TLS",
+     add_credentials},
+    {"--require-auth", "", "answer MAIL before AUTH with 530 5.7.0 (needs --auth)",
+     [](options& o, std::string_view) { o.require_auth = true; return true; }},
     {"-v", "", "log one line per session event to stderr",
      [](options& o, std::string_view) { o.verbose = true; return true; }},
     {"--help", "", "show this help",
@@ -57,7 +79,20 @@ constexpr cli::flag<options> flags[] = {
 
 parse_result parse_options(int argc, char** argv, options& out, std::string& error) {
     if (!cli::parse_flags(argc, argv, flags, out, error)) return parse_result::invalid;
-    return out.help ? parse_result::help : parse_result::run;
+    if (out.help) return parse_result::help;
+    const bool tls = !out.tls_cert.empty() || !out.tls_key.empty() || out.tls_implicit;
+    const char* problem = nullptr;
+    if (tls && !tls::available())
+        problem = "--tls-cert, --tls-key, --tls-implicit: built without TLS";
+    else if (out.tls_cert.empty() != out.tls_key.empty())
+        problem = "--tls-cert and --tls-key go together";
+    else if (out.tls_implicit && out.tls_cert.empty())
+        problem = "--tls-implicit needs --tls-cert and --tls-key";
+    else if (out.require_auth && out.auth.empty())
+        problem = "--require-auth needs --auth";
+    if (problem == nullptr) return parse_result::run;
+    error = problem;
+    return parse_result::invalid;
 }
 
 void print_usage(std::FILE* to) {
@@ -65,6 +100,7 @@ void print_usage(std::FILE* to) {
                "A small SMTP server that writes each accepted message to a directory.\n\n",
                to);
     cli::print_flags(to, flags);
+    std::fprintf(to, "\nTLS: %s\n", tls::library_version().c_str());
 }
 
 } // namespace serve

@@ -1,5 +1,5 @@
 // smtpwire-serve's command line: the options, and a parser driven by one table of flags.
-// The limits behind --max-size and --max-recipients: RFC 1870 (SIZE), RFC 5321 §4.5.3.1.8.
+// RFC 1870 (SIZE), RFC 5321 §4.5.3.1.8 (recipients), RFC 3207 and 8314 (TLS), RFC 4954 (AUTH).
 #ifndef SMTPWIRE_SERVE_OPTIONS_HPP
 #define SMTPWIRE_SERVE_OPTIONS_HPP
 
@@ -15,6 +15,12 @@
 
 namespace serve {
 
+/// A user --auth lets in, and the password that proves it.
+struct credentials {
+    std::string user;
+    std::string password;
+};
+
 /// Everything the command line can set, with the defaults of a bare `smtpwire-serve`.
 struct options {
     std::string listen_host = "127.0.0.1";
@@ -29,6 +35,11 @@ struct options {
     std::vector<std::string> defer_rcpt;            // against the recipient's mailbox value
     bool discard = false;                           // read messages, store nothing
     bool received = false;                          // prepend a Received field to each message
+    std::string tls_cert;                           // PEM certificate chain: TLS is offered
+    std::string tls_key;                            // PEM private key of tls_cert
+    bool tls_implicit = false;                      // TLS from the first byte, not STARTTLS
+    std::vector<credentials> auth;                  // AUTH is offered when not empty
+    bool require_auth = false;                      // MAIL before AUTH: 530 5.7.0
     bool verbose = false;                           // one line per session event on stderr
     bool help = false;
 };
@@ -41,7 +52,9 @@ enum class parse_result {
 };
 
 /// Reads argv[1..argc) into `out`. Flags take their value as the next argument or after
-/// '=' ("--listen=127.0.0.1:0").
+/// '=' ("--listen=127.0.0.1:0"). Flags that need one another (--tls-cert and --tls-key,
+/// --tls-implicit, --require-auth) are checked together, and the TLS flags are refused
+/// when the program was built without TLS.
 parse_result parse_options(int argc, char** argv, options& out, std::string& error);
 
 /// Writes the usage text, one line per flag, to `to`.

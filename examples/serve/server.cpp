@@ -1,5 +1,6 @@
-// smtpwire-serve's event loop: sockets and timers around smtpwire::server_session.
-// RFC 5321 §3 (the transaction), §4.5.3.2 (timeouts); RFC 2920 (pipelining).
+// smtpwire-serve's event loop: sockets, TLS and timers around smtpwire::server_session.
+// RFC 5321 §3 (the transaction), §4.5.3.2 (timeouts); RFC 2920 (pipelining); RFC 3207
+// (STARTTLS), RFC 8314 §3 (implicit TLS); RFC 4954 (AUTH); RFC 3848 (ESMTPSA in Received).
 #include "server.hpp"
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 #include "smtpwire/input_buffer.hpp"
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/path.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
 
 namespace serve {
 namespace {
@@ -139,6 +141,30 @@ std::string machine_name() {
 
 std::string str(std::string_view s) { return std::string(s); }
 
+// True when `a` and `b` hold the same octets, in a time that depends on their lengths
+// only: a password is not guessed octet by octet from how long a refusal takes.
+bool same_octets(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    volatile unsigned char difference = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        difference = static_cast<unsigned char>(
+            difference | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
+    return difference == 0;
+}
+
+// True when `user` and `password` are one of the --auth pairs. Every pair is compared
+// whole, whichever matches.
+bool valid_credentials(const std::vector<credentials>& known, std::string_view user,
+                       std::string_view password) {
+    unsigned matches = 0;
+    for (const credentials& k : known) {
+        const bool same_user = same_octets(user, k.user);
+        const bool same_password = same_octets(password, k.password);
+        matches += static_cast<unsigned>(same_user) & static_cast<unsigned>(same_password);
+    }
+    return matches > 0;
+}
+
 } // namespace
 
 /// One client: its socket, its session, its read buffer and the transaction so far.
@@ -154,6 +180,9 @@ struct server::connection {
     std::string ip_address;         // the peer's, without port or zone; "" if unknown
     smtpwire::server_session session;
     smtpwire::input_buffer<16384> in;
+    std::unique_ptr<tls::stream> tls;  // from the TLS handover, or the start with --tls-implicit
+    bool handshaking = false;  // TLS handshake in progress: nothing else happens meanwhile
+    short tls_wait = 0;        // POLLIN or POLLOUT a TLS operation waits for, when not the usual
     bool want_output = false;  // the socket was full: wait for POLLOUT
     bool closing = false;      // the session is ending: flush, then drain and close
     bool draining = false;     // the session is over: drop input until the peer closes
@@ -165,13 +194,25 @@ struct server::connection {
     message_writer message;
 };
 
-server::server(const options& opt, maildir& store)
-    : opt_(opt), store_(store), hostname_(opt.hostname.empty() ? machine_name() : opt.hostname) {
+server::server(const options& opt, maildir& store, tls::context* tls)
+    : opt_(opt), store_(store), tls_(tls),
+      hostname_(opt.hostname.empty() ? machine_name() : opt.hostname) {
     config_.hostname = hostname_;
     config_.limits.message_size = opt.max_size;
     config_.limits.recipients = opt.max_recipients;
     config_.timeouts.command = opt.timeout;
     config_.timeouts.data = opt.timeout;
+    if (tls_ != nullptr) {
+        if (opt.tls_implicit) config_.implicit_tls = true;
+        else config_.extensions.add(smtpwire::extension::starttls);
+    }
+    if (!opt.auth.empty()) {
+        config_.extensions.add(smtpwire::extension::auth);
+        config_.auth.mechanisms = smtpwire::server_mechanisms;
+        config_.auth.required = opt.require_auth;
+        // Without TLS this is a development sink: the password crosses the wire in clear.
+        config_.auth.allow_in_clear = tls_ == nullptr;
+    }
 }
 
 server::~server() {
@@ -244,9 +285,14 @@ int server::run(int stop_fd) {
         }
         const std::size_t first = fds.size();
         const std::size_t polled = connections_.size();
-        for (const auto& c : connections_)
-            fds.push_back({c->fd, static_cast<short>(c->want_output ? POLLOUT : POLLIN), 0});
-        if (::poll(fds.data(), static_cast<nfds_t>(fds.size()), poll_timeout(now)) < 0) {
+        // Input OpenSSL already took from a socket is not signalled by poll(): do not wait.
+        bool buffered = false;
+        for (const auto& c : connections_) {
+            fds.push_back({c->fd, poll_events(*c), 0});
+            buffered = buffered || has_buffered_input(*c);
+        }
+        if (::poll(fds.data(), static_cast<nfds_t>(fds.size()), buffered ? 0 : poll_timeout(now)) <
+            0) {
             if (errno == EINTR) continue;
             std::perror("smtpwire-serve: poll");
             return 1;
@@ -258,7 +304,7 @@ int server::run(int stop_fd) {
         // New connections were appended after the polled ones.
         for (std::size_t i = 0; i < polled; ++i) {
             connection& c = *connections_[i];
-            if (c.fd >= 0 && fds[first + i].revents != 0) on_ready(c);
+            if (c.fd >= 0 && (fds[first + i].revents != 0 || has_buffered_input(c))) on_ready(c);
         }
         expire_timers(clock::now());
         connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
@@ -305,20 +351,25 @@ void server::accept_connections() {
         connections_.push_back(std::make_unique<connection>(
             fd, ++next_id_, format_address(addr, len), peer_ip(addr, len), config_));
         ++open_connections_;
-        drive(*connections_.back());
+        // With implicit TLS even the greeting waits for the handshake.
+        if (config_.implicit_tls) start_tls(*connections_.back());
+        else drive(*connections_.back());
     }
 }
 
 // A connection over --max-connections gets "421 4.7.0 <host> Too many connections" and
 // is closed at once, without a session (RFC 5321 §3.1 allows a 421 greeting). The reply
 // fits any empty socket buffer. Input that already arrived is read first, since closing
-// with unread input would reset the connection and could destroy the reply.
+// with unread input would reset the connection and could destroy the reply. With implicit
+// TLS a reply in clear would only break the client's handshake: it is closed silently.
 void server::refuse_connection(int fd, const std::string& peer) {
     const std::string reply = "421 4.7.0 " + hostname_ + " Too many connections\r\n";
     ssize_t n = 0;
-    do {
-        n = ::send(fd, reply.data(), reply.size(), 0);
-    } while (n < 0 && errno == EINTR);
+    if (!config_.implicit_tls) {
+        do {
+            n = ::send(fd, reply.data(), reply.size(), 0);
+        } while (n < 0 && errno == EINTR);
+    }
     char scratch[512];
     do {
         n = ::recv(fd, scratch, sizeof scratch, 0);
@@ -330,8 +381,11 @@ void server::refuse_connection(int fd, const std::string& peer) {
 
 void server::on_ready(connection& c) {
     // POLLERR and POLLHUP are reported whatever was asked for; the next recv() or
-    // send() tells what happened.
-    if (c.draining)
+    // send() tells what happened. A TLS read or write that waits for the other
+    // direction is repeated by the same call as before.
+    if (c.handshaking)
+        continue_handshake(c);
+    else if (c.draining)
         drain(c);
     else if (c.want_output)
         drive(c);
@@ -339,17 +393,118 @@ void server::on_ready(connection& c) {
         read_input(c);
 }
 
-void server::read_input(connection& c) {
+// What to poll `c` for: what TLS waits for, else output when the socket was full, else
+// input.
+short server::poll_events(const connection& c) {
+    if (c.tls_wait != 0) return c.tls_wait;
+    return c.want_output ? POLLOUT : POLLIN;
+}
+
+// True when `c` waits for input that OpenSSL has already read from its socket.
+bool server::has_buffered_input(const connection& c) {
+    return c.fd >= 0 && c.tls && !c.handshaking && !c.draining && !c.want_output &&
+           c.tls_wait == 0 && c.tls->has_buffered_input();
+}
+
+// Starts TLS on `c`: after STARTTLS's 220 has been written in clear (tls_handover), or
+// at once with implicit TLS. Plaintext behind STARTTLS was discarded by the session;
+// it is dropped here too, so that not a byte of it is read as coming over TLS.
+void server::start_tls(connection& c) {
+    c.in.keep({});
+    c.tls = std::make_unique<tls::stream>(*tls_, c.fd);
+    if (!c.tls->ok()) {
+        log(c, "TLS: " + c.tls->error());
+        close_connection(c);
+        return;
+    }
+    c.handshaking = true;
+    c.deadline = clock::now() + opt_.timeout;
+    continue_handshake(c);
+}
+
+void server::continue_handshake(connection& c) {
+    switch (c.tls->handshake()) {
+    case tls::status::want_read: c.tls_wait = POLLIN; return;
+    case tls::status::want_write: c.tls_wait = POLLOUT; return;
+    case tls::status::closed:
+    case tls::status::failed:
+        // Closed like a finished session, so that the alert OpenSSL may have sent is not
+        // destroyed by a reset for input left unread.
+        log(c, "TLS handshake failed: " +
+                   (c.tls->error().empty() ? std::string("connection closed") : c.tls->error()));
+        c.handshaking = false;
+        c.tls.reset();
+        finish(c);
+        return;
+    case tls::status::ok: break;
+    }
+    c.handshaking = false;
+    c.tls_wait = 0;
+    c.deadline.reset();
+    // Nothing learned in clear carries over (RFC 3207 §4.2): the session starts over too.
+    c.client.helo.clear();
+    c.client.helo_verb.clear();
+    c.client.user.reset();
+    c.client.tls = tls_info{c.tls->protocol(), c.tls->cipher()};
+    log(c, "TLS established: " + c.client.tls->protocol + " " + c.client.tls->cipher);
+    // With implicit TLS the session was under TLS from the start.
+    if (!c.session.tls_active()) check(c, c.session.tls_established(), "tls_established");
+    drive(c);
+}
+
+// Reads from the peer into c.in, through TLS once it is up. want_read: nothing yet.
+tls::status server::receive(connection& c, std::size_t& got) {
+    got = 0;
+    if (c.tls) {
+        const tls::status s = c.tls->read(c.in.write_data(), c.in.write_size(), got);
+        c.tls_wait = s == tls::status::want_write ? POLLOUT : 0;
+        if (s == tls::status::failed) log(c, "TLS read error: " + c.tls->error());
+        return s;
+    }
     ssize_t n = 0;
     do {
         n = ::recv(c.fd, c.in.write_data(), c.in.write_size(), 0);
     } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n < 0) log(c, "read error: " + str(std::strerror(errno)));
-    if (n > 0) c.in.commit(static_cast<std::size_t>(n));
+    if (n > 0) {
+        got = static_cast<std::size_t>(n);
+        return tls::status::ok;
+    }
+    if (n == 0) return tls::status::closed;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return tls::status::want_read;
+    log(c, "read error: " + str(std::strerror(errno)));
+    return tls::status::failed;
+}
+
+// Writes a first part of `bytes` to the peer, through TLS once it is up.
+tls::status server::transmit(connection& c, std::string_view bytes, std::size_t& sent) {
+    sent = 0;
+    if (c.tls) {
+        const tls::status s = c.tls->write(bytes.data(), bytes.size(), sent);
+        c.tls_wait = s == tls::status::want_read ? POLLIN : 0;
+        if (s == tls::status::failed) log(c, "TLS write error: " + c.tls->error());
+        return s;
+    }
+    ssize_t n = 0;
+    do {
+        n = ::send(c.fd, bytes.data(), bytes.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        sent = static_cast<std::size_t>(n);
+        return tls::status::ok;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return tls::status::want_write;
+    log(c, "write error: " + str(std::strerror(errno)));
+    return tls::status::failed;
+}
+
+void server::read_input(connection& c) {
+    std::size_t got = 0;
+    const tls::status s = receive(c, got);
+    if (s == tls::status::want_read || s == tls::status::want_write) return;
+    c.in.commit(got);
     // The tail kept at need_data, then the new bytes (none at the end of input).
     check(c, c.session.feed(c.in.data()), "feed");
-    if (n <= 0) c.session.feed_eof();
+    if (s != tls::status::ok) c.session.feed_eof();
     drive(c);
 }
 
@@ -384,6 +539,13 @@ void server::drive(connection& c) {
         }
         if (std::holds_alternative<smtpwire::closed>(ev)) {
             finish(c);
+            return;
+        }
+        if (const auto* h = std::get_if<smtpwire::tls_handover>(&ev)) {
+            // The 220 is written; the handshake has its own deadline.
+            log(c, "tls_handover, " + std::to_string(h->discarded) +
+                       " octets after STARTTLS discarded");
+            start_tls(c);
             return;
         }
         if (std::holds_alternative<smtpwire::paused>(ev)) {
@@ -429,6 +591,12 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
         if (opt_.verbose) log(c, "body_chunk " + std::to_string(b->bytes.size()) + " bytes");
     } else if (const auto* e = std::get_if<smtpwire::message_end>(&ev)) {
         on_message_end(c, *e);
+    } else if (std::holds_alternative<smtpwire::starttls_request>(ev)) {
+        // Offered only with a certificate loaded, so TLS can always start.
+        log(c, "starttls_request");
+        check(c, c.session.accept(), "accept");
+    } else if (const auto* auth = std::get_if<smtpwire::auth_request>(&ev)) {
+        on_auth(c, *auth);
     } else if (const auto* v = std::get_if<smtpwire::verify>(&ev)) {
         log(c, "verify " + str(v->argument));
         check(c, c.session.accept(), "accept");
@@ -446,6 +614,21 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
         c.closing = true;
         c.deadline = clock::now() + (stopping_ ? shutdown_linger : linger);
         log(c, "closing: " + str(to_string(x->reason)));
+    }
+}
+
+// AUTH with one of the --auth pairs, acting as no one but itself.
+void server::on_auth(connection& c, const smtpwire::auth_request& auth) {
+    const bool valid = valid_credentials(opt_.auth, auth.user, auth.secret) &&
+                       (auth.authorization_id.empty() || auth.authorization_id == auth.user);
+    log(c, "auth_request " + str(to_string(auth.mechanism)) + " " + str(auth.user) +
+               (valid ? " accepted" : " rejected"));
+    if (valid) {
+        c.client.user = str(auth.user);
+        check(c, c.session.accept(), "accept");
+    } else {
+        check(c, c.session.reject({535, {5, 7, 8}, "Authentication credentials invalid"}),
+              "reject");
     }
 }
 
@@ -496,7 +679,8 @@ std::string server::received_field(const connection& c) const {
     r.from_domain = c.client.helo;
     r.peer_address = c.ip_address;
     r.by_domain = hostname_;
-    r.with = compose::received_protocol_for(c.hello_verb, false, false, c.env.smtputf8);
+    r.with = compose::received_protocol_for(c.hello_verb, c.session.tls_active(),
+                                            c.session.authenticated(), c.env.smtputf8);
     r.id = id;
     if (c.env.recipients.size() == 1) r.for_mailbox = c.env.recipients.front().mailbox;
     if (r.for_mailbox.find('@') == std::string_view::npos) r.for_mailbox = {};
@@ -549,15 +733,14 @@ server::flush_result server::flush(connection& c) {
     for (;;) {
         const std::string_view out = c.session.output();
         if (out.empty()) return flush_result::done;
-        const ssize_t n = ::send(c.fd, out.data(), out.size(), 0);
-        if (n > 0) {
-            c.session.consume_output(static_cast<std::size_t>(n));
-            continue;
+        std::size_t sent = 0;
+        switch (transmit(c, out, sent)) {
+        case tls::status::ok: c.session.consume_output(sent); break;
+        case tls::status::want_read:
+        case tls::status::want_write: return flush_result::blocked;
+        case tls::status::closed:
+        case tls::status::failed: return flush_result::failed;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return flush_result::blocked;
-        log(c, "write error: " + str(std::strerror(errno)));
-        return flush_result::failed;
     }
 }
 
@@ -565,7 +748,9 @@ void server::finish(connection& c) {
     // Half-close and read until the peer closes too: closing with unread input would
     // send a reset that can destroy the last reply before the client reads it.
     log(c, "closed");
+    if (c.tls) c.tls->close_notify();
     ::shutdown(c.fd, SHUT_WR);
+    c.tls_wait = 0;
     c.want_output = false;
     c.draining = true;
     if (!c.closing) {
@@ -575,6 +760,7 @@ void server::finish(connection& c) {
 }
 
 void server::close_connection(connection& c) {
+    c.tls.reset();
     ::close(c.fd);
     c.fd = -1;
     --open_connections_;
@@ -603,6 +789,11 @@ void server::expire_timers(clock::time_point now) {
             close_connection(c);
             continue;
         }
+        if (c.handshaking) {
+            log(c, "TLS handshake timed out");
+            close_connection(c);
+            continue;
+        }
         c.session.timed_out(c.timer_epoch);
         drive(c);
     }
@@ -614,6 +805,10 @@ void server::begin_shutdown() {
     listen_fd_ = -1;
     for (const auto& p : connections_) {
         if (p->fd < 0 || p->closing) continue;
+        if (p->handshaking) {  // no reply can be written in the middle of a handshake
+            close_connection(*p);
+            continue;
+        }
         p->session.shutdown();
         drive(*p);
     }

@@ -1,5 +1,6 @@
 // smtpwire-serve's event loop: one thread, poll(2), non-blocking sockets, one session each.
-// RFC 5321 §4.5.3.2 (server timeouts), RFC 2920 (replies to pipelined commands, in order).
+// RFC 5321 §4.5.3.2 (server timeouts), RFC 2920 (replies to pipelined commands, in order),
+// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS), RFC 4954 (AUTH).
 #ifndef SMTPWIRE_SERVE_SERVER_HPP
 #define SMTPWIRE_SERVE_SERVER_HPP
 
@@ -14,14 +15,16 @@
 #include "maildir.hpp"
 #include "options.hpp"
 #include "smtpwire/server_session.hpp"
+#include "tls.hpp"
 
 namespace serve {
 
 /// An SMTP server that stores what it accepts in a maildir (or discards it).
 class server {
 public:
-    /// `opt` and `store` must outlive the server.
-    server(const options& opt, maildir& store);
+    /// `opt` and `store` must outlive the server, and so must `tls`: the certificate
+    /// and key loaded from --tls-cert and --tls-key, or nullptr when TLS is not offered.
+    server(const options& opt, maildir& store, tls::context* tls);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
@@ -46,10 +49,17 @@ private:
     void refuse_connection(int fd, const std::string& peer);
     void release_idle_memory();
     void on_ready(connection& c);
+    static short poll_events(const connection& c);
+    static bool has_buffered_input(const connection& c);
+    void start_tls(connection& c);
+    void continue_handshake(connection& c);
+    tls::status receive(connection& c, std::size_t& got);
+    tls::status transmit(connection& c, std::string_view bytes, std::size_t& sent);
     void read_input(connection& c);
     void drain(connection& c);
     void drive(connection& c);
     void handle(connection& c, const smtpwire::server_event& ev);
+    void on_auth(connection& c, const smtpwire::auth_request& auth);
     void on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt);
     void on_data_begin(connection& c, const smtpwire::data_begin& data);
     std::string received_field(const connection& c) const;
@@ -66,6 +76,7 @@ private:
 
     const options& opt_;
     maildir& store_;
+    tls::context* tls_;
     std::string hostname_;
     smtpwire::server_config config_;
     int listen_fd_ = -1;

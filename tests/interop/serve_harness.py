@@ -2,7 +2,8 @@
 
 Each test starts its own smtpwire-serve on 127.0.0.1 with port 0 and a fresh maildir,
 talks to it only over 127.0.0.1, and stops it with SIGTERM when the test ends, also
-on failure. Python 3 standard library only.
+on failure. Python 3 standard library only; the TLS suites also run `openssl req` for
+a throwaway certificate.
 """
 
 import json
@@ -10,7 +11,9 @@ import os
 import re
 import selectors
 import signal
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -159,6 +162,13 @@ class RawClient:
         self.expect(220, b'mx.test')
         return self.command(b'EHLO client.test', 250)
 
+    def start_tls(self, context, server_hostname='localhost'):
+        """Runs the TLS handshake as client; fails if the server sent anything that
+        would be left behind in clear."""
+        if self.buffer:
+            raise AssertionError('plaintext before the TLS handshake: %r' % self.buffer)
+        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
+
     def assert_silent(self, seconds=0.3):
         """Fails if the server sends anything within `seconds`."""
         self.sock.settimeout(seconds)
@@ -209,6 +219,54 @@ class ServeTestCase(unittest.TestCase):
         self.assertRegex(env['received_at'], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 
 
+class TlsServeTestCase(ServeTestCase):
+    """A ServeTestCase with a throwaway certificate for its tests (make_certificate())."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._cert_dir = tempfile.TemporaryDirectory(prefix='smtpwire-tls-')
+        cls.cert, cls.key = make_certificate(cls._cert_dir.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._cert_dir.cleanup()
+
+    def serve_tls(self, *args):
+        """smtpwire-serve offering STARTTLS with the certificate (or, with
+        --tls-implicit among `args`, TLS from the start)."""
+        return self.serve('--tls-cert', self.cert, '--tls-key', self.key, *args)
+
+    def client_context(self):
+        """A client context that trusts only the test certificate, and checks the name."""
+        return ssl.create_default_context(cafile=self.cert)
+
+    def assert_tls(self, env):
+        """Checks the "tls" object of a stored envelope."""
+        self.assertIn(env['tls']['protocol'], ('TLSv1.2', 'TLSv1.3'))
+        self.assertRegex(env['tls']['cipher'], r'^[A-Z0-9_-]+$')
+
+    def split_received(self, content):
+        """The Received field opening `content` (--received), and the content behind it."""
+        m = re.match(rb'Received: from .*?\r\n(?![ \t])', content, re.S)
+        self.assertTrue(m, content[:200])
+        return m.group(0), content[m.end():]
+
+    def received_with(self, content):
+        """The protocol in the `with` clause of the Received field opening `content`."""
+        words = self.split_received(content)[0].split()
+        return words[words.index(b'with') + 1].decode()
+
+
+def tls_requirements():
+    """What the TLS suites need but is missing: TLS in smtpwire-serve, and openssl."""
+    missing = []
+    if not serve_has_tls():
+        missing.append('TLS in smtpwire-serve (built without OpenSSL)')
+    if shutil.which('openssl') is None:
+        missing.append('openssl (Debian package openssl)')
+    return missing
+
+
 def wait_until(predicate, seconds=STEP_TIMEOUT):
     """Polls `predicate` until it is true or `seconds` pass; returns its last value."""
     deadline = time.monotonic() + seconds
@@ -219,11 +277,48 @@ def wait_until(predicate, seconds=STEP_TIMEOUT):
         time.sleep(0.02)
 
 
-def main():
-    """Runs the calling module's tests: `python3 test_x.py --serve PATH [unittest args]`."""
+def serve_has_tls():
+    """True unless smtpwire-serve was built without TLS (the last line of its --help)."""
+    run = subprocess.run([SERVE, '--help'], stdin=subprocess.DEVNULL, capture_output=True,
+                         timeout=STEP_TIMEOUT)
+    return not run.stdout.rstrip().endswith(b'built without TLS')
+
+
+def make_certificate(directory):
+    """A throwaway self-signed certificate for localhost and 127.0.0.1, valid for a day,
+    and its unencrypted key: the paths (cert.pem, key.pem) in `directory`."""
+    cert = os.path.join(directory, 'cert.pem')
+    key = os.path.join(directory, 'key.pem')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+                    'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
+                    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '1',
+                    '-keyout', key, '-out', cert],
+                   stdin=subprocess.DEVNULL, capture_output=True, check=True,
+                   timeout=STEP_TIMEOUT)
+    return cert, key
+
+
+def skip_or_fail(missing):
+    """Ends the suite for want of `missing` (a list of what is not there): exit status
+    77 (skipped), or a failure when SMTPWIRE_REQUIRE_INTEROP=1."""
+    what = ', '.join(missing)
+    if os.environ.get('SMTPWIRE_REQUIRE_INTEROP') == '1':
+        sys.exit('missing: %s, and SMTPWIRE_REQUIRE_INTEROP=1' % what)
+    print('missing: %s: skipped' % what)
+    sys.exit(77)
+
+
+def main(requirements=None):
+    """Runs the calling module's tests: `python3 test_x.py --serve PATH [unittest args]`.
+    `requirements`, when given, is called once SERVE is set and returns what the suite
+    needs but is missing; anything missing ends the suite through skip_or_fail()."""
     global SERVE
     args = sys.argv[1:]
     if len(args) < 2 or args[0] != '--serve':
         sys.exit('usage: %s --serve PATH-TO-smtpwire-serve [unittest options]' % sys.argv[0])
     SERVE = os.path.abspath(args[1])
+    if requirements is not None:
+        missing = requirements()
+        if missing:
+            skip_or_fail(missing)
     unittest.main(module='__main__', argv=[sys.argv[0]] + args[2:], verbosity=2)

@@ -1,4 +1,5 @@
-"""smtpwire-serve's command line: usage, bad flags, flag forms, listen errors.
+"""smtpwire-serve's command line: usage, bad flags, flag forms, listen errors, and the
+TLS flags of a build with or without TLS.
 
 Run: python3 test_cli.py --serve PATH-TO-smtpwire-serve
 """
@@ -11,7 +12,8 @@ from serve_harness import STEP_TIMEOUT, ServeTestCase, main
 
 FLAGS = ['--listen HOST:PORT', '--maildir DIR', '--hostname NAME', '--max-size BYTES',
          '--max-recipients N', '--reject-rcpt GLOB', '--defer-rcpt GLOB', '--timeout SECONDS',
-         '--max-connections N', '--discard', '--received', '-v', '--help']
+         '--max-connections N', '--discard', '--received', '--tls-cert PEM', '--tls-key PEM',
+         '--tls-implicit', '--auth USER:PASS', '--require-auth', '-v', '--help']
 
 
 class CommandLineTest(ServeTestCase):
@@ -28,6 +30,7 @@ class CommandLineTest(ServeTestCase):
         self.assertTrue(out.startswith('usage: smtpwire-serve [options]\n'))
         for flag in FLAGS:
             self.assertIn('\n  ' + flag + ' ', out)
+        self.assertRegex(out, r'\n\nTLS: (OpenSSL \d.*|built without TLS)\n$')
 
     def test_bad_command_lines(self):
         for args, message in [
@@ -43,7 +46,20 @@ class CommandLineTest(ServeTestCase):
             (['--listen=:25'], 'bad value for --listen: :25'),
             (['--timeout', '0'], 'bad value for --timeout: 0'),
             (['--discard=yes'], '--discard takes no value'),
-        ]:
+            (['--auth', 'user'], 'bad value for --auth: user'),
+            (['--auth', ':secret'], 'bad value for --auth: :secret'),
+            (['--auth', 'user:'], 'bad value for --auth: user:'),
+            (['--require-auth'], '--require-auth needs --auth'),
+            (['--tls-cert='], 'bad value for --tls-cert: '),
+        ] + ([
+            (['--tls-cert', 'c.pem'], '--tls-cert and --tls-key go together'),
+            (['--tls-key', 'k.pem'], '--tls-cert and --tls-key go together'),
+            (['--tls-implicit'], '--tls-implicit needs --tls-cert and --tls-key'),
+        ] if serve_harness.serve_has_tls() else [
+            (['--tls-cert', 'c.pem', '--tls-key', 'k.pem'],
+             '--tls-cert, --tls-key, --tls-implicit: built without TLS'),
+            (['--tls-implicit'], '--tls-cert, --tls-key, --tls-implicit: built without TLS'),
+        ]):
             with self.subTest(args=args):
                 run = self.run_serve(*args)
                 self.assertEqual(run.returncode, 2)

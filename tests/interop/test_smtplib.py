@@ -1,5 +1,6 @@
 """smtpwire-serve against Python's smtplib: RFC 5321 transactions, RFC 1870 SIZE,
-RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, concurrency, and the stored files.
+RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 4954 AUTH in clear, concurrency, and the stored
+files. (TLS is in test_tls.py.)
 
 Run: python3 test_smtplib.py --serve PATH-TO-smtpwire-serve
 """
@@ -43,6 +44,8 @@ class SmtplibTest(ServeTestCase):
         self.assertEqual(env['parameters'], {'raw': 'size=%d' % len(crlf(message)),
                                              'size': len(crlf(message)), 'body': None,
                                              'smtputf8': False})
+        self.assertIsNone(env['auth'])
+        self.assertIsNone(env['tls'])
         self.assertEqual(server.temp_files(), [])
 
     def test_reply_names_the_stored_id(self):
@@ -246,6 +249,31 @@ class SmtplibTest(ServeTestCase):
         smtp.sendmail('new@example.org', ['new@example.com'], b'after rset\r\n')
         [(env, _)] = server.messages()
         self.assertEqual((env['mail_from'], env['rcpt_to']), ('new@example.org', ['new@example.com']))
+
+    def test_auth_in_clear_without_tls(self):
+        # No certificate: a development sink that takes the password in clear.
+        server = self.serve('--auth', 'user:secret', '--auth', 'other:pa:ss', '--require-auth',
+                            '--received')
+        smtp = self.client(server)
+        code, features = smtp.ehlo()
+        self.assertIn(b'AUTH PLAIN LOGIN', features.split(b'\n'))
+        self.assertNotIn(b'STARTTLS', features.split(b'\n'))
+        with self.assertRaises(smtplib.SMTPSenderRefused) as e:
+            smtp.sendmail('a@example.org', ['b@example.com'], b'x\r\n')
+        self.assertEqual((e.exception.smtp_code, e.exception.smtp_error),
+                         (530, b'5.7.0 Authentication required'))
+        with self.assertRaises(smtplib.SMTPAuthenticationError) as e:
+            smtp.login('user', 'pa:ss')
+        self.assertEqual((e.exception.smtp_code, e.exception.smtp_error),
+                         (535, b'5.7.8 Authentication credentials invalid'))
+        self.assertEqual(smtp.login('other', 'pa:ss'), (235, b'2.7.0 Authentication successful'))
+        self.assertEqual(smtp.sendmail('a@example.org', ['b@example.com'], b'x\r\n'), {})
+        smtp.quit()
+        [(env, content)] = server.messages()
+        self.assertEqual(env['auth'], 'other')
+        self.assertIsNone(env['tls'])
+        self.assertRegex(content, rb'^Received: from client\.test \(\[127\.0\.0\.1\]\) by mx\.test '
+                                  rb'with ESMTPA\r\n')
 
     def test_vrfy(self):
         server = self.serve()
