@@ -64,8 +64,8 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) { o.tls_key = std::string(v); return !v.empty(); }},
     {"--tls-implicit", "", "TLS from the first byte (as on port 465) instead of STARTTLS",
      [](options& o, std::string_view) { o.tls_implicit = true; return true; }},
-    {"--auth", "USER:PASS", "offer AUTH PLAIN and LOGIN for USER (repeatable); in clear only "
-                            "without TLS",
+    {"--auth", "USER:PASS", "offer AUTH (PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-256) "
+                            "for USER (repeatable); in clear only without TLS",
      add_credentials},
     {"--require-auth", "", "answer MAIL before AUTH with 530 5.7.0 (needs --auth)",
      [](options& o, std::string_view) { o.require_auth = true; return true; }},

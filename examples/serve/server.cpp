@@ -21,6 +21,7 @@
 #endif
 #include <netdb.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,7 +32,9 @@
 #include "smtpwire/input_buffer.hpp"
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/path.hpp"
+#include "smtpwire/sasl/cram_md5.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/scram.hpp"
 
 namespace serve {
 namespace {
@@ -152,6 +155,21 @@ bool same_octets(std::string_view a, std::string_view b) {
     return difference == 0;
 }
 
+// `size` random octets from the kernel; empty if it has none to give.
+std::string random_octets(std::size_t size) {
+    std::string out(size, '\0');
+    const ssize_t n = ::getrandom(out.data(), size, 0);
+    if (n != static_cast<ssize_t>(size)) out.clear();
+    return out;
+}
+
+// The --auth pair of `user`, or null.
+const credentials* find_user(const std::vector<credentials>& known, std::string_view user) {
+    for (const credentials& k : known)
+        if (k.user == user) return &k;
+    return nullptr;
+}
+
 // True when `user` and `password` are one of the --auth pairs. Every pair is compared
 // whole, whichever matches.
 bool valid_credentials(const std::vector<credentials>& known, std::string_view user,
@@ -173,6 +191,9 @@ struct server::connection {
                const smtpwire::server_config& config)
         : fd(socket), id(number), ip_address(std::move(ip)), session(config) {
         client.peer = std::move(from);
+        // CRAM-MD5 challenges and SCRAM nonces come from the kernel's randomness.
+        if (config.extensions.has(smtpwire::extension::auth))
+            (void)session.seed_nonces(random_octets(32));
     }
 
     int fd;
@@ -196,7 +217,8 @@ struct server::connection {
 
 server::server(const options& opt, maildir& store, tls::context* tls)
     : opt_(opt), store_(store), tls_(tls),
-      hostname_(opt.hostname.empty() ? machine_name() : opt.hostname) {
+      hostname_(opt.hostname.empty() ? machine_name() : opt.hostname),
+      scram_salt_(random_octets(16)) {
     config_.hostname = hostname_;
     config_.limits.message_size = opt.max_size;
     config_.limits.recipients = opt.max_recipients;
@@ -212,6 +234,7 @@ server::server(const options& opt, maildir& store, tls::context* tls)
         config_.auth.required = opt.require_auth;
         // Without TLS this is a development sink: the password crosses the wire in clear.
         config_.auth.allow_in_clear = tls_ == nullptr;
+        config_.auth.require_tls = tls_ != nullptr;
     }
 }
 
@@ -571,6 +594,8 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
         log(c, "hello " + c.client.helo_verb + " " + c.client.helo);
         check(c, c.session.accept(), "accept");
     } else if (const auto* m = std::get_if<smtpwire::mail_from>(&ev)) {
+        // A SCRAM user is known before the session has checked the proof.
+        if (!c.session.authenticated()) c.client.user.reset();
         std::string_view raw = m->parameters.raw;
         while (!raw.empty() && raw.front() == ' ') raw.remove_prefix(1);
         c.env = envelope{};
@@ -617,10 +642,26 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
     }
 }
 
-// AUTH with one of the --auth pairs, acting as no one but itself.
+// AUTH with one of the --auth pairs, acting as no one but itself. The password proves
+// the user in every mechanism: sent as is (PLAIN, LOGIN), as the bearer token (XOAUTH2,
+// OAUTHBEARER: a development stand-in for a real token check), as the key of CRAM-MD5's
+// digest, or through SCRAM keys derived from it with this server's salt.
 void server::on_auth(connection& c, const smtpwire::auth_request& auth) {
-    const bool valid = valid_credentials(opt_.auth, auth.user, auth.secret) &&
-                       (auth.authorization_id.empty() || auth.authorization_id == auth.user);
+    const bool self = auth.authorization_id.empty() || auth.authorization_id == auth.user;
+    const credentials* known = find_user(opt_.auth, auth.user);
+    if (auth.mechanism == smtpwire::sasl::mechanism::scram_sha_256 && known != nullptr && self) {
+        log(c, "auth_request " + str(to_string(auth.mechanism)) + " " + str(auth.user) + " keys given");
+        c.client.user = str(auth.user);
+        const auto keys = smtpwire::sasl::make_scram_credentials(known->password, scram_salt_, 4096);
+        check(c, c.session.accept(auth.decision, keys), "accept");
+        return;
+    }
+    bool valid = false;
+    if (auth.mechanism == smtpwire::sasl::mechanism::cram_md5)
+        valid = known != nullptr && smtpwire::sasl::cram_md5_verify(known->password, auth.challenge, auth.secret);
+    else if (auth.mechanism != smtpwire::sasl::mechanism::scram_sha_256)
+        valid = valid_credentials(opt_.auth, auth.user, auth.secret);
+    valid = valid && self;
     log(c, "auth_request " + str(to_string(auth.mechanism)) + " " + str(auth.user) +
                (valid ? " accepted" : " rejected"));
     if (valid) {

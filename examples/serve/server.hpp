@@ -78,6 +78,7 @@ private:
     maildir& store_;
     tls::context* tls_;
     std::string hostname_;
+    std::string scram_salt_;  // the salt of every user's SCRAM-SHA-256 keys
     smtpwire::server_config config_;
     int listen_fd_ = -1;
     clock::time_point accept_resume_{};

@@ -40,6 +40,10 @@ struct server_auth {
     /// 538 5.7.11 (RFC 4954 §4, §6). Turn on only for a development sink or a
     /// connection protected some other way.
     bool allow_in_clear = false;
+    /// Offer AUTH only inside TLS, whatever the mechanism: in clear it is not announced,
+    /// and AUTH is answered 538 5.7.11 (a submission server whose clients must use TLS,
+    /// RFC 8314 §3.3). Takes precedence over allow_in_clear.
+    bool require_tls = false;
 };
 
 /// Everything a server session is told at construction. Strings are copied.

@@ -537,10 +537,12 @@ private:
         return extensions_.has(e);
     }
 
-    // The mechanisms AUTH may use now: those sending the secret itself only inside TLS,
-    // unless server_auth::allow_in_clear; CRAM-MD5 and SCRAM once seed_nonces() was called.
+    // The mechanisms AUTH may use now: none in clear with server_auth::require_tls; those
+    // sending the secret itself only inside TLS, unless server_auth::allow_in_clear;
+    // CRAM-MD5 and SCRAM once seed_nonces() was called.
     sasl::mechanism_set mechanisms_now() const noexcept {
         sasl::mechanism_set now = usable_mechanisms();
+        if (!tls_active_ && auth_.require_tls) return {};
         if (tls_active_ || auth_.allow_in_clear) return now;
         for (sasl::mechanism m : sasl::strongest_first)
             if (sasl::sends_secret_in_clear(m)) now.remove(m);

@@ -256,7 +256,7 @@ class SmtplibTest(ServeTestCase):
                             '--received')
         smtp = self.client(server)
         code, features = smtp.ehlo()
-        self.assertIn(b'AUTH PLAIN LOGIN', features.split(b'\n'))
+        self.assertIn(b'AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-256', features.split(b'\n'))
         self.assertNotIn(b'STARTTLS', features.split(b'\n'))
         with self.assertRaises(smtplib.SMTPSenderRefused) as e:
             smtp.sendmail('a@example.org', ['b@example.com'], b'x\r\n')

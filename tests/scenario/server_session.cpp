@@ -42,6 +42,7 @@ struct harness {
                 return "need_data";
             }
             if (std::holds_alternative<paused>(ev)) return "paused";
+            if (std::holds_alternative<tls_handover>(ev)) return "tls_handover";
             if (std::holds_alternative<closed>(ev)) return "closed";
             events.push_back(describe(ev));
             if (const auto* a = std::get_if<auth_request>(&ev)) last_auth = a->decision;
@@ -1327,4 +1328,23 @@ TEST_CASE("server AUTH: a refused bearer token is reported in a 334 first") {
     REQUIRE(h.send("AUTH OAUTHBEARER " + oauthbearer + "\r\n") == "need_data");
     CHECK(h.take_output() == "235 2.7.0 Authentication successful\r\n");
     CHECK(h.s.authenticated());
+}
+
+TEST_CASE("server AUTH: require_tls offers no mechanism in clear, every one inside TLS") {
+    server_config c = config_with({extension::enhanced_status_codes, extension::auth, extension::starttls});
+    c.auth.mechanisms = server_mechanisms;
+    c.auth.require_tls = true;
+    c.auth.allow_in_clear = true;  // require_tls wins
+    harness h(c);
+    REQUIRE(h.s.seed_nonces("0123456789abcdef") == errc::ok);
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    CHECK(h.take_output() == "220 mx.example ESMTP\r\n250-mx.example\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n");
+    CHECK(h.send("AUTH SCRAM-SHA-256\r\n") == "need_data");
+    CHECK(h.take_output() == "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
+    REQUIRE(h.send("STARTTLS\r\n") == "tls_handover");
+    REQUIRE(h.s.tls_established() == errc::ok);
+    h.take_output();
+    REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
+    CHECK(h.take_output() == "250-mx.example\r\n250-ENHANCEDSTATUSCODES\r\n"
+                             "250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-256\r\n");
 }
