@@ -176,9 +176,9 @@ class SendTestCase(unittest.TestCase):
             f.write(data)
         return path
 
-    def start(self, peer_class, *args):
-        """A new peer_class(*args), closed when the test ends."""
-        peer = peer_class(*args)
+    def start(self, peer_class, *args, **kwargs):
+        """A new peer_class(*args, **kwargs), closed when the test ends."""
+        peer = peer_class(*args, **kwargs)
         self.addCleanup(peer.close)
         return peer
 
