@@ -263,19 +263,36 @@ class TlsAndAuthPolicyTest(SendTestCase):
 
     def test_plaintext_after_the_220_is_discarded(self):
         # A reply injected behind the 220 (the client side of CVE-2011-0411) is dropped
-        # and reported; the server then hangs up instead of a handshake: transient.
+        # and reported; the server then hangs up instead of a handshake: transient, and
+        # also when opportunistic (the connection cannot go back to clear).
+        self.needs_tls()
+        for mode in ('required', 'opportunistic'):
+            with self.subTest(mode=mode):
+                server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+                    b'EHLO': self.EHLO_STARTTLS,
+                    b'STARTTLS': (b'220 2.0.0 go ahead\r\n250 2.1.0 injected\r\n', True)}))
+                result = self.send(server.port, '--starttls', mode, '--from', 'a@example.org',
+                                   '--to', 'b@example.org', stdin=b'x\n')
+                self.assert_result(result, EX_TEMPFAIL, [])
+                self.assertEqual(result.stderr.splitlines(), [
+                    'smtpwire-send: warning: 20 octets the server sent in clear after its 220 '
+                    'to STARTTLS were discarded',
+                    'smtpwire-send: TLS handshake failed: the server closed the connection '
+                    'during the handshake'])
+                self.assertEqual(server.received, [b'EHLO client.test', b'STARTTLS'])
+
+    def test_silent_handshake_times_out(self):
+        # The server says 220 and then nothing: --timeout bounds the handshake too.
         self.needs_tls()
         server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
-            b'EHLO': self.EHLO_STARTTLS,
-            b'STARTTLS': (b'220 2.0.0 go ahead\r\n250 2.1.0 injected\r\n', True)}))
-        result = self.send(server.port, '--starttls', 'required', '--from', 'a@example.org',
+            b'EHLO': self.EHLO_STARTTLS, b'STARTTLS': b'220 2.0.0 go ahead\r\n'}))
+        started = time.monotonic()
+        result = self.send(server.port, '--timeout', '1', '--from', 'a@example.org',
                            '--to', 'b@example.org', stdin=b'x\n')
         self.assert_result(result, EX_TEMPFAIL, [])
-        self.assertEqual(result.stderr.splitlines(), [
-            'smtpwire-send: warning: 20 octets the server sent in clear after its 220 to '
-            'STARTTLS were discarded',
-            'smtpwire-send: TLS handshake failed: the server closed the connection during '
-            'the handshake'])
+        self.assertEqual(result.stderr, 'smtpwire-send: TLS handshake failed: no answer '
+                                        'within 1 s\n')
+        self.assertLess(time.monotonic() - started, 5)
 
     def test_auth_without_server_auth(self):
         # With --auth and no AUTH offered: no MAIL, QUIT, a permanent failure.
