@@ -126,7 +126,9 @@ bool tls_client::start(int fd, const tls_settings& settings) {
 namespace {
 
 // What SSL_get_error() says about a call that returned `rc`, with `error` set on failure.
-tls_io classify(SSL* ssl, int rc, int saved_errno, bool& fatal, std::string& error) {
+// With `verifying`, a failed certificate check is named (without, the handshake went on
+// whatever the check found, so it cannot be the reason).
+tls_io classify(SSL* ssl, int rc, int saved_errno, bool verifying, bool& fatal, std::string& error) {
     switch (SSL_get_error(ssl, rc)) {
     case SSL_ERROR_WANT_READ: return tls_io::want_read;
     case SSL_ERROR_WANT_WRITE: return tls_io::want_write;
@@ -140,7 +142,7 @@ tls_io classify(SSL* ssl, int rc, int saved_errno, bool& fatal, std::string& err
     }
     default: {
         fatal = true;
-        const long verified = SSL_get_verify_result(ssl);
+        const long verified = verifying ? SSL_get_verify_result(ssl) : X509_V_OK;
         std::string queued = take_errors();
         if (verified != X509_V_OK) {
             error = std::string("certificate verify failed: ") +
@@ -161,13 +163,14 @@ tls_io tls_client::handshake() {
     errno = 0;
     const int rc = SSL_connect(state_->ssl.get());
     if (rc == 1) return tls_io::done;
-    const tls_io r = classify(state_->ssl.get(), rc, errno, state_->fatal, error_);
+    const bool verifying = state_->settings.verify;
+    const tls_io r = classify(state_->ssl.get(), rc, errno, verifying, state_->fatal, error_);
     if (r == tls_io::closed) {
         state_->fatal = true;
         error_ = "the server closed the connection during the handshake";
         return tls_io::failed;
     }
-    if (r == tls_io::failed && SSL_get_verify_result(state_->ssl.get()) != X509_V_OK)
+    if (r == tls_io::failed && verifying && SSL_get_verify_result(state_->ssl.get()) != X509_V_OK)
         error_ += " (" + state_->settings.host + ")";
     return r;
 }
@@ -179,7 +182,7 @@ tls_io tls_client::read(char* data, std::size_t size, std::size_t& n) {
     errno = 0;
     const int rc = SSL_read_ex(state_->ssl.get(), data, size, &n);
     if (rc == 1) return tls_io::done;
-    return classify(state_->ssl.get(), rc, errno, state_->fatal, error_);
+    return classify(state_->ssl.get(), rc, errno, false, state_->fatal, error_);
 }
 
 tls_io tls_client::write(const char* data, std::size_t size, std::size_t& n) {
@@ -189,8 +192,10 @@ tls_io tls_client::write(const char* data, std::size_t size, std::size_t& n) {
     errno = 0;
     const int rc = SSL_write_ex(state_->ssl.get(), data, size, &n);
     if (rc == 1) return tls_io::done;
-    const tls_io r = classify(state_->ssl.get(), rc, errno, state_->fatal, error_);
-    return r == tls_io::closed ? tls_io::failed : r;
+    const tls_io r = classify(state_->ssl.get(), rc, errno, false, state_->fatal, error_);
+    if (r != tls_io::closed) return r;
+    error_ = "the server closed the TLS connection";
+    return tls_io::failed;
 }
 
 bool tls_client::has_pending() const {
