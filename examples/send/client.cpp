@@ -1,5 +1,6 @@
 // smtpwire-send's connection: a blocking-style loop over a non-blocking socket and poll(2).
-// RFC 5321 §3.3, §4.2.5 (replies after DATA), §4.5.3.2 (timeouts); RFC 1870, 2920, 6152, 6531.
+// RFC 5321 §3.3, §4.2.5 (replies after DATA), §4.5.3.2 (timeouts); RFC 1870, 2920, 6152, 6531;
+// RFC 3207 and 8314 (STARTTLS and implicit TLS), RFC 4954 (AUTH).
 #include "client.hpp"
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "smtpwire/client_session.hpp"
 #include "smtpwire/enhanced_status.hpp"
 #include "smtpwire/input_buffer.hpp"
+#include "tls.hpp"
 
 namespace sender {
 namespace {
@@ -30,7 +32,8 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 // Prints a byte stream to stderr one line at a time, each after `prefix`, without the
-// line's CRLF.
+// line's CRLF. While hide_credentials() is on, the AUTH exchange is shown without them:
+// "AUTH PLAIN [hidden]" and "[hidden]" for each response line.
 class dialogue_log {
 public:
     dialogue_log(bool enabled, const char* prefix) : enabled_(enabled), prefix_(prefix) {}
@@ -39,6 +42,8 @@ public:
     }
     dialogue_log(const dialogue_log&) = delete;
     dialogue_log& operator=(const dialogue_log&) = delete;
+
+    void hide_credentials(bool on) { hide_ = on; }
 
     void add(std::string_view bytes) {
         if (!enabled_) return;
@@ -54,12 +59,30 @@ public:
 
 private:
     void print() {
+        if (hide_) hide();
         std::fprintf(stderr, "%s%s\n", prefix_, line_.c_str());
         line_.clear();
     }
 
+    // Before the session is ready the client sends EHLO, HELO, STARTTLS, AUTH, QUIT and
+    // the AUTH responses: everything else, and AUTH's initial response, is a secret.
+    void hide() {
+        const std::string_view line = line_;
+        const auto is = [&](std::string_view verb) {
+            return line.size() >= verb.size() && smtpwire::ascii::iequals(line.substr(0, verb.size()), verb);
+        };
+        if (is("EHLO ") || is("HELO ") || line == "STARTTLS" || line == "QUIT" || line == "*") return;
+        if (is("AUTH ")) {
+            const std::size_t space = line.find(' ', 5);
+            if (space != std::string_view::npos) line_.replace(space, std::string::npos, " [hidden]");
+            return;
+        }
+        line_ = "[hidden]";
+    }
+
     bool enabled_;
     const char* prefix_;
+    bool hide_ = false;
     std::string line_;
 };
 
@@ -73,6 +96,16 @@ verdict to_verdict(const smtpwire::reply_info& r) {
     return {r.code, std::string(status, n), std::string(r.text)};
 }
 
+smtpwire::tls_policy to_policy(starttls_mode m) {
+    switch (m) {
+    case starttls_mode::none: return smtpwire::tls_policy::none;
+    case starttls_mode::opportunistic: return smtpwire::tls_policy::opportunistic;
+    case starttls_mode::required: return smtpwire::tls_policy::required;
+    }
+    return smtpwire::tls_policy::required;
+}
+
+// The session's configuration. Its strings are copied at construction.
 smtpwire::client_config make_config(const options& opt, const std::string& helo) {
     smtpwire::client_config config;
     config.helo_name = helo;
@@ -80,7 +113,33 @@ smtpwire::client_config make_config(const options& opt, const std::string& helo)
         const std::chrono::milliseconds t = *opt.timeout;
         config.timeouts = {t, t, t, t, t, t, t};
     }
+    config.implicit_tls = opt.implicit_tls;
+    config.starttls = opt.implicit_tls ? smtpwire::tls_policy::none : to_policy(opt.starttls);
+    if (opt.auth_user) {
+        config.auth.user = *opt.auth_user;
+        config.auth.password = opt.auth_password;
+        smtpwire::sasl::mechanism forced{};
+        if (opt.auth_mechanism && smtpwire::sasl::parse_mechanism(*opt.auth_mechanism, forced))
+            config.auth.mechanisms = {forced};
+        // Asked to authenticate without requiring TLS: do so in clear when no TLS is to be
+        // had, as swaks, curl and smtplib do (with a warning, see write_output()).
+        config.auth.allow_in_clear = !opt.implicit_tls && opt.starttls != starttls_mode::required;
+    }
     return config;
+}
+
+// What the server's EHLO reply offered for AUTH, as "AUTH PLAIN LOGIN", or "no AUTH".
+std::string offered_auth(const smtpwire::capabilities& caps) {
+    std::string list;
+    for (unsigned v = 0;; ++v) {
+        const auto m = static_cast<smtpwire::auth_mechanism>(v);
+        const std::string_view name = to_string(m);
+        if (name.empty()) break;
+        if (caps.has_auth(m)) list += " " + std::string(name);
+    }
+    if (!list.empty()) return "AUTH" + list;
+    return caps.has(smtpwire::extension::auth) ? "AUTH with no mechanism this client knows"
+                                               : "no AUTH";
 }
 
 // One connection and its session, from connect() to the end of QUIT.
@@ -98,6 +157,7 @@ public:
         envelope_.options = transaction_options();
         envelope_.recipients = envelope_recipients_.data();
         envelope_.recipient_count = envelope_recipients_.size();
+        sent_log_.hide_credentials(opt.auth_user.has_value());
     }
 
     ~delivery() {
@@ -108,6 +168,13 @@ public:
 
     report run() {
         if (!connect()) return {{}, error_, EX_TEMPFAIL};
+        // Implicit TLS (RFC 8314 §3): the handshake comes before the greeting.
+        if (opt_.implicit_tls && !handshake()) {
+            failure_kind_ = smtpwire::client_error::tls_failed;
+            failure_what_ = "TLS handshake failed: " + tls_error_;
+            failure_ = verdict{0, {}, failure_what_};
+            return finish();
+        }
         while (status_ == 0) {
             const smtpwire::client_event ev = session_.next_event();
             if (std::holds_alternative<smtpwire::closed>(ev)) break;
@@ -115,10 +182,13 @@ public:
                 write_output();
             else if (std::holds_alternative<smtpwire::need_data>(ev))
                 read_input();
+            else if (const auto* h = std::get_if<smtpwire::tls_handover>(&ev))
+                start_tls(*h);
             else
                 handle(ev);
             issue_commands();
         }
+        if (tls_on_) tls_.shutdown();  // close_notify, not waiting for the server's
         return finish();
     }
 
@@ -203,54 +273,208 @@ private:
         return false;
     }
 
+    // The session handed the connection over after the 220 to STARTTLS; all output
+    // before it is written in clear. Reply octets that followed the 220 were dropped.
+    void start_tls(const smtpwire::tls_handover& h) {
+        if (h.discarded != 0)
+            std::fprintf(stderr,
+                         "smtpwire-send: warning: %zu octets the server sent in clear after its "
+                         "220 to STARTTLS were discarded\n",
+                         h.discarded);
+        if (handshake()) {
+            check("tls_established", session_.tls_established());
+        } else {
+            check("tls_failed", session_.tls_failed());
+        }
+    }
+
+    // Runs the TLS handshake to its end, within the command timeout (RFC 5321
+    // §4.5.3.2.7's 5 minutes, or --timeout). False, with tls_error_ set, on failure.
+    bool handshake() {
+        tls_settings settings;
+        settings.host = opt_.server_host;
+        settings.verify = (opt_.implicit_tls || opt_.starttls == starttls_mode::required) &&
+                          !opt_.tls_no_verify;
+        settings.ca_file = opt_.tls_ca.value_or(std::string());
+        if (!tls_.start(fd_, settings)) {
+            tls_error_ = tls_.error();
+            return false;
+        }
+        const auto limit = opt_.timeout ? std::chrono::milliseconds(*opt_.timeout)
+                                        : smtpwire::client_timeouts{}.command;
+        const clock::time_point deadline = clock::now() + limit;
+        for (;;) {
+            short events = 0;
+            switch (tls_.handshake()) {
+            case tls_io::done:
+                tls_on_ = true;
+                if (opt_.verbose) std::fprintf(stderr, "* TLS: %s\n", tls_.description().c_str());
+                return true;
+            case tls_io::want_read: events = POLLIN; break;
+            case tls_io::want_write: events = POLLOUT; break;
+            case tls_io::closed:
+            case tls_io::failed:
+                tls_error_ = tls_.error();
+                return false;
+            }
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+            pollfd p{fd_, events, 0};
+            if (left.count() <= 0 ||
+                ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), INT_MAX))) == 0) {
+                tls_error_ = "no answer within " + std::to_string(limit.count() / 1000) + " s";
+                return false;
+            }
+        }
+    }
+
+    // How far one send or receive got.
+    enum class step { moved, wait_read, wait_write, eof, error };
+
+    // Sends some of `out` over the socket or TLS; `n` octets on moved.
+    step send_some(std::string_view out, std::size_t& n, std::string& error) {
+        n = 0;
+        if (tls_on_) {
+            const tls_io r = tls_.write(out.data(), out.size(), n);
+            if (r == tls_io::done) return step::moved;
+            if (r == tls_io::want_read) return step::wait_read;
+            if (r == tls_io::want_write) return step::wait_write;
+            error = tls_.error();
+            return step::error;
+        }
+        for (;;) {
+            const ssize_t sent = ::send(fd_, out.data(), out.size(), 0);
+            if (sent > 0) {
+                n = static_cast<std::size_t>(sent);
+                return step::moved;
+            }
+            if (sent < 0 && errno == EINTR) continue;
+            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return step::wait_write;
+            error = std::strerror(sent < 0 ? errno : EPIPE);
+            return step::error;
+        }
+    }
+
+    // Receives into `data` from the socket or TLS; `n` octets on moved.
+    step receive_some(char* data, std::size_t size, std::size_t& n, std::string& error) {
+        n = 0;
+        if (tls_on_) {
+            switch (tls_.read(data, size, n)) {
+            case tls_io::done: return step::moved;
+            case tls_io::want_read: return step::wait_read;
+            case tls_io::want_write: return step::wait_write;
+            case tls_io::closed: return step::eof;
+            case tls_io::failed: break;
+            }
+            error = tls_.error();
+            return step::error;
+        }
+        for (;;) {
+            const ssize_t got = ::recv(fd_, data, size, 0);
+            if (got > 0) {
+                n = static_cast<std::size_t>(got);
+                return step::moved;
+            }
+            if (got == 0) return step::eof;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return step::wait_read;
+            error = std::strerror(errno);
+            return step::error;
+        }
+    }
+
     void write_output() {
         for (std::string_view out = session_.output(); !out.empty(); out = session_.output()) {
             if (discard_output_) {
                 session_.consume_output(out.size());
                 return;
             }
-            const ssize_t n = ::send(fd_, out.data(), out.size(), 0);
-            if (n > 0) {
-                sent_log_.add(out.substr(0, static_cast<std::size_t>(n)));
-                session_.consume_output(static_cast<std::size_t>(n));
-            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            warn_if_auth_in_clear(out);
+            std::size_t n = 0;
+            std::string error;
+            switch (send_some(out, n, error)) {
+            case step::moved:
+                sent_log_.add(out.substr(0, n));
+                session_.consume_output(n);
+                break;
+            case step::wait_read:
+                if (!wait(POLLIN)) return;
+                break;
+            case step::wait_write:
                 if (!wait(POLLOUT)) return;
-            } else if (n < 0 && errno != EINTR) {
+                break;
+            case step::eof:
+            case step::error:
                 // The server's last words, if any, may still be readable.
-                write_error_ = std::string("write error: ") + std::strerror(errno);
+                write_error_ = "write error: " + error;
                 discard_output_ = true;
+                break;
             }
         }
     }
 
+    // The session writes AUTH itself once EHLO is answered; without TLS the credentials
+    // then go in clear (allowed unless --starttls required or --tls).
+    void warn_if_auth_in_clear(std::string_view out) {
+        if (auth_warned_ || tls_on_ || !opt_.auth_user || out.substr(0, 5) != "AUTH ") return;
+        auth_warned_ = true;
+        std::string_view mechanism = out.substr(5);
+        mechanism = mechanism.substr(0, mechanism.find_first_of(" \r"));
+        std::fprintf(stderr, "smtpwire-send: warning: no TLS: sending the password in clear (AUTH %.*s)\n",
+                     static_cast<int>(mechanism.size()), mechanism.data());
+    }
+
     void read_input() {
-        if (!wait(POLLIN)) return;
+        // Octets OpenSSL already holds are read without waiting for the socket.
+        const bool buffered = tls_on_ && tls_.has_pending();
+        if (!buffered && !wait(read_waits_for_write_ ? POLLOUT : POLLIN)) return;
+        read_waits_for_write_ = false;
         in_.keep(session_.unconsumed());
-        ssize_t n = 0;
-        do {
-            n = ::recv(fd_, in_.write_data(), in_.write_size(), 0);
-        } while (n < 0 && errno == EINTR);
-        const bool again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-        if (n < 0 && !again) read_error_ = std::string("read error: ") + std::strerror(errno);
-        if (n > 0) {
-            received_log_.add(std::string_view(in_.write_data(), static_cast<std::size_t>(n)));
-            in_.commit(static_cast<std::size_t>(n));
+        std::size_t n = 0;
+        std::string error;
+        const step s = receive_some(in_.write_data(), in_.write_size(), n, error);
+        if (s == step::error) read_error_ = "read error: " + error;
+        if (s == step::wait_write) read_waits_for_write_ = true;  // TLS has to send first
+        if (s == step::moved) {
+            received_log_.add(std::string_view(in_.write_data(), n));
+            in_.commit(n);
         }
         // The tail kept at need_data, then the new bytes.
         check("feed", session_.feed(in_.data()));
-        if (n == 0 || (n < 0 && !again)) session_.feed_eof();
+        if (s == step::eof || s == step::error) session_.feed_eof();
     }
 
     void handle(const smtpwire::client_event& ev) {
         if (std::holds_alternative<smtpwire::ready>(ev)) {
             ready_ = true;
+            sent_log_.hide_credentials(false);
         } else if (const auto* r = std::get_if<smtpwire::command_reply>(&ev)) {
             on_reply(*r);
         } else if (std::holds_alternative<smtpwire::transaction_done>(ev)) {
             transaction_done_ = true;
         } else if (const auto* f = std::get_if<smtpwire::client_failure>(&ev)) {
-            failure_what_ = std::string(to_string(f->what));
+            sent_log_.hide_credentials(false);
+            failure_kind_ = f->what;
+            failure_what_ = describe(*f);
             failure_ = f->reply.code != 0 ? to_verdict(f->reply) : verdict{0, {}, failure_what_};
+        }
+    }
+
+    // What went wrong, with what the command line and the server said about it.
+    std::string describe(const smtpwire::client_failure& f) const {
+        std::string what(to_string(f.what));
+        switch (f.what) {
+        case smtpwire::client_error::tls_unavailable:
+            return what + " (--starttls required)";
+        case smtpwire::client_error::tls_failed:
+            return what + (tls_error_.empty() ? "" : ": " + tls_error_);
+        case smtpwire::client_error::auth_unavailable: {
+            what += ": the server offers " + offered_auth(session_.server_capabilities());
+            if (!session_.tls_active()) what += " without TLS";
+            if (opt_.auth_mechanism) what += ", and --auth-mech asks for " + *opt_.auth_mechanism;
+            return what;
+        }
+        default:
+            return what;
         }
     }
 
@@ -336,6 +560,22 @@ private:
         return {0, {}, "not sent"};
     }
 
+    // The exit status for a session that failed before MAIL: a refusal by its reply's
+    // class; a missing STARTTLS or AUTH permanent (the server will not change by itself);
+    // a failed handshake or anything else transient.
+    int failure_status() const {
+        if (!failure_ || !failure_kind_) return EX_TEMPFAIL;
+        switch (*failure_kind_) {
+        case smtpwire::client_error::tls_unavailable:
+        case smtpwire::client_error::auth_unavailable:
+            return EX_UNAVAILABLE;
+        case smtpwire::client_error::tls_failed:
+            return EX_TEMPFAIL;
+        default:
+            return failure_->code >= 500 ? EX_UNAVAILABLE : EX_TEMPFAIL;
+        }
+    }
+
     report finish() {
         report r;
         if (status_ != 0) {
@@ -352,7 +592,7 @@ private:
         }
         if (!mail_sent_) {
             if (r.error.empty()) r.error = "the session ended before the transaction";
-            r.status = failure_ && failure_->code >= 500 ? EX_UNAVAILABLE : EX_TEMPFAIL;
+            r.status = failure_status();
             if (failure_ && failure_->code != 0)
                 r.error += ": " + std::to_string(failure_->code) + " " + failure_->text;
             return r;
@@ -375,6 +615,11 @@ private:
     smtpwire::envelope envelope_;
     smtpwire::client_session session_;
     int fd_ = -1;
+    tls_client tls_;
+    bool tls_on_ = false;              // reads and writes go through tls_
+    bool read_waits_for_write_ = false;
+    bool auth_warned_ = false;
+    std::string tls_error_;
     smtpwire::input_buffer<8192> in_;
     std::optional<clock::time_point> deadline_;
     std::uint64_t timer_epoch_ = 0;
@@ -391,6 +636,7 @@ private:
     std::optional<verdict> data_failure_;
     std::optional<verdict> final_reply_;
     std::optional<verdict> failure_;
+    std::optional<smtpwire::client_error> failure_kind_;
     std::string failure_what_;
     std::string write_error_;
     std::string read_error_;

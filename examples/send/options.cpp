@@ -1,12 +1,17 @@
 // smtpwire-send's flag table, read by the examples' common command-line parser.
-// RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts).
+// RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
+// RFC 3207, 8314 (TLS), RFC 4954 and 4616 (AUTH and PLAIN's limits).
 #include "options.hpp"
 
 #include <string_view>
 
 #include "../common/cli.hpp"
+#include "smtpwire/client_session.hpp"
 #include "smtpwire/domain.hpp"
 #include "smtpwire/mailbox.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/plain.hpp"
+#include "tls.hpp"
 
 namespace sender {
 namespace {
@@ -48,18 +53,79 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) { o.message_file = std::string(v); return !v.empty(); }},
     {"--timeout", "SECONDS", "give up on any wait after SECONDS (default: RFC 5321's, 2-10 min)",
      [](options& o, std::string_view v) { return cli::parse_seconds(v, o.timeout.emplace()); }},
-    {"-v", "", "log the dialogue to stderr (C: client, S: server)",
+    {"--starttls", "MODE", "none, opportunistic (default) or required: see TLS below",
+     [](options& o, std::string_view v) {
+         o.starttls_given = true;
+         if (v == "none") o.starttls = starttls_mode::none;
+         else if (v == "opportunistic") o.starttls = starttls_mode::opportunistic;
+         else if (v == "required") o.starttls = starttls_mode::required;
+         else return false;
+         return true;
+     }},
+    {"--tls", "", "implicit TLS: TLS from the first byte (port 465), certificate checked",
+     [](options& o, std::string_view) { o.implicit_tls = true; return true; }},
+    {"--tls-ca", "FILE", "trust only the CA certificates in FILE (PEM)",
+     [](options& o, std::string_view v) { o.tls_ca = std::string(v); return !v.empty(); }},
+    {"--tls-no-verify", "", "encrypt without checking the server's certificate",
+     [](options& o, std::string_view) { o.tls_no_verify = true; return true; }},
+    {"--auth", "USER:PASS", "authenticate (SMTP AUTH; split at the first ':'), or send nothing",
+     [](options& o, std::string_view v) {
+         // Checked in parse_options(), whose errors never repeat the password; an
+         // empty user stands for a value without ':'.
+         const std::size_t colon = v.find(':');
+         o.auth_user.emplace(colon == std::string_view::npos ? std::string_view{} : v.substr(0, colon));
+         o.auth_password = colon == std::string_view::npos ? std::string() : std::string(v.substr(colon + 1));
+         return true;
+     }},
+    {"--auth-mech", "MECH", "PLAIN or LOGIN, and no other (default: the strongest offered)",
+     [](options& o, std::string_view v) {
+         smtpwire::sasl::mechanism m{};
+         if (!smtpwire::sasl::parse_mechanism(v, m) || !smtpwire::client_mechanisms.has(m)) return false;
+         o.auth_mechanism = std::string(smtpwire::sasl::to_string(m));
+         return true;
+     }},
+    {"-v", "", "log the dialogue to stderr (C: client, S: server; AUTH credentials hidden)",
      [](options& o, std::string_view) { o.verbose = true; return true; }},
     {"--help", "", "show this help",
      [](options& o, std::string_view) { o.help = true; return true; }},
 };
 
+// The first TLS flag given when smtpwire-send has no TLS, or null.
+const char* tls_flag_without_tls(const options& o) {
+    if (tls_built_in) return nullptr;
+    if (o.implicit_tls) return "--tls";
+    if (o.tls_ca) return "--tls-ca";
+    if (o.tls_no_verify) return "--tls-no-verify";
+    if (o.starttls != starttls_mode::none) return "--starttls";
+    return nullptr;
+}
+
 } // namespace
 
 parse_result parse_options(int argc, char** argv, options& out, std::string& error) {
+    // Without TLS built in, STARTTLS is never tried unless asked for (and then refused).
+    if (!tls_built_in) out.starttls = starttls_mode::none;
     if (!cli::parse_flags(argc, argv, flags, out, error)) return parse_result::invalid;
     if (out.help) return parse_result::help;
-    if (out.server_host.empty())
+    const bool verified_tls = out.implicit_tls || out.starttls == starttls_mode::required;
+    if (const char* flag = tls_flag_without_tls(out))
+        error = std::string(flag) + ": smtpwire-send was built without TLS";
+    else if (out.implicit_tls && out.starttls_given)
+        error = "--tls starts TLS at once and --starttls upgrades a connection in clear: give one";
+    else if (out.tls_ca && out.tls_no_verify)
+        error = "--tls-ca checks the certificate and --tls-no-verify does not: give one";
+    else if ((out.tls_ca || out.tls_no_verify) && !verified_tls)
+        error = std::string(out.tls_ca ? "--tls-ca" : "--tls-no-verify") +
+                " is for checked TLS: give --tls or --starttls required (opportunistic STARTTLS "
+                "checks no certificate)";
+    else if (out.auth_mechanism && !out.auth_user)
+        error = "--auth-mech needs --auth";
+    else if (out.auth_user && out.auth_user->empty())
+        error = "--auth needs USER:PASS with a user name before the first ':'";
+    else if (out.auth_user &&
+             !smtpwire::sasl::plain_arguments_valid({}, *out.auth_user, out.auth_password))
+        error = "--auth: the user name and the password must each be 1 to 255 octets of UTF-8";
+    else if (out.server_host.empty())
         error = "--server is required";
     else if (!out.from)
         error = "--from is required";
@@ -80,6 +146,20 @@ void print_usage(std::FILE* to) {
                "64 a usage error.\n\n",
                to);
     cli::print_flags(to, flags);
+    if (!tls_built_in) {
+        std::fputs("\nTLS: built without TLS (--tls, --tls-ca, --tls-no-verify and --starttls\n"
+                   "other than none are refused).\n",
+                   to);
+        return;
+    }
+    std::fprintf(to,
+                 "\nTLS (%s): opportunistic STARTTLS encrypts when the server\n"
+                 "offers it, without checking its certificate. --starttls required and --tls\n"
+                 "check it against OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR) or\n"
+                 "--tls-ca, for the name or address in --server, and send no mail without TLS.\n"
+                 "With --auth and no TLS to be had (unless required), the password goes in\n"
+                 "clear, with a warning.\n",
+                 tls_client::library_version().c_str());
 }
 
 } // namespace sender

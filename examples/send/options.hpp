@@ -1,5 +1,6 @@
 // smtpwire-send's command line: the options, and a parser driven by one table of flags.
-// RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts).
+// RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
+// RFC 3207 and 8314 (STARTTLS, implicit TLS), RFC 4954 (AUTH).
 #ifndef SMTPWIRE_SEND_OPTIONS_HPP
 #define SMTPWIRE_SEND_OPTIONS_HPP
 
@@ -20,6 +21,13 @@ struct recipient {
     std::string address;
 };
 
+/// When to upgrade the connection with STARTTLS (RFC 3207).
+enum class starttls_mode {
+    none,           // never
+    opportunistic,  // when offered, without checking the certificate; in clear otherwise
+    required,       // always, with the certificate checked; no mail without it
+};
+
 /// Everything the command line can set.
 struct options {
     std::string server_host;
@@ -30,6 +38,14 @@ struct options {
     std::string helo;                           // empty: the machine's host name
     std::optional<std::string> message_file;    // unset (and no subject): the message on stdin
     std::optional<std::chrono::seconds> timeout;  // unset: RFC 5321 §4.5.3.2's values
+    starttls_mode starttls = starttls_mode::opportunistic;  // none when built without TLS
+    bool starttls_given = false;                // --starttls was on the command line
+    bool implicit_tls = false;                  // --tls: TLS from the first byte
+    std::optional<std::string> tls_ca;          // trust only these CA certificates
+    bool tls_no_verify = false;                 // encrypt without checking the certificate
+    std::optional<std::string> auth_user;       // set: authenticate (SMTP AUTH)
+    std::string auth_password;
+    std::optional<std::string> auth_mechanism;  // the one mechanism to use, upper case
     bool verbose = false;                       // log the dialogue to stderr
     bool help = false;
 };
@@ -43,10 +59,14 @@ enum class parse_result {
 
 /// Reads argv[1..argc) into `out`. Flags take their value as the next argument or after
 /// '=' ("--server=127.0.0.1:25"). --server, --from and a recipient are required;
-/// --subject and --message exclude each other.
+/// --subject and --message exclude each other, and so do --tls and --starttls, and
+/// --tls-ca and --tls-no-verify; those two need verified TLS (--tls or --starttls
+/// required). Without TLS built in, every TLS flag is refused. The --auth password is
+/// never repeated in `error`.
 parse_result parse_options(int argc, char** argv, options& out, std::string& error);
 
-/// Writes the usage text, one line per flag, to `to`.
+/// Writes the usage text, one line per flag, and the TLS library (or "built without
+/// TLS") to `to`.
 void print_usage(std::FILE* to);
 
 } // namespace sender

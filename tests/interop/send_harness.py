@@ -5,7 +5,9 @@ when the test ends, also on failure): smtpwire-serve, Postfix's smtp-sink, aiosm
 or a scripted socket server. Python 3 standard library only.
 """
 
+import functools
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +36,37 @@ def wire_form(message):
     if lines[-1] == b'':
         lines.pop()
     return b''.join(line + b'\r\n' for line in lines)
+
+
+@functools.lru_cache(maxsize=None)
+def send_has_tls():
+    """True when smtpwire-send was built with TLS (OpenSSL): its --help says so."""
+    run = subprocess.run([SEND, '--help'], capture_output=True, timeout=STEP_TIMEOUT)
+    return b'built without TLS' not in run.stdout
+
+
+OPENSSL = shutil.which('openssl')
+
+
+def make_certificate(directory, name, subject_alt_names):
+    """A throwaway self-signed P-256 certificate for `subject_alt_names` (as for
+    openssl's subjectAltName, e.g. 'DNS:localhost,IP:127.0.0.1'), valid for two days,
+    made with the openssl command: returns the paths of DIR/NAME.pem and its key
+    DIR/NAME.key."""
+    cert = os.path.join(directory, name + '.pem')
+    key = os.path.join(directory, name + '.key')
+    subprocess.run([OPENSSL, 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+                    'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+                    '-days', '2', '-subj', '/CN=' + name,
+                    '-addext', 'subjectAltName=' + subject_alt_names],
+                   check=True, capture_output=True, timeout=STEP_TIMEOUT * 3)
+    return cert, key
+
+
+def default_store_environment():
+    """This process's environment without SSL_CERT_FILE and SSL_CERT_DIR, so that
+    OpenSSL's default certificate store is the system's."""
+    return {k: v for k, v in os.environ.items() if k not in ('SSL_CERT_FILE', 'SSL_CERT_DIR')}
 
 
 def free_port():
@@ -71,7 +104,8 @@ class ScriptedServer:
     """A one-connection SMTP server on 127.0.0.1 that sends `greeting` and answers each
     command line with the reply `respond(line)` gives (None: close the connection).
     After a 354 reply the content lines are read without a reply up to the "." line,
-    which is answered like a command. Every line received is in `received`."""
+    which is answered like a command. A reply given as (bytes, True) is sent, then the
+    connection is closed. Every line received is in `received`."""
 
     def __init__(self, greeting, respond):
         self.listener = socket.create_server(('127.0.0.1', 0))
@@ -106,8 +140,13 @@ class ScriptedServer:
                 reply = self.respond(line)
                 if reply is None:
                     return
+                close = isinstance(reply, tuple)
+                if close:
+                    reply = reply[0]
                 in_content = reply.startswith(b'354')
                 conn.sendall(reply)
+                if close:
+                    return
 
     def close(self):
         self.listener.close()
@@ -117,15 +156,15 @@ class ScriptedServer:
 class SendTestCase(unittest.TestCase):
     """Runs smtpwire-send; peers are closed when the test ends."""
 
-    def send(self, port, *args, stdin=b'', helo='client.test'):
-        """Runs smtpwire-send against 127.0.0.1:`port` with `args`; fails on sanitizer
-        reports."""
-        return self.run_send('--server', '127.0.0.1:%d' % port, '--helo', helo, *args,
-                             stdin=stdin)
+    def send(self, port, *args, stdin=b'', helo='client.test', host='127.0.0.1', env=None):
+        """Runs smtpwire-send against `host`:`port` with `args` (and the environment
+        `env`, None for this one); fails on sanitizer reports."""
+        return self.run_send('--server', '%s:%d' % (host, port), '--helo', helo, *args,
+                             stdin=stdin, env=env)
 
-    def run_send(self, *args, stdin=b''):
+    def run_send(self, *args, stdin=b'', env=None):
         run = subprocess.run([SEND, *args], input=stdin, capture_output=True,
-                             timeout=STEP_TIMEOUT * 2)
+                             timeout=STEP_TIMEOUT * 2, env=env)
         result = SendResult(run)
         for marker in ('runtime error', 'Sanitizer', 'bug:'):
             self.assertNotIn(marker, result.stderr, result)
@@ -137,9 +176,9 @@ class SendTestCase(unittest.TestCase):
             f.write(data)
         return path
 
-    def start(self, peer_class, *args):
-        """A new peer_class(*args), closed when the test ends."""
-        peer = peer_class(*args)
+    def start(self, peer_class, *args, **kwargs):
+        """A new peer_class(*args, **kwargs), closed when the test ends."""
+        peer = peer_class(*args, **kwargs)
         self.addCleanup(peer.close)
         return peer
 
@@ -148,9 +187,18 @@ class SendTestCase(unittest.TestCase):
         self.assertEqual((result.status, result.lines), (status, lines), result)
 
 
-def main():
+def require_tls():
+    """Skips (exit status 77) when smtpwire-send was built without TLS or the openssl
+    command is missing, or fails when SMTPWIRE_REQUIRE_INTEROP=1 (CI installs
+    libssl-dev and openssl)."""
+    skip_unless(send_has_tls(), 'TLS in smtpwire-send (OpenSSL, package libssl-dev)')
+    skip_unless(OPENSSL is not None, 'the openssl command (package openssl)')
+
+
+def main(check=None):
     """Runs the calling module's tests:
-    `python3 test_send_x.py --send PATH [--serve PATH] [unittest args]`."""
+    `python3 test_send_x.py --send PATH [--serve PATH] [unittest args]`. `check`, when
+    given, runs first, once SEND is known (to skip the suite)."""
     global SEND
     args = sys.argv[1:]
     if len(args) < 2 or args[0] != '--send':
@@ -161,4 +209,6 @@ def main():
     if len(args) >= 2 and args[0] == '--serve':
         serve_harness.SERVE = os.path.abspath(args[1])
         args = args[2:]
+    if check is not None:
+        check()
     unittest.main(module='__main__', argv=[sys.argv[0]] + args, verbosity=2)

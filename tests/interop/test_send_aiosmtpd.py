@@ -89,7 +89,7 @@ class SendToAiosmtpdTest(SendTestCase):
                                'mail_options': ['SIZE=%d' % len(content), 'BODY=8BITMIME',
                                                 'SMTPUTF8'],
                                'rcpt_to': ['ascii@example.com', '用户@例子.广告'],
-                               'smtputf8': True})
+                               'smtputf8': True, 'tls': False, 'authenticated': False})
         # aiosmtpd offers no PIPELINING: each command waited for its reply.
         log = result.stderr.splitlines()
         mail = log.index('C: MAIL FROM:<jörg@bücher.example> SIZE=%d BODY=8BITMIME SMTPUTF8'

@@ -1,19 +1,24 @@
 """smtpwire-send's command line, local errors, and servers that misbehave: usage errors,
 unreadable input, refused connections, timeouts (RFC 5321 §4.5.3.2), a 554 greeting,
-421 replies and a server that goes away.
+421 replies and a server that goes away; STARTTLS and AUTH policy against scripted
+servers (RFC 3207, 4954): what is sent, the exit status, and the password kept out of
+logs.
 
 Run: python3 test_send_cli.py --send PATH-TO-smtpwire-send
 """
 
+import base64
 import os
 import tempfile
 import time
 
 from send_harness import (EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_UNAVAILABLE, EX_USAGE,
-                          ScriptedServer, SendTestCase, free_port, main)
+                          ScriptedServer, SendTestCase, free_port, main, send_has_tls)
 
 FLAGS = ['--server HOST:PORT', '--from ADDR', '--to ADDR', '--cc ADDR', '--bcc ADDR',
-         '--subject TEXT', '--helo NAME', '--message FILE', '--timeout SECONDS', '-v', '--help']
+         '--subject TEXT', '--helo NAME', '--message FILE', '--timeout SECONDS',
+         '--starttls MODE', '--tls', '--tls-ca FILE', '--tls-no-verify', '--auth USER:PASS',
+         '--auth-mech MECH', '-v', '--help']
 
 EHLO_REPLY = b'250-mx.test\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n'
 
@@ -40,6 +45,8 @@ class CommandLineTest(SendTestCase):
         self.assertTrue(result.stdout.startswith('usage: smtpwire-send --server HOST:PORT'))
         for flag in FLAGS:
             self.assertIn('\n  ' + flag + ' ', result.stdout)
+        self.assertIn('\nTLS: built without TLS' if not send_has_tls() else '\nTLS (OpenSSL ',
+                      result.stdout)
 
     def test_bad_command_lines(self):
         base = ['--server', '127.0.0.1:25', '--from', 'a@example.org']
@@ -62,13 +69,51 @@ class CommandLineTest(SendTestCase):
             (['--to'], '--to needs ADDR'),
             (['-v=1'], 'unknown option -v=1'),
             (['--help=yes'], '--help takes no value'),
-        ]:
+            (['--starttls', 'maybe'], 'bad value for --starttls: maybe'),
+            (['--tls=yes'], '--tls takes no value'),
+            (['--auth-mech', 'CRAM-MD5'], 'bad value for --auth-mech: CRAM-MD5'),
+            (base + ['--to', 'b@example.org', '--auth-mech', 'plain'],
+             '--auth-mech needs --auth'),
+            # The password is never repeated in an error.
+            (base + ['--auth', 'secret'],
+             "--auth needs USER:PASS with a user name before the first ':'"),
+            (base + ['--auth', ':secret'],
+             "--auth needs USER:PASS with a user name before the first ':'"),
+            (base + ['--auth', 'user:'],
+             '--auth: the user name and the password must each be 1 to 255 octets of UTF-8'),
+            (base + ['--auth', 'user:secret' + 'x' * 250],
+             '--auth: the user name and the password must each be 1 to 255 octets of UTF-8'),
+        ] + (self.tls_flag_errors(base) if send_has_tls() else self.no_tls_errors(base)):
             with self.subTest(args=args):
                 result = self.run_send(*args)
                 self.assertEqual(result.status, EX_USAGE, result)
                 self.assertEqual(result.stdout, '')
                 self.assertTrue(result.stderr.startswith(
                     'smtpwire-send: ' + message + '\nusage: '), result)
+                self.assertNotIn('secret', result.stderr)
+
+    @staticmethod
+    def tls_flag_errors(base):
+        checked = ('is for checked TLS: give --tls or --starttls required (opportunistic '
+                   'STARTTLS checks no certificate)')
+        return [
+            (base + ['--tls', '--starttls', 'none'],
+             '--tls starts TLS at once and --starttls upgrades a connection in clear: give one'),
+            (base + ['--starttls', 'required', '--tls-ca', 'ca.pem', '--tls-no-verify'],
+             '--tls-ca checks the certificate and --tls-no-verify does not: give one'),
+            (base + ['--tls-ca', 'ca.pem'], '--tls-ca ' + checked),
+            (base + ['--starttls', 'none', '--tls-no-verify'], '--tls-no-verify ' + checked),
+        ]
+
+    @staticmethod
+    def no_tls_errors(base):
+        return [(base + args, flag + ': smtpwire-send was built without TLS') for args, flag in [
+            (['--tls'], '--tls'),
+            (['--starttls', 'required'], '--starttls'),
+            (['--starttls', 'opportunistic'], '--starttls'),
+            (['--starttls', 'required', '--tls-ca', 'ca.pem'], '--tls-ca'),
+            (['--tls-no-verify'], '--tls-no-verify'),
+        ]]
 
     def test_local_input_errors(self):
         port = free_port()  # nothing listens: these fail before connecting
@@ -161,6 +206,174 @@ class CommandLineTest(SendTestCase):
             b'EHLO client.test', b'HELO client.test', b'MAIL FROM:<a@example.org>',
             b'RCPT TO:<b@example.org>', b'DATA', b'Subject: x', b'', b'..', b'end', b'.',
             b'QUIT'])
+
+
+def plain_response(line):
+    """The user and password of an "AUTH PLAIN <base64>" line, or None."""
+    parts = line.split(b' ')
+    if len(parts) != 3 or parts[:2] != [b'AUTH', b'PLAIN']:
+        return None
+    authzid, user, password = base64.b64decode(parts[2]).split(b'\0')
+    return user, password
+
+
+class TlsAndAuthPolicyTest(SendTestCase):
+    """What smtpwire-send does around STARTTLS and AUTH with servers scripted in clear
+    (the handshakes themselves are in test_send_tls.py and test_send_postfix.py)."""
+
+    EHLO_AUTH = b'250-mx.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n'
+    EHLO_STARTTLS = b'250-mx.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n'
+
+    def needs_tls(self):
+        if not send_has_tls():
+            self.skipTest('smtpwire-send was built without TLS')
+
+    def test_starttls_required_but_not_offered(self):
+        self.needs_tls()
+        server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({b'EHLO': EHLO_REPLY}))
+        result = self.send(server.port, '--starttls', 'required', '--from', 'a@example.org',
+                           '--to', 'b@example.org', stdin=b'x\n')
+        self.assert_result(result, EX_UNAVAILABLE, [])
+        self.assertEqual(result.stderr,
+                         'smtpwire-send: STARTTLS not offered (--starttls required)\n')
+        self.assertEqual(server.received, [b'EHLO client.test', b'QUIT'])
+
+    def test_starttls_refused(self):
+        # --starttls required: no mail, and the exit status follows the reply's class.
+        # Opportunistic: the message goes in clear.
+        self.needs_tls()
+        for reply, mode, status, error in [
+                (b'454 4.7.0 TLS not available\r\n', 'required', EX_TEMPFAIL,
+                 'STARTTLS refused: 454 TLS not available'),
+                (b'554 5.7.0 no TLS for you\r\n', 'required', EX_UNAVAILABLE,
+                 'STARTTLS refused: 554 no TLS for you'),
+                (b'454 4.7.0 TLS not available\r\n', 'opportunistic', 0, None)]:
+            with self.subTest(reply=reply, mode=mode):
+                server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+                    b'EHLO': self.EHLO_STARTTLS, b'STARTTLS': reply}))
+                result = self.send(server.port, '--starttls', mode, '--from', 'a@example.org',
+                                   '--to', 'b@example.org', stdin=b'x\n')
+                self.assertEqual(result.status, status, result)
+                if status == 0:
+                    self.assertIn(b'MAIL FROM:<a@example.org>', server.received)
+                else:
+                    self.assertEqual(result.stderr, 'smtpwire-send: %s\n' % error)
+                    self.assertEqual(server.received,
+                                     [b'EHLO client.test', b'STARTTLS', b'QUIT'])
+
+    def test_plaintext_after_the_220_is_discarded(self):
+        # A reply injected behind the 220 (the client side of CVE-2011-0411) is dropped
+        # and reported; the server then hangs up instead of a handshake: transient, and
+        # also when opportunistic (the connection cannot go back to clear).
+        self.needs_tls()
+        for mode in ('required', 'opportunistic'):
+            with self.subTest(mode=mode):
+                server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+                    b'EHLO': self.EHLO_STARTTLS,
+                    b'STARTTLS': (b'220 2.0.0 go ahead\r\n250 2.1.0 injected\r\n', True)}))
+                result = self.send(server.port, '--starttls', mode, '--from', 'a@example.org',
+                                   '--to', 'b@example.org', stdin=b'x\n')
+                self.assert_result(result, EX_TEMPFAIL, [])
+                self.assertEqual(result.stderr.splitlines(), [
+                    'smtpwire-send: warning: 20 octets the server sent in clear after its 220 '
+                    'to STARTTLS were discarded',
+                    'smtpwire-send: TLS handshake failed: the server closed the connection '
+                    'during the handshake'])
+                self.assertEqual(server.received, [b'EHLO client.test', b'STARTTLS'])
+
+    def test_silent_handshake_times_out(self):
+        # The server says 220 and then nothing: --timeout bounds the handshake too.
+        self.needs_tls()
+        server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+            b'EHLO': self.EHLO_STARTTLS, b'STARTTLS': b'220 2.0.0 go ahead\r\n'}))
+        started = time.monotonic()
+        result = self.send(server.port, '--timeout', '1', '--from', 'a@example.org',
+                           '--to', 'b@example.org', stdin=b'x\n')
+        self.assert_result(result, EX_TEMPFAIL, [])
+        self.assertEqual(result.stderr, 'smtpwire-send: TLS handshake failed: no answer '
+                                        'within 1 s\n')
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_auth_without_server_auth(self):
+        # With --auth and no AUTH offered: no MAIL, QUIT, a permanent failure.
+        server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({b'EHLO': EHLO_REPLY}))
+        result = self.send(server.port, '--starttls', 'none', '--auth', 'user:secret',
+                           '--from', 'a@example.org', '--to', 'b@example.org', stdin=b'x\n')
+        self.assert_result(result, EX_UNAVAILABLE, [])
+        self.assertEqual(result.stderr, 'smtpwire-send: no usable AUTH mechanism: the server '
+                                        'offers no AUTH without TLS\n')
+        self.assertEqual(server.received, [b'EHLO client.test', b'QUIT'])
+
+    def test_auth_in_clear_warns_and_splits_at_the_first_colon(self):
+        # No STARTTLS offered and none required: PLAIN in clear, with a warning; the
+        # password keeps its own ':' and spaces. -v shows no credentials.
+        for mode in [['--starttls', 'none']] + ([[]] if send_has_tls() else []):
+            with self.subTest(mode=mode):
+                server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+                    b'EHLO': self.EHLO_AUTH, b'AUTH': b'235 2.7.0 OK\r\n'}))
+                result = self.send(server.port, '-v', *mode, '--auth', 'us er:se:cr et',
+                                   '--from', 'a@example.org', '--to', 'b@example.org',
+                                   stdin=b'x\n')
+                self.assertEqual(result.status, 0, result)
+                self.assertEqual(plain_response(server.received[1]), (b'us er', b'se:cr et'))
+                self.assertEqual(server.received[2], b'MAIL FROM:<a@example.org>')
+                log = result.stderr.splitlines()
+                self.assertIn('smtpwire-send: warning: no TLS: sending the password in clear '
+                              '(AUTH PLAIN)', log)
+                self.assertIn('C: AUTH PLAIN [hidden]', log)
+                self.assertNotIn(server.received[1].split(b' ')[2].decode(), result.stderr)
+                self.assertNotIn('se:cr et', result.stderr)
+
+    def test_auth_refused(self):
+        # 535 is permanent, 454 transient; either way no MAIL follows.
+        for reply, status, error in [
+                (b'535 5.7.8 bad credentials\r\n', EX_UNAVAILABLE, '535 bad credentials'),
+                (b'454 4.7.0 try later\r\n', EX_TEMPFAIL, '454 try later')]:
+            with self.subTest(reply=reply):
+                server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+                    b'EHLO': self.EHLO_AUTH, b'AUTH': reply}))
+                result = self.send(server.port, '--starttls', 'none', '--auth', 'user:secret',
+                                   '--from', 'a@example.org', '--to', 'b@example.org',
+                                   stdin=b'x\n')
+                self.assert_result(result, status, [])
+                self.assertEqual(result.stderr.splitlines()[-1],
+                                 'smtpwire-send: authentication failed: ' + error)
+                self.assertEqual([line.split(b' ')[0] for line in server.received],
+                                 [b'EHLO', b'AUTH', b'QUIT'])
+
+    def test_auth_mech_login(self):
+        # --auth-mech LOGIN answers the two prompts; offered only PLAIN, it sends no AUTH.
+        replies = [b'334 VXNlcm5hbWU6\r\n', b'334 UGFzc3dvcmQ6\r\n', b'235 2.7.0 OK\r\n']
+        others = dialogue({b'EHLO': self.EHLO_AUTH})
+
+        def login(line):
+            # AUTH LOGIN, then the two answers, each get the next of `replies`.
+            if line == b'AUTH LOGIN' or 0 < len(replies) < 3:
+                return replies.pop(0)
+            return others(line)
+
+        server = self.start(ScriptedServer, b'220 mx.test\r\n', login)
+        result = self.send(server.port, '-v', '--starttls', 'none', '--auth', 'user:secret',
+                           '--auth-mech', 'login', '--from', 'a@example.org',
+                           '--to', 'b@example.org', stdin=b'x\n')
+        self.assertEqual(result.status, 0, result)
+        self.assertEqual(server.received[1:4], [b'AUTH LOGIN', base64.b64encode(b'user'),
+                                                base64.b64encode(b'secret')])
+        log = result.stderr.splitlines()
+        self.assertEqual(log[log.index('C: AUTH LOGIN'):][:5], [
+            'C: AUTH LOGIN', 'S: 334 VXNlcm5hbWU6', 'C: [hidden]', 'S: 334 UGFzc3dvcmQ6',
+            'C: [hidden]'])
+
+        server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+            b'EHLO': b'250-mx.test\r\n250 AUTH PLAIN\r\n'}))
+        result = self.send(server.port, '--starttls', 'none', '--auth', 'user:secret',
+                           '--auth-mech', 'LOGIN', '--from', 'a@example.org',
+                           '--to', 'b@example.org', stdin=b'x\n')
+        self.assert_result(result, EX_UNAVAILABLE, [])
+        self.assertEqual(result.stderr, 'smtpwire-send: no usable AUTH mechanism: the server '
+                                        'offers AUTH PLAIN without TLS, and --auth-mech asks '
+                                        'for LOGIN\n')
+        self.assertEqual(server.received, [b'EHLO client.test', b'QUIT'])
 
 
 if __name__ == '__main__':
