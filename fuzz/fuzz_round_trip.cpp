@@ -2,14 +2,18 @@
 // memory. The input decodes into configurations, envelopes (local parts drawn from the
 // input, so with every character that needs quoting), bodies, the server's verdicts and
 // how the bytes are chunked in each direction. The server must store exactly what the
-// client was given, and the client must report exactly what the server decided.
+// client was given, and the client must report exactly what the server decided. At
+// each TLS handover nothing is in flight towards the side that hands over, and nothing
+// was discarded: no byte sent before the handover is ever read after it.
 //
 // Input, read in order (exhausted input reads as zeros):
 //   byte: bit 0 server offers PIPELINING, bit 1 8BITMIME, bit 2 SMTPUTF8, bit 3
 //         ENHANCEDSTATUSCODES; bit 4 client pipelines; bit 5 the server decides only when
 //         paused; bits 6-7 client output buffer 1024/1500/4096/16384.
 //   byte: bits 0-1 messages - 1 (1-3, 3 read as 3); bits 2-7 body piece size - 1.
-//   8 bytes: the chunking seed.
+//   8 bytes: the chunking seed; its top byte also says, bit 0, that the client requires
+//         STARTTLS (the server offers it) and, bit 1, that it authenticates (the server
+//         offers every mechanism and requires AUTH).
 //   per message: byte sender kind (0: <>, else a mailbox); the sender's mailbox;
 //         byte recipients - 1 (low 2 bits) and the message verdict (bit 2: 554 after the
 //         final dot); per recipient a verdict byte (0-3 accept, 4 reject 550, 5 defer
@@ -55,6 +59,8 @@ struct scenario {
     std::size_t output_buffer = 1024;
     std::size_t body_chunk = 1;
     std::uint64_t seed = 0;
+    bool tls = false;
+    bool auth = false;
     std::vector<planned> messages;
 };
 
@@ -102,6 +108,8 @@ scenario read_scenario(smtpwire_fuzz::input_reader& in) {
     const std::size_t messages = 1 + (b1 & 3) % 3;
     s.body_chunk = 1 + (b1 >> 2);
     for (int i = 0; i < 8; ++i) s.seed = s.seed << 8 | in.byte();
+    s.tls = ((s.seed >> 56) & 1) != 0;
+    s.auth = ((s.seed >> 57) & 1) != 0;
     for (std::size_t m = 0; m < messages; ++m) {
         planned p;
         const bool null_sender = in.byte() == 0;
@@ -207,7 +215,7 @@ public:
     }
 
 private:
-    enum class kind { other, mail, rcpt, message };
+    enum class kind { other, mail, rcpt, message, auth };
 
     // Records what the event says (views are valid only now) and what to answer.
     void remember(const server_event& ev) {
@@ -224,6 +232,15 @@ private:
             current_.content += b->bytes;
         } else if (std::holds_alternative<message_end>(ev)) {
             kind_ = kind::message;
+        } else if (const auto* a = std::get_if<auth_request>(&ev)) {
+            kind_ = kind::auth;
+            auth_scram_ = a->mechanism == sasl::mechanism::scram_sha_256;
+            auth_ok_ = a->user == auth_user && a->authorization_id.empty();
+            if (a->mechanism == sasl::mechanism::cram_md5)
+                auth_ok_ = auth_ok_ && sasl::cram_md5_verify(auth_password, a->challenge, a->secret);
+            else if (!auth_scram_)
+                auth_ok_ = auth_ok_ && a->secret == auth_password;
+            auth_id_ = a->decision;
         } else if (const auto* p = std::get_if<protocol_error>(&ev)) {
             // DATA pipelined after every recipient was refused is answered 554 (RFC 2920).
             if (p->what != server_error::no_valid_recipients)
@@ -258,6 +275,11 @@ private:
             rcpt_seen_ = 0;
             e = current_.rejected ? server_.reject({554, {5, 7, 1}, "content refused"}) : server_.accept();
             break;
+        case kind::auth:
+            check(auth_ok_, "the server was given other credentials than the client's");
+            e = auth_scram_ ? server_.accept(auth_id_, sasl::make_scram_credentials(auth_password, "fuzz salt", 4096))
+                            : server_.accept();
+            break;
         case kind::mail:
         case kind::other:
             e = server_.accept();
@@ -275,6 +297,13 @@ private:
     kind kind_ = kind::other;
     bool decision_ = false;
     bool pending_ = false;
+    bool auth_scram_ = false;
+    bool auth_ok_ = false;
+    decision_id auth_id_{};
+
+public:
+    static constexpr std::string_view auth_user = "fuzz@client.example";
+    static constexpr std::string_view auth_password = "p\xc3\xa4ss:word";
 };
 
 struct outcome_log {
@@ -282,6 +311,8 @@ struct outcome_log {
     std::vector<std::string> client_events;
     std::vector<std::string> server_errors;
     std::vector<std::string> app_errors;
+    bool tls = false;            // the server ended inside TLS
+    bool authenticated = false;  // the server ended authenticated
 };
 
 outcome_log exchange(const scenario& s) {
@@ -293,13 +324,27 @@ outcome_log exchange(const scenario& s) {
     if (s.smtputf8) sc.extensions.add(extension::smtputf8);
     if (s.enhanced) sc.extensions.add(extension::enhanced_status_codes);
     sc.early_input = pipelining_policy::reject;
+    if (s.tls) sc.extensions.add(extension::starttls);
+    if (s.auth) {
+        sc.extensions.add(extension::auth);
+        sc.auth.mechanisms = server_mechanisms;
+        sc.auth.required = true;
+        sc.auth.allow_in_clear = true;
+    }
     server_session server(sc);
+    if (s.auth) check(server.seed_nonces("sixteen octets of entropy") == errc::ok, "seed_nonces() refused");
     server_side policy(s, server);
 
     client_config cc;
     cc.helo_name = "client.example";
     cc.pipelining = s.client_pipelining;
     cc.output_buffer = s.output_buffer;
+    if (s.tls) cc.starttls = tls_policy::required;
+    if (s.auth) {
+        cc.auth.user = server_side::auth_user;
+        cc.auth.password = server_side::auth_password;
+        cc.auth.allow_in_clear = true;
+    }
     client_session client(cc);
     std::vector<smtpwire_fuzz::outgoing> messages;
     for (const auto& p : s.messages) messages.push_back(p.message);
@@ -331,6 +376,9 @@ outcome_log exchange(const scenario& s) {
                 server.consume_output(n);
             } else if (std::holds_alternative<paused>(ev)) {
                 policy.on_paused();
+            } else if (const auto* h = std::get_if<tls_handover>(&ev)) {
+                check(s.tls && h->discarded == 0 && c2s.empty(), "the client wrote after STARTTLS");
+                check(server.tls_established() == errc::ok, "the server refused tls_established()");
             } else if (!std::holds_alternative<closed>(ev)) {
                 policy.on_event(ev);
             }
@@ -353,6 +401,9 @@ outcome_log exchange(const scenario& s) {
                 client.consume_output(n);
                 app.taken += n;
                 app.pump(client);
+            } else if (const auto* h = std::get_if<tls_handover>(&ev)) {
+                check(s.tls && h->discarded == 0 && s2c.empty(), "the server wrote after its 220 to STARTTLS");
+                check(client.tls_established() == errc::ok, "the client refused tls_established()");
             } else if (!std::holds_alternative<closed>(ev)) {
                 if (const auto* r = std::get_if<command_reply>(&ev))
                     log.client_events.push_back("reply " + std::string(to_string(r->command)) + " " +
@@ -367,6 +418,8 @@ outcome_log exchange(const scenario& s) {
         if (client.done() && server.done()) break;
         check(progress || !c2s.empty() || !s2c.empty(), "both sides wait for each other");
     }
+    log.tls = server.tls_active();
+    log.authenticated = server.authenticated();
     log.stored = policy.stored;
     log.server_errors = policy.errors;
     log.app_errors = app.errors;
@@ -378,6 +431,8 @@ void check_outcome(const scenario& s, const outcome_log& log) {
     for (const auto& e : log.app_errors) smtpwire_fuzz::fail("the client refused a valid call", e);
     for (const auto& e : log.server_errors) smtpwire_fuzz::fail("the server saw an error", e);
     for (const auto& e : log.client_events) check(e != "failure", "the client failed");
+    check(log.tls == s.tls, "the session did not end inside TLS exactly when STARTTLS was required");
+    check(log.authenticated == s.auth, "the session did not end authenticated exactly when AUTH was used");
 
     // Every message with an accepted recipient was stored exactly, once, in order.
     std::size_t stored = 0;
