@@ -9,10 +9,13 @@
 #include <vector>
 
 #include "support/alloc_counter.hpp"
+#include "support/base64_text.hpp"
 #include "support/server_driver.hpp"
 
 using namespace smtpwire;
+using smtpwire_test::base64;
 using smtpwire_test::describe;
+using smtpwire_test::unbase64;
 
 namespace {
 
@@ -1103,6 +1106,13 @@ TEST_CASE("server STARTTLS: the handover and the new session allocate nothing") 
 // --- AUTH (RFC 4954) -------------------------------------------------------------------
 
 namespace {
+// The decoded text of a "334 <base64>" continuation, the only reply in `output`.
+std::string challenge_of(const std::string& output) {
+    REQUIRE(output.rfind("334 ", 0) == 0);
+    REQUIRE(output.find("\r\n") == output.size() - 2);
+    return unbase64(std::string_view(output).substr(4, output.size() - 6));
+}
+
 server_config auth_config() {
     server_config c = config_with({extension::pipelining, extension::enhanced_status_codes, extension::auth});
     c.auth.allow_in_clear = true;
@@ -1220,19 +1230,12 @@ TEST_CASE("server AUTH: CRAM-MD5 and SCRAM-SHA-256 need seed_nonces(), then run 
         std::string challenges[2];
         for (std::string& challenge : challenges) {
             REQUIRE(h.send("AUTH CRAM-MD5\r\n") == "need_data");
-            const std::string out = h.take_output();
-            REQUIRE(out.rfind("334 ", 0) == 0);
-            std::string decoded(smtpwire::base64_decoded_max(out.size() - 6), '\0');
-            std::size_t n = 0;
-            REQUIRE(smtpwire::base64_decode(std::string_view(out).substr(4, out.size() - 6), decoded.data(), n));
-            challenge = decoded.substr(0, n);
+            challenge = challenge_of(h.take_output());
             CHECK(challenge.front() == '<');
             CHECK(challenge.find("@mx.example>") == challenge.size() - 12);
             std::string response(sasl::cram_md5_response_size("tim"), '\0');
             (void)sasl::cram_md5_response("tim", "tanstaaftanstaaf", challenge, response.data());
-            std::string line(smtpwire::base64_encoded_size(response.size()), '\0');
-            (void)smtpwire::base64_encode(response, line.data());
-            REQUIRE(h.send(line + "\r\n", false) == "decision");
+            REQUIRE(h.send(base64(response) + "\r\n", false) == "decision");
             const std::string& ev = h.events.back();
             CHECK(ev.rfind("auth CRAM-MD5 /tim/", 0) == 0);
             REQUIRE(h.s.reject(reply{535, {5, 7, 8}, "Authentication credentials invalid"}) == errc::ok);
@@ -1244,19 +1247,7 @@ TEST_CASE("server AUTH: CRAM-MD5 and SCRAM-SHA-256 need seed_nonces(), then run 
     SECTION("SCRAM-SHA-256 (RFC 7677): stored keys, the proof checked by the session") {
         sasl::scram_sha256_client client;
         REQUIRE(client.start("user", "rOprNGfwEbeRWgbNEkqO") == sasl::scram_error::ok);
-        auto b64 = [](std::string_view text) {
-            std::string out(smtpwire::base64_encoded_size(text.size()), '\0');
-            (void)smtpwire::base64_encode(text, out.data());
-            return out;
-        };
-        auto unb64 = [](const std::string& reply) {
-            const std::string_view text = std::string_view(reply).substr(4, reply.size() - 6);
-            std::string out(smtpwire::base64_decoded_max(text.size()), '\0');
-            std::size_t n = 0;
-            REQUIRE(smtpwire::base64_decode(text, out.data(), n));
-            return out.substr(0, n);
-        };
-        REQUIRE(h.send("AUTH SCRAM-SHA-256 " + b64(client.client_first()) + "\r\n", false) == "decision");
+        REQUIRE(h.send("AUTH SCRAM-SHA-256 " + base64(client.client_first()) + "\r\n", false) == "decision");
         CHECK(h.events.back() == "auth SCRAM-SHA-256 /user/");
         const std::string salt = "[m\x99h\x9d\x12\x35\x8e\xec\xa0K\x14\x12\x36\xfa\x81";
         const sasl::scram_credentials stored = sasl::make_scram_credentials("pencil", salt, 4096);
@@ -1264,10 +1255,10 @@ TEST_CASE("server AUTH: CRAM-MD5 and SCRAM-SHA-256 need seed_nonces(), then run 
         REQUIRE(h.s.accept(h.last_auth, stored) == errc::ok);
         CHECK(h.s.accept(h.last_auth, stored) == errc::stale_decision);
         h.pump();
-        const std::string server_first = unb64(h.take_output());
+        const std::string server_first = challenge_of(h.take_output());
         REQUIRE(client.respond(server_first, "pencil") == sasl::scram_error::ok);
-        REQUIRE(h.send(b64(client.client_final()) + "\r\n") == "need_data");
-        const std::string server_final = unb64(h.take_output());
+        REQUIRE(h.send(base64(client.client_final()) + "\r\n") == "need_data");
+        const std::string server_final = challenge_of(h.take_output());
         CHECK(client.verify_server_final(server_final) == sasl::scram_error::ok);
         CHECK_FALSE(h.s.authenticated());
         REQUIRE(h.send("\r\n") == "need_data");
@@ -1277,20 +1268,12 @@ TEST_CASE("server AUTH: CRAM-MD5 and SCRAM-SHA-256 need seed_nonces(), then run 
     SECTION("SCRAM-SHA-256 with a wrong password: 535 from the session") {
         sasl::scram_sha256_client client;
         REQUIRE(client.start("user", "rOprNGfwEbeRWgbNEkqO") == sasl::scram_error::ok);
-        std::string first(smtpwire::base64_encoded_size(client.client_first().size()), '\0');
-        (void)smtpwire::base64_encode(client.client_first(), first.data());
-        REQUIRE(h.send("AUTH SCRAM-SHA-256 " + first + "\r\n", false) == "decision");
+        REQUIRE(h.send("AUTH SCRAM-SHA-256 " + base64(client.client_first()) + "\r\n", false) == "decision");
         const sasl::scram_credentials stored = sasl::make_scram_credentials("pencil", "salt-salt-salt", 4096);
         REQUIRE(h.s.accept(h.last_auth, stored) == errc::ok);
         h.pump();
-        const std::string out = h.take_output();
-        std::string server_first(smtpwire::base64_decoded_max(out.size()), '\0');
-        std::size_t n = 0;
-        REQUIRE(smtpwire::base64_decode(std::string_view(out).substr(4, out.size() - 6), server_first.data(), n));
-        REQUIRE(client.respond(server_first.substr(0, n), "wrong") == sasl::scram_error::ok);
-        std::string final_line(smtpwire::base64_encoded_size(client.client_final().size()), '\0');
-        (void)smtpwire::base64_encode(client.client_final(), final_line.data());
-        REQUIRE(h.send(final_line + "\r\n") == "need_data");
+        REQUIRE(client.respond(challenge_of(h.take_output()), "wrong") == sasl::scram_error::ok);
+        REQUIRE(h.send(base64(client.client_final()) + "\r\n") == "need_data");
         CHECK(h.take_output() == "535 5.7.8 Authentication credentials invalid\r\n");
         CHECK_FALSE(h.s.authenticated());
         CHECK(h.s.state() == server_state::ready);

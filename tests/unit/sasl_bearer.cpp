@@ -1,5 +1,6 @@
 #include "smtpwire/sasl/bearer.hpp"
 
+#include "support/base64_text.hpp"
 #include "support/catch.hpp"
 
 #include "smtpwire/base64.hpp"
@@ -11,15 +12,10 @@
 namespace sasl = smtpwire::sasl;
 using namespace std::string_view_literals;
 
-namespace {
+using smtpwire_test::base64;
+using smtpwire_test::unbase64;
 
-std::string unbase64(std::string_view in) {
-    std::string out(smtpwire::base64_decoded_max(in.size()), '?');
-    std::size_t written = 0;
-    REQUIRE(smtpwire::base64_decode(in, out.data(), written));
-    out.resize(written);
-    return out;
-}
+namespace {
 
 std::string token_of(std::string_view value) {
     std::string_view token = "unchanged";

@@ -1,5 +1,6 @@
 #include "smtpwire/sasl/oauthbearer.hpp"
 
+#include "support/base64_text.hpp"
 #include "support/catch.hpp"
 
 #include "smtpwire/base64.hpp"
@@ -11,6 +12,9 @@
 
 namespace sasl = smtpwire::sasl;
 using namespace std::string_view_literals;
+
+using smtpwire_test::base64;
+using smtpwire_test::unbase64;
 
 namespace {
 
@@ -45,20 +49,6 @@ std::string message(std::string_view authzid, std::string_view host, std::uint16
 std::string error(std::string_view status, std::string_view scope, std::string_view config) {
     std::string out(sasl::oauthbearer_error_size(status, scope, config), '?');
     REQUIRE(sasl::oauthbearer_error(status, scope, config, out.data()) == out.size());
-    return out;
-}
-
-std::string base64(std::string_view in) {
-    std::string out(smtpwire::base64_encoded_size(in.size()), '?');
-    REQUIRE(smtpwire::base64_encode(in, out.data()) == out.size());
-    return out;
-}
-
-std::string unbase64(std::string_view in) {
-    std::string out(smtpwire::base64_decoded_max(in.size()), '?');
-    std::size_t written = 0;
-    REQUIRE(smtpwire::base64_decode(in, out.data(), written));
-    out.resize(written);
     return out;
 }
 

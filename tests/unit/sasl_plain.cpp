@@ -1,5 +1,6 @@
 #include "smtpwire/sasl/plain.hpp"
 
+#include "support/base64_text.hpp"
 #include "support/catch.hpp"
 
 #include "smtpwire/base64.hpp"
@@ -12,25 +13,14 @@
 namespace sasl = smtpwire::sasl;
 using namespace std::string_view_literals;
 
+using smtpwire_test::base64;
+using smtpwire_test::unbase64;
+
 namespace {
 
 std::string message(std::string_view authzid, std::string_view authcid, std::string_view password) {
     std::string out(sasl::plain_message_size(authzid, authcid, password), '?');
     REQUIRE(sasl::plain_message(authzid, authcid, password, out.data()) == out.size());
-    return out;
-}
-
-std::string base64(std::string_view in) {
-    std::string out(smtpwire::base64_encoded_size(in.size()), '?');
-    REQUIRE(smtpwire::base64_encode(in, out.data()) == out.size());
-    return out;
-}
-
-std::string unbase64(std::string_view in) {
-    std::string out(smtpwire::base64_decoded_max(in.size()), '?');
-    std::size_t written = 0;
-    REQUIRE(smtpwire::base64_decode(in, out.data(), written));
-    out.resize(written);
     return out;
 }
 
