@@ -863,6 +863,16 @@ TEST_CASE("client AUTH: SCRAM-SHA-256 with RFC 7677's exchange, preferred to PLA
         CHECK(r.events.at(1) == "ready EHLO AUTH");
         CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
     }
+    SECTION("a client-first message too long for the AUTH line waits for the 334") {
+        client_config c = scram_client();
+        const std::string user(150, ',');  // "=2C" each: 450 octets
+        c.auth.user = user;
+        const client_run r = run_everywhere(c, {greeting, ehlo_scram, "334 \r\n"}, false, {});
+        std::string first = "n,,n=";
+        for (int i = 0; i < 150; ++i) first += "=2C";
+        first += ",r=" + std::string(rfc7677_nonce);
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256\r\n" + b64(first) + "\r\n");
+    }
     SECTION("a nonce of random octets is sent in base64 without padding") {
         client_config c = scram_client();
         const std::string octets("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16);
