@@ -73,6 +73,40 @@ constexpr unsigned base64_value(char c) noexcept {
     return o;
 }
 
+/// Encodes the `n` octets at the start of `buffer` as base64_encode() would, into the same
+/// buffer: groups are encoded from the last to the first, so each is read before its
+/// characters overwrite it. Lets a message be built in the space its encoding will take.
+/// Precondition: `buffer` holds base64_encoded_size(n) bytes. Returns that size.
+[[nodiscard]] constexpr std::size_t base64_encode_in_place(char* buffer, std::size_t n) noexcept {
+    const auto byte = [buffer](std::size_t i) {
+        return static_cast<unsigned>(static_cast<unsigned char>(buffer[i]));
+    };
+    const auto put = [buffer](std::size_t o, unsigned v) {
+        buffer[o] = detail::base64_alphabet[v & 0x3Fu];
+    };
+    const std::size_t groups = n / 3;
+    const std::size_t size = base64_encoded_size(n);
+    if (n % 3 != 0) {
+        const std::size_t i = groups * 3;
+        const bool two = n % 3 == 2;
+        const unsigned v = byte(i) << 16 | (two ? byte(i + 1) << 8 : 0u);
+        const std::size_t o = groups * 4;
+        put(o, v >> 18);
+        put(o + 1, v >> 12);
+        if (two) put(o + 2, v >> 6);
+        else buffer[o + 2] = '=';
+        buffer[o + 3] = '=';
+    }
+    for (std::size_t g = groups; g-- > 0;) {
+        const unsigned v = byte(g * 3) << 16 | byte(g * 3 + 1) << 8 | byte(g * 3 + 2);
+        put(g * 4, v >> 18);
+        put(g * 4 + 1, v >> 12);
+        put(g * 4 + 2, v >> 6);
+        put(g * 4 + 3, v);
+    }
+    return size;
+}
+
 /// Most octets that `n` characters of base64 can decode to; size the decoder's output with it.
 [[nodiscard]] constexpr std::size_t base64_decoded_max(std::size_t n) noexcept {
     return n / 4 * 3;

@@ -111,7 +111,8 @@ enum class client_error {
     unexpected_reply,    // a reply when none was due, or a 3xx other than 354 to DATA
     connection_closed,   // the server closed the connection before QUIT's reply
     timeout,             // timed_out() for the current epoch
-    invalid_config,      // the HELO name is not a domain or address literal
+    invalid_config,      // the HELO name is not a domain or address literal, or the AUTH
+                         // credentials cannot be used (client_auth says when)
     tls_unavailable,     // tls_policy::required, and the server does not offer STARTTLS
                          // (a permanent failure); QUIT was sent
     tls_refused,         // tls_policy::required, and STARTTLS was answered with `reply`
@@ -120,7 +121,10 @@ enum class client_error {
     auth_unavailable,    // credentials were given, but the server offers no AUTH mechanism
                          // the configuration allows (a permanent failure); QUIT was sent
     auth_failed,         // AUTH was answered with `reply` (535: permanent, 454: transient);
-                         // QUIT was sent
+                         // QUIT was sent. With SCRAM-SHA-256 also when the server did not
+                         // prove it knows the password (a wrong signature, a message that
+                         // breaks RFC 5802, or a 235, then `reply`, without its signature):
+                         // "*" and QUIT were sent, and the session closed at once
 };
 
 /// A short English description of `e`.

@@ -1,5 +1,6 @@
 // The client role of SMTP as a sans-I/O state machine: commands in, bytes and events out.
-// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531, 3207, 8314, 4954.
+// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531, 3207, 8314, 4954
+// (AUTH) with RFC 4616, 2195, 5802 + 7677, 7628 and Google's XOAUTH2.
 #ifndef SMTPWIRE_CLIENT_SESSION_HPP
 #define SMTPWIRE_CLIENT_SESSION_HPP
 
@@ -8,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -27,9 +30,14 @@
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/reply_parser.hpp"
+#include "smtpwire/sasl/bearer.hpp"
+#include "smtpwire/sasl/cram_md5.hpp"
 #include "smtpwire/sasl/login.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/oauthbearer.hpp"
 #include "smtpwire/sasl/plain.hpp"
+#include "smtpwire/sasl/scram.hpp"
+#include "smtpwire/sasl/xoauth2.hpp"
 #include "smtpwire/session_input.hpp"
 #include "smtpwire/timeouts.hpp"
 
@@ -46,18 +54,52 @@ enum class tls_policy {
 };
 
 /// The SASL mechanisms client_session can run.
-inline constexpr sasl::mechanism_set client_mechanisms{sasl::mechanism::plain, sasl::mechanism::login};
+inline constexpr sasl::mechanism_set client_mechanisms{
+    sasl::mechanism::plain,   sasl::mechanism::login,       sasl::mechanism::cram_md5,
+    sasl::mechanism::xoauth2, sasl::mechanism::oauthbearer, sasl::mechanism::scram_sha_256};
 
 /// SMTP AUTH credentials (RFC 4954). With a user, the session authenticates after EHLO
 /// (and STARTTLS) and sends no mail unless that succeeds.
+///
+/// A mechanism can be used when its credentials are given: PLAIN, LOGIN and CRAM-MD5
+/// need `password`; SCRAM-SHA-256 `password` and `nonce`; XOAUTH2 and OAUTHBEARER
+/// `token`. With an `authorization_id` only PLAIN and OAUTHBEARER can be used, the two
+/// that can carry one. Of those the application allows and the server offers, the
+/// strongest is chosen (sasl::strongest_first: SCRAM-SHA-256, OAUTHBEARER, XOAUTH2,
+/// CRAM-MD5, PLAIN, LOGIN). The session fails with client_error::invalid_config before
+/// it sends a byte when a credential cannot be sent by a mechanism that would use it
+/// (sasl::plain_arguments_valid() for the user, password and authorization identity of
+/// every password mechanism; sasl::xoauth2_arguments_valid();
+/// sasl::oauthbearer_arguments_valid(); a SCRAM nonce or user name the exchange cannot
+/// carry), or when no allowed mechanism can use the credentials at all.
+///
+/// Secrets are used as given: apply SASLprep (RFC 4013) beforehand to a password that
+/// is not ASCII. SCRAM-SHA-256 derives its keys with PBKDF2 at the iteration count the
+/// server names (4096 or more) inside next_event(): milliseconds of CPU per 4096, and
+/// the server's count has no upper bound.
 struct client_auth {
     std::string_view user;              // the authentication identity; empty: no AUTH
-    std::string_view password;
+    std::string_view password;          // PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256
     std::string_view authorization_id;  // the identity to act as; empty: the user's own
-    /// The mechanisms it may use (of client_mechanisms); the strongest both sides
-    /// allow is chosen (sasl::strongest_first).
+    /// An OAuth 2.0 bearer token (RFC 6750 §2.1 b64token) for XOAUTH2 and OAUTHBEARER,
+    /// which send it with `user`: OAUTHBEARER names `authorization_id`, or else `user`,
+    /// in its GS2 header (RFC 7628 §3.1, as its §4.1 example does).
+    std::string_view token;
+    /// OAUTHBEARER's optional "host" and "port" (RFC 7628 §3.1): the server's name and
+    /// port as the client knows them. Empty and 0: left out.
+    std::string_view oauth_host;
+    std::uint16_t oauth_port = 0;
+    /// Randomness for SCRAM-SHA-256's client nonce (RFC 5802 §5.1): 16 to 128 octets from
+    /// a CSPRNG, fresh for each session. They are sent in base64 without '=' padding;
+    /// octets that are already all printable ASCII other than ',' (the characters RFC
+    /// 5802 allows in a nonce) are sent as they are, so a nonce the application has
+    /// encoded itself, or a test vector such as RFC 7677's "rOprNGfwEbeRWgbNEkqO", passes
+    /// through unchanged. Empty: no SCRAM-SHA-256.
+    std::string_view nonce;
+    /// The mechanisms it may use (of client_mechanisms).
     sasl::mechanism_set mechanisms = client_mechanisms;
-    /// Send a password in clear text (PLAIN, LOGIN) also without TLS. Off, such a
+    /// Send a secret in clear text (a password with PLAIN or LOGIN, a token with XOAUTH2
+    /// or OAUTHBEARER: sasl::sends_secret_in_clear()) also without TLS. Off, such a
     /// mechanism is never used in clear, and a server offering no other is
     /// client_error::auth_unavailable.
     bool allow_in_clear = false;
@@ -79,7 +121,8 @@ struct client_config {
     std::size_t max_unacknowledged = 32768;
     /// Bounds on reply lines and lines per reply; a longer reply is an error.
     reply_limits reply{};
-    /// Output buffer capacity, allocated once (at least 1024 octets).
+    /// Output buffer capacity, allocated once: at least 1024 octets, and at least the
+    /// longest line AUTH writes (a long OAuth token makes that more than 4096).
     std::size_t output_buffer = 4096;
     client_timeouts timeouts{};
     /// STARTTLS use. Anything but `none` means the application can run a TLS handshake
@@ -116,15 +159,15 @@ public:
           timeouts_(config.timeouts),
           tls_policy_(config.starttls),
           tls_active_(config.implicit_tls),
-          auth_user_(config.auth.user),
-          auth_password_(config.auth.password),
-          auth_authzid_(config.auth.authorization_id),
-          auth_mechanisms_(config.auth.mechanisms),
+          auth_(config.auth),
+          auth_usable_(usable_mechanisms(config.auth)),
+          auth_room_(longest_auth_line(config.auth, auth_usable_)),
           auth_in_clear_(config.auth.allow_in_clear),
           parser_(config.reply),
           line_limit_(config.reply.max_line_length),
-          out_(config.output_buffer > 1024 ? config.output_buffer : 1024) {
-        if (check_domain_or_literal(config.helo_name, false) != domain_error::ok || !auth_config_valid()) {
+          out_(output_capacity(config.output_buffer, auth_room_)) {
+        if (check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
+            !auth_config_valid(config.auth) || !start_scram(config.auth)) {
             events_.push(client_failure{client_error::invalid_config, {}});
             phase_ = phase::closed;
         } else {
@@ -183,8 +226,10 @@ public:
             // QUIT, RSET, "."). The application's commands leave command_reserve octets
             // for them, so replies are read even while those commands fill the output
             // (RFC 2920 §3.1: a client that stops reading while it cannot write may
-            // deadlock with a server that does the same).
-            if (out_.free_space() < own_command_size_) return need_output{};
+            // deadlock with a server that does the same). Before the session is ready
+            // (no application command can be waiting) it keeps room for the longest
+            // line of the AUTH exchange instead, which may be longer.
+            if (out_.free_space() < room_needed()) return need_output{};
             if (job_.active) issue_job_commands();
             // The content goes out before any reply is read: none is due until the
             // final dot, and a reply that comes early is judged after it, so the
@@ -719,10 +764,11 @@ private:
         if (!rl.last) return;
         reply_info info{parser_.code(), parser_.status(), {text_.data(), text_size_}, parser_.lines()};
         parser_.reset();
-        on_reply(info);
+        on_reply(info, text);
     }
 
-    void on_reply(const reply_info& info) noexcept {
+    // `last_text` is the text of the reply's last line, whole.
+    void on_reply(const reply_info& info, std::string_view last_text) noexcept {
         if (info.code == 421) {
             fail(client_error::service_closing, info);
             return;
@@ -746,7 +792,7 @@ private:
         case pending::ehlo: on_ehlo(info); return;
         case pending::helo: on_helo(info); return;
         case pending::starttls: on_starttls(info); return;
-        case pending::auth: on_auth(info); return;
+        case pending::auth: on_auth(info, last_text); return;
         case pending::mail: on_mail(info); break;
         case pending::rcpt: on_rcpt(info); break;
         case pending::data: on_data(info); break;
@@ -812,7 +858,7 @@ private:
             fail_and_quit(client_error::tls_unavailable, {});
             return;
         }
-        if (!auth_user_.empty() && !authenticated_) {
+        if (!auth_usable_.empty() && !authenticated_) {
             start_auth(extended);
             return;
         }
@@ -822,11 +868,157 @@ private:
 
     // --- AUTH (RFC 4954) -----------------------------------------------------------
 
-    // The credentials fit the mechanisms: each PLAIN part at most 255 octets (RFC 4616),
-    // no NUL, and every line the session writes for them fits a 1024-octet buffer.
-    bool auth_config_valid() const noexcept {
-        if (auth_user_.empty()) return true;
-        return sasl::plain_arguments_valid(auth_authzid_, auth_user_, auth_password_);
+    // RFC 4954 §4: an AUTH command with its initial response is at most a command line,
+    // 512 octets with CRLF; a longer response waits for the server's empty challenge.
+    static constexpr std::size_t max_auth_command = 512;
+    // The most octets of a challenge decoded; a longer one is cancelled. SCRAM messages
+    // are at most sasl::scram_max_message_size, error objects a line of JSON.
+    static constexpr std::size_t challenge_capacity = 1536;
+    // client_auth::nonce: 16 to 128 octets of randomness.
+    static constexpr std::size_t min_nonce = 16;
+    static constexpr std::size_t max_nonce = 128;
+
+    // The AUTH strings, copied into one allocation at construction: the user, password,
+    // authorization identity, token and OAUTHBEARER host, one after the other.
+    class auth_strings {
+    public:
+        explicit auth_strings(const client_auth& a) : port_(a.oauth_port) {
+            if (a.user.empty()) return;
+            const std::string_view parts[] = {a.user, a.password, a.authorization_id, a.token, a.oauth_host};
+            std::size_t total = 0;
+            for (std::string_view part : parts) total += part.size();
+            data_.reserve(total);
+            for (std::size_t i = 0; i < ends_.size(); ++i) {
+                if (!parts[i].empty()) data_.append(parts[i].data(), parts[i].size());
+                ends_[i] = data_.size();
+            }
+        }
+        [[nodiscard]] std::string_view user() const noexcept { return part(0); }
+        [[nodiscard]] std::string_view password() const noexcept { return part(1); }
+        [[nodiscard]] std::string_view authorization_id() const noexcept { return part(2); }
+        [[nodiscard]] std::string_view token() const noexcept { return part(3); }
+        [[nodiscard]] std::string_view host() const noexcept { return part(4); }
+        [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+    private:
+        std::string_view part(std::size_t i) const noexcept {
+            const std::size_t begin = i == 0 ? 0 : ends_[i - 1];
+            return std::string_view(data_).substr(begin, ends_[i] - begin);
+        }
+        std::string data_;
+        std::array<std::size_t, 5> ends_{};
+        std::uint16_t port_;
+    };
+
+    // The identity OAUTHBEARER names in its GS2 header: the authorization identity, or
+    // else the user (RFC 7628 §4.1 sends the user there).
+    static std::string_view bearer_identity(std::string_view authorization_id, std::string_view user) noexcept {
+        return authorization_id.empty() ? user : authorization_id;
+    }
+
+    // The mechanisms `a` can be used with: allowed by the application, run by this
+    // session, and given their credentials (client_auth says which).
+    static sasl::mechanism_set usable_mechanisms(const client_auth& a) noexcept {
+        sasl::mechanism_set set;
+        if (a.user.empty()) return set;
+        const bool password = !a.password.empty();
+        const bool token = !a.token.empty();
+        const bool own_identity = a.authorization_id.empty();
+        for (sasl::mechanism m : sasl::strongest_first) {
+            if (!a.mechanisms.has(m) || !client_mechanisms.has(m)) continue;
+            bool usable = false;
+            switch (m) {
+            case sasl::mechanism::plain: usable = password; break;
+            case sasl::mechanism::login:
+            case sasl::mechanism::cram_md5: usable = password && own_identity; break;
+            case sasl::mechanism::scram_sha_256: usable = password && own_identity && !a.nonce.empty(); break;
+            case sasl::mechanism::xoauth2: usable = token && own_identity; break;
+            case sasl::mechanism::oauthbearer: usable = token; break;
+            }
+            if (usable) set.add(m);
+        }
+        return set;
+    }
+
+    // The longest line the AUTH exchange may write with mechanisms `set`: the AUTH
+    // command (with an initial response at most max_auth_command octets) or a response,
+    // base64 and CRLF. 0 without AUTH.
+    static std::size_t longest_auth_line(const client_auth& a, sasl::mechanism_set set) noexcept {
+        if (set.empty()) return 0;
+        std::size_t raw = 0;
+        const auto consider = [&raw](std::size_t n) {
+            if (n > raw) raw = n;
+        };
+        if (set.has(sasl::mechanism::plain))
+            consider(sasl::plain_message_size(a.authorization_id, a.user, a.password));
+        if (set.has(sasl::mechanism::login))
+            consider(a.user.size() > a.password.size() ? a.user.size() : a.password.size());
+        if (set.has(sasl::mechanism::cram_md5)) consider(sasl::cram_md5_response_size(a.user));
+        if (set.has(sasl::mechanism::scram_sha_256)) consider(sasl::scram_max_message_size);
+        if (set.has(sasl::mechanism::xoauth2)) consider(sasl::xoauth2_message_size(a.user, a.token));
+        if (set.has(sasl::mechanism::oauthbearer))
+            consider(sasl::oauthbearer_message_size(bearer_identity(a.authorization_id, a.user), a.oauth_host,
+                                                    a.oauth_port, a.token));
+        const std::size_t line = base64_encoded_size(raw) + 2;
+        return line > max_auth_command ? line : max_auth_command;
+    }
+
+    // client_config::output_buffer, at least 1024 octets and the longest AUTH line.
+    static std::size_t output_capacity(std::size_t wanted, std::size_t auth_line) noexcept {
+        const std::size_t at_least = auth_line > 1024 ? auth_line : 1024;
+        return wanted > at_least ? wanted : at_least;
+    }
+
+    // Free output octets needed before a reply is read: room for the longest command the
+    // session writes itself, and before it is ready for the longest line of AUTH too.
+    std::size_t room_needed() const noexcept {
+        return phase_ == phase::greeting && auth_room_ > own_command_size_ ? auth_room_ : own_command_size_;
+    }
+
+    // Checks each credential against the mechanisms that would send it (client_auth);
+    // false when the configuration cannot work. SCRAM's are checked by start_scram().
+    bool auth_config_valid(const client_auth& a) const noexcept {
+        if (a.user.empty()) return true;
+        if (auth_usable_.empty()) return false;  // no allowed mechanism can use these credentials
+        const bool password_mechanism =
+            auth_usable_.has(sasl::mechanism::plain) || auth_usable_.has(sasl::mechanism::login) ||
+            auth_usable_.has(sasl::mechanism::cram_md5) || auth_usable_.has(sasl::mechanism::scram_sha_256);
+        // RFC 4616's bounds, for every mechanism that sends the user and a password (or
+        // a proof of it): each part at most 255 octets of UTF-8 without NUL.
+        if (password_mechanism && !sasl::plain_arguments_valid(a.authorization_id, a.user, a.password))
+            return false;
+        if (auth_usable_.has(sasl::mechanism::xoauth2) && !sasl::xoauth2_arguments_valid(a.user, a.token))
+            return false;
+        if (auth_usable_.has(sasl::mechanism::oauthbearer) &&
+            !sasl::oauthbearer_arguments_valid(bearer_identity(a.authorization_id, a.user), a.oauth_host, a.token))
+            return false;
+        return true;
+    }
+
+    // SCRAM-SHA-256's client (about 1.1 KiB) is allocated only here, when SCRAM may be
+    // used, and its client-first message built at once, so that a nonce or user name it
+    // cannot carry is a configuration error. The nonce is sent as given when it is
+    // already printable (RFC 5802 §7: %x21-2B / %x2D-7E), otherwise in base64 without
+    // '=' padding. False when the nonce or user cannot be used.
+    bool start_scram(const client_auth& a) {
+        if (!auth_usable_.has(sasl::mechanism::scram_sha_256)) return true;
+        const std::string_view nonce = a.nonce;
+        if (nonce.size() < min_nonce || nonce.size() > max_nonce) return false;
+        bool printable = true;
+        for (char c : nonce) printable = printable && c >= '!' && c <= '~' && c != ',';
+        std::array<char, base64_encoded_size(max_nonce)> encoded{};
+        std::string_view client_nonce = nonce;
+        if (!printable) {
+            std::size_t n = base64_encode(nonce, encoded.data());
+            while (encoded[n - 1] == '=') --n;
+            client_nonce = std::string_view(encoded.data(), n);
+        }
+        scram_.reset(new (std::nothrow) sasl::scram_sha256_client());
+        if (!scram_) {  // out of memory: go on without SCRAM
+            auth_usable_.remove(sasl::mechanism::scram_sha_256);
+            return !auth_usable_.empty();
+        }
+        return scram_->start(a.user, client_nonce) == sasl::scram_error::ok;
     }
 
     // Whether the server announced mechanism `m`.
@@ -835,53 +1027,113 @@ private:
         return parse_auth_mechanism(sasl::to_string(m), announced) && caps_.has_auth(announced);
     }
 
-    // Picks the strongest mechanism both sides allow, never one that sends the password
-    // in clear without TLS unless allowed, and starts it; without one, no mail is sent.
+    // Picks the strongest mechanism the credentials allow and the server offers, never
+    // one that sends a secret in clear without TLS unless allowed, and starts it;
+    // without one, no mail is sent.
     void start_auth(bool extended) noexcept {
         auth_extended_ = extended;
         for (sasl::mechanism m : sasl::strongest_first) {
-            if (!auth_mechanisms_.has(m) || !client_mechanisms.has(m) || !server_offers(m)) continue;
+            if (!auth_usable_.has(m) || !server_offers(m)) continue;
             if (sasl::sends_secret_in_clear(m) && !tls_active_ && !auth_in_clear_) continue;
             auth_mechanism_ = m;
             auth_step_ = 0;
+            server_verified_ = false;
             send_auth_command(m);
             return;
         }
         fail_and_quit(client_error::auth_unavailable, {});
     }
 
+    // Whether mechanism `m` begins with a message from the client, which may go with the
+    // AUTH command as its initial response, rather than with a challenge.
+    static bool client_speaks_first(sasl::mechanism m) noexcept {
+        return m == sasl::mechanism::plain || m == sasl::mechanism::scram_sha_256 ||
+               m == sasl::mechanism::xoauth2 || m == sasl::mechanism::oauthbearer;
+    }
+
+    // Octets of the chosen mechanism's first message, before base64.
+    std::size_t first_message_size() const noexcept {
+        switch (auth_mechanism_) {
+        case sasl::mechanism::plain:
+            return sasl::plain_message_size(auth_.authorization_id(), auth_.user(), auth_.password());
+        case sasl::mechanism::scram_sha_256: return scram_->client_first().size();
+        case sasl::mechanism::xoauth2: return sasl::xoauth2_message_size(auth_.user(), auth_.token());
+        case sasl::mechanism::oauthbearer:
+            return sasl::oauthbearer_message_size(bearer_identity(auth_.authorization_id(), auth_.user()),
+                                                  auth_.host(), auth_.port(), auth_.token());
+        case sasl::mechanism::login:
+        case sasl::mechanism::cram_md5: break;
+        }
+        return 0;
+    }
+
+    // Writes that message to `out`, which holds first_message_size() octets.
+    void write_first_message(char* out) const noexcept {
+        switch (auth_mechanism_) {
+        case sasl::mechanism::plain:
+            (void)sasl::plain_message(auth_.authorization_id(), auth_.user(), auth_.password(), out);
+            return;
+        case sasl::mechanism::scram_sha_256: {
+            const std::string_view first = scram_->client_first();
+            std::memcpy(out, first.data(), first.size());
+            return;
+        }
+        case sasl::mechanism::xoauth2: (void)sasl::xoauth2_message(auth_.user(), auth_.token(), out); return;
+        case sasl::mechanism::oauthbearer:
+            (void)sasl::oauthbearer_message(bearer_identity(auth_.authorization_id(), auth_.user()), auth_.host(),
+                                            auth_.port(), auth_.token(), out);
+            return;
+        case sasl::mechanism::login:
+        case sasl::mechanism::cram_md5: return;
+        }
+    }
+
     // "AUTH <mechanism>[ <initial response>]": the initial response only when the whole
-    // command fits in 512 octets (RFC 4954 §4); otherwise it answers the first 334.
+    // command fits in max_auth_command octets (RFC 4954 §4); otherwise it answers the
+    // first 334. The message is built in the output and base64-encoded where it lies.
+    // next_event() keeps auth_room_ octets free, so the command always fits.
     void send_auth_command(sasl::mechanism m) noexcept {
         const std::string_view name = sasl::to_string(m);
         const std::size_t bare = sizeof "AUTH \r\n" - 1 + name.size();
-        const bool initial = m == sasl::mechanism::plain &&
-                             bare + 1 + base64_encoded_size(plain_size()) <= 512;
-        (void)out_.append("AUTH ");
-        (void)out_.append(name);
-        std::size_t size = bare;
-        if (initial) {
-            (void)out_.append(" ");
-            size += 1 + write_base64_plain();
-            auth_step_ = 1;
+        const std::size_t message = client_speaks_first(m) ? first_message_size() : 0;
+        const std::size_t size = bare + 1 + base64_encoded_size(message);
+        char* p = client_speaks_first(m) && size <= max_auth_command ? out_.reserve(size) : nullptr;
+        if (p == nullptr) {
+            (void)out_.append("AUTH ");
+            (void)out_.append(name);
+            (void)out_.append("\r\n");
+            expect(pending::auth, bare);
+            return;
         }
-        (void)out_.append("\r\n");
-        expect(pending::auth, size);
+        std::size_t o = 0;
+        const auto put = [p, &o](std::string_view s) {
+            std::memcpy(p + o, s.data(), s.size());
+            o += s.size();
+        };
+        put("AUTH ");
+        put(name);
+        put(" ");
+        write_first_message(p + o);
+        o += base64_encode_in_place(p + o, message);
+        put("\r\n");
+        out_.commit(o);
+        auth_step_ = 1;
+        expect(pending::auth, o);
     }
 
-    std::size_t plain_size() const noexcept {
-        return sasl::plain_message_size(auth_authzid_, auth_user_, auth_password_);
-    }
-
-    // Writes the PLAIN message in base64 straight into the output; returns its length.
-    std::size_t write_base64_plain() noexcept {
-        std::array<char, 3 * 255 + 2> message{};
-        const std::size_t n = sasl::plain_message(auth_authzid_, auth_user_, auth_password_, message.data());
-        const std::size_t size = base64_encoded_size(n);
+    // Answers the empty challenge of a mechanism whose first message did not fit the
+    // AUTH command.
+    void send_first_message() noexcept {
+        const std::size_t n = first_message_size();
+        const std::size_t size = base64_encoded_size(n) + 2;
         char* p = out_.reserve(size);
-        if (p == nullptr) return 0;
-        out_.commit(base64_encode({message.data(), n}, p));
-        return size;
+        if (p == nullptr) return;  // never: next_event() keeps auth_room_ free
+        write_first_message(p);
+        (void)base64_encode_in_place(p, n);
+        p[size - 2] = '\r';
+        p[size - 1] = '\n';
+        out_.commit(size);
+        expect(pending::auth, size);
     }
 
     // Writes `value` in base64 as a response line.
@@ -896,38 +1148,121 @@ private:
         expect(pending::auth, n + 2);
     }
 
-    void on_auth(const reply_info& info) noexcept {
+    // Writes a response line that needs no encoding: "*" CRLF cancels (RFC 4954 §4).
+    void send_line(std::string_view line) noexcept {
+        (void)out_.append(line);
+        expect(pending::auth, line.size());
+    }
+
+    // The server has not proven it knows the user's SCRAM keys: its message breaks RFC
+    // 5802, its nonce does not extend the client's, it asks for fewer than 4096
+    // iterations (RFC 7677 §4), or its signature is wrong. It may not be the server it
+    // claims to be: cancel, and go no further, whatever it answers.
+    void reject_server() noexcept {
+        (void)out_.append("*\r\n");
+        fail(client_error::auth_failed);
+    }
+
+    // `text` is the text of the reply's last line, whole (info.text keeps at most
+    // text_capacity octets of the first).
+    void on_auth(const reply_info& info, std::string_view text) noexcept {
         if (info.code == 334) {
-            ++auth_step_;
-            if (auth_mechanism_ == sasl::mechanism::plain && auth_step_ == 1) {
-                const std::size_t size = write_base64_plain();
-                (void)out_.append("\r\n");
-                expect(pending::auth, size + 2);
-                return;
-            }
-            if (auth_mechanism_ == sasl::mechanism::login && auth_step_ <= 2) {
-                std::array<char, text_capacity> prompt{};
-                std::size_t n = 0;
-                const bool decoded = base64_decode(info.text, prompt.data(), n);
-                const auto answer = sasl::answer_login_prompt(decoded ? std::string_view(prompt.data(), n)
-                                                                      : std::string_view{},
-                                                              auth_step_ - 1);
-                send_response(answer == sasl::login_answer::user ? std::string_view(auth_user_)
-                                                                 : std::string_view(auth_password_));
-                return;
-            }
-            // A challenge the mechanism does not expect: cancel (RFC 4954 §4).
-            (void)out_.append("*\r\n");
-            expect(pending::auth, 3);
+            answer_challenge(info, text);
             return;
         }
         if (positive(info)) {
+            // SCRAM authenticates the server as well: success without its signature
+            // (RFC 4954 §4 carries it in a 334, never in the 235) is not success.
+            if (auth_mechanism_ == sasl::mechanism::scram_sha_256 && !server_verified_) {
+                fail(client_error::auth_failed, info);
+                return;
+            }
             authenticated_ = true;
             phase_ = phase::ready;
             events_.push(ready{auth_extended_, tls_active_, true});
             return;
         }
         fail_and_quit(client_error::auth_failed, info);
+    }
+
+    void answer_challenge(const reply_info& info, std::string_view text) noexcept {
+        const std::size_t sent = auth_step_++;  // client messages sent before this challenge
+        std::array<char, challenge_capacity> buffer{};
+        std::size_t size = 0;
+        const bool decoded = info.lines == 1 && base64_decoded_max(text.size()) <= buffer.size() &&
+                             base64_decode(text, buffer.data(), size);
+        const std::string_view challenge(buffer.data(), size);
+        switch (auth_mechanism_) {
+        case sasl::mechanism::plain:
+            if (sent == 0) {
+                send_first_message();
+                return;
+            }
+            break;
+        case sasl::mechanism::login: {
+            const sasl::login_answer answer = sasl::answer_login_prompt(challenge, sent);
+            if (answer == sasl::login_answer::cancel) break;
+            send_response(answer == sasl::login_answer::user ? auth_.user() : auth_.password());
+            return;
+        }
+        case sasl::mechanism::cram_md5:
+            // RFC 2195 §2: the challenge is a msg-id, never empty.
+            if (sent == 0 && decoded && size != 0) {
+                std::array<char, sasl::plain_max_part_size + 1 + sasl::cram_md5_digest_hex_size> response{};
+                const std::size_t n = sasl::cram_md5_response(auth_.user(), auth_.password(), challenge,
+                                                              response.data());
+                send_response(std::string_view(response.data(), n));
+                return;
+            }
+            break;
+        case sasl::mechanism::scram_sha_256:
+            if (sent == 0) {
+                send_first_message();
+            } else if (sent == 1) {  // server-first: answer with the proof (runs PBKDF2)
+                if (decoded && scram_->respond(challenge, auth_.password()) == sasl::scram_error::ok)
+                    send_response(scram_->client_final());
+                else
+                    reject_server();
+            } else if (sent == 2) {  // server-final: the server's signature, or its error
+                const sasl::scram_error e =
+                    decoded ? scram_->verify_server_final(challenge) : sasl::scram_error::malformed;
+                server_verified_ = e == sasl::scram_error::ok;
+                if (server_verified_ || e == sasl::scram_error::server_error)
+                    send_line("\r\n");  // nothing more to say: 235, or the failure, follows
+                else
+                    reject_server();
+            } else {
+                break;
+            }
+            return;
+        case sasl::mechanism::xoauth2:
+            if (sent == 0) {
+                send_first_message();
+                return;
+            }
+            // A refused token: the JSON error, answered with an empty line; the failure
+            // reply follows.
+            if (sent == 1 && decoded && sasl::is_xoauth2_error(challenge)) {
+                send_line("\r\n");
+                return;
+            }
+            break;
+        case sasl::mechanism::oauthbearer: {
+            if (sent == 0) {
+                send_first_message();
+                return;
+            }
+            // RFC 7628 §3.2.3: the error object is answered with ^A; the failure follows.
+            sasl::bearer_error error{};
+            if (sent == 1 && decoded && sasl::parse_bearer_error(challenge, error)) {
+                send_response(sasl::oauthbearer_error_ack);
+                return;
+            }
+            break;
+        }
+        }
+        // A challenge the mechanism does not expect: cancel (RFC 4954 §4).
+        send_line("*\r\n");
     }
 
     // RFC 3207 §4: 220 starts the handshake. Reply bytes after it were sent in clear
@@ -1129,15 +1464,18 @@ private:
     tls_policy tls_policy_;
     bool tls_active_;
     std::size_t discarded_ = 0;  // octets dropped since the 220 to STARTTLS
-    std::string auth_user_;
-    std::string auth_password_;
-    std::string auth_authzid_;
-    sasl::mechanism_set auth_mechanisms_;
+
+    // AUTH (RFC 4954).
+    auth_strings auth_;
+    sasl::mechanism_set auth_usable_;  // what the credentials allow (usable_mechanisms())
+    std::size_t auth_room_;            // the longest line of the exchange; 0 without AUTH
+    std::unique_ptr<sasl::scram_sha256_client> scram_;  // only when SCRAM-SHA-256 is usable
+    std::size_t auth_step_ = 0;        // client messages sent in the exchange
+    sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
     bool auth_in_clear_;
     bool authenticated_ = false;
     bool auth_extended_ = true;
-    sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
-    std::size_t auth_step_ = 0;  // challenges answered
+    bool server_verified_ = false;     // SCRAM: the server's signature was right
 
     // Input and replies.
     session_input input_;

@@ -1,11 +1,13 @@
-// smtpwire-bench: throughput and allocation figures of server_session, one "name: value unit"
-// line each, beside a memchr reference measured on the same buffer in the same run.
+// smtpwire-bench: throughput and allocation figures of server_session, and the size of both
+// sessions, one "name: value unit" line each, beside a memchr reference measured on the same
+// buffer in the same run.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <variant>
 
+#include "smtpwire/client_session.hpp"
 #include "smtpwire/server_session.hpp"
 #include "support/alloc_counter.hpp"
 
@@ -143,6 +145,7 @@ int main() {
                 static_cast<double>(smtpwire_test::allocation_count() - before) / transactions);
     std::printf("server_session_sizeof: %zu bytes\n", sizeof(server_session));
     std::printf("server_session_output_buffer: %zu bytes\n", server_config{}.limits.output_buffer);
+    std::printf("client_session_sizeof: %zu bytes\n", sizeof(client_session));
     // Keep the work observable so it is not optimised away.
     std::printf("checksum: %zu octets %zu lines\n", delivered, lines);
     return delivered == 0 ? 1 : 0;

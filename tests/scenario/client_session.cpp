@@ -3,6 +3,7 @@
 #include "smtpwire/client_session.hpp"
 #include "support/catch.hpp"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -672,7 +673,7 @@ TEST_CASE("client AUTH: PLAIN with an initial response, LOGIN answering its prom
             {greeting, ehlo_auth, "235 2.7.0 Authentication successful\r\n", accepted_tx, "250 queued\r\n", "221 bye\r\n"},
             false, {simple_message({"bob@mx.example"})});
         CHECK(r.output.rfind("EHLO client.example\r\nAUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\nMAIL FROM:", 0) == 0);
-        CHECK(r.events.at(1) == "ready EHLO");
+        CHECK(r.events.at(1) == "ready EHLO AUTH");
         CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
     }
     SECTION("LOGIN, case-insensitive legacy AUTH= announcement") {
@@ -732,7 +733,7 @@ TEST_CASE("client AUTH: inside STARTTLS, with the capabilities announced inside 
          "250 queued\r\n", "221 bye\r\n"},
         false, {simple_message({"bob@mx.example"})});
     CHECK(r.output.rfind("EHLO client.example\r\nSTARTTLS\r\nEHLO client.example\r\nAUTH PLAIN ", 0) == 0);
-    CHECK(r.events.at(2) == "ready EHLO TLS");
+    CHECK(r.events.at(2) == "ready EHLO TLS AUTH");
 }
 
 TEST_CASE("client AUTH: a PLAIN message too long for the AUTH line waits for the 334") {
@@ -746,5 +747,420 @@ TEST_CASE("client AUTH: a PLAIN message too long for the AUTH line waits for the
     CHECK(r.output.rfind("EHLO client.example\r\nAUTH PLAIN\r\nYWFh", 0) == 0);
     const std::size_t response = r.output.find("\r\nYWFh") + 2;
     CHECK(r.output.find("\r\n", response) - response == 688);
-    CHECK(r.events.at(1) == "ready EHLO");
+    CHECK(r.events.at(1) == "ready EHLO AUTH");
+}
+
+// --- AUTH with CRAM-MD5, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER ----------------------------
+
+namespace {
+std::string b64(std::string_view in) {
+    std::string out(base64_encoded_size(in.size()), '?');
+    REQUIRE(base64_encode(in, out.data()) == out.size());
+    return out;
+}
+
+const std::string mail_and_quit[] = {"250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n", "250 queued\r\n",
+                                     "221 bye\r\n"};
+
+// RFC 7677 §3: user "user", password "pencil", and the messages exchanged.
+constexpr std::string_view rfc7677_nonce = "rOprNGfwEbeRWgbNEkqO";
+constexpr std::string_view rfc7677_client_first = "n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
+constexpr std::string_view rfc7677_server_first =
+    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+constexpr std::string_view rfc7677_client_final =
+    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+    "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+constexpr std::string_view rfc7677_server_final = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+
+client_config scram_client() {
+    client_config c = config();
+    c.auth.user = "user";
+    c.auth.password = "pencil";
+    c.auth.nonce = rfc7677_nonce;
+    c.auth.allow_in_clear = true;  // PLAIN is usable too: SCRAM must still win
+    return c;
+}
+const std::string ehlo_scram = "250-mx.example\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN SCRAM-SHA-256\r\n";
+
+// Google's XOAUTH2 example (developers.google.com/gmail/imap/xoauth2-protocol).
+constexpr std::string_view google_user = "someuser@example.com";
+constexpr std::string_view google_token = "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg";
+constexpr std::string_view google_response =
+    "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52"
+    "YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==";
+constexpr std::string_view google_error =
+    "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIG1hYyIsInNjb3BlIjoiaHR0cHM6Ly9t"
+    "YWlsLmdvb2dsZS5jb20vIn0K";
+
+// RFC 7628 §4.1 (SMTP, port 587) and §4.3.
+constexpr std::string_view rfc7628_token = "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==";
+constexpr std::string_view rfc7628_response =
+    "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9NTg3AWF1dGg9QmVhcmVy"
+    "IHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB";
+constexpr std::string_view rfc7628_error =
+    "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Njb3BlIiwib3BlbmlkLWNvbmZpZ3Vy"
+    "YXRpb24iOiJodHRwczovL2V4YW1wbGUuY29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0=";
+
+client_config oauth_client(std::string_view user, std::string_view token) {
+    client_config c = config();
+    c.implicit_tls = true;  // bearer tokens cross the wire: only inside TLS
+    c.auth.user = user;
+    c.auth.token = token;
+    return c;
+}
+
+std::vector<std::string> script(std::vector<std::string> head, bool then_mail = true) {
+    if (then_mail) head.insert(head.end(), std::begin(mail_and_quit), std::end(mail_and_quit));
+    return head;
+}
+
+// Whether the session fails at construction.
+bool invalid(const client_config& c) {
+    client_session s(c);
+    const client_event ev = s.next_event();
+    const auto* f = std::get_if<client_failure>(&ev);
+    return f != nullptr && f->what == client_error::invalid_config && s.output().empty();
+}
+} // namespace
+
+TEST_CASE("client AUTH: CRAM-MD5 answers RFC 2195's challenge with its response") {
+    // Without TLS and without allow_in_clear PLAIN is out; CRAM-MD5 sends no password.
+    const client_run r = run_everywhere(
+        auth_client(client_mechanisms, false),
+        script({greeting, "250-mx.example\r\n250-PIPELINING\r\n250 AUTH PLAIN CRAM-MD5\r\n",
+                "334 " + b64("<1896.697170952@postoffice.reston.mci.net>") + "\r\n", "235 2.7.0 ok\r\n"}),
+        false, {simple_message({"bob@mx.example"})});
+    CHECK(b64("<1896.697170952@postoffice.reston.mci.net>") ==
+          "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+");
+    CHECK(r.output.rfind("EHLO client.example\r\nAUTH CRAM-MD5\r\n"
+                         "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\nMAIL FROM:",
+                         0) == 0);
+    CHECK(r.events.at(1) == "ready EHLO AUTH");
+    CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
+    SECTION("a challenge that is not one is cancelled") {
+        const client_run empty = run_everywhere(
+            auth_client({sasl::mechanism::cram_md5}, false),
+            {greeting, "250-mx.example\r\n250 AUTH CRAM-MD5\r\n", "334 \r\n", "501 5.0.0 cancelled\r\n", "221 bye\r\n"},
+            false, {});
+        CHECK(empty.output == "EHLO client.example\r\nAUTH CRAM-MD5\r\n*\r\nQUIT\r\n");
+        CHECK(empty.events.at(1) == "failure authentication failed 501 5.0.0 cancelled");
+    }
+}
+
+// Each run of a SCRAM script runs PBKDF2 (4096 iterations): the cases are split so that
+// ctest runs them side by side.
+TEST_CASE("client AUTH: SCRAM-SHA-256 with RFC 7677's exchange, preferred to PLAIN") {
+    const std::string server_first = "334 " + b64(rfc7677_server_first) + "\r\n";
+    SECTION("the server proves it knows the password") {
+        const client_run r =
+            run_everywhere(scram_client(),
+                           script({greeting, ehlo_scram, server_first, "334 " + b64(rfc7677_server_final) + "\r\n",
+                                   "235 2.7.0 Authentication successful\r\n"}),
+                           false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) + "\r\n" +
+                                 b64(rfc7677_client_final) + "\r\n\r\nMAIL FROM:",
+                             0) == 0);
+        CHECK(r.events.at(1) == "ready EHLO AUTH");
+        CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
+    }
+    SECTION("a client-first message too long for the AUTH line waits for the 334") {
+        client_config c = scram_client();
+        const std::string user(150, ',');  // "=2C" each: 450 octets
+        c.auth.user = user;
+        const client_run r = run_everywhere(c, {greeting, ehlo_scram, "334 \r\n"}, false, {});
+        std::string first = "n,,n=";
+        for (int i = 0; i < 150; ++i) first += "=2C";
+        first += ",r=" + std::string(rfc7677_nonce);
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256\r\n" + b64(first) + "\r\n");
+    }
+    SECTION("a nonce of random octets is sent in base64 without padding") {
+        client_config c = scram_client();
+        const std::string octets("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16);
+        c.auth.nonce = octets;
+        const client_run r = run_client(c, {greeting, ehlo_scram}, false, sending_app({}));
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " +
+                              b64("n,,n=user,r=AAECAwQFBgcICQoLDA0ODw") + "\r\n");
+    }
+}
+
+TEST_CASE("client AUTH: SCRAM-SHA-256 with a server that does not prove itself") {
+    const std::string server_first = "334 " + b64(rfc7677_server_first) + "\r\n";
+    SECTION("a tampered server signature: cancel, fail, and send nothing more") {
+        std::string tampered(rfc7677_server_final);
+        tampered[14] = tampered[14] == 'R' ? 'S' : 'R';  // still 32 octets of valid base64
+        const client_run r = run_everywhere(
+            scram_client(), {greeting, ehlo_scram, server_first, "334 " + b64(tampered) + "\r\n", "235 2.7.0 ok\r\n"},
+            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) + "\r\n" +
+                              b64(rfc7677_client_final) + "\r\n*\r\nQUIT\r\n");
+        CHECK(r.events == std::vector<std::string>{"greeted 220 mx.example ESMTP ready",
+                                                   "failure authentication failed"});
+        CHECK(r.done);
+    }
+    SECTION("235 without the server's signature is not success") {
+        const client_run r = run_everywhere(scram_client(), {greeting, ehlo_scram, server_first, "235 2.7.0 ok\r\n"},
+                                            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output.substr(r.output.size() - 8) == "\r\nQUIT\r\n");
+        CHECK(r.output.find("MAIL") == std::string::npos);
+        CHECK(r.events.back() == "failure authentication failed 235 2.7.0 ok");
+    }
+    SECTION("a server-first message whose nonce is not the client's is refused") {
+        std::string other(rfc7677_server_first);
+        other[2] = 'X';
+        const client_run r = run_everywhere(scram_client(), {greeting, ehlo_scram, "334 " + b64(other) + "\r\n"},
+                                            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) +
+                              "\r\n*\r\nQUIT\r\n");
+        CHECK(r.events.back() == "failure authentication failed");
+    }
+}
+
+TEST_CASE("client AUTH: SCRAM-SHA-256 refused by the server") {
+    const std::string server_first = "334 " + b64(rfc7677_server_first) + "\r\n";
+    SECTION("the server's error (e=) is answered, and its failure reply reported") {
+        const client_run r = run_everywhere(
+            scram_client(),
+            {greeting, ehlo_scram, server_first, "334 " + b64("e=invalid-proof") + "\r\n",
+             "535 5.7.8 Authentication credentials invalid\r\n", "221 bye\r\n"},
+            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) + "\r\n" +
+                              b64(rfc7677_client_final) + "\r\n\r\nQUIT\r\n");
+        CHECK(r.events == std::vector<std::string>{
+                              "greeted 220 mx.example ESMTP ready",
+                              "failure authentication failed 535 5.7.8 Authentication credentials invalid",
+                              "reply QUIT 221 bye"});
+    }
+}
+
+TEST_CASE("client AUTH: XOAUTH2 with Google's example, and its error exchange") {
+    const std::string ehlo = "250-mx.example\r\n250-PIPELINING\r\n250 AUTH XOAUTH2 PLAIN\r\n";
+    SECTION("accepted") {
+        const client_run r = run_everywhere(oauth_client(google_user, google_token),
+                                            script({greeting, ehlo, "235 2.7.0 Accepted\r\n"}), false,
+                                            {simple_message({"bob@mx.example"})});
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH XOAUTH2 " + std::string(google_response) +
+                                 "\r\nMAIL FROM:",
+                             0) == 0);
+        CHECK(r.events.at(1) == "ready EHLO TLS AUTH");
+    }
+    SECTION("refused: the error object, an empty line, the failure reply") {
+        for (const char* failure : {"535 5.7.8 Username and Password not accepted\r\n",
+                                    "454 4.7.0 Temporary authentication failure\r\n"}) {
+            const client_run r = run_everywhere(
+                oauth_client(google_user, google_token),
+                {greeting, ehlo, "334 " + std::string(google_error) + "\r\n", failure, "221 bye\r\n"}, false,
+                {simple_message({"bob@mx.example"})});
+            CHECK(r.output == "EHLO client.example\r\nAUTH XOAUTH2 " + std::string(google_response) +
+                                  "\r\n\r\nQUIT\r\n");
+            const std::string reply(failure, std::strlen(failure) - 2);
+            CHECK(r.events == std::vector<std::string>{"greeted 220 mx.example ESMTP ready",
+                                                       "failure authentication failed " + reply,
+                                                       "reply QUIT 221 bye"});
+        }
+    }
+    SECTION("a challenge that is not the error object is cancelled") {
+        const client_run r = run_everywhere(oauth_client(google_user, google_token),
+                                            {greeting, ehlo, "334 " + b64("hello") + "\r\n",
+                                             "501 5.7.0 cancelled\r\n", "221 bye\r\n"},
+                                            false, {});
+        CHECK(r.output.substr(r.output.size() - 11) == "\r\n*\r\nQUIT\r\n");
+        CHECK(r.events.at(1) == "failure authentication failed 501 5.7.0 cancelled");
+    }
+}
+
+TEST_CASE("client AUTH: OAUTHBEARER with RFC 7628's examples") {
+    client_config c = oauth_client("user@example.com", rfc7628_token);
+    c.auth.oauth_host = "server.example.com";
+    c.auth.oauth_port = 587;
+    // XOAUTH2 is offered too: OAUTHBEARER, the standard, is preferred.
+    const std::string ehlo = "250-mx.example\r\n250-PIPELINING\r\n250 AUTH XOAUTH2 OAUTHBEARER\r\n";
+    SECTION("section 4.1: accepted") {
+        const client_run r = run_everywhere(c, script({greeting, ehlo, "235 Authentication successful.\r\n"}), false,
+                                            {simple_message({"bob@mx.example"})});
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH OAUTHBEARER " + std::string(rfc7628_response) +
+                                 "\r\nMAIL FROM:",
+                             0) == 0);
+        CHECK(r.events.at(1) == "ready EHLO TLS AUTH");
+    }
+    SECTION("section 4.3: the error object is answered with ^A") {
+        const client_run r = run_everywhere(
+            c,
+            {greeting, ehlo, "334 " + std::string(rfc7628_error) + "\r\n",
+             "535 5.7.8 Authentication credentials invalid\r\n", "221 bye\r\n"},
+            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output == "EHLO client.example\r\nAUTH OAUTHBEARER " + std::string(rfc7628_response) +
+                              "\r\nAQ==\r\nQUIT\r\n");
+        CHECK(r.events == std::vector<std::string>{
+                              "greeted 220 mx.example ESMTP ready",
+                              "failure authentication failed 535 5.7.8 Authentication credentials invalid",
+                              "reply QUIT 221 bye"});
+    }
+    SECTION("an authorization identity goes in the GS2 header instead of the user") {
+        client_config as = c;
+        as.auth.authorization_id = "boss@example.com";
+        const client_run r = run_client(as, {greeting, ehlo}, false, sending_app({}));
+        std::string message(sasl::oauthbearer_message_size("boss@example.com", "server.example.com", 587,
+                                                           rfc7628_token),
+                            '?');
+        (void)sasl::oauthbearer_message("boss@example.com", "server.example.com", 587, rfc7628_token,
+                                        message.data());
+        CHECK(r.output == "EHLO client.example\r\nAUTH OAUTHBEARER " + b64(message) + "\r\n");
+    }
+}
+
+TEST_CASE("client AUTH: a long token waits for the 334 instead of going with AUTH") {
+    // PITFALLS: Google answers an over-long AUTH line "555 5.5.2 command line too long".
+    const std::string token(2000, 'T');
+    for (sasl::mechanism m : {sasl::mechanism::xoauth2, sasl::mechanism::oauthbearer}) {
+        client_config c = oauth_client("someone@example.com", token);
+        c.output_buffer = 1024;  // grown to hold the response line
+        c.auth.mechanisms = {m};
+        const std::string name(sasl::to_string(m));
+        const std::string ehlo = "250-mx.example\r\n250 AUTH " + name + "\r\n";
+        const client_run r = run_everywhere(c, script({greeting, ehlo, "334 \r\n", "235 2.7.0 ok\r\n"}), false,
+                                            {simple_message({"bob@mx.example"})});
+        const std::size_t raw = m == sasl::mechanism::xoauth2
+                                    ? sasl::xoauth2_message_size("someone@example.com", token)
+                                    : sasl::oauthbearer_message_size("someone@example.com", "", 0, token);
+        std::string message(raw, '?');
+        if (m == sasl::mechanism::xoauth2)
+            (void)sasl::xoauth2_message("someone@example.com", token, message.data());
+        else
+            (void)sasl::oauthbearer_message("someone@example.com", "", 0, token, message.data());
+        CHECK(b64(message).size() > 2000);
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH " + name + "\r\n" + b64(message) + "\r\nMAIL FROM:", 0) ==
+              0);
+        CHECK(r.events.at(1) == "ready EHLO TLS AUTH");
+        CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
+    }
+}
+
+TEST_CASE("client AUTH: the mechanism is the strongest the credentials, the application and the server allow") {
+    const std::string all = "250-mx.example\r\n250 AUTH LOGIN PLAIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-256\r\n";
+    const auto chosen = [&all](const client_config& c) {
+        const client_run r = run_client(c, {greeting, all}, false, sending_app({}));
+        const std::size_t at = r.output.find("AUTH ");
+        if (at == std::string::npos) return r.events.back();
+        return r.output.substr(at + 5, r.output.find_first_of(" \r", at + 5) - at - 5);
+    };
+    client_config c = auth_client(client_mechanisms, true);
+    CHECK(chosen(c) == "CRAM-MD5");  // no nonce: no SCRAM; no token: no OAuth
+    c.auth.nonce = rfc7677_nonce;
+    CHECK(chosen(c) == "SCRAM-SHA-256");
+    c.auth.token = rfc7628_token;
+    CHECK(chosen(c) == "SCRAM-SHA-256");
+    c.auth.mechanisms.remove(sasl::mechanism::scram_sha_256);
+    CHECK(chosen(c) == "OAUTHBEARER");
+    c.auth.mechanisms.remove(sasl::mechanism::oauthbearer);
+    CHECK(chosen(c) == "XOAUTH2");
+    c.auth.allow_in_clear = false;  // the token may not cross in clear; the password's proof may
+    CHECK(chosen(c) == "CRAM-MD5");
+    c.auth.mechanisms.remove(sasl::mechanism::cram_md5);
+    CHECK(chosen(c) == "failure no usable AUTH mechanism");
+    c.implicit_tls = true;
+    CHECK(chosen(c) == "XOAUTH2");
+
+    SECTION("OAuth only with a token") {
+        client_config p = auth_client(client_mechanisms, true);
+        p.auth.mechanisms = {sasl::mechanism::oauthbearer, sasl::mechanism::xoauth2, sasl::mechanism::plain};
+        CHECK(chosen(p) == "PLAIN");
+        p.auth.mechanisms = {sasl::mechanism::oauthbearer, sasl::mechanism::xoauth2};
+        CHECK(invalid(p));  // nothing the application allows can use a password
+    }
+    SECTION("with an authorization identity only PLAIN and OAUTHBEARER, which can carry it") {
+        client_config a = auth_client(client_mechanisms, true);
+        a.auth.nonce = rfc7677_nonce;
+        a.auth.authorization_id = "boss";
+        CHECK(chosen(a) == "PLAIN");
+        a.auth.token = rfc7628_token;
+        CHECK(chosen(a) == "OAUTHBEARER");
+        a.auth.mechanisms = {sasl::mechanism::login, sasl::mechanism::cram_md5, sasl::mechanism::scram_sha_256};
+        CHECK(invalid(a));
+    }
+}
+
+TEST_CASE("client AUTH: credentials a mechanism could not send fail before a byte is sent") {
+    CHECK_FALSE(invalid(auth_client(client_mechanisms, false)));
+    client_config c = auth_client(client_mechanisms, false);
+    c.auth.password = {};
+    CHECK(invalid(c));  // a user without a password or a token
+    c = oauth_client("someone@example.com", "not a b64token");
+    CHECK(invalid(c));
+    c = oauth_client("some\x01one", google_token);
+    CHECK(invalid(c));
+    c.auth.mechanisms = {sasl::mechanism::plain};  // the token is not used: not checked
+    c.auth.password = "secret";
+    CHECK_FALSE(invalid(c));
+    c = oauth_client("someone@example.com", google_token);
+    c.auth.oauth_host = "bad host";
+    CHECK(invalid(c));
+    c.auth.mechanisms = {sasl::mechanism::xoauth2};  // the host is OAUTHBEARER's only
+    CHECK_FALSE(invalid(c));
+
+    client_config s = scram_client();
+    CHECK_FALSE(invalid(s));
+    s.auth.nonce = "fifteen octets.";
+    CHECK(invalid(s));
+    s.auth.nonce = std::string_view("rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO"
+                                    "rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO");
+    CHECK(s.auth.nonce.size() > 128);
+    CHECK(invalid(s));
+    s.auth.mechanisms.remove(sasl::mechanism::scram_sha_256);  // the nonce is not used
+    CHECK_FALSE(invalid(s));
+    s = scram_client();
+    const std::string commas(200, ',');  // 600 octets escaped: over SCRAM's message limit
+    s.auth.user = commas;
+    CHECK(invalid(s));
+    s.auth.mechanisms.remove(sasl::mechanism::scram_sha_256);
+    CHECK_FALSE(invalid(s));
+}
+
+TEST_CASE("client AUTH: SCRAM allocates only at construction, and only when it may be used") {
+    const std::string ehlo = greeting + ehlo_scram;
+    const std::string first = "334 " + b64(rfc7677_server_first) + "\r\n";
+    const std::string last = "334 " + b64(rfc7677_server_final) + "\r\n235 2.7.0 ok\r\n";
+    std::string out;
+    out.reserve(4096);
+    std::string in;
+    in.reserve(4096);
+    client_config no_nonce = scram_client();
+    no_nonce.auth.nonce = {};
+    const std::size_t before_plain = allocation_count();
+    { client_session plain(no_nonce); }
+    const std::size_t plain_allocations = allocation_count() - before_plain;
+    const std::size_t before_scram = allocation_count();
+    { client_session scram(scram_client()); }
+    CHECK(allocation_count() - before_scram == plain_allocations + 1);  // the SCRAM client
+
+    client_session c(scram_client());
+    const std::size_t before = allocation_count();
+    bool ready_seen = false;
+    const auto drain = [&] {
+        for (;;) {
+            const client_event ev = c.next_event();
+            if (std::holds_alternative<need_output>(ev)) {
+                out.append(c.output());
+                c.consume_output(c.output().size());
+            } else if (std::holds_alternative<ready>(ev)) {
+                ready_seen = std::get_if<ready>(&ev)->authenticated;
+            } else if (std::holds_alternative<need_data>(ev) || std::holds_alternative<closed>(ev) ||
+                       std::holds_alternative<client_failure>(ev)) {
+                return;
+            }
+        }
+    };
+    for (const std::string* bytes : {&ehlo, &first, &last}) {
+        in.assign(*bytes);
+        REQUIRE(c.feed(in) == errc::ok);
+        drain();
+    }
+    CHECK(allocation_count() - before == 0);
+    CHECK(ready_seen);
+    CHECK(out.find(b64(rfc7677_client_final)) != std::string::npos);
+}
+
+TEST_CASE("client AUTH: sizeof(client_session) stays modest") {
+    // The SCRAM client (over 1 KiB) is allocated apart, only when it may be used.
+    CHECK(sizeof(sasl::scram_sha256_client) > 1024);
+    CHECK(sizeof(client_session) <= 3584);
 }

@@ -33,7 +33,8 @@ inline std::string describe(const client_event& ev) {
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, greeted>) return "greeted " + describe_reply(e.reply);
             else if constexpr (std::is_same_v<T, ready>)
-                return std::string(e.extended ? "ready EHLO" : "ready HELO") + (e.tls ? " TLS" : "");
+                return std::string(e.extended ? "ready EHLO" : "ready HELO") + (e.tls ? " TLS" : "") +
+                       (e.authenticated ? " AUTH" : "");
             else if constexpr (std::is_same_v<T, tls_handover>) return "tls_handover";
             else if constexpr (std::is_same_v<T, command_reply>)
                 return "reply " + std::string(to_string(e.command)) +

@@ -85,6 +85,27 @@ TEST_CASE("base64: decoding may overwrite its own input") {
     CHECK(s.substr(0, written) == "foobar");
 }
 
+TEST_CASE("base64: encoding in place gives what encoding elsewhere gives") {
+    std::string all;
+    for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(255 - i));
+    for (std::size_t n = 0; n <= all.size(); ++n) {
+        const std::string_view in = std::string_view(all).substr(0, n);
+        std::string buffer(smtpwire::base64_encoded_size(n), '?');
+        if (n != 0) in.copy(buffer.data(), n);
+        REQUIRE(smtpwire::base64_encode_in_place(buffer.data(), n) == buffer.size());
+        INFO("length " << n);
+        CHECK(buffer == encode(in));
+    }
+}
+
+namespace {
+constexpr bool constexpr_in_place() {
+    char b[8] = {'f', 'o', 'o', 'b'};
+    return smtpwire::base64_encode_in_place(b, 4) == 8 && std::string_view(b, 8) == "Zm9vYg==";
+}
+static_assert(constexpr_in_place());
+} // namespace
+
 TEST_CASE("base64: lengths that are not a multiple of 4 are refused") {
     for (std::string_view s : {"Z"sv, "Zm"sv, "Zm9"sv, "Zm9vY"sv, "Zm9vYg"sv, "Zm9vYg="sv,
                                "Zm9vYmFy="sv, "="sv, "=="sv, "==="sv})
