@@ -12,8 +12,10 @@
 //         paused; bits 6-7 client output buffer 1024/1500/4096/16384.
 //   byte: bits 0-1 messages - 1 (1-3, 3 read as 3); bits 2-7 body piece size - 1.
 //   8 bytes: the chunking seed; its top byte also says, bit 0, that the client requires
-//         STARTTLS (the server offers it) and, bit 1, that it authenticates (the server
-//         offers every mechanism and requires AUTH).
+//         STARTTLS (the server offers it), bit 1, that it authenticates (the server
+//         offers every mechanism and requires AUTH), with a SCRAM nonce (bit 2) and a
+//         bearer token (bit 3) besides the password: the strongest mechanism those
+//         allow is used (SCRAM-SHA-256, OAUTHBEARER, or CRAM-MD5).
 //   per message: byte sender kind (0: <>, else a mailbox); the sender's mailbox;
 //         byte recipients - 1 (low 2 bits) and the message verdict (bit 2: 554 after the
 //         final dot); per recipient a verdict byte (0-3 accept, 4 reject 550, 5 defer
@@ -61,6 +63,8 @@ struct scenario {
     std::uint64_t seed = 0;
     bool tls = false;
     bool auth = false;
+    bool scram = false;
+    bool token = false;
     std::vector<planned> messages;
 };
 
@@ -110,6 +114,8 @@ scenario read_scenario(smtpwire_fuzz::input_reader& in) {
     for (int i = 0; i < 8; ++i) s.seed = s.seed << 8 | in.byte();
     s.tls = ((s.seed >> 56) & 1) != 0;
     s.auth = ((s.seed >> 57) & 1) != 0;
+    s.scram = ((s.seed >> 58) & 1) != 0;
+    s.token = ((s.seed >> 59) & 1) != 0;
     for (std::size_t m = 0; m < messages; ++m) {
         planned p;
         const bool null_sender = in.byte() == 0;
@@ -235,9 +241,15 @@ private:
         } else if (const auto* a = std::get_if<auth_request>(&ev)) {
             kind_ = kind::auth;
             auth_scram_ = a->mechanism == sasl::mechanism::scram_sha_256;
-            auth_ok_ = a->user == auth_user && a->authorization_id.empty();
+            // OAUTHBEARER carries no user but the authorization identity, which the
+            // client fills with its user; the other mechanisms name the user alone.
+            const bool bearer = a->mechanism == sasl::mechanism::oauthbearer;
+            auth_ok_ = a->user == auth_user && (bearer ? a->authorization_id == auth_user
+                                                       : a->authorization_id.empty());
             if (a->mechanism == sasl::mechanism::cram_md5)
                 auth_ok_ = auth_ok_ && sasl::cram_md5_verify(auth_password, a->challenge, a->secret);
+            else if (a->mechanism == sasl::mechanism::xoauth2 || a->mechanism == sasl::mechanism::oauthbearer)
+                auth_ok_ = auth_ok_ && a->secret == "dG9rZW4=";
             else if (!auth_scram_)
                 auth_ok_ = auth_ok_ && a->secret == auth_password;
             auth_id_ = a->decision;
@@ -344,6 +356,8 @@ outcome_log exchange(const scenario& s) {
         cc.auth.user = server_side::auth_user;
         cc.auth.password = server_side::auth_password;
         cc.auth.allow_in_clear = true;
+        if (s.scram) cc.auth.nonce = "fuzz nonce of 24 octets";
+        if (s.token) cc.auth.token = "dG9rZW4=";
     }
     client_session client(cc);
     std::vector<smtpwire_fuzz::outgoing> messages;

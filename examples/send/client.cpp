@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -105,8 +106,17 @@ smtpwire::tls_policy to_policy(starttls_mode m) {
     return smtpwire::tls_policy::required;
 }
 
-// The session's configuration. Its strings are copied at construction.
-smtpwire::client_config make_config(const options& opt, const std::string& helo) {
+// 24 random octets from the kernel for SCRAM's client nonce; empty (no SCRAM) if it has
+// none to give.
+std::string scram_nonce() {
+    std::string nonce(24, '\0');
+    if (::getrandom(nonce.data(), nonce.size(), 0) != static_cast<ssize_t>(nonce.size())) nonce.clear();
+    return nonce;
+}
+
+// The session's configuration. Its strings are copied at construction; `nonce` is
+// SCRAM's randomness.
+smtpwire::client_config make_config(const options& opt, const std::string& helo, const std::string& nonce) {
     smtpwire::client_config config;
     config.helo_name = helo;
     if (opt.timeout) {
@@ -118,6 +128,7 @@ smtpwire::client_config make_config(const options& opt, const std::string& helo)
     if (opt.auth_user) {
         config.auth.user = *opt.auth_user;
         config.auth.password = opt.auth_password;
+        config.auth.nonce = nonce;
         smtpwire::sasl::mechanism forced{};
         if (opt.auth_mechanism && smtpwire::sasl::parse_mechanism(*opt.auth_mechanism, forced))
             config.auth.mechanisms = {forced};
@@ -148,7 +159,7 @@ public:
     delivery(const options& opt, const std::string& helo, const outgoing& message)
         : opt_(opt),
           message_(message),
-          session_(make_config(opt, helo)),
+          session_(make_config(opt, helo, scram_nonce())),
           rcpt_replies_(opt.recipients.size()),
           sent_log_(opt.verbose, "C: "),
           received_log_(opt.verbose, "S: ") {

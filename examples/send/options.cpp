@@ -77,10 +77,15 @@ constexpr cli::flag<options> flags[] = {
          o.auth_password = colon == std::string_view::npos ? std::string() : std::string(v.substr(colon + 1));
          return true;
      }},
-    {"--auth-mech", "MECH", "PLAIN or LOGIN, and no other (default: the strongest offered)",
+    {"--auth-mech", "MECH",
+     "SCRAM-SHA-256, CRAM-MD5, PLAIN or LOGIN, and no other (default: the strongest offered)",
      [](options& o, std::string_view v) {
+         // The mechanisms a password serves (XOAUTH2 and OAUTHBEARER need a token).
+         const smtpwire::sasl::mechanism_set with_password{
+             smtpwire::sasl::mechanism::scram_sha_256, smtpwire::sasl::mechanism::cram_md5,
+             smtpwire::sasl::mechanism::plain, smtpwire::sasl::mechanism::login};
          smtpwire::sasl::mechanism m{};
-         if (!smtpwire::sasl::parse_mechanism(v, m) || !smtpwire::client_mechanisms.has(m)) return false;
+         if (!smtpwire::sasl::parse_mechanism(v, m) || !with_password.has(m)) return false;
          o.auth_mechanism = std::string(smtpwire::sasl::to_string(m));
          return true;
      }},

@@ -71,7 +71,7 @@ class CommandLineTest(SendTestCase):
             (['--help=yes'], '--help takes no value'),
             (['--starttls', 'maybe'], 'bad value for --starttls: maybe'),
             (['--tls=yes'], '--tls takes no value'),
-            (['--auth-mech', 'CRAM-MD5'], 'bad value for --auth-mech: CRAM-MD5'),
+            (['--auth-mech', 'XOAUTH2'], 'bad value for --auth-mech: XOAUTH2'),
             (base + ['--to', 'b@example.org', '--auth-mech', 'plain'],
              '--auth-mech needs --auth'),
             # The password is never repeated in an error.
