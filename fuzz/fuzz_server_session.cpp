@@ -467,6 +467,8 @@ private:
             e = s_.reject(r);
             code = r.code;
             refused_with_421_ = refused_with_421_ || code == 421;
+            // RFC 4954 §4: a refused AUTH counts towards the error limit.
+            if (k == decision_kind::auth && code != 421) ++errors_;
             break;
         }
         }
