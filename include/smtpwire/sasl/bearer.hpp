@@ -220,8 +220,8 @@ public:
         for (std::string_view word : {std::string_view("true"), std::string_view("false"),
                                       std::string_view("null")}) {
             if (s_.substr(i_, word.size()) == word) {
+                raw = s_.substr(start, word.size());  // a view of the input, like the others
                 i_ += word.size();
-                raw = word;
                 return true;
             }
         }
