@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/alloc_counter.hpp"
+#include "support/base64_text.hpp"
 #include "support/client_driver.hpp"
 
 using namespace smtpwire;
@@ -758,12 +759,6 @@ TEST_CASE("client AUTH: a PLAIN message too long for the AUTH line waits for the
 // --- AUTH with CRAM-MD5, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER ----------------------------
 
 namespace {
-std::string b64(std::string_view in) {
-    std::string out(base64_encoded_size(in.size()), '?');
-    REQUIRE(base64_encode(in, out.data()) == out.size());
-    return out;
-}
-
 const std::string mail_and_quit[] = {"250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n", "250 queued\r\n",
                                      "221 bye\r\n"};
 
@@ -833,9 +828,9 @@ TEST_CASE("client AUTH: CRAM-MD5 answers RFC 2195's challenge with its response"
     const client_run r = run_everywhere(
         auth_client(client_mechanisms, false),
         script({greeting, "250-mx.example\r\n250-PIPELINING\r\n250 AUTH PLAIN CRAM-MD5\r\n",
-                "334 " + b64("<1896.697170952@postoffice.reston.mci.net>") + "\r\n", "235 2.7.0 ok\r\n"}),
+                "334 " + smtpwire_test::base64("<1896.697170952@postoffice.reston.mci.net>") + "\r\n", "235 2.7.0 ok\r\n"}),
         false, {simple_message({"bob@mx.example"})});
-    CHECK(b64("<1896.697170952@postoffice.reston.mci.net>") ==
+    CHECK(smtpwire_test::base64("<1896.697170952@postoffice.reston.mci.net>") ==
           "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+");
     CHECK(r.output.rfind("EHLO client.example\r\nAUTH CRAM-MD5\r\n"
                          "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\nMAIL FROM:",
@@ -855,15 +850,15 @@ TEST_CASE("client AUTH: CRAM-MD5 answers RFC 2195's challenge with its response"
 // Each run of a SCRAM script runs PBKDF2 (4096 iterations): the cases are split so that
 // ctest runs them side by side.
 TEST_CASE("client AUTH: SCRAM-SHA-256 with RFC 7677's exchange, preferred to PLAIN") {
-    const std::string server_first = "334 " + b64(rfc7677_server_first) + "\r\n";
+    const std::string server_first = "334 " + smtpwire_test::base64(rfc7677_server_first) + "\r\n";
     SECTION("the server proves it knows the password") {
         const client_run r =
             run_everywhere(scram_client(),
-                           script({greeting, ehlo_scram, server_first, "334 " + b64(rfc7677_server_final) + "\r\n",
+                           script({greeting, ehlo_scram, server_first, "334 " + smtpwire_test::base64(rfc7677_server_final) + "\r\n",
                                    "235 2.7.0 Authentication successful\r\n"}),
                            false, {simple_message({"bob@mx.example"})});
-        CHECK(r.output.rfind("EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) + "\r\n" +
-                                 b64(rfc7677_client_final) + "\r\n\r\nMAIL FROM:",
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH SCRAM-SHA-256 " + smtpwire_test::base64(rfc7677_client_first) + "\r\n" +
+                                 smtpwire_test::base64(rfc7677_client_final) + "\r\n\r\nMAIL FROM:",
                              0) == 0);
         CHECK(r.events.at(1) == "ready EHLO AUTH");
         CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
@@ -876,7 +871,7 @@ TEST_CASE("client AUTH: SCRAM-SHA-256 with RFC 7677's exchange, preferred to PLA
         std::string first = "n,,n=";
         for (int i = 0; i < 150; ++i) first += "=2C";
         first += ",r=" + std::string(rfc7677_nonce);
-        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256\r\n" + b64(first) + "\r\n");
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256\r\n" + smtpwire_test::base64(first) + "\r\n");
     }
     SECTION("a nonce of random octets is sent in base64 without padding") {
         client_config c = scram_client();
@@ -884,20 +879,20 @@ TEST_CASE("client AUTH: SCRAM-SHA-256 with RFC 7677's exchange, preferred to PLA
         c.auth.nonce = octets;
         const client_run r = run_client(c, {greeting, ehlo_scram}, false, sending_app({}));
         CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " +
-                              b64("n,,n=user,r=AAECAwQFBgcICQoLDA0ODw") + "\r\n");
+                              smtpwire_test::base64("n,,n=user,r=AAECAwQFBgcICQoLDA0ODw") + "\r\n");
     }
 }
 
 TEST_CASE("client AUTH: SCRAM-SHA-256 with a server that does not prove itself") {
-    const std::string server_first = "334 " + b64(rfc7677_server_first) + "\r\n";
+    const std::string server_first = "334 " + smtpwire_test::base64(rfc7677_server_first) + "\r\n";
     SECTION("a tampered server signature: cancel, fail, and send nothing more") {
         std::string tampered(rfc7677_server_final);
         tampered[14] = tampered[14] == 'R' ? 'S' : 'R';  // still 32 octets of valid base64
         const client_run r = run_everywhere(
-            scram_client(), {greeting, ehlo_scram, server_first, "334 " + b64(tampered) + "\r\n", "235 2.7.0 ok\r\n"},
+            scram_client(), {greeting, ehlo_scram, server_first, "334 " + smtpwire_test::base64(tampered) + "\r\n", "235 2.7.0 ok\r\n"},
             false, {simple_message({"bob@mx.example"})});
-        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) + "\r\n" +
-                              b64(rfc7677_client_final) + "\r\n*\r\nQUIT\r\n");
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + smtpwire_test::base64(rfc7677_client_first) + "\r\n" +
+                              smtpwire_test::base64(rfc7677_client_final) + "\r\n*\r\nQUIT\r\n");
         CHECK(r.events == std::vector<std::string>{"greeted 220 mx.example ESMTP ready",
                                                    "failure authentication failed"});
         CHECK(r.done);
@@ -912,24 +907,24 @@ TEST_CASE("client AUTH: SCRAM-SHA-256 with a server that does not prove itself")
     SECTION("a server-first message whose nonce is not the client's is refused") {
         std::string other(rfc7677_server_first);
         other[2] = 'X';
-        const client_run r = run_everywhere(scram_client(), {greeting, ehlo_scram, "334 " + b64(other) + "\r\n"},
+        const client_run r = run_everywhere(scram_client(), {greeting, ehlo_scram, "334 " + smtpwire_test::base64(other) + "\r\n"},
                                             false, {simple_message({"bob@mx.example"})});
-        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) +
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + smtpwire_test::base64(rfc7677_client_first) +
                               "\r\n*\r\nQUIT\r\n");
         CHECK(r.events.back() == "failure authentication failed");
     }
 }
 
 TEST_CASE("client AUTH: SCRAM-SHA-256 refused by the server") {
-    const std::string server_first = "334 " + b64(rfc7677_server_first) + "\r\n";
+    const std::string server_first = "334 " + smtpwire_test::base64(rfc7677_server_first) + "\r\n";
     SECTION("the server's error (e=) is answered, and its failure reply reported") {
         const client_run r = run_everywhere(
             scram_client(),
-            {greeting, ehlo_scram, server_first, "334 " + b64("e=invalid-proof") + "\r\n",
+            {greeting, ehlo_scram, server_first, "334 " + smtpwire_test::base64("e=invalid-proof") + "\r\n",
              "535 5.7.8 Authentication credentials invalid\r\n", "221 bye\r\n"},
             false, {simple_message({"bob@mx.example"})});
-        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + b64(rfc7677_client_first) + "\r\n" +
-                              b64(rfc7677_client_final) + "\r\n\r\nQUIT\r\n");
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + smtpwire_test::base64(rfc7677_client_first) + "\r\n" +
+                              smtpwire_test::base64(rfc7677_client_final) + "\r\n\r\nQUIT\r\n");
         CHECK(r.events == std::vector<std::string>{
                               "greeted 220 mx.example ESMTP ready",
                               "failure authentication failed 535 5.7.8 Authentication credentials invalid",
@@ -965,7 +960,7 @@ TEST_CASE("client AUTH: XOAUTH2 with Google's example, and its error exchange") 
     }
     SECTION("a challenge that is not the error object is cancelled") {
         const client_run r = run_everywhere(oauth_client(google_user, google_token),
-                                            {greeting, ehlo, "334 " + b64("hello") + "\r\n",
+                                            {greeting, ehlo, "334 " + smtpwire_test::base64("hello") + "\r\n",
                                              "501 5.7.0 cancelled\r\n", "221 bye\r\n"},
                                             false, {});
         CHECK(r.output.substr(r.output.size() - 11) == "\r\n*\r\nQUIT\r\n");
@@ -1009,7 +1004,7 @@ TEST_CASE("client AUTH: OAUTHBEARER with RFC 7628's examples") {
                             '?');
         (void)sasl::oauthbearer_message("boss@example.com", "server.example.com", 587, rfc7628_token,
                                         message.data());
-        CHECK(r.output == "EHLO client.example\r\nAUTH OAUTHBEARER " + b64(message) + "\r\n");
+        CHECK(r.output == "EHLO client.example\r\nAUTH OAUTHBEARER " + smtpwire_test::base64(message) + "\r\n");
     }
 }
 
@@ -1032,8 +1027,8 @@ TEST_CASE("client AUTH: a long token waits for the 334 instead of going with AUT
             (void)sasl::xoauth2_message("someone@example.com", token, message.data());
         else
             (void)sasl::oauthbearer_message("someone@example.com", "", 0, token, message.data());
-        CHECK(b64(message).size() > 2000);
-        CHECK(r.output.rfind("EHLO client.example\r\nAUTH " + name + "\r\n" + b64(message) + "\r\nMAIL FROM:", 0) ==
+        CHECK(smtpwire_test::base64(message).size() > 2000);
+        CHECK(r.output.rfind("EHLO client.example\r\nAUTH " + name + "\r\n" + smtpwire_test::base64(message) + "\r\nMAIL FROM:", 0) ==
               0);
         CHECK(r.events.at(1) == "ready EHLO TLS AUTH");
         CHECK(r.events.at(r.events.size() - 2) == "done success 1/1 250 queued");
@@ -1122,8 +1117,8 @@ TEST_CASE("client AUTH: credentials a mechanism could not send fail before a byt
 
 TEST_CASE("client AUTH: SCRAM allocates only at construction, and only when it may be used") {
     const std::string ehlo = greeting + ehlo_scram;
-    const std::string first = "334 " + b64(rfc7677_server_first) + "\r\n";
-    const std::string last = "334 " + b64(rfc7677_server_final) + "\r\n235 2.7.0 ok\r\n";
+    const std::string first = "334 " + smtpwire_test::base64(rfc7677_server_first) + "\r\n";
+    const std::string last = "334 " + smtpwire_test::base64(rfc7677_server_final) + "\r\n235 2.7.0 ok\r\n";
     std::string out;
     out.reserve(4096);
     std::string in;
@@ -1161,7 +1156,7 @@ TEST_CASE("client AUTH: SCRAM allocates only at construction, and only when it m
     }
     CHECK(allocation_count() - before == 0);
     CHECK(ready_seen);
-    CHECK(out.find(b64(rfc7677_client_final)) != std::string::npos);
+    CHECK(out.find(smtpwire_test::base64(rfc7677_client_final)) != std::string::npos);
 }
 
 TEST_CASE("client AUTH: sizeof(client_session) stays modest") {
