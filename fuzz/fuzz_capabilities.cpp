@@ -16,10 +16,10 @@ using smtpwire_fuzz::check;
 
 namespace {
 
-constexpr auth_mechanism all_mechanisms[] = {auth_mechanism::plain, auth_mechanism::login,
-                                             auth_mechanism::cram_md5, auth_mechanism::scram_sha_1,
-                                             auth_mechanism::scram_sha_256, auth_mechanism::xoauth2,
-                                             auth_mechanism::oauthbearer};
+constexpr sasl::mechanism all_mechanisms[] = {sasl::mechanism::plain,   sasl::mechanism::login,
+                                              sasl::mechanism::cram_md5, sasl::mechanism::xoauth2,
+                                              sasl::mechanism::oauthbearer,
+                                              sasl::mechanism::scram_sha_256};
 
 // What the object must know, kept independently.
 struct model {
@@ -30,7 +30,7 @@ struct model {
     std::string domain;
     std::vector<line> stored;
     std::uint64_t size_limit = 0;
-    std::vector<auth_mechanism> auth;
+    std::vector<sasl::mechanism> auth;
     std::vector<extension> extensions;
 
     std::size_t storage_used() const {
@@ -48,7 +48,7 @@ struct snapshot {
 
     explicit snapshot(const capabilities& c)
         : domain(c.domain()), extensions(c.extensions()), size_limit(c.size_limit()), auth_bits(0) {
-        for (auth_mechanism m : all_mechanisms)
+        for (sasl::mechanism m : all_mechanisms)
             if (c.has_auth(m)) auth_bits |= 1u << static_cast<unsigned>(m);
     }
     bool operator==(const snapshot& o) const {
@@ -88,8 +88,8 @@ void record_known(model& m, extension e, std::string_view params) {
     if (e == extension::auth) {
         while (!params.empty()) {
             const std::size_t sp = params.find(' ');
-            auth_mechanism mech{};
-            if (parse_auth_mechanism(params.substr(0, sp), mech)) m.auth.push_back(mech);
+            sasl::mechanism mech{};
+            if (sasl::parse_mechanism(params.substr(0, sp), mech)) m.auth.push_back(mech);
             params.remove_prefix(sp == std::string_view::npos ? params.size() : sp + 1);
         }
     }
@@ -115,9 +115,9 @@ void check_against(const capabilities& c, const model& m, std::string_view line)
         check(c.has_keyword(to_string(e)), "known extension's keyword unknown", line);
     }
     check(c.size_limit() == m.size_limit, "SIZE limit differs from the model", line);
-    for (auth_mechanism a : all_mechanisms) {
+    for (sasl::mechanism a : all_mechanisms) {
         bool listed = false;
-        for (auth_mechanism x : m.auth) listed = listed || x == a;
+        for (sasl::mechanism x : m.auth) listed = listed || x == a;
         check(c.has_auth(a) == listed, "AUTH mechanism differs from the model", line);
     }
 }

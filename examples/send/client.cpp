@@ -143,7 +143,7 @@ smtpwire::client_config make_config(const options& opt, const std::string& helo,
 std::string offered_auth(const smtpwire::capabilities& caps) {
     std::string list;
     for (unsigned v = 0;; ++v) {
-        const auto m = static_cast<smtpwire::auth_mechanism>(v);
+        const auto m = static_cast<smtpwire::sasl::mechanism>(v);
         const std::string_view name = to_string(m);
         if (name.empty()) break;
         if (caps.has_auth(m)) list += " " + std::string(name);

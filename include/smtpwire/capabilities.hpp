@@ -11,50 +11,10 @@
 
 #include "smtpwire/ascii.hpp"
 #include "smtpwire/extension.hpp"
+#include "smtpwire/sasl/mechanism.hpp"
 
 namespace smtpwire {
 inline namespace v0 {
-
-/// A SASL mechanism a server may list after AUTH (IANA "SASL Mechanisms" registry).
-enum class auth_mechanism : std::uint8_t {
-    plain,          // RFC 4616
-    login,          // draft-murchison-sasl-login
-    cram_md5,       // RFC 2195
-    scram_sha_1,    // RFC 5802
-    scram_sha_256,  // RFC 7677
-    xoauth2,        // Google's and Microsoft's OAuth 2.0 mechanism
-    oauthbearer,    // RFC 7628
-};
-
-/// The registered name of `m`, upper case ("CRAM-MD5"); "" for a value outside the enum.
-constexpr std::string_view to_string(auth_mechanism m) noexcept {
-    switch (m) {
-    case auth_mechanism::plain: return "PLAIN";
-    case auth_mechanism::login: return "LOGIN";
-    case auth_mechanism::cram_md5: return "CRAM-MD5";
-    case auth_mechanism::scram_sha_1: return "SCRAM-SHA-1";
-    case auth_mechanism::scram_sha_256: return "SCRAM-SHA-256";
-    case auth_mechanism::xoauth2: return "XOAUTH2";
-    case auth_mechanism::oauthbearer: return "OAUTHBEARER";
-    }
-    return "";
-}
-
-/// Sets `out` to the mechanism named `name`, compared without regard to ASCII case;
-/// returns false and leaves `out` unchanged for any other name (including the "-PLUS"
-/// channel-binding variants, which are distinct mechanisms).
-[[nodiscard]] constexpr bool parse_auth_mechanism(std::string_view name,
-                                                  auth_mechanism& out) noexcept {
-    for (unsigned v = 0;; ++v) {
-        const auto m = static_cast<auth_mechanism>(v);
-        const std::string_view known = to_string(m);
-        if (known.empty()) return false;
-        if (ascii::iequals(known, name)) {
-            out = m;
-            return true;
-        }
-    }
-}
 
 /// Why capabilities::add_line() refused or could not fully record a line.
 enum class capability_error {
@@ -124,7 +84,7 @@ public:
             extensions_.add(e);
             if (e == extension::size && size != 0 && (size_limit_ == 0 || size < size_limit_))
                 size_limit_ = size;
-            if (e == extension::auth) add_mechanisms(params);
+            if (e == extension::auth) auth_ = auth_ | sasl::parse_mechanism_list(params);
         }
         return store(keyword, params);
     }
@@ -136,7 +96,7 @@ public:
         count_ = 0;
         extensions_ = extension_set{};
         size_limit_ = 0;
-        auth_ = 0;
+        auth_ = sasl::mechanism_set{};
     }
 
     /// True when the reply listed the keyword of `e`.
@@ -151,9 +111,13 @@ public:
     [[nodiscard]] constexpr std::uint64_t size_limit() const noexcept { return size_limit_; }
 
     /// True when any AUTH line ("AUTH m1 m2" or the legacy "AUTH=m1 m2") listed `m`.
-    [[nodiscard]] constexpr bool has_auth(auth_mechanism m) const noexcept {
-        return (auth_ & mechanism_bit(m)) != 0;
+    [[nodiscard]] constexpr bool has_auth(sasl::mechanism m) const noexcept {
+        return auth_.has(m);
     }
+
+    /// The mechanisms smtpwire knows that any AUTH line listed; parameters("AUTH") has
+    /// the line as received, other names included.
+    [[nodiscard]] constexpr sasl::mechanism_set auth_mechanisms() const noexcept { return auth_; }
 
     /// The first word of the first line: the server's name for itself; "" before it.
     [[nodiscard]] constexpr std::string_view domain() const noexcept {
@@ -204,20 +168,6 @@ private:
         return true;
     }
 
-    static constexpr std::uint8_t mechanism_bit(auth_mechanism m) noexcept {
-        return static_cast<std::uint8_t>(1u << static_cast<unsigned>(m));
-    }
-
-    constexpr void add_mechanisms(std::string_view params) noexcept {
-        while (!params.empty()) {
-            const std::size_t sp = params.find(' ');
-            auth_mechanism m{};
-            if (parse_auth_mechanism(params.substr(0, sp), m))
-                auth_ = static_cast<std::uint8_t>(auth_ | mechanism_bit(m));
-            params.remove_prefix(sp == std::string_view::npos ? params.size() : sp + 1);
-        }
-    }
-
     constexpr capability_error add_domain(std::string_view domain) noexcept {
         if (domain.empty() || !ascii::is_valid_utf8(domain)) return capability_error::bad_line;
         for (char c : domain)
@@ -261,7 +211,7 @@ private:
     std::size_t count_ = 0;
     extension_set extensions_{};
     std::uint64_t size_limit_ = 0;
-    std::uint8_t auth_ = 0;
+    sasl::mechanism_set auth_{};
 };
 
 } // namespace v0

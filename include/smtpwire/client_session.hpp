@@ -1021,19 +1021,13 @@ private:
         return scram_->start(a.user, client_nonce) == sasl::scram_error::ok;
     }
 
-    // Whether the server announced mechanism `m`.
-    bool server_offers(sasl::mechanism m) const noexcept {
-        auth_mechanism announced{};
-        return parse_auth_mechanism(sasl::to_string(m), announced) && caps_.has_auth(announced);
-    }
-
     // Picks the strongest mechanism the credentials allow and the server offers, never
     // one that sends a secret in clear without TLS unless allowed, and starts it;
     // without one, no mail is sent.
     void start_auth(bool extended) noexcept {
         auth_extended_ = extended;
         for (sasl::mechanism m : sasl::strongest_first) {
-            if (!auth_usable_.has(m) || !server_offers(m)) continue;
+            if (!auth_usable_.has(m) || !caps_.has_auth(m)) continue;
             if (sasl::sends_secret_in_clear(m) && !tls_active_ && !auth_in_clear_) continue;
             auth_mechanism_ = m;
             auth_step_ = 0;

@@ -115,6 +115,9 @@ TEST_CASE("sasl mechanism: mechanism_set") {
     s.remove(mechanism::scram_sha_256);
     CHECK(s.empty());
     CHECK(s == mechanism_set{});
+    CHECK((mechanism_set{mechanism::plain} | mechanism_set{mechanism::login, mechanism::plain}) ==
+          mechanism_set{mechanism::login, mechanism::plain});
+    CHECK((mechanism_set{} | mechanism_set{}).empty());
     mechanism_set all;
     for (mechanism m : all_mechanisms()) all.add(m);
     for (mechanism m : all_mechanisms()) CHECK(all.has(m));
@@ -159,6 +162,9 @@ TEST_CASE("sasl mechanism: writing the list for an EHLO line") {
     // Enumerator order, whatever the order of insertion.
     CHECK(list_of({mechanism::scram_sha_256, mechanism::login, mechanism::plain}) ==
           "PLAIN LOGIN SCRAM-SHA-256");
+    CHECK((mechanism_set{mechanism::plain} | mechanism_set{mechanism::login, mechanism::plain}) ==
+          mechanism_set{mechanism::login, mechanism::plain});
+    CHECK((mechanism_set{} | mechanism_set{}).empty());
     mechanism_set all;
     for (mechanism m : all_mechanisms()) all.add(m);
     const std::string every = list_of(all);

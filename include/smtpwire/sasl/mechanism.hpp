@@ -63,6 +63,11 @@ public:
     constexpr mechanism_set& add(mechanism m) noexcept { bits_ |= bit(m); return *this; }
     constexpr mechanism_set& remove(mechanism m) noexcept { bits_ &= ~bit(m); return *this; }
     [[nodiscard]] constexpr bool empty() const noexcept { return bits_ == 0; }
+    /// The mechanisms in either set.
+    friend constexpr mechanism_set operator|(mechanism_set a, mechanism_set b) noexcept {
+        a.bits_ |= b.bits_;
+        return a;
+    }
     friend constexpr bool operator==(mechanism_set a, mechanism_set b) noexcept { return a.bits_ == b.bits_; }
     friend constexpr bool operator!=(mechanism_set a, mechanism_set b) noexcept { return a.bits_ != b.bits_; }
 
