@@ -913,6 +913,15 @@ TEST_CASE("client AUTH: SCRAM-SHA-256 with a server that does not prove itself")
                               "\r\n*\r\nQUIT\r\n");
         CHECK(r.events.back() == "failure authentication failed");
     }
+    SECTION("a server asking for 2^32 - 1 iterations is refused before any hashing") {
+        std::string hostile(rfc7677_server_first);
+        hostile.replace(hostile.find(",i=4096"), 7, ",i=4294967295");
+        const client_run r = run_everywhere(scram_client(), {greeting, ehlo_scram, "334 " + smtpwire_test::base64(hostile) + "\r\n"},
+                                            false, {simple_message({"bob@mx.example"})});
+        CHECK(r.output == "EHLO client.example\r\nAUTH SCRAM-SHA-256 " + smtpwire_test::base64(rfc7677_client_first) +
+                              "\r\n*\r\nQUIT\r\n");
+        CHECK(r.events.back() == "failure authentication failed");
+    }
 }
 
 TEST_CASE("client AUTH: SCRAM-SHA-256 refused by the server") {

@@ -7,6 +7,7 @@
 #include "support/crypto.hpp"
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,7 @@ using smtpwire::sasl::make_scram_credentials;
 using smtpwire::sasl::scram_credentials;
 using smtpwire::sasl::scram_error;
 using smtpwire::sasl::scram_max_message_size;
+using smtpwire::sasl::scram_max_iterations;
 using smtpwire::sasl::scram_sha256_client;
 using smtpwire::sasl::scram_sha256_server;
 using smtpwire_test::hex;
@@ -95,10 +97,11 @@ void start_client(scram_sha256_client& client) {
 }
 
 // What the client's respond() says to `server_first` (after the RFC client-first).
-scram_error client_respond(std::string_view server_first) {
+scram_error client_respond(std::string_view server_first,
+                           std::uint32_t max_iterations = scram_max_iterations) {
     scram_sha256_client client;
     start_client(client);
-    const scram_error e = client.respond(server_first, "pencil");
+    const scram_error e = client.respond(server_first, "pencil", max_iterations);
     if (e != scram_error::ok) CHECK(client.client_final().empty());
     return e;
 }
@@ -168,7 +171,7 @@ TEST_CASE("scram: to_string names every error") {
     for (const scram_error e :
          {scram_error::ok, scram_error::malformed, scram_error::channel_binding_unsupported,
           scram_error::nonce_mismatch, scram_error::iterations_too_low,
-          scram_error::message_too_long, scram_error::invalid_proof,
+          scram_error::iterations_too_high, scram_error::message_too_long, scram_error::invalid_proof,
           scram_error::invalid_server_signature, scram_error::server_error}) {
         CHECK_FALSE(to_string(e).empty());
         CHECK(to_string(e) != "unknown scram_error");
@@ -303,6 +306,15 @@ TEST_CASE("scram: the client checks the nonce and the iteration count") {
     CHECK(client_respond(server_first_with(",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1")) ==
           scram_error::iterations_too_low);
     CHECK(client_respond(server_first_with(",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4097")) ==
+          scram_error::ok);
+    // A hostile count is refused before any hashing; the limit is the caller's.
+    CHECK(client_respond(server_first_with(",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4294967295")) ==
+          scram_error::iterations_too_high);
+    CHECK(client_respond(server_first_with(",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001")) ==
+          scram_error::iterations_too_high);
+    CHECK(client_respond(server_first_with(",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4097"), 4096) ==
+          scram_error::iterations_too_high);
+    CHECK(client_respond(server_first_with(",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"), 4096) ==
           scram_error::ok);
 }
 

@@ -41,6 +41,9 @@ enum class scram_error {
     nonce_mismatch,
     /// The server asks for fewer than 4096 iterations, the least RFC 7677 §4 allows.
     iterations_too_low,
+    /// The server asks for more iterations than the client's limit (see
+    /// scram_max_iterations): a hostile server could otherwise make it hash for an hour.
+    iterations_too_high,
     /// A message received or built is longer than scram_max_message_size octets.
     message_too_long,
     /// The client's proof is wrong: a wrong password, or a user the server made up
@@ -60,6 +63,7 @@ enum class scram_error {
     case scram_error::channel_binding_unsupported: return "channel binding not supported";
     case scram_error::nonce_mismatch: return "nonce mismatch";
     case scram_error::iterations_too_low: return "iteration count below 4096";
+    case scram_error::iterations_too_high: return "iteration count above the limit";
     case scram_error::message_too_long: return "message too long";
     case scram_error::invalid_proof: return "invalid client proof";
     case scram_error::invalid_server_signature: return "invalid server signature";
@@ -73,6 +77,12 @@ enum class scram_error {
 /// name of over 400 octets with a 32-octet nonce; longer ones are refused with
 /// scram_error::message_too_long, never truncated.
 inline constexpr std::size_t scram_max_message_size = 512;
+
+/// The most iterations scram_sha256_client::respond() computes unless told otherwise:
+/// about a second of hashing in an optimised build, and above both the 4096 that servers
+/// commonly store and OWASP's 600,000 for PBKDF2-HMAC-SHA-256. Without a limit a hostile
+/// server could ask for 2^32 - 1 and keep the client hashing for an hour.
+inline constexpr std::uint32_t scram_max_iterations = 1'000'000;
 
 /// What a server stores for a user instead of the password (RFC 5802 §3):
 /// StoredKey = SHA-256(HMAC(SaltedPassword, "Client Key")),
@@ -307,12 +317,13 @@ public:
 
     /// Reads the server-first message "r=<nonce>,s=<salt>,i=<count>[,extensions]" and
     /// builds the client-final message with the proof of `password` (used as given).
-    /// Checks that the nonce starts with the client's and that the count is at least 4096.
-    /// Costs 2 * count SHA-256 blocks, under a second per million in an optimised build;
-    /// no upper bound is enforced, so a hostile server can make this call slow.
-    /// Errors: malformed, nonce_mismatch, iterations_too_low, message_too_long.
-    [[nodiscard]] scram_error respond(std::string_view server_first,
-                                      std::string_view password) noexcept {
+    /// Checks that the nonce starts with the client's and that the count is at least 4096
+    /// and at most `max_iterations`. Costs 2 * count SHA-256 blocks, about a second per
+    /// million in an optimised build.
+    /// Errors: malformed, nonce_mismatch, iterations_too_low, iterations_too_high,
+    /// message_too_long.
+    [[nodiscard]] scram_error respond(std::string_view server_first, std::string_view password,
+                                      std::uint32_t max_iterations = scram_max_iterations) noexcept {
         if (state_ != state::first_built) return scram_error::malformed;
         if (server_first.size() > scram_max_message_size)
             return fail(scram_error::message_too_long);
@@ -336,6 +347,7 @@ public:
         if (nonce.substr(0, nonce_size_) != client_nonce())
             return fail(scram_error::nonce_mismatch);
         if (iterations < 4096) return fail(scram_error::iterations_too_low);
+        if (iterations > max_iterations) return fail(scram_error::iterations_too_high);
 
         // client-final-message-without-proof = channel-binding "," nonce; "biws" is
         // base64 of the gs2 header "n,,".
