@@ -1,0 +1,238 @@
+// client_session authenticating to server_session through memory, once per SASL
+// mechanism, in clear, after STARTTLS and with implicit TLS, with right and wrong secrets.
+#include "smtpwire/client_session.hpp"
+#include "support/catch.hpp"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "smtpwire/sasl/cram_md5.hpp"
+#include "smtpwire/sasl/scram.hpp"
+#include "smtpwire/server_session.hpp"
+#include "support/client_driver.hpp"
+#include "support/server_driver.hpp"
+
+using namespace smtpwire;
+using namespace smtpwire_test;
+
+namespace {
+
+enum class transport { clear, starttls, implicit_tls };
+
+const char* name(transport t) {
+    return t == transport::clear ? "in clear" : t == transport::starttls ? "after STARTTLS" : "implicit TLS";
+}
+
+// The server's user database; the client is given `secret_given`.
+constexpr std::string_view user = "alice";
+constexpr std::string_view password = "p:w \xc3\xbc!";  // ':' and UTF-8, as RFC 4616 allows
+constexpr std::string_view token = "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg";
+constexpr std::string_view salt = "QSXCR+Q6sek8bf92";
+
+struct exchange {
+    std::vector<std::string> client_events;
+    std::vector<std::string> server_events;
+    std::string client_wire;   // everything the client wrote
+    std::string server_wire;   // everything the server wrote
+    std::vector<std::string> auth_requests;  // mechanism and user of each auth_request
+    std::string stored;        // the message content the server received
+    bool finished = false;
+};
+
+// Moves a random prefix (at least one octet) of `from` out.
+std::string take(std::string& from, std::mt19937_64& rng) {
+    const std::size_t n = 1 + rng() % from.size();
+    std::string piece = from.substr(0, n);
+    from.erase(0, n);
+    return piece;
+}
+
+exchange run(sasl::mechanism m, transport t, bool right_secret, std::mt19937_64& rng) {
+    server_config sc;
+    sc.hostname = "mx.example";
+    sc.extensions.add(extension::auth);
+    if (t == transport::starttls) sc.extensions.add(extension::starttls);
+    sc.implicit_tls = t == transport::implicit_tls;
+    sc.auth.mechanisms = {m};
+    sc.auth.required = true;
+    sc.auth.allow_in_clear = t == transport::clear;
+    server_session server(sc);
+    REQUIRE(server.seed_nonces("sixteen octets of entropy from the application") == errc::ok);
+    const sasl::scram_credentials stored_keys = sasl::make_scram_credentials(password, salt, 4096);
+
+    const std::string wrong_password = std::string(password) + "x";
+    const std::string wrong_token = std::string(token) + "x";
+    client_config cc;
+    cc.helo_name = "client.example";
+    cc.starttls = t == transport::starttls ? tls_policy::required : tls_policy::none;
+    cc.implicit_tls = t == transport::implicit_tls;
+    cc.auth.user = user;
+    cc.auth.password = right_secret ? password : std::string_view(wrong_password);
+    cc.auth.token = right_secret ? token : std::string_view(wrong_token);
+    cc.auth.oauth_host = "mx.example";
+    cc.auth.oauth_port = 587;
+    cc.auth.nonce = "client nonce of 24 octets";
+    cc.auth.allow_in_clear = t == transport::clear;
+    client_session client(cc);
+    sending_app app({outgoing{"alice@example.org", {}, {"bob@mx.example"}, "Subject: t\r\n\r\nhello\r\n"}},
+                    1 + rng() % 64);
+
+    exchange o;
+    std::string c2s, s2c, server_in, client_in;
+    bool server_wants = false, client_wants = false;
+    for (int step = 0; step < 100'000; ++step) {
+        bool progress = false;
+        if (server_wants && !c2s.empty()) {
+            server_in = std::string(server.unconsumed()) + take(c2s, rng);
+            REQUIRE(server.feed(server_in) == errc::ok);
+            server_wants = false;
+        }
+        if (!server_wants && !server.done()) {
+            const server_event ev = server.next_event();
+            progress = true;
+            if (std::holds_alternative<need_data>(ev)) {
+                server_wants = true;
+            } else if (std::holds_alternative<need_output>(ev)) {
+                const std::size_t n = 1 + rng() % server.output().size();
+                s2c.append(server.output().substr(0, n));
+                o.server_wire.append(server.output().substr(0, n));
+                server.consume_output(n);
+            } else if (std::holds_alternative<tls_handover>(ev)) {
+                REQUIRE(c2s.empty());  // the client waits for the 220 before its handshake
+                REQUIRE(server.tls_established() == errc::ok);
+            } else if (const auto* a = std::get_if<auth_request>(&ev)) {
+                o.auth_requests.push_back(std::string(sasl::to_string(a->mechanism)) + " " +
+                                          std::string(a->user));
+                bool good = false;
+                switch (a->mechanism) {
+                case sasl::mechanism::plain:
+                case sasl::mechanism::login: good = a->secret == password; break;
+                case sasl::mechanism::xoauth2:
+                case sasl::mechanism::oauthbearer: good = a->secret == token; break;
+                case sasl::mechanism::cram_md5:
+                    good = sasl::cram_md5_verify(password, a->challenge, a->secret);
+                    break;
+                case sasl::mechanism::scram_sha_256:
+                    REQUIRE(server.accept(a->decision, stored_keys) == errc::ok);  // the session checks
+                    continue;
+                }
+                if (good) REQUIRE(server.accept(a->decision) == errc::ok);
+                else REQUIRE(server.reject(a->decision, reply{535, {5, 7, 8}, "bad credentials"}) == errc::ok);
+            } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
+                o.stored += b->bytes;
+            } else if (is_decision(ev)) {
+                o.server_events.push_back(describe(ev));
+                REQUIRE(server.accept() == errc::ok);
+            } else if (!std::holds_alternative<closed>(ev)) {
+                o.server_events.push_back(describe(ev));
+            }
+        }
+        if (client_wants && !s2c.empty()) {
+            client_in = std::string(client.unconsumed()) + take(s2c, rng);
+            REQUIRE(client.feed(client_in) == errc::ok);
+            client_wants = false;
+        }
+        if (!client_wants && !client.done()) {
+            const client_event ev = client.next_event();
+            progress = true;
+            if (std::holds_alternative<need_data>(ev)) {
+                client_wants = true;
+            } else if (std::holds_alternative<need_output>(ev)) {
+                const std::size_t n = 1 + rng() % client.output().size();
+                c2s.append(client.output().substr(0, n));
+                o.client_wire.append(client.output().substr(0, n));
+                client.consume_output(n);
+                app.pump(client);
+            } else if (std::holds_alternative<tls_handover>(ev)) {
+                REQUIRE(s2c.empty());  // nothing the server wrote may be left behind the 220
+                REQUIRE(client.tls_established() == errc::ok);
+            } else if (std::holds_alternative<need_body>(ev)) {
+                app.on_event(client, ev);
+            } else if (!std::holds_alternative<closed>(ev)) {
+                o.client_events.push_back(describe(ev));
+                app.on_event(client, ev);
+            }
+        }
+        if (client.done() && server.done()) {
+            o.finished = true;
+            break;
+        }
+        if (!progress && c2s.empty() && s2c.empty()) break;
+    }
+    CHECK(app.errors.empty());
+    return o;
+}
+
+// The client's lines, each also base64-decoded where its last word is base64: what an
+// eavesdropper on a connection without TLS would read.
+std::string readable(const std::string& wire) {
+    std::string text = wire;
+    std::size_t start = 0;
+    for (std::size_t end; (end = wire.find("\r\n", start)) != std::string::npos; start = end + 2) {
+        const std::string line = wire.substr(start, end - start);
+        const std::string word = line.substr(line.rfind(' ') + 1);
+        std::string octets(base64_decoded_max(word.size()), '\0');
+        std::size_t written = 0;
+        if (base64_decode(word, octets.data(), written)) text += "\n" + octets.substr(0, written);
+    }
+    return text;
+}
+
+bool contains(const std::vector<std::string>& events, std::string_view prefix) {
+    for (const std::string& e : events)
+        if (e.rfind(prefix, 0) == 0) return true;
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("auth round trip: every mechanism, in clear, after STARTTLS and with implicit TLS") {
+    std::mt19937_64 rng(20261202);
+    for (sasl::mechanism m : sasl::strongest_first) {
+        for (transport t : {transport::clear, transport::starttls, transport::implicit_tls}) {
+            for (bool right : {true, false}) {
+                // SCRAM runs PBKDF2 on both sides; fewer chunkings keep the test quick.
+                const int runs = m == sasl::mechanism::scram_sha_256 ? 2 : 4;
+                for (int run_index = 0; run_index < runs; ++run_index) {
+                    INFO(sasl::to_string(m) << " " << name(t) << (right ? ", right secret" : ", wrong secret")
+                                            << ", run " << run_index);
+                    const exchange o = run(m, t, right, rng);
+                    std::string trace;
+                    for (const auto& e : o.client_events) trace += e + "\n";
+                    INFO("client events:\n" << trace);
+                    REQUIRE(o.finished);
+                    // The mechanism chosen is the only one offered, for the client's user.
+                    REQUIRE(o.auth_requests.size() == 1);
+                    CHECK(o.auth_requests[0] == std::string(sasl::to_string(m)) + " alice");
+                    const std::string tls = t == transport::clear ? "" : " TLS";
+                    if (right) {
+                        CHECK(contains(o.client_events, "ready EHLO" + tls + " AUTH"));
+                        CHECK(contains(o.client_events, "done success 1/1"));
+                        CHECK(contains(o.server_events, "mail_from <alice@example.org>"));
+                        CHECK(o.stored == "Subject: t\r\n\r\nhello\r\n");
+                    } else {
+                        CHECK(contains(o.client_events, "failure authentication failed 535 5.7.8"));
+                        CHECK_FALSE(contains(o.server_events, "mail_from"));
+                        CHECK(o.client_wire.find("MAIL FROM") == std::string::npos);
+                        CHECK(o.stored.empty());
+                    }
+                    // The password and the token never reach the server's replies, and
+                    // a mechanism that proves knowledge never puts the password on the wire.
+                    CHECK(o.server_wire.find(password) == std::string::npos);
+                    CHECK(o.server_wire.find(token) == std::string::npos);
+                    const bool password_sent = m == sasl::mechanism::plain || m == sasl::mechanism::login;
+                    const bool token_sent = m == sasl::mechanism::xoauth2 || m == sasl::mechanism::oauthbearer;
+                    CHECK((readable(o.client_wire).find(password) != std::string::npos) == password_sent);
+                    CHECK((readable(o.client_wire).find(token) != std::string::npos) == token_sent);
+                    // The client's first bytes after STARTTLS are a new EHLO.
+                    if (t == transport::starttls) {
+                        const std::size_t tls_start = o.client_wire.find("STARTTLS\r\n");
+                        REQUIRE(tls_start != std::string::npos);
+                        CHECK(o.client_wire.compare(tls_start + 10, 5, "EHLO ") == 0);
+                    }
+                }
+            }
+        }
+    }
+}
