@@ -24,7 +24,7 @@ path_error parse(std::string_view s, const path_options& opt, bool forward, path
 
 bool same(const path& a, const path& b) {
     return a.kind == b.kind && a.address.local_part == b.address.local_part &&
-           a.address.domain == b.address.domain && a.source_route == b.source_route && a.raw == b.raw;
+           a.address.domain == b.address.domain && a.source_route() == b.source_route() && a.raw == b.raw;
 }
 
 std::string decoded_local_part(std::string_view local_part) {
@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(same(p, path{}) && rest.empty(), "output set on an error", s);
     } else {
         check(inside(rest, s) && rest.data() + rest.size() == s.data() + s.size(), "rest is not a suffix", s);
-        check(inside(p.raw, s) && inside(p.source_route, s) && inside(p.address.local_part, s) &&
+        check(inside(p.raw, s) && inside(p.source_route(), s) && inside(p.address.local_part, s) &&
                   inside(p.address.domain, s),
               "a view outside the input", s);
         check(p.raw.size() + 2 <= max_path_length || p.kind != path_kind::mailbox, "path too long accepted", s);

@@ -27,8 +27,14 @@ enum class path_kind {
 struct path {
     path_kind kind = path_kind::null_path;
     smtpwire::mailbox address;     // empty for null_path; for postmaster: local_part = the "postmaster" text, domain empty
-    std::string_view source_route; // "@a,@b" of an A-d-l, accepted and ignored (Appendix C); empty if none
     std::string_view raw;          // everything between '<' and '>', as received
+
+    /// The "@a,@b" of an A-d-l at the start of `raw`, accepted and ignored (Appendix C);
+    /// empty if none. Its domains hold no ':', so the first one ends it.
+    [[nodiscard]] constexpr std::string_view source_route() const noexcept {
+        if (raw.empty() || raw.front() != '@') return {};
+        return raw.substr(0, raw.find(':'));
+    }
 };
 
 /// Relaxations of the path grammar, all off by default.
@@ -104,10 +110,8 @@ constexpr bool at_path_end(std::string_view s, std::size_t k, bool bracketed) no
 }
 
 // A-d-l = At-domain *("," At-domain); At-domain = "@" Domain. Reads it and the ':' after
-// it from s[i] (which is '@'); on success `i` is just past the ':' and `route` is set.
-constexpr bool scan_source_route(std::string_view s, std::size_t& i, bool utf8,
-                                 std::string_view& route) noexcept {
-    const std::size_t start = i;
+// it from s[i] (which is '@'); on success `i` is just past the ':'.
+constexpr bool scan_source_route(std::string_view s, std::size_t& i, bool utf8) noexcept {
     for (;;) {
         if (i >= s.size() || s[i] != '@') return false;
         const std::size_t d = ++i;
@@ -117,7 +121,6 @@ constexpr bool scan_source_route(std::string_view s, std::size_t& i, bool utf8,
         if (i >= s.size() || s[i] != ',') return false;
         ++i;
     }
-    route = s.substr(start, i - start);
     ++i;
     return true;
 }
@@ -150,7 +153,7 @@ constexpr path_error parse_path(std::string_view s, const path_options& opt, boo
             i += pm.size();
         } else {
             if (i < s.size() && s[i] == '@' &&
-                !scan_source_route(s, i, opt.utf8, p.source_route))
+                !scan_source_route(s, i, opt.utf8))
                 return syntax_error(path_error::bad_source_route, i);
             const mailbox_error e =
                 scan_mailbox(s, i, opt.utf8, opt.allow_trailing_dot_local_part, p.address);
