@@ -1,6 +1,6 @@
 // The parameters of MAIL FROM that smtpwire knows, checked against the offered extensions.
 // RFC 5321 §4.1.1.2, §4.1.2; RFC 1870 §6 (SIZE), RFC 6152 §2 (BODY), RFC 6531 §3.4 (SMTPUTF8),
-// RFC 4954 §5 (AUTH).
+// RFC 4954 §5 (AUTH), RFC 3461 §4.3-4.4 (RET, ENVID).
 #ifndef SMTPWIRE_MAIL_PARAMETERS_HPP
 #define SMTPWIRE_MAIL_PARAMETERS_HPP
 
@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "smtpwire/ascii.hpp"
+#include "smtpwire/dsn.hpp"
 #include "smtpwire/esmtp_param.hpp"
 #include "smtpwire/extension.hpp"
 #include "smtpwire/xtext.hpp"
@@ -40,13 +41,15 @@ struct mail_parameters {
     bool has_size = false;
     body_type body = body_type::unspecified; // BODY= (RFC 6152)
     bool smtputf8 = false;                  // SMTPUTF8, no value (RFC 6531 §3.4)
+    dsn_return ret = dsn_return::unspecified; // RET= (RFC 3461 §4.3)
     bool has_auth = false;
     std::string_view auth;                  // AUTH= (RFC 4954 §5): the submitter, as xtext
                                             // (decode with xtext_decode); "<>" for none
+    std::string_view envid;                 // ENVID= (RFC 3461 §4.4) as xtext; empty: none
     std::string_view raw;                   // all parameters as received
 };
 
-/// Why MAIL FROM parameters were refused; the comment gives the reply to send.
+/// Why MAIL FROM or RCPT TO parameters were refused; the comment gives the reply to send.
 enum class mail_parameter_error {
     ok,
     syntax,    // 501 5.5.4: not esmtp-param *(SP esmtp-param)
@@ -82,8 +85,8 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
 /// Parses the text after a MAIL FROM path (`raw`: empty, or " KEY[=value]" repeated).
 /// Keywords are case-insensitive. SIZE is known only when extension::size is in
 /// `offered`, BODY (7BIT / 8BITMIME, any case) only with eight_bit_mime, SMTPUTF8 (no
-/// value) only with smtputf8, AUTH (an xtext value) only with auth; any other keyword
-/// (BY, MT-PRIORITY, ...) is
+/// value) only with smtputf8, AUTH (an xtext value) only with auth, RET (FULL or HDRS)
+/// and ENVID (valid_envid()) only with dsn; any other keyword (BY, MT-PRIORITY, ...) is
 /// `unknown`. Values may hold UTF-8 as far as the grammar goes (RFC 6531 §3.3); no known
 /// parameter takes one. On success `out` is set and views into `raw`; on error `out` is
 /// reset with only `raw` set, and `bad` (if not null) is set to the offending
@@ -117,6 +120,15 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
             else if (!p.has_value || !is_xtext(p.value)) e = mail_parameter_error::bad_value;
             m.has_auth = true;
             m.auth = p.value;
+        } else if (ascii::iequals(p.keyword, "RET") && offered.has(extension::dsn)) {
+            if (m.ret != dsn_return::unspecified) e = mail_parameter_error::duplicate;
+            else if (ascii::iequals(p.value, "FULL")) m.ret = dsn_return::full;
+            else if (ascii::iequals(p.value, "HDRS")) m.ret = dsn_return::headers;
+            else e = mail_parameter_error::bad_value;
+        } else if (ascii::iequals(p.keyword, "ENVID") && offered.has(extension::dsn)) {
+            if (!m.envid.empty()) e = mail_parameter_error::duplicate;
+            else if (!valid_envid(p.value)) e = mail_parameter_error::bad_value;
+            m.envid = p.value;
         } else if (ascii::iequals(p.keyword, "SMTPUTF8") && offered.has(extension::smtputf8)) {
             if (m.smtputf8) e = mail_parameter_error::duplicate;
             else if (p.has_value) e = mail_parameter_error::bad_value;

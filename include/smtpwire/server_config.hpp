@@ -19,7 +19,7 @@ inline namespace v0 {
 /// The extensions server_session implements, and so the only ones it may offer.
 inline constexpr extension_set server_extensions{
     extension::pipelining, extension::size, extension::eight_bit_mime, extension::smtputf8,
-    extension::enhanced_status_codes, extension::starttls, extension::auth};
+    extension::enhanced_status_codes, extension::starttls, extension::auth, extension::dsn};
 
 /// The SASL mechanisms server_session can run in an AUTH exchange.
 inline constexpr sasl::mechanism_set server_mechanisms{

@@ -11,6 +11,7 @@
 #include "smtpwire/command.hpp"
 #include "smtpwire/flow.hpp"
 #include "smtpwire/mail_parameters.hpp"
+#include "smtpwire/rcpt_parameters.hpp"
 #include "smtpwire/path.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
 
@@ -63,8 +64,8 @@ struct mail_from {
 struct rcpt_to {
     decision_id decision{};
     path forward_path;
-    std::string_view parameters;   // always empty: no RCPT parameter is offered yet, so a
-                                   // RCPT with any is answered 555 or 501 by the session
+    rcpt_parameters parameters;    // NOTIFY and ORCPT (with DSN offered); the session
+                                   // answered any other 555, an invalid one 501
     std::size_t index = 0;
 };
 

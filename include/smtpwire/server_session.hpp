@@ -19,12 +19,12 @@
 #include "smtpwire/domain.hpp"
 #include "smtpwire/errc.hpp"
 #include "smtpwire/event_ring.hpp"
-#include "smtpwire/esmtp_param.hpp"
 #include "smtpwire/extension.hpp"
 #include "smtpwire/leniency.hpp"
 #include "smtpwire/limits.hpp"
 #include "smtpwire/line_scanner.hpp"
 #include "smtpwire/mail_parameters.hpp"
+#include "smtpwire/rcpt_parameters.hpp"
 #include "smtpwire/output_buffer.hpp"
 #include "smtpwire/path.hpp"
 #include "smtpwire/crypto/hex.hpp"
@@ -493,7 +493,7 @@ private:
     void for_each_keyword(Function f) const noexcept {
         const extension order[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
                                    extension::smtputf8, extension::enhanced_status_codes,
-                                   extension::starttls, extension::auth};
+                                   extension::dsn, extension::starttls, extension::auth};
         for (extension e : order) {
             if (!offered(e)) continue;
             if (e == extension::auth) {
@@ -1389,18 +1389,19 @@ private:
             fail(server_error::syntax, {501, {5, 1, 3}, "Error: bad recipient address syntax"});
             return;
         }
-        if (!rest.empty()) {
-            esmtp_param_reader reader(rest, smtputf8_);
-            esmtp_param param;
-            if (reader.next(param) == param_error::ok) {
-                fail(server_error::unknown_parameter, {555, {5, 5, 4}, "Error: unsupported parameter"});
-            } else {
-                fail(server_error::syntax, {501, {5, 5, 4}, "Error: bad parameter syntax"});
-            }
+        rcpt_parameters params;
+        switch (parse_rcpt_parameters(rest, extensions_, smtputf8_, params)) {
+        case mail_parameter_error::ok:
+            break;
+        case mail_parameter_error::unknown:
+            fail(server_error::unknown_parameter, {555, {5, 5, 4}, "Error: unsupported parameter"});
+            return;
+        default:
+            fail(server_error::syntax, {501, {5, 5, 4}, "Error: bad parameter syntax"});
             return;
         }
         pending_ = decision::rcpt;
-        queue(rcpt_to{next_decision(), p, rest, rcpt_index_++});
+        queue(rcpt_to{next_decision(), p, params, rcpt_index_++});
     }
 
     void on_data() noexcept {

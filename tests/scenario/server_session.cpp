@@ -825,8 +825,8 @@ TEST_CASE("server: a configuration that cannot be honoured closes the session un
         c.auth.mechanisms = {};
         cases.push_back({"AUTH without mechanisms", c, config_error::unsupported_mechanism});
         c.auth = {};
-        c.extensions.add(extension::dsn);
-        cases.push_back({"DSN offered", c, config_error::unsupported_extension});
+        c.extensions.add(extension::requiretls);
+        cases.push_back({"REQUIRETLS offered", c, config_error::unsupported_extension});
         c = config_with({extension::chunking});
         cases.push_back({"CHUNKING offered", c, config_error::unsupported_extension});
         c = config_with({extension::smtputf8, extension::enhanced_status_codes});
@@ -1330,4 +1330,48 @@ TEST_CASE("server AUTH: require_tls offers no mechanism in clear, every one insi
     REQUIRE(h.send("EHLO client.example\r\n") == "need_data");
     CHECK(h.take_output() == "250-mx.example\r\n250-ENHANCEDSTATUSCODES\r\n"
                              "250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-256\r\n");
+}
+
+TEST_CASE("server: DSN parameters reach the application decoded into mail_from and rcpt_to") {
+    server_session s(config_with({extension::pipelining, extension::enhanced_status_codes, extension::dsn}));
+    std::string out;
+    server_event ev;
+    const std::string input =
+        "MAIL FROM:<Alice@Pure-Heart.example> RET=HDRS ENVID=QQ+2B314159\r\n"
+        "RCPT TO:<Bob@Big-Box.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+2Btag@Big-Box.example\r\n"
+        "RCPT TO:<Fred@Bombs.example> NOTIFY=NEVER\r\nRCPT TO:<Gil@Bombs.example>\r\n";
+    REQUIRE(pull_until<client_connected>(s, ev, out) != nullptr);
+    REQUIRE(s.accept() == errc::ok);
+    REQUIRE(pull_until<need_data>(s, ev, out) != nullptr);
+    REQUIRE(s.feed("EHLO client.example\r\n") == errc::ok);
+    REQUIRE(pull_until<hello>(s, ev, out) != nullptr);
+    REQUIRE(s.accept() == errc::ok);
+    REQUIRE(pull_until<need_data>(s, ev, out) != nullptr);
+    REQUIRE(s.feed(input) == errc::ok);
+    const mail_from* m = pull_until<mail_from>(s, ev, out);
+    REQUIRE(m != nullptr);
+    CHECK(m->parameters.ret == dsn_return::headers);
+    char envid[16];
+    std::size_t n = 0;
+    REQUIRE(xtext_decode(m->parameters.envid, envid, n));
+    CHECK(std::string_view(envid, n) == "QQ+314159");
+    REQUIRE(s.accept() == errc::ok);
+    const rcpt_to* bob = pull_until<rcpt_to>(s, ev, out);
+    REQUIRE(bob != nullptr);
+    CHECK(bob->parameters.notify == dsn_notify{false, true, true, false});
+    CHECK(bob->parameters.orcpt_type == "rfc822");
+    CHECK(bob->parameters.orcpt == "Bob+2Btag@Big-Box.example");
+    REQUIRE(s.accept() == errc::ok);
+    const rcpt_to* fred = pull_until<rcpt_to>(s, ev, out);
+    REQUIRE(fred != nullptr);
+    CHECK(fred->parameters.notify == dsn_notify{true, false, false, false});
+    CHECK(fred->parameters.orcpt.empty());
+    REQUIRE(s.accept() == errc::ok);
+    const rcpt_to* gil = pull_until<rcpt_to>(s, ev, out);
+    REQUIRE(gil != nullptr);
+    CHECK_FALSE(gil->parameters.notify.given());
+    REQUIRE(s.accept() == errc::ok);
+    CHECK(pull_until<need_data>(s, ev, out) != nullptr);
+    CHECK(out.find("250 DSN\r\n") != std::string::npos);
+    CHECK(out.substr(out.size() - 56) == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n");
 }

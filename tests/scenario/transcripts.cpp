@@ -38,12 +38,11 @@ extension_set parse_extensions(const std::string& list) {
     extension_set set;
     std::stringstream ss(list);
     std::string item;
-    const extension all[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
-                             extension::smtputf8, extension::enhanced_status_codes,
-                             extension::starttls, extension::auth};
     while (std::getline(ss, item, ',')) {
-        for (extension e : all)
-            if (ascii::iequals(item, to_string(e))) set.add(e);
+        extension e{};
+        INFO("extension " << item);
+        REQUIRE(parse_extension(item, e));
+        set.add(e);
     }
     return set;
 }

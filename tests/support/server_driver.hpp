@@ -82,8 +82,8 @@ inline std::string describe(const server_event& ev) {
                 return "mail_from <" + std::string(e.reverse_path.raw) + ">" +
                        std::string(e.parameters.raw);
             else if constexpr (std::is_same_v<T, rcpt_to>)
-                return "rcpt_to <" + std::string(e.forward_path.raw) + "> #" +
-                       std::to_string(e.index);
+                return "rcpt_to <" + std::string(e.forward_path.raw) + ">" +
+                       std::string(e.parameters.raw) + " #" + std::to_string(e.index);
             else if constexpr (std::is_same_v<T, data_begin>)
                 return "data_begin " + std::to_string(e.recipients);
             else if constexpr (std::is_same_v<T, message_end>)

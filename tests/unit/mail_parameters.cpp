@@ -186,3 +186,27 @@ TEST_CASE("mail parameters: AUTH= is an xtext value when AUTH is offered (RFC 49
     CHECK(parse(" AUTH=<> AUTH=<>", with_auth).error == mail_parameter_error::duplicate);
     CHECK(parse(" AUTH=<>", {extension::size}).error == mail_parameter_error::unknown);
 }
+
+TEST_CASE("mail parameters: RET and ENVID with DSN offered (RFC 3461 sections 4.3, 4.4)") {
+    const extension_set dsn{extension::dsn};
+    const result r = parse(" RET=HDRS ENVID=QQ314159", dsn);
+    REQUIRE(r.error == mail_parameter_error::ok);
+    CHECK(r.params.ret == smtpwire::dsn_return::headers);
+    CHECK(r.params.envid == "QQ314159");
+    const result full = parse(" envid=a+2Bb ret=full", dsn);
+    REQUIRE(full.error == mail_parameter_error::ok);
+    CHECK(full.params.ret == smtpwire::dsn_return::full);
+    CHECK(full.params.envid == "a+2Bb");
+    CHECK(parse("", dsn).params.ret == smtpwire::dsn_return::unspecified);
+    CHECK(parse("", dsn).params.envid.empty());
+
+    CHECK(parse(" RET=HDRS", all).error == mail_parameter_error::unknown);
+    CHECK(parse(" ENVID=QQ314159", all).error == mail_parameter_error::unknown);
+    CHECK(parse(" RET=BODY", dsn).error == mail_parameter_error::bad_value);
+    CHECK(parse(" RET", dsn).error == mail_parameter_error::bad_value);
+    CHECK(parse(" RET=FULL RET=FULL", dsn).error == mail_parameter_error::duplicate);
+    CHECK(parse(" ENVID=a ENVID=b", dsn).error == mail_parameter_error::duplicate);
+    CHECK(parse(" ENVID=a+20b", dsn).error == mail_parameter_error::bad_value);
+    CHECK(parse(" ENVID=" + std::string(101, 'e'), dsn).error == mail_parameter_error::bad_value);
+    CHECK(parse(" ENVID=" + std::string(100, 'e'), dsn).error == mail_parameter_error::ok);
+}

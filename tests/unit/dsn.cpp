@@ -1,0 +1,90 @@
+#include "smtpwire/dsn.hpp"
+#include "support/catch.hpp"
+
+#include <string>
+#include <string_view>
+
+using smtpwire::dsn_notify;
+using smtpwire::dsn_return;
+
+namespace {
+std::string written(const dsn_notify& n) {
+    char out[smtpwire::dsn_notify_max];
+    return std::string(out, smtpwire::write_notify(n, out));
+}
+} // namespace
+
+TEST_CASE("dsn: RET values by name") {
+    CHECK(to_string(dsn_return::unspecified).empty());
+    CHECK(to_string(dsn_return::full) == "FULL");
+    CHECK(to_string(dsn_return::headers) == "HDRS");
+    CHECK(to_string(static_cast<dsn_return>(9)).empty());
+}
+
+TEST_CASE("dsn: NOTIFY values of RFC 3461 section 4.1") {
+    dsn_notify n;
+    CHECK_FALSE(n.given());
+    REQUIRE(smtpwire::parse_notify("NEVER", n));
+    CHECK(n == dsn_notify{true, false, false, false});
+    REQUIRE(smtpwire::parse_notify("SUCCESS,FAILURE", n));
+    CHECK(n == dsn_notify{false, true, true, false});
+    REQUIRE(smtpwire::parse_notify("delay,Success,FAILURE,delay", n));
+    CHECK(n == dsn_notify{false, true, true, true});
+    CHECK(written(n) == "SUCCESS,FAILURE,DELAY");
+    CHECK(written(n).size() == smtpwire::dsn_notify_max);
+    CHECK(written(dsn_notify{true, false, false, false}) == "NEVER");
+    CHECK(written(dsn_notify{false, false, false, true}) == "DELAY");
+
+    // NEVER stands alone; empty words, spaces and other words are refused, and a
+    // refused value leaves the output as it was.
+    const dsn_notify before{false, false, true, false};
+    for (std::string_view bad : {"", "NEVER,FAILURE", "SUCCESS,NEVER", "SUCCESS,", ",SUCCESS",
+                                 "SUCCESS,,FAILURE", "SUCCESS FAILURE", "ALWAYS", "NEVE", "SUCCESSES"}) {
+        INFO("NOTIFY=" << bad);
+        n = before;
+        CHECK_FALSE(smtpwire::parse_notify(bad, n));
+        CHECK(n == before);
+    }
+    CHECK(dsn_notify{true, true, false, false}.given());
+    CHECK_FALSE(dsn_notify{true, true, false, false}.valid());
+}
+
+TEST_CASE("dsn: ENVID is printable xtext of at most 100 characters") {
+    CHECK(smtpwire::valid_envid("QQ314159"));
+    CHECK(smtpwire::valid_envid("QQ+2B314159"));  // '+' itself, encoded
+    CHECK(smtpwire::valid_envid(std::string(100, 'x')));
+    CHECK_FALSE(smtpwire::valid_envid(std::string(101, 'x')));
+    CHECK_FALSE(smtpwire::valid_envid(""));
+    CHECK_FALSE(smtpwire::valid_envid("QQ+20314159"));  // decodes to SP
+    CHECK_FALSE(smtpwire::valid_envid("QQ+0D+0A"));     // CR LF
+    CHECK_FALSE(smtpwire::valid_envid("QQ+00"));
+    CHECK_FALSE(smtpwire::valid_envid("QQ+7F"));
+    CHECK_FALSE(smtpwire::valid_envid("QQ+C3+A4"));     // UTF-8
+    CHECK_FALSE(smtpwire::valid_envid("QQ+2b"));        // lower-case hex
+    CHECK_FALSE(smtpwire::valid_envid("QQ+2"));
+    CHECK_FALSE(smtpwire::valid_envid("QQ=1"));
+}
+
+TEST_CASE("dsn: ORCPT is addr-type ';' xtext of at most 500 characters") {
+    std::string_view type = "unchanged", address = "unchanged";
+    REQUIRE(smtpwire::parse_orcpt("rfc822;Bob@Big-Box.example", type, address));
+    CHECK(type == "rfc822");
+    CHECK(address == "Bob@Big-Box.example");
+    // A space inside a quoted local part is allowed once decoded; a control is not.
+    REQUIRE(smtpwire::parse_orcpt("RFC822;\"Carol+20Smith\"@Ivory.example", type, address));
+    CHECK(type == "RFC822");
+    CHECK(address == "\"Carol+20Smith\"@Ivory.example");
+    REQUIRE(smtpwire::parse_orcpt("x400;+2FC=US+2F", type, address) == false);  // '=' is not xtext
+    const std::string longest = "rfc822;" + std::string(493, 'a');
+    CHECK(smtpwire::parse_orcpt(longest, type, address));
+    type = address = "unchanged";
+    for (const std::string& bad :
+         {longest + "a", std::string("Bob@Big-Box.example"), std::string(";Bob@x"), std::string("rfc822;"),
+          std::string("rfc 822;x@y"), std::string("rfc822;x+0Ay"), std::string("rfc822;x+00y"),
+          std::string("rfc822;x+C3+A4y"), std::string("rfc(822);x@y")}) {
+        INFO("ORCPT=" << bad);
+        CHECK_FALSE(smtpwire::parse_orcpt(bad, type, address));
+        CHECK(type == "unchanged");
+        CHECK(address == "unchanged");
+    }
+}
