@@ -92,8 +92,13 @@ for cfg, arg in [
     add('fuzz_path', bytes([cfg]) + arg)
 
 # --- fuzz_esmtp_param -----------------------------------------------------------
-# bit 0 utf8 reader, bits 1-3 offer SIZE, 8BITMIME, SMTPUTF8
+# bit 0 utf8 reader, bits 1-4 offer SIZE, 8BITMIME, SMTPUTF8, DSN
 for cfg, text in [
+    (30, b' RET=HDRS ENVID=QQ314159'), (30, b' ret=full envid=a+2Bb'), (30, b' RET=FULL RET=HDRS'),
+    (30, b' ENVID=QQ+0A'), (30, b' NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob@Big-Box.example'),
+    (30, b' NOTIFY=NEVER'), (30, b' NOTIFY=NEVER,DELAY'), (30, b' notify=delay,success orcpt=RFC822;"a+20b"@c'),
+    (30, b' ORCPT=rfc822;a+00b'), (30, b' ORCPT=a@b'), (31, b' ORCPT=utf-8;caf\xc3\xa9@x'),
+    (30, b' ENVID=' + b'x' * 101),
     (14, b' SIZE=1000 BODY=8BITMIME SMTPUTF8'), (14, b''), (14, b' SIZE=18446744073709551615'),
     (14, b' SIZE=18446744073709551616'), (14, b' SIZE=00000000000000000001'), (14, b' SIZE=1 SIZE=2'),
     (14, b' BODY=7BIT'), (14, b' body=8bitmime'), (14, b' BODY=BINARYMIME'), (14, b' BODY'), (14, b' AUTH=<>'),

@@ -340,6 +340,7 @@ public:
         if (options.size != 0 && caps_.size_limit() != 0 && options.size > caps_.size_limit())
             return errc::too_large;
         if (!valid_parameters(options.parameters, smtputf8)) return errc::invalid_argument;
+        if (!options.envid.empty() && !envid_argument_valid(options.envid)) return errc::invalid_argument;
         command_writer w(out_, command_reserve);
         w.put("MAIL FROM:");
         if (const errc e = write_path(w, address, smtputf8, true); e != errc::ok) return e;
@@ -353,6 +354,15 @@ public:
         if (options.body == body_type::seven_bit && caps_.has(extension::eight_bit_mime))
             w.put(" BODY=7BIT");
         if (smtputf8) w.put(" SMTPUTF8");
+        if (caps_.has(extension::dsn) && options.ret != dsn_return::unspecified) {
+            w.put(" RET=");
+            w.put(to_string(options.ret));
+        }
+        if (caps_.has(extension::dsn) && !options.envid.empty()) {
+            char envid[dsn_envid_max];
+            w.put(" ENVID=");
+            w.put(std::string_view(envid, write_envid(options.envid, envid)));
+        }
         if (!options.parameters.empty()) {
             w.put(" ");
             w.put(options.parameters);
@@ -374,14 +384,30 @@ public:
     /// transaction. "postmaster" alone is sent as <postmaster>. Errors as mail_from();
     /// wrong_state also after data() or when MAIL was refused.
     [[nodiscard]] errc rcpt_to(std::string_view address, std::string_view parameters = {}) noexcept {
+        return rcpt_to(recipient{address, parameters});
+    }
+
+    /// rcpt_to() for a recipient with DSN requests (NOTIFY, ORCPT), which are sent only
+    /// when the server offers DSN.
+    [[nodiscard]] errc rcpt_to(const recipient& r) noexcept {
         if (!can_send() || !tx_.active || tx_.data_sent || tx_.mail_failed) return errc::wrong_state;
-        if (const errc e = check_recipient({address, parameters}, tx_.smtputf8); e != errc::ok) return e;
+        if (const errc e = check_recipient(r, tx_.smtputf8); e != errc::ok) return e;
         command_writer w(out_, command_reserve);
         w.put("RCPT TO:");
-        if (const errc e = write_path(w, address, tx_.smtputf8, false); e != errc::ok) return e;
-        if (!parameters.empty()) {
+        if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) return e;
+        if (caps_.has(extension::dsn) && r.notify.given()) {
+            char notify[dsn_notify_max];
+            w.put(" NOTIFY=");
+            w.put(std::string_view(notify, write_notify(r.notify, notify)));
+        }
+        if (caps_.has(extension::dsn) && !r.orcpt.empty()) {
+            char orcpt[dsn_orcpt_max];
+            w.put(" ORCPT=");
+            w.put(std::string_view(orcpt, write_orcpt(r.orcpt, orcpt)));
+        }
+        if (!r.parameters.empty()) {
             w.put(" ");
-            w.put(parameters);
+            w.put(r.parameters);
         }
         const std::size_t sent = w.finish();
         if (sent == 0) return errc::output_full;
@@ -583,10 +609,12 @@ private:
     }
 
     // What rcpt_to() refuses before writing: a UTF-8 address without SMTPUTF8, bad
-    // parameters, an address that is not one or too long.
+    // parameters or DSN requests, an address that is not one or too long.
     static errc check_recipient(const recipient& r, bool smtputf8) noexcept {
         if (ascii::has_non_ascii(r.address) && !smtputf8) return errc::not_supported;
-        if (!valid_parameters(r.parameters, smtputf8)) return errc::invalid_argument;
+        if (!valid_parameters(r.parameters, smtputf8) || !r.notify.valid() ||
+            (!r.orcpt.empty() && !orcpt_argument_valid(r.orcpt)))
+            return errc::invalid_argument;
         char scratch[max_path + 1];
         command_writer w(scratch, sizeof scratch);
         const errc e = write_path(w, r.address, smtputf8, false);
@@ -1341,8 +1369,7 @@ private:
         while (tx_.active && !tx_.data_sent && !tx_.mail_failed && can_send()) {
             const envelope& env = *job_.env;
             const errc e = job_.next_recipient < env.recipient_count
-                               ? rcpt_to(env.recipients[job_.next_recipient].address,
-                                         env.recipients[job_.next_recipient].parameters)
+                               ? rcpt_to(env.recipients[job_.next_recipient])
                                : data();
             if (e != errc::ok) return;
             if (job_.next_recipient < env.recipient_count) ++job_.next_recipient;

@@ -131,6 +131,50 @@ constexpr bool xtext_decodes_printable(std::string_view s, bool space) noexcept 
     return true;
 }
 
+namespace detail {
+// True when every octet of `s` is %d33-126, or also SP when `space`.
+constexpr bool printable(std::string_view s, bool space) noexcept {
+    for (char c : s)
+        if (!ascii::is(c, ascii::vchar) && !(space && c == ' ')) return false;
+    return true;
+}
+} // namespace detail
+
+/// True when `id`, an envelope identifier as the application has it, can be sent as
+/// ENVID: 1 or more octets of printable US-ASCII without SP (RFC 3461 §4.4), at most
+/// dsn_envid_max once xtext-encoded. CR, LF and NUL are never sendable.
+[[nodiscard]] constexpr bool envid_argument_valid(std::string_view id) noexcept {
+    return !id.empty() && detail::printable(id, false) && xtext_encoded_size(id) <= dsn_envid_max;
+}
+
+/// Writes ENVID's value for `id` (its xtext encoding). Precondition:
+/// envid_argument_valid(id); `out` holds dsn_envid_max bytes. Returns the size.
+[[nodiscard]] constexpr std::size_t write_envid(std::string_view id, char* out) noexcept {
+    return xtext_encode(id, out);
+}
+
+/// True when `orcpt`, "addr-type;address" as the application has it ("rfc822;
+/// list+tag@example.net"), can be sent as ORCPT: an atom, ';', and an address of 1 or
+/// more octets of printable US-ASCII or SP (RFC 3461 §4.2), at most dsn_orcpt_max once
+/// the address is xtext-encoded. CR, LF, NUL and UTF-8 are never sendable.
+[[nodiscard]] constexpr bool orcpt_argument_valid(std::string_view orcpt) noexcept {
+    const std::size_t semicolon = orcpt.find(';');
+    if (semicolon == 0 || semicolon == std::string_view::npos) return false;
+    const std::string_view type = orcpt.substr(0, semicolon);
+    const std::string_view address = orcpt.substr(semicolon + 1);
+    return ascii::all_of(type, ascii::atext) && !address.empty() && detail::printable(address, true) &&
+           semicolon + 1 + xtext_encoded_size(address) <= dsn_orcpt_max;
+}
+
+/// Writes ORCPT's value for `orcpt`: the addr-type as given, ';', the address in
+/// xtext. Precondition: orcpt_argument_valid(orcpt); `out` holds dsn_orcpt_max bytes.
+/// Returns the size.
+[[nodiscard]] constexpr std::size_t write_orcpt(std::string_view orcpt, char* out) noexcept {
+    const std::size_t semicolon = orcpt.find(';');
+    for (std::size_t i = 0; i <= semicolon; ++i) out[i] = orcpt[i];
+    return semicolon + 1 + xtext_encode(orcpt.substr(semicolon + 1), out + semicolon + 1);
+}
+
 } // namespace v0
 } // namespace smtpwire
 

@@ -1173,3 +1173,106 @@ TEST_CASE("client AUTH: sizeof(client_session) stays modest") {
     CHECK(sizeof(sasl::scram_sha256_client) > 1024);
     CHECK(sizeof(client_session) <= 3584);
 }
+
+// --- DSN (RFC 3461) ---------------------------------------------------------------
+
+namespace {
+// A client that has read `ehlo` and is ready to send; its output holds only EHLO.
+// `input` keeps the fed bytes alive, as feed() requires.
+void make_ready(client_session& c, const std::string& ehlo, std::string& input) {
+    input = greeting + ehlo;
+    REQUIRE(c.feed(input) == errc::ok);
+    for (int i = 0; i < 10 && !std::holds_alternative<ready>(c.next_event()); ++i) {
+    }
+    REQUIRE(c.output() == "EHLO client.example\r\n");
+    c.consume_output(c.output().size());
+}
+} // namespace
+
+TEST_CASE("client: DSN requests are sent encoded when the server offers DSN, and only then") {
+    mail_options options;
+    options.ret = dsn_return::headers;
+    options.envid = "QQ+314159";
+    recipient bob{"bob@mx.example", {}, dsn_notify{false, true, true, false}, "rfc822;Bob+tag@Big-Box.example"};
+    recipient fred{"fred@mx.example", {}, dsn_notify{true, false, false, false}, {}};
+    recipient carol{"carol@mx.example", {}, {}, "rfc822;\"Carol Smith\"=x@Ivory.example"};
+    SECTION("offered") {
+        client_session c(config());
+        std::string input;
+        make_ready(c, "250-mx.example\r\n250-PIPELINING\r\n250 DSN\r\n", input);
+        REQUIRE(c.mail_from("alice@client.example", options) == errc::ok);
+        REQUIRE(c.rcpt_to(bob) == errc::ok);
+        REQUIRE(c.rcpt_to(fred) == errc::ok);
+        REQUIRE(c.rcpt_to(carol) == errc::ok);
+        CHECK(c.output() ==
+              "MAIL FROM:<alice@client.example> RET=HDRS ENVID=QQ+2B314159\r\n"
+              "RCPT TO:<bob@mx.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+2Btag@Big-Box.example\r\n"
+              "RCPT TO:<fred@mx.example> NOTIFY=NEVER\r\n"
+              "RCPT TO:<carol@mx.example> ORCPT=rfc822;\"Carol+20Smith\"+3Dx@Ivory.example\r\n");
+    }
+    SECTION("not offered: nothing of it is sent") {
+        client_session c(config());
+        std::string input;
+        make_ready(c, "250-mx.example\r\n250 PIPELINING\r\n", input);
+        REQUIRE(c.mail_from("alice@client.example", options) == errc::ok);
+        REQUIRE(c.rcpt_to(bob) == errc::ok);
+        REQUIRE(c.rcpt_to(fred) == errc::ok);
+        CHECK(c.output() == "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\n"
+                            "RCPT TO:<fred@mx.example>\r\n");
+    }
+    SECTION("values that cannot be sent are refused before anything is written, offered or not") {
+        for (const std::string ehlo : {"250-mx.example\r\n250-PIPELINING\r\n250 DSN\r\n", "250-mx.example\r\n250 PIPELINING\r\n"}) {
+            client_session c(config());
+            std::string input;
+            make_ready(c, ehlo, input);
+            for (std::string_view bad : {std::string_view("QQ\r\nRSET"), std::string_view("QQ 314159"),
+                                         std::string_view("QQ\0", 3), std::string_view("QQ\xc3\xa4")}) {
+                mail_options o = options;
+                o.envid = bad;
+                CHECK(c.mail_from("alice@client.example", o) == errc::invalid_argument);
+            }
+            mail_options too_long = options;
+            const std::string envid_34(34, '+');  // 102 octets once encoded
+            too_long.envid = envid_34;
+            CHECK(c.mail_from("alice@client.example", too_long) == errc::invalid_argument);
+            CHECK(c.output().empty());
+            REQUIRE(c.mail_from("alice@client.example", options) == errc::ok);
+            c.consume_output(c.output().size());
+            for (std::string_view bad : {"rfc822;bob@x\r\nDATA", "bob@example.net", ";bob@x", "rfc822;",
+                                         "rfc 822;bob@x", "rfc822;b\xc3\xa4@x"}) {
+                INFO("ORCPT " << bad);
+                CHECK(c.rcpt_to(recipient{"bob@mx.example", {}, {}, bad}) == errc::invalid_argument);
+            }
+            const std::string orcpt_long = "rfc822;" + std::string(165, '+') + "@x";  // 502 once encoded
+            CHECK(c.rcpt_to(recipient{"bob@mx.example", {}, {}, orcpt_long}) == errc::invalid_argument);
+            CHECK(c.rcpt_to(recipient{"bob@mx.example", {}, dsn_notify{true, true, false, false}, {}}) ==
+                  errc::invalid_argument);
+            CHECK(c.output().empty());
+        }
+    }
+}
+
+TEST_CASE("client: send_mail carries each recipient's DSN requests to a server that takes them") {
+    const recipient rcpts[] = {{"bob@mx.example", {}, dsn_notify{false, false, true, true}, "rfc822;bob@mx.example"},
+                               {"carol@mx.example", {}, {}, {}}};
+    envelope env;
+    env.sender = "alice@client.example";
+    env.options.envid = "id-1";
+    env.options.ret = dsn_return::full;
+    env.recipients = rcpts;
+    env.recipient_count = 2;
+    client_session c(config());
+    std::string input;
+        make_ready(c, "250-mx.example\r\n250-PIPELINING\r\n250 DSN\r\n", input);
+    REQUIRE(c.send_mail(env, "Subject: x\r\n\r\nhi\r\n") == errc::ok);
+    std::string out;
+    for (int i = 0; i < 10; ++i) {
+        const client_event ev = c.next_event();
+        if (!std::holds_alternative<need_output>(ev)) break;
+        out += c.output();
+        c.consume_output(c.output().size());
+    }
+    CHECK(out == "MAIL FROM:<alice@client.example> RET=FULL ENVID=id-1\r\n"
+                 "RCPT TO:<bob@mx.example> NOTIFY=FAILURE,DELAY ORCPT=rfc822;bob@mx.example\r\n"
+                 "RCPT TO:<carol@mx.example>\r\nDATA\r\n");
+}

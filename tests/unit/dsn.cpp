@@ -88,3 +88,39 @@ TEST_CASE("dsn: ORCPT is addr-type ';' xtext of at most 500 characters") {
         CHECK(address == "unchanged");
     }
 }
+
+TEST_CASE("dsn: what a client may send, a server accepts and decodes to the same text") {
+    for (std::string_view id : {"QQ314159", "a+b=c", "x", "~!\"#$%&'()*,-./:;<>?@[\\]^_`{|}"}) {
+        INFO("ENVID " << id);
+        REQUIRE(smtpwire::envid_argument_valid(id));
+        char wire[smtpwire::dsn_envid_max];
+        const std::string_view sent(wire, smtpwire::write_envid(id, wire));
+        CHECK(smtpwire::valid_envid(sent));
+        char back[smtpwire::dsn_envid_max];
+        std::size_t n = 0;
+        REQUIRE(smtpwire::xtext_decode(sent, back, n));
+        CHECK(std::string_view(back, n) == id);
+    }
+    CHECK(smtpwire::envid_argument_valid(std::string(33, '=') + "x"));   // 100 octets encoded
+    CHECK_FALSE(smtpwire::envid_argument_valid(std::string(33, '=') + "xx"));
+    for (std::string_view bad : {"", " ", "a b", "a\r\n", "\xc3\xa4"})
+        CHECK_FALSE(smtpwire::envid_argument_valid(bad));
+
+    for (std::string_view orcpt : {"rfc822;list+tag@example.net", "rfc822;\"a b\"=c@example.net", "x400;/C=US/"}) {
+        INFO("ORCPT " << orcpt);
+        REQUIRE(smtpwire::orcpt_argument_valid(orcpt));
+        char wire[smtpwire::dsn_orcpt_max];
+        const std::string_view sent(wire, smtpwire::write_orcpt(orcpt, wire));
+        std::string_view type, address;
+        REQUIRE(smtpwire::parse_orcpt(sent, type, address));
+        CHECK(type == orcpt.substr(0, orcpt.find(';')));
+        char back[smtpwire::dsn_orcpt_max];
+        std::size_t n = 0;
+        REQUIRE(smtpwire::xtext_decode(address, back, n));
+        CHECK(std::string_view(back, n) == orcpt.substr(orcpt.find(';') + 1));
+    }
+    CHECK(smtpwire::orcpt_argument_valid("rfc822;" + std::string(493, 'a')));
+    CHECK_FALSE(smtpwire::orcpt_argument_valid("rfc822;" + std::string(492, 'a') + "+"));
+    for (std::string_view bad : {"rfc822;", ";a@b", "a@b", "rfc 822;a@b", "rfc822;a\r\n@b", "rfc822;\xc3\xa4@b"})
+        CHECK_FALSE(smtpwire::orcpt_argument_valid(bad));
+}
