@@ -168,7 +168,9 @@ std::string envelope_json(std::string_view id, const client_info& client, const 
             recipients += ",\n";
         }
         rcpts += json_string(r.mailbox);
-        recipients += "    {\"mailbox\": " + json_string(r.mailbox) + ", \"parameters\": {}}";
+        recipients += "    {\"mailbox\": " + json_string(r.mailbox) + ", \"parameters\": {\"notify\": " +
+                      (r.notify.empty() ? "null" : json_string(r.notify)) + ", \"orcpt\": " +
+                      (r.orcpt.empty() ? "null" : json_string(r.orcpt_type + ";" + r.orcpt)) + "}}";
     }
     const std::string tls = !client.tls ? "null"
                                          : "{\"protocol\": " + json_string(client.tls->protocol) +
@@ -187,7 +189,9 @@ std::string envelope_json(std::string_view id, const client_info& client, const 
            "    \"raw\": " + json_string(env.parameters) + ",\n"
            "    \"size\": " + (env.has_size ? std::to_string(env.declared_size) : "null") + ",\n"
            "    \"body\": " + (env.body.empty() ? "null" : json_string(env.body)) + ",\n"
-           "    \"smtputf8\": " + (env.smtputf8 ? "true" : "false") + "\n"
+           "    \"smtputf8\": " + (env.smtputf8 ? "true" : "false") + ",\n"
+           "    \"ret\": " + (env.ret.empty() ? "null" : json_string(env.ret)) + ",\n"
+           "    \"envid\": " + (env.envid.empty() ? "null" : json_string(env.envid)) + "\n"
            "  },\n"
            "  \"recipients\": [\n" + recipients + "\n  ],\n"
            "  \"size\": " + std::to_string(size) + ",\n"

@@ -31,8 +31,9 @@ struct client_info {
 /// One accepted recipient.
 struct recipient {
     std::string mailbox;    // the forward path's mailbox in canonical form
-    // RCPT parameters (RFC 3461 NOTIFY and ORCPT) belong here once they are offered;
-    // the JSON has an empty "parameters" object for them until then.
+    std::string notify;     // DSN NOTIFY= as written by smtpwire::write_notify(), or ""
+    std::string orcpt_type; // DSN ORCPT= addr-type ("rfc822"), or ""
+    std::string orcpt;      // DSN ORCPT= address, xtext-decoded, or ""
 };
 
 /// The envelope of one mail transaction, copied out of the session's events. Mailboxes
@@ -45,6 +46,8 @@ struct envelope {
     std::uint64_t declared_size = 0;     // SIZE=
     std::string body;                    // BODY= value ("7BIT", "8BITMIME") or ""
     bool smtputf8 = false;
+    std::string ret;                     // DSN RET= value ("FULL", "HDRS") or ""
+    std::string envid;                   // DSN ENVID=, xtext-decoded, or ""
     std::vector<recipient> recipients;   // accepted recipients, in order
 };
 

@@ -40,6 +40,7 @@ struct options {
     bool tls_implicit = false;                      // TLS from the first byte, not STARTTLS
     std::vector<credentials> auth;                  // AUTH is offered when not empty
     bool require_auth = false;                      // MAIL before AUTH: 530 5.7.0
+    bool dsn = true;                                // offer DSN (RFC 3461)
     bool verbose = false;                           // one line per session event on stderr
     bool help = false;
 };

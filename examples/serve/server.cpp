@@ -144,6 +144,15 @@ std::string machine_name() {
 
 std::string str(std::string_view s) { return std::string(s); }
 
+// The text of an xtext value the session has validated (ENVID, ORCPT's address).
+std::string xtext_value(std::string_view xtext) {
+    std::string out(smtpwire::xtext_decoded_max(xtext.size()), '\0');
+    std::size_t n = 0;
+    if (!smtpwire::xtext_decode(xtext, out.data(), n)) return {};
+    out.resize(n);
+    return out;
+}
+
 // True when `a` and `b` hold the same octets, in a time that depends on their lengths
 // only: a password is not guessed octet by octet from how long a refusal takes.
 bool same_octets(std::string_view a, std::string_view b) {
@@ -224,6 +233,9 @@ server::server(const options& opt, maildir& store, tls::context* tls)
     config_.limits.recipients = opt.max_recipients;
     config_.timeouts.command = opt.timeout;
     config_.timeouts.data = opt.timeout;
+    // DSN: serve keeps what the client asked for in the envelope; it sends no
+    // notification itself, as a sink that stores every message delivers them all.
+    if (opt.dsn) config_.extensions.add(smtpwire::extension::dsn);
     if (tls_ != nullptr) {
         if (opt.tls_implicit) config_.implicit_tls = true;
         else config_.extensions.add(smtpwire::extension::starttls);
@@ -605,6 +617,8 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
         c.env.declared_size = m->parameters.size;
         c.env.body = str(to_string(m->parameters.body));
         c.env.smtputf8 = m->parameters.smtputf8;
+        c.env.ret = str(to_string(m->parameters.ret));
+        c.env.envid = xtext_value(m->parameters.envid);
         log(c, "mail_from <" + c.env.mail_from + ">" + (raw.empty() ? "" : " " + c.env.parameters));
         check(c, c.session.accept(), "accept");
     } else if (const auto* r = std::get_if<smtpwire::rcpt_to>(&ev)) {
@@ -684,8 +698,13 @@ void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
         log(c, "rcpt_to <" + address + "> deferred");
         check(c, c.session.reject({450, {4, 2, 1}, "Recipient deferred"}), "reject");
     } else {
-        log(c, "rcpt_to <" + address + ">");
-        c.env.recipients.push_back(recipient{std::move(address)});
+        log(c, "rcpt_to <" + address + ">" + (rcpt.parameters.raw.empty() ? "" : str(rcpt.parameters.raw)));
+        recipient r{std::move(address), {}, str(rcpt.parameters.orcpt_type), xtext_value(rcpt.parameters.orcpt)};
+        if (rcpt.parameters.notify.given()) {
+            char notify[smtpwire::dsn_notify_max];
+            r.notify = str({notify, smtpwire::write_notify(rcpt.parameters.notify, notify)});
+        }
+        c.env.recipients.push_back(std::move(r));
         check(c, c.session.accept(), "accept");
     }
 }

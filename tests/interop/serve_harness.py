@@ -214,7 +214,7 @@ class ServeTestCase(unittest.TestCase):
         self.assertRegex(env['peer'], r'^127\.0\.0\.1:\d+$')
         self.assertEqual(env['mail_from'], mail_from)
         self.assertEqual(env['rcpt_to'], rcpt_to)
-        self.assertEqual(env['recipients'], [{'mailbox': r, 'parameters': {}} for r in rcpt_to])
+        self.assertEqual(env['recipients'], [{'mailbox': r, 'parameters': {'notify': None, 'orcpt': None}} for r in rcpt_to])
         self.assertEqual(env['size'], size)
         self.assertRegex(env['received_at'], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 

@@ -136,7 +136,7 @@ class RawTest(ServeTestCase):
         self.assertEqual(env['rcpt_to'], ['one@example.com', 'two@example.com'])
         self.assertEqual(env['parameters'],
                          {'raw': 'BODY=8BITMIME', 'size': None, 'body': '8BITMIME',
-                          'smtputf8': False})
+                          'smtputf8': False, 'ret': None, 'envid': None})
 
     def test_recipient_policy_matches_the_mailbox(self):
         # The globs see the mailbox: the local part's value (quotes and quoted-pairs
@@ -181,7 +181,7 @@ class RawTest(ServeTestCase):
                      '"@"@c.example', 'postmaster']
         self.assertEqual(env['mail_from'], 'sender@example.org')
         self.assertEqual(env['rcpt_to'], mailboxes)
-        self.assertEqual(env['recipients'], [{'mailbox': m, 'parameters': {}} for m in mailboxes])
+        self.assertEqual(env['recipients'], [{'mailbox': m, 'parameters': {'notify': None, 'orcpt': None}} for m in mailboxes])
         self.assertEqual(env['parameters']['raw'], 'BODY=7BIT')
         self.assertEqual(env['peer'], '127.0.0.1:%d' % client.sock.getsockname()[1])
         self.assertEqual(env['helo'], 'client.test')

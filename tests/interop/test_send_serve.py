@@ -36,7 +36,7 @@ class SendToServeTest(ServeTestCase, SendTestCase):
         # SIZE declared the size the server counted (RFC 1870 §3); no BODY for 7-bit data.
         self.assertEqual(env['parameters'], {'raw': 'SIZE=%d' % len(content),
                                              'size': len(content), 'body': None,
-                                             'smtputf8': False})
+                                             'smtputf8': False, 'ret': None, 'envid': None})
         self.assertEqual(result.stderr, '')
 
     def test_message_on_stdin_with_8bit_content(self):

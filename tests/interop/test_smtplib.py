@@ -34,7 +34,7 @@ class SmtplibTest(ServeTestCase):
         self.assertEqual(code, 250)
         self.assertEqual(features.split(b'\n'),
                          [b'mx.test', b'PIPELINING', b'SIZE 10240000', b'8BITMIME', b'SMTPUTF8',
-                          b'ENHANCEDSTATUSCODES'])
+                          b'ENHANCEDSTATUSCODES', b'DSN'])
         message = 'From: a@example.org\nTo: b@example.com\nSubject: plain\n\nHello,\nworld.\n'
         self.assertEqual(smtp.sendmail('a@example.org', ['b@example.com'], message), {})
         smtp.quit()
@@ -43,7 +43,7 @@ class SmtplibTest(ServeTestCase):
         self.assert_envelope(env, 'a@example.org', ['b@example.com'], len(crlf(message)))
         self.assertEqual(env['parameters'], {'raw': 'size=%d' % len(crlf(message)),
                                              'size': len(crlf(message)), 'body': None,
-                                             'smtputf8': False})
+                                             'smtputf8': False, 'ret': None, 'envid': None})
         self.assertIsNone(env['auth'])
         self.assertIsNone(env['tls'])
         self.assertEqual(server.temp_files(), [])
@@ -170,6 +170,41 @@ class SmtplibTest(ServeTestCase):
         # The UTF-8 is stored as is, not escaped.
         with open(os.path.join(server.maildir, env['id'] + '.json'), 'rb') as f:
             self.assertIn('"用户@例子.广告"'.encode('utf-8'), f.read())
+
+    def test_dsn_parameters_are_recorded(self):
+        # RFC 3461: smtplib sends RET/ENVID on MAIL and NOTIFY/ORCPT on RCPT as given;
+        # the envelope keeps them decoded, per recipient.
+        server = self.serve()
+        smtp = self.client(server)
+        smtp.ehlo()
+        self.assertTrue(smtp.has_extn('dsn'))
+        self.assertEqual(smtp.sendmail('a@example.org', ['b@example.com', 'c@example.com'], b'dsn\r\n',
+                                       mail_options=['RET=HDRS', 'ENVID=QQ+2B314159'],
+                                       rcpt_options=['NOTIFY=SUCCESS,FAILURE',
+                                                     'ORCPT=rfc822;b+2Btag@example.com']), {})
+        [(env, content)] = server.messages()
+        self.assertEqual(env['parameters']['ret'], 'HDRS')
+        self.assertEqual(env['parameters']['envid'], 'QQ+314159')
+        self.assertEqual(env['recipients'], [
+            {'mailbox': 'b@example.com',
+             'parameters': {'notify': 'SUCCESS,FAILURE', 'orcpt': 'rfc822;b+tag@example.com'}},
+            {'mailbox': 'c@example.com',
+             'parameters': {'notify': 'SUCCESS,FAILURE', 'orcpt': 'rfc822;b+tag@example.com'}}])
+        # Invalid values are 501 5.5.4, and nothing is stored for them.
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+            smtp.sendmail('a@example.org', ['b@example.com'], b'x\r\n', rcpt_options=['NOTIFY=NEVER,DELAY'])
+        self.assertEqual(refused.exception.recipients['b@example.com'][0], 501)
+        self.assertEqual(len(server.messages()), 1)
+
+    def test_no_dsn_refuses_the_dsn_parameters(self):
+        server = self.serve('--no-dsn')
+        smtp = self.client(server)
+        smtp.ehlo()
+        self.assertFalse(smtp.has_extn('dsn'))
+        with self.assertRaises(smtplib.SMTPSenderRefused) as refused:
+            smtp.sendmail('a@example.org', ['b@example.com'], b'x\r\n', mail_options=['RET=FULL'])
+        self.assertEqual(refused.exception.smtp_code, 555)
+        self.assertEqual(server.messages(), [])
 
     def test_eight_bit_body(self):
         server = self.serve()
