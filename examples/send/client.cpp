@@ -1,6 +1,6 @@
 // smtpwire-send's connection: a blocking-style loop over a non-blocking socket and poll(2).
 // RFC 5321 §3.3, §4.2.5 (replies after DATA), §4.5.3.2 (timeouts); RFC 1870, 2920, 6152, 6531;
-// RFC 3207 and 8314 (STARTTLS and implicit TLS), RFC 4954 (AUTH).
+// RFC 3207 and 8314 (STARTTLS and implicit TLS), RFC 4954 (AUTH), RFC 7628 §3.1 (OAUTHBEARER).
 #include "client.hpp"
 
 #include <algorithm>
@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "../common/cli.hpp"
 #include "smtpwire/ascii.hpp"
 #include "smtpwire/client_session.hpp"
 #include "smtpwire/enhanced_status.hpp"
@@ -127,8 +128,15 @@ smtpwire::client_config make_config(const options& opt, const std::string& helo,
     config.starttls = opt.implicit_tls ? smtpwire::tls_policy::none : to_policy(opt.starttls);
     if (opt.auth_user) {
         config.auth.user = *opt.auth_user;
-        config.auth.password = opt.auth_password;
-        config.auth.nonce = nonce;
+        if (opt.auth_password) {
+            config.auth.password = *opt.auth_password;
+            config.auth.nonce = nonce;
+        } else {
+            config.auth.token = opt.auth_token;
+            // OAUTHBEARER names the server as the client knows it: as --server does.
+            config.auth.oauth_host = opt.server_host;
+            (void)cli::parse_number(opt.server_port, config.auth.oauth_port);
+        }
         smtpwire::sasl::mechanism forced{};
         if (opt.auth_mechanism && smtpwire::sasl::parse_mechanism(*opt.auth_mechanism, forced))
             config.auth.mechanisms = {forced};
@@ -430,8 +438,9 @@ private:
         auth_warned_ = true;
         std::string_view mechanism = out.substr(5);
         mechanism = mechanism.substr(0, mechanism.find_first_of(" \r"));
-        std::fprintf(stderr, "smtpwire-send: warning: no TLS: sending the password in clear (AUTH %.*s)\n",
-                     static_cast<int>(mechanism.size()), mechanism.data());
+        std::fprintf(stderr, "smtpwire-send: warning: no TLS: sending the %s in clear (AUTH %.*s)\n",
+                     opt_.auth_token_file ? "token" : "password", static_cast<int>(mechanism.size()),
+                     mechanism.data());
     }
 
     void read_input() {

@@ -1,5 +1,6 @@
 // smtpwire-send: a sendmail-like client that sends one message to one SMTP server.
-// RFC 5321 (SMTP), RFC 1870 (SIZE), 2920 (PIPELINING), 6152 (8BITMIME), 6531 (SMTPUTF8).
+// RFC 5321 (SMTP), RFC 1870 (SIZE), 2920 (PIPELINING), 6152 (8BITMIME), 6531 (SMTPUTF8);
+// RFC 4954 (AUTH).
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -11,6 +12,7 @@
 #include "message.hpp"
 #include "options.hpp"
 #include "smtpwire/domain.hpp"
+#include "token.hpp"
 
 namespace {
 
@@ -50,8 +52,11 @@ int main(int argc, char** argv) {
     // A server that goes away mid-write shows up as EPIPE from send().
     std::signal(SIGPIPE, SIG_IGN);
     const std::string helo = opt.helo.empty() ? default_helo() : opt.helo;
+    // The token first: a file that holds none fails before stdin is read.
+    int status = opt.auth_token_file ? sender::read_token(*opt.auth_token_file, opt.auth_token, error) : 0;
     sender::outgoing message;
-    if (const int status = sender::prepare_message(opt, helo, message, error); status != 0) {
+    if (status == 0) status = sender::prepare_message(opt, helo, message, error);
+    if (status != 0) {
         std::fprintf(stderr, "smtpwire-send: %s\n", error.c_str());
         return status;
     }

@@ -1,6 +1,7 @@
 // smtpwire-send's flag table, read by the examples' common command-line parser.
 // RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
-// RFC 3207, 8314 (TLS), RFC 4954 and 4616 (AUTH and PLAIN's limits).
+// RFC 3207, 8314 (TLS), RFC 4954 and 4616 (AUTH and PLAIN's limits), RFC 7628 and 6750
+// (OAUTHBEARER and its bearer token).
 #include "options.hpp"
 
 #include <string_view>
@@ -10,6 +11,7 @@
 #include "smtpwire/domain.hpp"
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/sasl/oauthbearer.hpp"
 #include "smtpwire/sasl/plain.hpp"
 #include "tls.hpp"
 
@@ -26,6 +28,13 @@ template <recipient_kind Kind>
 bool add_recipient(options& o, std::string_view v) {
     o.recipients.push_back({Kind, std::string(v)});
     return is_mailbox(v);
+}
+
+// Whether `mechanism` (as --auth-mech stores it) sends a bearer token, not a password.
+bool sends_token(const std::string& mechanism) {
+    smtpwire::sasl::mechanism m{};
+    return smtpwire::sasl::parse_mechanism(mechanism, m) &&
+           (m == smtpwire::sasl::mechanism::xoauth2 || m == smtpwire::sasl::mechanism::oauthbearer);
 }
 
 constexpr cli::flag<options> flags[] = {
@@ -77,15 +86,21 @@ constexpr cli::flag<options> flags[] = {
          o.auth_password = colon == std::string_view::npos ? std::string() : std::string(v.substr(colon + 1));
          return true;
      }},
-    {"--auth-mech", "MECH",
-     "SCRAM-SHA-256, CRAM-MD5, PLAIN or LOGIN, and no other (default: the strongest offered)",
+    {"--auth-user", "USER", "the account the token is for (with --auth-token-file)",
      [](options& o, std::string_view v) {
-         // The mechanisms a password serves (XOAUTH2 and OAUTHBEARER need a token).
-         const smtpwire::sasl::mechanism_set with_password{
-             smtpwire::sasl::mechanism::scram_sha_256, smtpwire::sasl::mechanism::cram_md5,
-             smtpwire::sasl::mechanism::plain, smtpwire::sasl::mechanism::login};
+         o.auth_user = std::string(v);
+         o.auth_user_given = true;
+         // What XOAUTH2 and OAUTHBEARER can carry: UTF-8 without control characters.
+         return !v.empty() && smtpwire::sasl::oauthbearer_arguments_valid(v, {}, {});
+     }},
+    {"--auth-token-file", "PATH",
+     "authenticate with the OAuth 2.0 bearer token in PATH: see OAuth 2.0 below",
+     [](options& o, std::string_view v) { o.auth_token_file = std::string(v); return !v.empty(); }},
+    {"--auth-mech", "MECH",
+     "only this one: SCRAM-SHA-256, OAUTHBEARER, XOAUTH2, CRAM-MD5, PLAIN or LOGIN",
+     [](options& o, std::string_view v) {
          smtpwire::sasl::mechanism m{};
-         if (!smtpwire::sasl::parse_mechanism(v, m) || !with_password.has(m)) return false;
+         if (!smtpwire::sasl::parse_mechanism(v, m) || !smtpwire::client_mechanisms.has(m)) return false;
          o.auth_mechanism = std::string(smtpwire::sasl::to_string(m));
          return true;
      }},
@@ -123,13 +138,27 @@ parse_result parse_options(int argc, char** argv, options& out, std::string& err
         error = std::string(out.tls_ca ? "--tls-ca" : "--tls-no-verify") +
                 " is for checked TLS: give --tls or --starttls required (opportunistic STARTTLS "
                 "checks no certificate)";
+    else if (out.auth_password && (out.auth_user_given || out.auth_token_file))
+        error = "--auth authenticates with a password and --auth-user with --auth-token-file with "
+                "a token: give one";
+    else if (out.auth_user_given != out.auth_token_file.has_value())
+        error = "--auth-user and --auth-token-file go together: the account and its token";
     else if (out.auth_mechanism && !out.auth_user)
-        error = "--auth-mech needs --auth";
-    else if (out.auth_user && out.auth_user->empty())
+        error = "--auth-mech needs --auth, or --auth-user and --auth-token-file";
+    else if (out.auth_mechanism && sends_token(*out.auth_mechanism) && !out.auth_token_file)
+        error = "--auth-mech " + *out.auth_mechanism +
+                " sends a bearer token: give --auth-user and --auth-token-file";
+    else if (out.auth_mechanism && !sends_token(*out.auth_mechanism) && !out.auth_password)
+        error = "--auth-mech " + *out.auth_mechanism + " sends a password: give --auth USER:PASS";
+    else if (out.auth_password && out.auth_user->empty())
         error = "--auth needs USER:PASS with a user name before the first ':'";
-    else if (out.auth_user &&
-             !smtpwire::sasl::plain_arguments_valid({}, *out.auth_user, out.auth_password))
+    else if (out.auth_password &&
+             !smtpwire::sasl::plain_arguments_valid({}, *out.auth_user, *out.auth_password))
         error = "--auth: the user name and the password must each be 1 to 255 octets of UTF-8";
+    else if (out.auth_token_file &&
+             !smtpwire::sasl::oauthbearer_arguments_valid({}, out.server_host, {}))
+        error = "--server: OAUTHBEARER sends the host name, which must be ASCII (an IDN in its "
+                "xn-- form)";
     else if (out.server_host.empty())
         error = "--server is required";
     else if (!out.from)
@@ -151,6 +180,12 @@ void print_usage(std::FILE* to) {
                "64 a usage error.\n\n",
                to);
     cli::print_flags(to, flags);
+    std::fputs("\nAUTH: the strongest mechanism both sides offer unless --auth-mech. OAuth 2.0\n"
+               "(OAUTHBEARER, XOAUTH2): --auth-token-file reads the token from a file, not from\n"
+               "the command line, where other local users could read it in the process list\n"
+               "(ps); a program's output is given as <(program). One final line end is dropped.\n"
+               "OAUTHBEARER names the server as --server does (RFC 7628 host and port).\n",
+               to);
     if (!tls_built_in) {
         std::fputs("\nTLS: built without TLS (--tls, --tls-ca, --tls-no-verify and --starttls\n"
                    "other than none are refused).\n",
@@ -162,8 +197,8 @@ void print_usage(std::FILE* to) {
                  "offers it, without checking its certificate. --starttls required and --tls\n"
                  "check it against OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR) or\n"
                  "--tls-ca, for the name or address in --server, and send no mail without TLS.\n"
-                 "With --auth and no TLS to be had (unless required), the password goes in\n"
-                 "clear, with a warning.\n",
+                 "With --auth or --auth-token-file and no TLS to be had (unless required), the\n"
+                 "password or token goes in clear, with a warning.\n",
                  tls_client::library_version().c_str());
 }
 

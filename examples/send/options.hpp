@@ -1,6 +1,6 @@
 // smtpwire-send's command line: the options, and a parser driven by one table of flags.
 // RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
-// RFC 3207 and 8314 (STARTTLS, implicit TLS), RFC 4954 (AUTH).
+// RFC 3207 and 8314 (STARTTLS, implicit TLS), RFC 4954 (AUTH), RFC 7628 (OAUTHBEARER).
 #ifndef SMTPWIRE_SEND_OPTIONS_HPP
 #define SMTPWIRE_SEND_OPTIONS_HPP
 
@@ -44,7 +44,10 @@ struct options {
     std::optional<std::string> tls_ca;          // trust only these CA certificates
     bool tls_no_verify = false;                 // encrypt without checking the certificate
     std::optional<std::string> auth_user;       // set: authenticate (SMTP AUTH)
-    std::string auth_password;
+    std::optional<std::string> auth_password;   // --auth USER:PASS: authenticate with a password
+    bool auth_user_given = false;               // --auth-user was on the command line
+    std::optional<std::string> auth_token_file; // set: authenticate with the bearer token in it
+    std::string auth_token;                     // read from auth_token_file by read_token()
     std::optional<std::string> auth_mechanism;  // the one mechanism to use, upper case
     bool verbose = false;                       // log the dialogue to stderr
     bool help = false;
@@ -61,8 +64,10 @@ enum class parse_result {
 /// '=' ("--server=127.0.0.1:25"). --server, --from and a recipient are required;
 /// --subject and --message exclude each other, and so do --tls and --starttls, and
 /// --tls-ca and --tls-no-verify; those two need verified TLS (--tls or --starttls
-/// required). Without TLS built in, every TLS flag is refused. The --auth password is
-/// never repeated in `error`.
+/// required). Without TLS built in, every TLS flag is refused. AUTH takes a password
+/// (--auth USER:PASS) or a bearer token (--auth-user and --auth-token-file), not both, and
+/// --auth-mech one of the mechanisms that credential serves. The --auth password is never
+/// repeated in `error`; the token file is not read here.
 parse_result parse_options(int argc, char** argv, options& out, std::string& error);
 
 /// Writes the usage text, one line per flag, and the TLS library (or "built without

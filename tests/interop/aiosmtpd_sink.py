@@ -2,8 +2,8 @@
 
 Run with a Python that can import aiosmtpd (Debian: python3-aiosmtpd for /usr/bin/python3):
     python3 aiosmtpd_sink.py DIR [--reject-rcpt ADDR]... [--cert FILE --key FILE
-        [--require-starttls | --implicit-tls]] [--auth USER:PASS [--auth-in-clear]
-        [--auth-exclude MECH]...]
+        [--require-starttls | --implicit-tls]] [--auth USER:PASS] [--oauth USER:TOKEN]
+        [--auth-in-clear] [--auth-exclude MECH]...
 Listens on 127.0.0.1 on a port the system picks, prints "listening on 127.0.0.1:PORT",
 and writes message N as DIR/N.eml (the content as aiosmtpd hands it over: dot-stuffing
 removed, line ends as received) and DIR/N.json (the envelope, and whether the session
@@ -16,16 +16,28 @@ With --cert and --key it offers STARTTLS (RFC 3207), refusing mail before it wit
 sends (SNI) is appended to DIR/sni.txt, "-" for none. With --auth it offers AUTH PLAIN
 and LOGIN (less any --auth-exclude), only inside TLS unless --auth-in-clear, and accepts
 exactly those credentials.
+
+With --oauth it offers XOAUTH2 and OAUTHBEARER too (as handler methods auth_XOAUTH2 and
+auth_OAUTHBEARER), reads the client's messages itself, and accepts exactly that user
+and bearer token (without --auth, PLAIN and LOGIN accept no one). A refused token gets the JSON error object as a 334 challenge, then,
+once the client has acknowledged it (XOAUTH2: an empty response; OAUTHBEARER: ^A, RFC
+7628 §3.2.3), 535 5.7.8. Each exchange is appended to DIR/auth.jsonl as one JSON
+object: "mechanism", "initial_response" (whether the AUTH line carried the message),
+"tls", "fields" (what the message held, null if it is malformed), "accepted", and
+"acknowledgement" (the client's decoded answer to the error challenge, or null).
 """
 
 import argparse
 import asyncio
+import base64
+import binascii
 import json
 import os
+import re
 import signal
 import ssl
 
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 
 class StoringHandler:
@@ -57,6 +69,122 @@ class StoringHandler:
         return '250 2.0.0 stored as %d' % self.count
 
 
+def parse_xoauth2(message):
+    """Google's XOAUTH2 message, "user=" USER ^A "auth=Bearer " TOKEN ^A ^A, as
+    {"user", "token"}; None when it is laid out otherwise."""
+    if not message.endswith(b'\x01\x01'):
+        return None
+    fields = message[:-2].split(b'\x01')
+    if (len(fields) != 2 or not fields[0].startswith(b'user=')
+            or not fields[1].startswith(b'auth=Bearer ')):
+        return None
+    return {'user': fields[0][5:].decode('utf-8'), 'token': fields[1][12:].decode('ascii')}
+
+
+# RFC 7628 §3.1 with RFC 5801 §4: the GS2 header of OAUTHBEARER, "n," (no channel
+# binding), an optional "a=" saslname, ","; a saslname writes ',' as =2C and '=' as =3D.
+GS2_HEADER = re.compile(rb'n,(?:a=((?:[^,=]|=2C|=3D)+))?,')
+KEY = re.compile(rb'[A-Za-z]+')
+
+
+def parse_oauthbearer(message):
+    """An OAUTHBEARER client response (RFC 7628 §3.1), gs2-header ^A *(key "=" value ^A)
+    ^A, as {"authzid", "host", "port", "token", "keys"} (None for a missing authzid, host
+    or port; "keys" in the order sent); None when it does not parse or "auth" is not
+    "Bearer " and a token."""
+    if not message.endswith(b'\x01\x01'):
+        return None
+    header, *pairs = message[:-2].split(b'\x01')
+    gs2 = GS2_HEADER.fullmatch(header)
+    if gs2 is None:
+        return None
+    values = {}
+    for pair in pairs:
+        key, equals, value = pair.partition(b'=')
+        if not equals or not KEY.fullmatch(key) or key in values:
+            return None
+        values[key] = value
+    auth = values.get(b'auth', b'')
+    if not auth.startswith(b'Bearer '):
+        return None
+    authzid = gs2.group(1)
+    if authzid is not None:
+        authzid = authzid.replace(b'=2C', b',').replace(b'=3D', b'=').decode('utf-8')
+    host, port = (values[key].decode('ascii') if key in values else None
+                  for key in (b'host', b'port'))
+    return {'authzid': authzid, 'host': host, 'port': port, 'token': auth[7:].decode('ascii'),
+            'keys': [key.decode('ascii') for key in values]}
+
+
+class OAuthHandler(StoringHandler):
+    """A StoringHandler that also runs XOAUTH2 and OAUTHBEARER (aiosmtpd offers each
+    auth_<MECH> method of its handler) for one user and bearer token."""
+
+    def __init__(self, directory, rejected, user, token):
+        super().__init__(directory, rejected)
+        self.user = user
+        self.token = token
+
+    async def auth_XOAUTH2(self, server, args):
+        error = {'status': '401', 'schemes': 'bearer', 'scope': 'https://mail.example/'}
+        return await self.exchange(server, args, 'XOAUTH2', parse_xoauth2, 'user', error, b'')
+
+    async def auth_OAUTHBEARER(self, server, args):
+        error = {'status': 'invalid_token', 'scope': 'mail',
+                 'openid-configuration': 'https://auth.example/.well-known/openid-configuration'}
+        return await self.exchange(server, args, 'OAUTHBEARER', parse_oauthbearer, 'authzid',
+                                   error, b'\x01')
+
+    async def exchange(self, server, args, mechanism, parse, user_field, error,
+                       acknowledgement):
+        """One AUTH exchange: the message from the AUTH line or after an empty 334, parsed
+        by `parse`; the user in `user_field` and the token checked; a refusal sends
+        `error` and waits for `acknowledgement`."""
+        record = {'mechanism': mechanism, 'initial_response': len(args) == 2,
+                  'tls': server.transport.get_extra_info('ssl_object') is not None,
+                  'fields': None, 'accepted': False, 'acknowledgement': None}
+        if len(args) == 2:
+            try:
+                message = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                message = MISSING
+                await server.push("501 5.5.2 Can't decode base64")
+        else:
+            message = await server.challenge_auth('')  # answers '*' and bad base64 itself
+        if message is MISSING:
+            self.record(record)
+            return AuthResult(success=False, handled=True)
+        fields = record['fields'] = parse(message)
+        if fields is None:
+            self.record(record)
+            return AuthResult(success=False, handled=False)  # 535
+        accepted = record['accepted'] = (fields[user_field], fields['token']) == (self.user,
+                                                                                  self.token)
+        if not accepted:
+            answer = await server.challenge_auth(json.dumps(error, separators=(',', ':')))
+            if answer is MISSING:
+                self.record(record)
+                return AuthResult(success=False, handled=True)
+            record['acknowledgement'] = answer.decode('latin-1')
+            if answer != acknowledgement:
+                self.record(record)
+                await server.push('501 5.5.2 Expected the acknowledgement of the error')
+                return AuthResult(success=False, handled=True)
+        self.record(record)
+        return AuthResult(success=accepted, handled=False, auth_data=fields[user_field])
+
+    def record(self, record):
+        with open(os.path.join(self.directory, 'auth.jsonl'), 'a', encoding='utf-8') as f:
+            f.write(json.dumps(record) + '\n')
+
+
+class LongLineSMTP(SMTP):
+    """aiosmtpd's SMTP reading lines of up to 64 KiB: challenge_auth() reads the client's
+    response through a stream whose limit is line_length_limit, 1001 octets by default,
+    fewer than a response carrying a long token needs."""
+    line_length_limit = 65536
+
+
 class Authenticator:
     """Accepts exactly one user name and password, by any mechanism."""
 
@@ -84,19 +212,25 @@ def tls_context(args):
 
 async def serve(args):
     loop = asyncio.get_running_loop()
-    handler = StoringHandler(args.directory, set(args.reject_rcpt))
+    if args.oauth:
+        user, _, token = args.oauth.partition(':')
+        handler = OAuthHandler(args.directory, set(args.reject_rcpt), user, token)
+    else:
+        handler = StoringHandler(args.directory, set(args.reject_rcpt))
     context = tls_context(args) if args.cert else None
     options = {'hostname': 'aiosmtpd.test', 'enable_SMTPUTF8': True}
     if context and not args.implicit_tls:
         options.update(tls_context=context, require_starttls=args.require_starttls)
     if args.auth:
         user, _, password = args.auth.partition(':')
+        options.update(authenticator=Authenticator(user, password))
+    if args.auth or args.oauth:
         # aiosmtpd only counts STARTTLS as TLS: with implicit TLS, AUTH must be allowed
         # "in clear" to be offered at all (the connection is TLS from the first byte).
-        options.update(authenticator=Authenticator(user, password),
-                       auth_require_tls=not (args.auth_in_clear or args.implicit_tls),
+        options.update(auth_require_tls=not (args.auth_in_clear or args.implicit_tls),
                        auth_exclude_mechanism=args.auth_exclude)
-    server = await loop.create_server(lambda: SMTP(handler, **options), '127.0.0.1', 0,
+    smtp = LongLineSMTP if args.oauth else SMTP
+    server = await loop.create_server(lambda: smtp(handler, **options), '127.0.0.1', 0,
                                       ssl=context if args.implicit_tls else None)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -115,6 +249,7 @@ def main():
     parser.add_argument('--require-starttls', action='store_true')
     parser.add_argument('--implicit-tls', action='store_true')
     parser.add_argument('--auth')
+    parser.add_argument('--oauth')
     parser.add_argument('--auth-in-clear', action='store_true')
     parser.add_argument('--auth-exclude', action='append', default=[])
     args = parser.parse_args()

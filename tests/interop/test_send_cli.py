@@ -1,8 +1,8 @@
 """smtpwire-send's command line, local errors, and servers that misbehave: usage errors,
-unreadable input, refused connections, timeouts (RFC 5321 §4.5.3.2), a 554 greeting,
-421 replies and a server that goes away; STARTTLS and AUTH policy against scripted
-servers (RFC 3207, 4954): what is sent, the exit status, and the password kept out of
-logs.
+unreadable input and token files, refused connections, timeouts (RFC 5321 §4.5.3.2), a
+554 greeting, 421 replies and a server that goes away; STARTTLS and AUTH policy against
+scripted servers (RFC 3207, 4954, 7628): what is sent, the exit status, and the password
+or token kept out of logs.
 
 Run: python3 test_send_cli.py --send PATH-TO-smtpwire-send
 """
@@ -18,7 +18,7 @@ from send_harness import (EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_UNAVAILABLE, E
 FLAGS = ['--server HOST:PORT', '--from ADDR', '--to ADDR', '--cc ADDR', '--bcc ADDR',
          '--subject TEXT', '--helo NAME', '--message FILE', '--timeout SECONDS',
          '--starttls MODE', '--tls', '--tls-ca FILE', '--tls-no-verify', '--auth USER:PASS',
-         '--auth-mech MECH', '-v', '--help']
+         '--auth-user USER', '--auth-token-file PATH', '--auth-mech MECH', '-v', '--help']
 
 EHLO_REPLY = b'250-mx.test\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n'
 
@@ -50,6 +50,8 @@ class CommandLineTest(SendTestCase):
 
     def test_bad_command_lines(self):
         base = ['--server', '127.0.0.1:25', '--from', 'a@example.org']
+        password_or_token = ('--auth authenticates with a password and --auth-user with '
+                             '--auth-token-file with a token: give one')
         for args, message in [
             (['--bogus'], 'unknown option --bogus'),
             (['--to', 'b@example.org', '--from', 'a@example.org'], '--server is required'),
@@ -71,9 +73,34 @@ class CommandLineTest(SendTestCase):
             (['--help=yes'], '--help takes no value'),
             (['--starttls', 'maybe'], 'bad value for --starttls: maybe'),
             (['--tls=yes'], '--tls takes no value'),
-            (['--auth-mech', 'XOAUTH2'], 'bad value for --auth-mech: XOAUTH2'),
+            (['--auth-mech', 'DIGEST-MD5'], 'bad value for --auth-mech: DIGEST-MD5'),
+            (['--auth-mech', 'SCRAM-SHA-256-PLUS'],
+             'bad value for --auth-mech: SCRAM-SHA-256-PLUS'),
             (base + ['--to', 'b@example.org', '--auth-mech', 'plain'],
-             '--auth-mech needs --auth'),
+             '--auth-mech needs --auth, or --auth-user and --auth-token-file'),
+            (base + ['--to', 'b@example.org', '--auth', 'user:secret', '--auth-mech', 'xoauth2'],
+             '--auth-mech XOAUTH2 sends a bearer token: give --auth-user and --auth-token-file'),
+            (base + ['--to', 'b@example.org', '--auth-user', 'user', '--auth-token-file', 't',
+                     '--auth-mech', 'CRAM-MD5'],
+             '--auth-mech CRAM-MD5 sends a password: give --auth USER:PASS'),
+            (base + ['--to', 'b@example.org', '--auth', 'user:secret', '--auth-user', 'user',
+                     '--auth-token-file', 't'], password_or_token),
+            (base + ['--to', 'b@example.org', '--auth-token-file', 't', '--auth', 'user:secret'],
+             password_or_token),
+            (base + ['--to', 'b@example.org', '--auth-user', 'other', '--auth', 'user:secret'],
+             password_or_token),
+            (base + ['--to', 'b@example.org', '--auth-user', 'user'],
+             '--auth-user and --auth-token-file go together: the account and its token'),
+            (base + ['--to', 'b@example.org', '--auth-token-file', 't'],
+             '--auth-user and --auth-token-file go together: the account and its token'),
+            (['--auth-user', ''], 'bad value for --auth-user: '),
+            (['--auth-user', 'us\ter'], 'bad value for --auth-user: us\ter'),
+            (['--auth-token-file', ''], 'bad value for --auth-token-file: '),
+            # OAUTHBEARER names the host: an IDN must be given as its A-labels.
+            (['--server', 'b\u00fccher.example:25', '--from', 'a@example.org', '--to',
+              'b@example.org', '--auth-user', 'user', '--auth-token-file', 't'],
+             '--server: OAUTHBEARER sends the host name, which must be ASCII (an IDN in its '
+             'xn-- form)'),
             # The password is never repeated in an error.
             (base + ['--auth', 'secret'],
              "--auth needs USER:PASS with a user name before the first ':'"),
@@ -128,12 +155,37 @@ class CommandLineTest(SendTestCase):
                 # Composed headers are ASCII (no RFC 6532), so a UTF-8 address is refused.
                 (['--subject', 's', '--cc', 'jörg@example.org'], b'x\n', EX_USAGE,
                  'cannot compose the message: invalid address'),
-            ]:
+            ] + self.token_file_errors(tmp):
                 with self.subTest(args=args):
                     result = self.send(port, *base, *args, stdin=stdin)
                     self.assertEqual(result.status, status, result)
                     self.assertEqual(result.stdout, '')
                     self.assertEqual(result.stderr, 'smtpwire-send: ' + message + '\n')
+                    self.assertNotIn('secret', result.stderr)
+
+    def token_file_errors(self, tmp):
+        """Token files smtpwire-send refuses before it connects, as test_local_input_errors
+        cases; the error never shows the file's content."""
+        no_token = (' holds no bearer token: one line of letters, digits and -._~+/, then '
+                    "any '=' (RFC 6750 b64token)")
+        cases = []
+        for name, content, status, message in [
+                ('missing', None, EX_NOINPUT, 'cannot read {}: No such file or directory'),
+                ('empty', b'', EX_DATAERR, '{}' + no_token),
+                ('blank-line', b'\n', EX_DATAERR, '{}' + no_token),
+                ('space', b'secret token\n', EX_DATAERR, '{}' + no_token),
+                ('two-lines', b'secret\nsecret\n', EX_DATAERR, '{}' + no_token),
+                ('two-line-ends', b'secret\n\n', EX_DATAERR, '{}' + no_token),
+                ('padding-inside', b'sec=ret\n', EX_DATAERR, '{}' + no_token),
+                ('too-long', b'secret' * 2731 + b'\n', EX_DATAERR,
+                 '{}: a bearer token of more than 16384 octets is refused')]:
+            path = os.path.join(tmp, name)
+            if content is not None:
+                with open(path, 'wb') as f:
+                    f.write(content)
+            cases.append((['--auth-user', 'user@example.org', '--auth-token-file', path], b'x\n',
+                          status, message.format(path)))
+        return cases
 
     def test_connection_refused(self):
         port = free_port()
@@ -327,6 +379,74 @@ class TlsAndAuthPolicyTest(SendTestCase):
                 self.assertIn('C: AUTH PLAIN [hidden]', log)
                 self.assertNotIn(server.received[1].split(b' ')[2].decode(), result.stderr)
                 self.assertNotIn('se:cr et', result.stderr)
+
+    def test_token_in_clear_only_when_tls_is_not_required(self):
+        # A token follows the password's rule: with no STARTTLS offered and none
+        # required it goes in clear, with a warning; --starttls required sends QUIT
+        # instead. OAUTHBEARER, the stronger, names the server as --server does; the
+        # file's CRLF is not part of the token, and -v shows neither token nor response.
+        token = b'ya29.a0-Bc_D~e+f/g=='
+        ehlo = b'250-mx.test\r\n250-PIPELINING\r\n250 AUTH XOAUTH2 OAUTHBEARER\r\n'
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'token')
+            with open(path, 'wb') as f:
+                f.write(token + b'\r\n')
+            modes = [['--starttls', 'none']]
+            if send_has_tls():
+                modes += [[], ['--starttls', 'required']]
+            for mode in modes:
+                with self.subTest(mode=mode):
+                    server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+                        b'EHLO': ehlo, b'AUTH': b'235 2.7.0 OK\r\n'}))
+                    result = self.send(server.port, '-v', *mode, '--auth-user', 'user@example.org',
+                                       '--auth-token-file', path, '--from', 'a@example.org',
+                                       '--to', 'b@example.org', stdin=b'x\n')
+                    self.assertNotIn(token.decode(), result.stderr)
+                    if mode == ['--starttls', 'required']:
+                        self.assert_result(result, EX_UNAVAILABLE, [])
+                        self.assertEqual(result.stderr.splitlines()[-1], 'smtpwire-send: STARTTLS '
+                                         'not offered (--starttls required)')
+                        self.assertEqual(server.received, [b'EHLO client.test', b'QUIT'])
+                        continue
+                    self.assertEqual(result.status, 0, result)
+                    verb, mechanism, response = server.received[1].split(b' ')
+                    self.assertEqual((verb, mechanism), (b'AUTH', b'OAUTHBEARER'))
+                    self.assertEqual(base64.b64decode(response),
+                                     b'n,a=user@example.org,\x01host=127.0.0.1\x01port=%d\x01'
+                                     b'auth=Bearer %s\x01\x01' % (server.port, token))
+                    self.assertEqual(server.received[2], b'MAIL FROM:<a@example.org>')
+                    log = result.stderr.splitlines()
+                    self.assertIn('smtpwire-send: warning: no TLS: sending the token in clear '
+                                  '(AUTH OAUTHBEARER)', log)
+                    self.assertIn('C: AUTH OAUTHBEARER [hidden]', log)
+                    self.assertNotIn(response.decode(), result.stderr)
+
+    def test_longest_token_file(self):
+        # 16384 octets and a LF, the most a token file may hold: the AUTH line waits for
+        # the 334 (RFC 4954 §4: 512 octets) and the response line carries it whole.
+        token = b'T' * 16384
+        replies = [b'334 \r\n', b'235 2.7.0 OK\r\n']
+        others = dialogue({b'EHLO': b'250-mx.test\r\n250 AUTH XOAUTH2 OAUTHBEARER\r\n'})
+
+        def xoauth2(line):
+            # AUTH XOAUTH2 gets the 334, the response after it the 235.
+            if line == b'AUTH XOAUTH2' or len(replies) == 1:
+                return replies.pop(0)
+            return others(line)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'token')
+            with open(path, 'wb') as f:
+                f.write(token + b'\n')
+            server = self.start(ScriptedServer, b'220 mx.test\r\n', xoauth2)
+            result = self.send(server.port, '--starttls', 'none', '--auth-user', 'u@example.org',
+                               '--auth-token-file', path, '--auth-mech', 'XOAUTH2',
+                               '--from', 'a@example.org', '--to', 'b@example.org', stdin=b'x\n')
+        self.assertEqual(result.status, 0, result)
+        self.assertEqual(server.received[1:4], [
+            b'AUTH XOAUTH2',
+            base64.b64encode(b'user=u@example.org\x01auth=Bearer ' + token + b'\x01\x01'),
+            b'MAIL FROM:<a@example.org>'])
 
     def test_auth_refused(self):
         # 535 is permanent, 454 transient; either way no MAIL follows.

@@ -1,5 +1,6 @@
 // client_session authenticating to server_session through memory, once per SASL
-// mechanism, in clear, after STARTTLS and with implicit TLS, with right and wrong secrets.
+// mechanism, in clear, after STARTTLS and with implicit TLS, with right and wrong secrets;
+// a bearer token too long for the AUTH line (RFC 4954 §4).
 #include "smtpwire/client_session.hpp"
 #include "support/catch.hpp"
 
@@ -48,7 +49,9 @@ std::string take(std::string& from, std::mt19937_64& rng) {
     return piece;
 }
 
-exchange run(sasl::mechanism m, transport t, bool right_secret, std::mt19937_64& rng) {
+// One session pair; the server accepts `password` and `right_token`.
+exchange run(sasl::mechanism m, transport t, bool right_secret, std::mt19937_64& rng,
+             std::string_view right_token = token) {
     server_config sc;
     sc.hostname = "mx.example";
     sc.extensions.add(extension::auth);
@@ -62,14 +65,14 @@ exchange run(sasl::mechanism m, transport t, bool right_secret, std::mt19937_64&
     const sasl::scram_credentials stored_keys = sasl::make_scram_credentials(password, salt, 4096);
 
     const std::string wrong_password = std::string(password) + "x";
-    const std::string wrong_token = std::string(token) + "x";
+    const std::string wrong_token = std::string(right_token) + "x";
     client_config cc;
     cc.helo_name = "client.example";
     cc.starttls = t == transport::starttls ? tls_policy::required : tls_policy::none;
     cc.implicit_tls = t == transport::implicit_tls;
     cc.auth.user = user;
     cc.auth.password = right_secret ? password : std::string_view(wrong_password);
-    cc.auth.token = right_secret ? token : std::string_view(wrong_token);
+    cc.auth.token = right_secret ? right_token : std::string_view(wrong_token);
     cc.auth.oauth_host = "mx.example";
     cc.auth.oauth_port = 587;
     cc.auth.nonce = "client nonce of 24 octets";
@@ -109,7 +112,7 @@ exchange run(sasl::mechanism m, transport t, bool right_secret, std::mt19937_64&
                 case sasl::mechanism::plain:
                 case sasl::mechanism::login: good = a->secret == password; break;
                 case sasl::mechanism::xoauth2:
-                case sasl::mechanism::oauthbearer: good = a->secret == token; break;
+                case sasl::mechanism::oauthbearer: good = a->secret == right_token; break;
                 case sasl::mechanism::cram_md5:
                     good = sasl::cram_md5_verify(password, a->challenge, a->secret);
                     break;
@@ -231,6 +234,43 @@ TEST_CASE("auth round trip: every mechanism, in clear, after STARTTLS and with i
                         REQUIRE(tls_start != std::string::npos);
                         CHECK(o.client_wire.compare(tls_start + 10, 5, "EHLO ") == 0);
                     }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("auth round trip: a bearer token too long for the AUTH line waits for the 334") {
+    std::mt19937_64 rng(20261203);
+    // 2000 octets of b64token characters: the message in base64 is over 2600 octets, while
+    // AUTH with an initial response may take 512.
+    std::string long_token;
+    while (long_token.size() < 2000) long_token += "Zx9-._~+/";
+    long_token.resize(2000);
+    for (sasl::mechanism m : {sasl::mechanism::xoauth2, sasl::mechanism::oauthbearer}) {
+        const std::string name(sasl::to_string(m));
+        for (bool right : {true, false}) {
+            for (int run_index = 0; run_index < 4; ++run_index) {
+                INFO(name << (right ? ", right token" : ", wrong token") << ", run " << run_index);
+                const exchange o = run(m, transport::starttls, right, rng, long_token);
+                REQUIRE(o.finished);
+                // AUTH alone, the server's empty challenge, then the whole message as the
+                // response.
+                CHECK(o.client_wire.find("AUTH " + name + "\r\n") != std::string::npos);
+                CHECK(o.server_wire.find("334 \r\n") != std::string::npos);
+                CHECK(readable(o.client_wire).find(long_token) != std::string::npos);
+                REQUIRE(o.auth_requests.size() == 1);
+                CHECK(o.auth_requests[0] == name + " alice");
+                if (right) {
+                    CHECK(contains(o.client_events, "done success 1/1"));
+                    CHECK(o.stored == "Subject: t\r\n\r\nhello\r\n");
+                } else {
+                    // The error object is acknowledged as the mechanism wants, then 535.
+                    const std::string acknowledgement = m == sasl::mechanism::xoauth2 ? "\r\n" : "AQ==\r\n";
+                    CHECK(o.client_wire.find("\r\n" + acknowledgement + "QUIT\r\n") != std::string::npos);
+                    CHECK(contains(o.client_events, "failure authentication failed 535 5.7.8"));
+                    CHECK(o.client_wire.find("MAIL FROM") == std::string::npos);
+                    CHECK(o.stored.empty());
                 }
             }
         }
