@@ -140,9 +140,11 @@ smtpwire::client_config make_config(const options& opt, const std::string& helo,
         smtpwire::sasl::mechanism forced{};
         if (opt.auth_mechanism && smtpwire::sasl::parse_mechanism(*opt.auth_mechanism, forced))
             config.auth.mechanisms = {forced};
-        // Asked to authenticate without requiring TLS: do so in clear when no TLS is to be
-        // had, as swaks, curl and smtplib do (with a warning, see write_output()).
-        config.auth.allow_in_clear = !opt.implicit_tls && opt.starttls != starttls_mode::required;
+        // Asked to authenticate with a password without requiring TLS: do so in clear
+        // when no TLS is to be had, as swaks, curl and smtplib do (with a warning, see
+        // write_output()). A bearer token never: RFC 6750 §5.3 requires TLS for it.
+        config.auth.allow_in_clear = opt.auth_password && !opt.implicit_tls &&
+                                     opt.starttls != starttls_mode::required;
     }
     return config;
 }
@@ -431,16 +433,15 @@ private:
         }
     }
 
-    // The session writes AUTH itself once EHLO is answered; without TLS the credentials
-    // then go in clear (allowed unless --starttls required or --tls).
+    // The session writes AUTH itself once EHLO is answered; without TLS a password then
+    // goes in clear (allowed unless --starttls required or --tls; a token never is).
     void warn_if_auth_in_clear(std::string_view out) {
         if (auth_warned_ || tls_on_ || !opt_.auth_user || out.substr(0, 5) != "AUTH ") return;
         auth_warned_ = true;
         std::string_view mechanism = out.substr(5);
         mechanism = mechanism.substr(0, mechanism.find_first_of(" \r"));
-        std::fprintf(stderr, "smtpwire-send: warning: no TLS: sending the %s in clear (AUTH %.*s)\n",
-                     opt_.auth_token_file ? "token" : "password", static_cast<int>(mechanism.size()),
-                     mechanism.data());
+        std::fprintf(stderr, "smtpwire-send: warning: no TLS: sending the password in clear (AUTH %.*s)\n",
+                     static_cast<int>(mechanism.size()), mechanism.data());
     }
 
     void read_input() {

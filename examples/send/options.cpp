@@ -197,8 +197,8 @@ void print_usage(std::FILE* to) {
                  "offers it, without checking its certificate. --starttls required and --tls\n"
                  "check it against OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR) or\n"
                  "--tls-ca, for the name or address in --server, and send no mail without TLS.\n"
-                 "With --auth or --auth-token-file and no TLS to be had (unless required), the\n"
-                 "password or token goes in clear, with a warning.\n",
+                 "With --auth and no TLS to be had (unless required), the password goes in\n"
+                 "clear, with a warning; a token from --auth-token-file never does.\n",
                  tls_client::library_version().c_str());
 }
 

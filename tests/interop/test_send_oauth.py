@@ -216,17 +216,17 @@ class SendWithTokenTest(SendTestCase):
             'smtpwire-send: STARTTLS not offered (--starttls required)'])
         self.assertNotIn('C: AUTH', result.stderr)
 
-    def test_token_in_clear_when_tls_is_not_required(self):
-        # The same server with opportunistic STARTTLS (the default): the rule the
-        # password follows holds for the token, which goes in clear, with a warning.
+    def test_token_never_in_clear(self):
+        # The same server with opportunistic STARTTLS (the default): a password would go
+        # in clear with a warning, a bearer token never (RFC 6750 §5.3): the client
+        # finds no mechanism it may use, QUITs, and the server reads no token.
         sink = self.start(OAuthSink, '--auth-in-clear')
         result = self.send_message(sink)
-        self.assert_delivered(sink, result, tls=False)
-        self.assert_exchange(sink, 'OAUTHBEARER', bearer_fields('OAUTHBEARER', sink.port),
-                             tls=False)
-        self.assertIn('smtpwire-send: warning: no TLS: sending the token in clear '
-                      '(AUTH OAUTHBEARER)', result.stderr.splitlines())
-
+        self.assert_nothing_sent(sink, result)
+        self.assertEqual(sink.exchanges(), [])
+        self.assertNotIn('C: AUTH', result.stderr)
+        self.assertEqual(result.stderr.splitlines()[-1], 'smtpwire-send: no usable AUTH mechanism: '
+                         'the server offers AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER without TLS')
 
 def check():
     skip_unless(PYTHON is not None, 'aiosmtpd (package python3-aiosmtpd)')
