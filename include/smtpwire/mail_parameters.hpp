@@ -1,6 +1,6 @@
 // The parameters of MAIL FROM that smtpwire knows, checked against the offered extensions.
 // RFC 5321 §4.1.1.2, §4.1.2; RFC 1870 §6 (SIZE), RFC 6152 §2 (BODY), RFC 6531 §3.4 (SMTPUTF8),
-// RFC 4954 §5 (AUTH), RFC 3461 §4.3-4.4 (RET, ENVID).
+// RFC 4954 §5 (AUTH), RFC 3461 §4.3-4.4 (RET, ENVID), RFC 3030 §3 (BODY=BINARYMIME).
 #ifndef SMTPWIRE_MAIL_PARAMETERS_HPP
 #define SMTPWIRE_MAIL_PARAMETERS_HPP
 
@@ -23,6 +23,7 @@ enum class body_type : std::uint8_t {
     unspecified,    // no BODY parameter
     seven_bit,      // BODY=7BIT
     eight_bit_mime, // BODY=8BITMIME
+    binary_mime,    // BODY=BINARYMIME (RFC 3030 §3): sent only with BDAT
 };
 
 /// A short name of `b`, as written on the wire ("" for unspecified).
@@ -31,6 +32,7 @@ constexpr std::string_view to_string(body_type b) noexcept {
     case body_type::unspecified: return "";
     case body_type::seven_bit: return "7BIT";
     case body_type::eight_bit_mime: return "8BITMIME";
+    case body_type::binary_mime: return "BINARYMIME";
     }
     return "";
 }
@@ -84,10 +86,10 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
 
 /// Parses the text after a MAIL FROM path (`raw`: empty, or " KEY[=value]" repeated).
 /// Keywords are case-insensitive. SIZE is known only when extension::size is in
-/// `offered`, BODY (7BIT / 8BITMIME, any case) only with eight_bit_mime, SMTPUTF8 (no
-/// value) only with smtputf8, AUTH (an xtext value) only with auth, RET (FULL or HDRS)
-/// and ENVID (valid_envid()) only with dsn; any other keyword (BY, MT-PRIORITY, ...) is
-/// `unknown`. Values may hold UTF-8 as far as the grammar goes (RFC 6531 §3.3); no known
+/// `offered`, BODY only with eight_bit_mime or binary_mime (7BIT; 8BITMIME with the
+/// first, BINARYMIME with the second; any case), SMTPUTF8 (no value) only with
+/// smtputf8, AUTH (an xtext value) only with auth, RET (FULL or HDRS) and ENVID
+/// (valid_envid()) only with dsn; any other keyword (BY, MT-PRIORITY, ...) is `unknown`. Values may hold UTF-8 as far as the grammar goes (RFC 6531 §3.3); no known
 /// parameter takes one. On success `out` is set and views into `raw`; on error `out` is
 /// reset with only `raw` set, and `bad` (if not null) is set to the offending
 /// parameter's text (without its SP), a view into `raw`.
@@ -110,10 +112,14 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
             else if (!p.has_value || !detail::parse_size_value(p.value, m.size))
                 e = mail_parameter_error::bad_value;
             m.has_size = true;
-        } else if (ascii::iequals(p.keyword, "BODY") && offered.has(extension::eight_bit_mime)) {
+        } else if (ascii::iequals(p.keyword, "BODY") &&
+                   (offered.has(extension::eight_bit_mime) || offered.has(extension::binary_mime))) {
             if (m.body != body_type::unspecified) e = mail_parameter_error::duplicate;
             else if (ascii::iequals(p.value, "7BIT")) m.body = body_type::seven_bit;
-            else if (ascii::iequals(p.value, "8BITMIME")) m.body = body_type::eight_bit_mime;
+            else if (ascii::iequals(p.value, "8BITMIME") && offered.has(extension::eight_bit_mime))
+                m.body = body_type::eight_bit_mime;
+            else if (ascii::iequals(p.value, "BINARYMIME") && offered.has(extension::binary_mime))
+                m.body = body_type::binary_mime;
             else e = mail_parameter_error::bad_value;
         } else if (ascii::iequals(p.keyword, "AUTH") && offered.has(extension::auth)) {
             if (m.has_auth) e = mail_parameter_error::duplicate;

@@ -19,7 +19,8 @@ inline namespace v0 {
 /// The extensions server_session implements, and so the only ones it may offer.
 inline constexpr extension_set server_extensions{
     extension::pipelining, extension::size, extension::eight_bit_mime, extension::smtputf8,
-    extension::enhanced_status_codes, extension::starttls, extension::auth, extension::dsn};
+    extension::enhanced_status_codes, extension::starttls, extension::auth, extension::dsn,
+    extension::chunking, extension::binary_mime};
 
 /// The SASL mechanisms server_session can run in an AUTH exchange.
 inline constexpr sasl::mechanism_set server_mechanisms{
@@ -76,13 +77,16 @@ struct server_config {
 enum class config_error {
     ok,
     /// `extensions` offers one server_session does not implement (not in
-    /// server_extensions: CHUNKING, BINARYMIME, DSN, REQUIRETLS).
+    /// server_extensions: REQUIRETLS).
     unsupported_extension,
     /// AUTH offered with no mechanism, or with one outside server_mechanisms.
     unsupported_mechanism,
     /// SMTPUTF8 offered without 8BITMIME; RFC 6531 §3.1 requires a server offering
     /// SMTPUTF8 to support and announce 8BITMIME.
     smtputf8_without_8bitmime,
+    /// BINARYMIME offered without CHUNKING: such content can only be sent with BDAT
+    /// (RFC 3030 §3).
+    binarymime_without_chunking,
     /// `hostname` is empty, or not a Domain or address-literal (RFC 5321 §4.1.2-3),
     /// or not ASCII: it would put a malformed name, or CR LF, in the greeting.
     invalid_hostname,
@@ -99,6 +103,7 @@ constexpr std::string_view to_string(config_error e) noexcept {
     case config_error::unsupported_extension: return "extension not implemented by the server";
     case config_error::unsupported_mechanism: return "AUTH without mechanisms, or with one not implemented";
     case config_error::smtputf8_without_8bitmime: return "SMTPUTF8 offered without 8BITMIME";
+    case config_error::binarymime_without_chunking: return "BINARYMIME offered without CHUNKING";
     case config_error::invalid_hostname: return "hostname is not a domain or address literal";
     case config_error::hostname_too_long: return "hostname longer than 255 octets";
     }
@@ -124,6 +129,8 @@ constexpr std::string_view to_string(config_error e) noexcept {
     if (config.extensions.has(extension::smtputf8) &&
         !config.extensions.has(extension::eight_bit_mime))
         return config_error::smtputf8_without_8bitmime;
+    if (config.extensions.has(extension::binary_mime) && !config.extensions.has(extension::chunking))
+        return config_error::binarymime_without_chunking;
     switch (check_domain_or_literal(config.hostname, false)) {
     case domain_error::ok: return config_error::ok;
     case domain_error::too_long: return config_error::hostname_too_long;

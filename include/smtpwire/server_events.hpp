@@ -69,11 +69,16 @@ struct rcpt_to {
     std::size_t index = 0;
 };
 
-/// DATA with at least one accepted recipient. accept(): 354; content follows as
-/// body_chunk events.
+/// DATA, or the first BDAT chunk (RFC 3030), with at least one accepted recipient.
+/// accept(): 354 for DATA; content follows as body_chunk events. For BDAT (`chunked`)
+/// accept() writes nothing, the chunks' octets follow as body_chunk events, the session
+/// answers each chunk but the last itself (250 2.0.0), and the one marked LAST ends
+/// with message_end; reject() refuses the content, and the reply follows the chunk's
+/// octets, which are dropped.
 struct data_begin {
     decision_id decision{};
     std::size_t recipients = 0;    // recipients accepted in this transaction
+    bool chunked = false;          // the content arrives with BDAT, not DATA
 };
 
 /// The final "." was received and the content is within every limit and policy.
@@ -134,9 +139,11 @@ struct body_chunk {
 
 /// Why a message ended without being complete.
 enum class abort_reason {
-    too_large,       // over limits::message_size: 552 5.3.4 was sent after the final dot
+    too_large,       // over limits::message_size: 552 5.3.4 was sent after the final dot,
+                     // or after the BDAT chunk that would pass the limit (its octets dropped)
     bare_newline,    // bare CR or LF with bare_newline_policy::reject: 550 5.5.2 was sent
-    connection_lost, // the peer closed or the session ended before the final dot
+    connection_lost, // the peer closed or the session ended before the final dot or
+                     // the BDAT chunk marked LAST
 };
 
 /// A short English description of `r`.
@@ -155,7 +162,8 @@ struct message_aborted {
 };
 
 /// The mail transaction in progress ended without a message (RSET, an accepted HELO or
-/// EHLO, an accepted STARTTLS, QUIT, or an error close): forget its sender and recipients. An error close is
+/// EHLO, an accepted STARTTLS, QUIT, or an error close): forget its sender and recipients,
+/// and any content of BDAT chunks received so far. An error close is
 /// a timeout, the error limit, a pipelining violation, shutdown(), the peer closing, or
 /// a 421 answer to a decision; after a 421 answer to mail_from or message_end this event
 /// comes too, for the transaction being opened or whose message was refused.

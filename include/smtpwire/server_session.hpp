@@ -136,29 +136,43 @@ public:
     }
 
     /// True when output() is not empty: poll the socket for writing.
-    [[nodiscard]] bool wants_write() const noexcept { return !out_.empty(); }
+    [[nodiscard]] bool wants_write() const noexcept { return has_output(); }
 
     /// The next event. Views inside it are valid until the next non-const call.
     [[nodiscard]] server_event next_event() noexcept {
         for (;;) {
             // While a decision waits, look for the end of the next command line, so
             // that the rest of an incomplete one can be fed meanwhile (full duplex).
-            if (pending_ != decision::none && !skipping_ && state_ != server_state::data)
+            if (pending_ != decision::none && !skipping_ && state_ != server_state::data && !in_chunk_)
                 (void)input_.find_line();
             // A decision is only ever queued into an empty queue, so next_event()
             // returns it in the call that asked it: an answer can never precede it.
             if (!events_.empty()) return events_.pop();
             switch (blocked_by()) {
-            case blocker::decision: return out_.empty() ? server_event{paused{}} : server_event{need_output{}};
-            case blocker::end: return out_.empty() ? server_event{closed{}} : server_event{need_output{}};
+            case blocker::decision: return has_output() ? server_event{need_output{}} : server_event{paused{}};
+            case blocker::end: return has_output() ? server_event{need_output{}} : server_event{closed{}};
             case blocker::greeting:
                 pending_ = decision::greeting;
                 return client_connected{next_decision()};
             case blocker::output: return need_output{};
-            case blocker::handover: return out_.empty() ? server_event{tls_handover{discarded_}} : server_event{need_output{}};
+            case blocker::handover: return has_output() ? server_event{need_output{}} : server_event{tls_handover{discarded_}};
             case blocker::none: break;
             }
-            if (state_ == server_state::data) {
+            if (in_chunk_) {
+                // A BDAT chunk: exactly its octets, as they are, never read as commands.
+                const std::string_view rest = input_.rest();
+                const std::size_t n = chunk_left_ < rest.size() ? static_cast<std::size_t>(chunk_left_) : rest.size();
+                input_.consume(n);
+                chunk_left_ -= n;
+                if (n != 0 && !chunk_discard_) {
+                    message_size_ += n;
+                    return body_chunk{rest.substr(0, n)};
+                }
+                if (chunk_left_ == 0) {
+                    end_of_chunk();
+                    continue;
+                }
+            } else if (state_ == server_state::data) {
                 // The hot path, kept here so a body chunk is built once, in place.
                 const data_piece piece = decoder_.next(input_.rest());
                 input_.consume(piece.consumed);
@@ -180,7 +194,7 @@ public:
                 close_session(close_reason::peer_closed);
                 continue;
             }
-            return out_.empty() ? server_event{need_data{}} : server_event{need_output{}};
+            return has_output() ? server_event{need_output{}} : server_event{need_data{}};
         }
     }
 
@@ -233,7 +247,7 @@ public:
         if (const errc e = answerable(); e != errc::ok) return e;
         if (auth_step_ == auth_step::scram_credentials) return errc::wrong_state;
         if (validate_reply(r) != errc::ok || pending_ == decision::greeting ||
-            pending_ == decision::hello)
+            pending_ == decision::hello || (pending_ == decision::data && chunked_))
             return errc::invalid_reply;
         if (pending_ == decision::data       ? r.code != 354
             : pending_ == decision::starttls ? r.code != 220
@@ -268,8 +282,14 @@ public:
         if (pending_ == decision::auth && r.code != 421 &&
             (auth_mechanism_ == sasl::mechanism::xoauth2 || auth_mechanism_ == sasl::mechanism::oauthbearer))
             return refuse_token(out);
+        const std::size_t before = out_.size();
         if (!write_reply(out, status_allowed())) return errc::reply_too_long;
         const decision was = pending_;
+        if (was == decision::data && chunked_) {
+            // RFC 3030 §2: the refusal follows the chunk's octets, which are dropped.
+            held_ += static_cast<std::uint16_t>(out_.size() - before);
+            chunked_ = false;
+        }
         if (was == decision::greeting) greeting_unsent_ = out_.size();
         if (was == decision::starttls) discarding_ = false;  // the session goes on in clear
         if (was == decision::auth) state_ = server_state::ready;
@@ -293,10 +313,14 @@ public:
     }
 
     /// Bytes to write to the peer; valid until the next non-const call.
-    [[nodiscard]] std::string_view output() const noexcept { return out_.view(); }
+    [[nodiscard]] std::string_view output() const noexcept {
+        const std::string_view all = out_.view();
+        return all.substr(0, all.size() - held_);
+    }
 
     /// Marks the first `n` bytes of output() as written.
     void consume_output(std::size_t n) noexcept {
+        if (n > out_.size() - held_) n = out_.size() - held_;
         greeting_unsent_ -= n < greeting_unsent_ ? n : greeting_unsent_;
         out_.consume(n);
     }
@@ -493,7 +517,8 @@ private:
     void for_each_keyword(Function f) const noexcept {
         const extension order[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
                                    extension::smtputf8, extension::enhanced_status_codes,
-                                   extension::dsn, extension::starttls, extension::auth};
+                                   extension::dsn, extension::chunking, extension::binary_mime,
+                                   extension::starttls, extension::auth};
         for (extension e : order) {
             if (!offered(e)) continue;
             if (e == extension::auth) {
@@ -565,7 +590,7 @@ private:
 
     bool transaction_active() const noexcept {
         return state_ == server_state::mail || state_ == server_state::rcpt ||
-               state_ == server_state::data;
+               state_ == server_state::data || state_ == server_state::bdat;
     }
 
     // RFC 2034 §3: no enhanced code in the greeting or the replies to HELO/EHLO.
@@ -666,7 +691,9 @@ private:
             ok = write_reply({250, {2, 1, 5}, text.empty() ? "OK" : text}, true);
             break;
         case decision::data:
-            ok = write_reply({354, {}, text.empty() ? "End data with <CR><LF>.<CR><LF>" : text}, false);
+            // With BDAT the content is already on its way: nothing to say until the
+            // chunk has arrived.
+            ok = chunked_ || write_reply({354, {}, text.empty() ? "End data with <CR><LF>.<CR><LF>" : text}, false);
             break;
         case decision::message:
             ok = write_reply({250, {2, 0, 0}, text.empty() ? "OK" : text}, true);
@@ -707,6 +734,7 @@ private:
             accepted_recipients_ = 0;
             rcpt_index_ = 0;
             smtputf8_ = pending_smtputf8_;
+            binary_ = pending_binary_;
             break;
         case decision::rcpt:
             ++accepted_recipients_;
@@ -718,6 +746,7 @@ private:
             decoder_.reset();
             message_size_ = 0;
             too_large_ = false;
+            if (chunked_) start_chunk_content();
             break;
         case decision::message: state_ = server_state::ready; break;
         case decision::auth:
@@ -833,11 +862,13 @@ private:
     void close_session(close_reason why) noexcept {
         state_ = server_state::closed;
         input_.discard();
+        in_chunk_ = false;
+        held_ = 0;  // a reply held for a chunk that will not arrive goes out before the end
         queue(closing{why});
     }
 
     void abort_transaction() noexcept {
-        if (state_ == server_state::data)
+        if (state_ == server_state::data || state_ == server_state::bdat)
             queue(message_aborted{abort_reason::connection_lost});
         else if (transaction_active())
             queue(transaction_reset{});
@@ -892,6 +923,10 @@ private:
         command cmd;
         const command_error err = parse_command(line, cmd, leniency_.space_after_colon);
         status_allowed_for_command_ = cmd.verb != verb::helo && cmd.verb != verb::ehlo;
+        if (cmd.verb == verb::bdat && extensions_.has(extension::chunking) && chunk_size_known(cmd.argument)) {
+            on_bdat(cmd, err);
+            return;
+        }
         if (admissible(cmd, err)) dispatch(cmd);
     }
 
@@ -927,14 +962,19 @@ private:
         if (cmd.verb != verb::quit && cmd.verb != verb::starttls &&
             early_input_ == pipelining_policy::reject &&
             !input_.rest().empty() && (!pipelining_in_effect() || ends_group(cmd.verb))) {
-            abort_transaction();
-            queue(protocol_error{server_error::pipelining_violation, 554});
-            // RFC 2034 §3: no enhanced status code in a reply to HELO or EHLO.
-            write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, status_allowed_for_command_);
-            close_session(close_reason::pipelining_violation);
+            synchronization_error();
             return false;
         }
         return true;
+    }
+
+    // Input sent before the reply it had to wait for, under pipelining_policy::reject.
+    void synchronization_error() noexcept {
+        abort_transaction();
+        queue(protocol_error{server_error::pipelining_violation, 554});
+        // RFC 2034 §3: no enhanced status code in a reply to HELO or EHLO.
+        write_reply({554, {5, 5, 0}, "Error: SMTP protocol synchronization"}, status_allowed_for_command_);
+        close_session(close_reason::pipelining_violation);
     }
 
     // The legality table's answer, narrowed by what this session offers now: STARTTLS
@@ -943,6 +983,7 @@ private:
     legality legality_now(verb v) const noexcept {
         const legality l = legality_of(state_, v);
         if (l == legality::not_read || state_ == server_state::refused) return l;
+        if (v == verb::bdat && !extensions_.has(extension::chunking)) return legality::not_implemented;
         if (v == verb::starttls) {
             if (!extensions_.has(extension::starttls)) return legality::not_implemented;
             return tls_active_ ? legality::bad_sequence : l;
@@ -973,7 +1014,10 @@ private:
             return;
         case verb::starttls: on_starttls(); return;
         case verb::auth: on_auth(cmd.argument); return;
-        case verb::lhlo: case verb::bdat: case verb::unknown:
+        case verb::bdat:
+            fail(server_error::syntax, {501, {5, 5, 4}, usage(verb::bdat)});  // no size to read
+            return;
+        case verb::lhlo: case verb::unknown:
             return;  // legality_of() answers these 502 in every state
         }
     }
@@ -1266,6 +1310,7 @@ private:
         case verb::starttls: return "Syntax: STARTTLS";
         case verb::auth: return "Syntax: AUTH mechanism [initial-response]";
         case verb::vrfy: return "Syntax: VRFY address";
+        case verb::bdat: return "Syntax: BDAT size [LAST]";
         case verb::expn: return "Syntax: EXPN list";
         default: return "Syntax error";
         }
@@ -1299,7 +1344,11 @@ private:
         case verb::auth:
             if (authenticated_) return "Error: already authenticated";
             return transaction_active() ? "Error: MAIL transaction in progress" : "Error: send EHLO first";
-        case verb::data: return "Error: need RCPT command";
+        case verb::data:
+            return state_ == server_state::bdat ? "Error: message being sent with BDAT" : "Error: need RCPT command";
+        case verb::bdat:
+            return state_ == server_state::ready || state_ == server_state::connected ? "Error: need MAIL command"
+                                                                                      : "Error: bad sequence of commands";
         default: return "Error: bad sequence of commands";
         }
     }
@@ -1367,6 +1416,7 @@ private:
             return;
         }
         pending_smtputf8_ = params.smtputf8;
+        pending_binary_ = params.body == body_type::binary_mime;
         pending_ = decision::mail;
         queue(mail_from{next_decision(), p, params});
     }
@@ -1404,7 +1454,109 @@ private:
         queue(rcpt_to{next_decision(), p, params, rcpt_index_++});
     }
 
+    // True when a BDAT argument starts with a chunk size that fits 64 bits: the
+    // octets that follow the line are then content, whatever the rest of the command.
+    static bool chunk_size_known(std::string_view argument) noexcept {
+        std::uint64_t size = 0;
+        return parse_chunk_size(argument, size) != 0;
+    }
+
+    // RFC 3030 §2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF, chunk-size =
+    // 1*DIGIT, end-marker = "LAST". Returns the digits' length (0: none, or over 2^64 - 1).
+    static std::size_t parse_chunk_size(std::string_view argument, std::uint64_t& size) noexcept {
+        std::size_t i = 0;
+        while (i < argument.size() && ascii::is_digit(argument[i])) ++i;
+        if (i == 0) return 0;
+        const auto r = std::from_chars(argument.data(), argument.data() + i, size);
+        return r.ec == std::errc{} ? i : 0;
+    }
+
+    // A BDAT line with a readable size, CHUNKING offered. Its octets are consumed whatever
+    // the answer, which follows them (RFC 3030 §2): a refusal is held in the output until
+    // they are read. (Without CHUNKING, BDAT is 502 and what follows is read as commands,
+    // as by a server that does not know the command.)
+    void on_bdat(const command& cmd, command_error err) noexcept {
+        std::uint64_t size = 0;
+        const std::size_t digits = parse_chunk_size(cmd.argument, size);
+        const std::string_view marker = cmd.argument.substr(digits);
+        const bool last = ascii::iequals(marker, " LAST");
+        in_chunk_ = true;
+        chunk_left_ = size;
+        chunk_last_ = last;
+        chunk_discard_ = true;
+        const std::size_t before = out_.size();
+        const legality l = legality_now(verb::bdat);
+        if (err == command_error::bad_character) {
+            fail(server_error::bare_newline_in_command, {500, {5, 5, 2}, "Error: bare CR, LF or NUL in command"});
+        } else if (l != legality::allowed) {
+            fail(server_error::bad_sequence, {503, {5, 5, 1}, bad_sequence_text(verb::bdat)});
+        } else if (!marker.empty() && !last) {
+            fail(server_error::syntax, {501, {5, 5, 4}, usage(verb::bdat)});
+        } else if (early_input_ == pipelining_policy::reject && !pipelining_in_effect() &&
+                   input_.rest().size() > size) {
+            synchronization_error();  // bytes behind the chunk, sent before its reply
+            return;
+        } else if (accepted_recipients_ == 0) {
+            fail(server_error::no_valid_recipients, {554, {5, 5, 1}, "Error: no valid recipients"});
+        } else if (state_ == server_state::rcpt) {
+            // The first chunk: the application decides whether to take the content.
+            chunked_ = true;
+            pending_ = decision::data;
+            queue(data_begin{next_decision(), accepted_recipients_, true});
+            return;
+        } else {
+            start_chunk_content();
+            return;
+        }
+        if (in_chunk_) held_ += static_cast<std::uint16_t>(out_.size() - before);  // not after a close
+    }
+
+    // A chunk's octets go to the application, unless they pass limits::message_size.
+    void start_chunk_content() noexcept {
+        state_ = server_state::data;
+        const std::uint64_t room = limits_.message_size - message_size_;
+        chunk_discard_ = limits_.message_size != 0 && (message_size_ > limits_.message_size || chunk_left_ > room);
+        if (chunk_discard_) too_large_ = true;
+    }
+
+    // The last octet of a chunk was read: its reply, held or due, goes out.
+    void end_of_chunk() noexcept {
+        in_chunk_ = false;
+        held_ = 0;
+        if (state_ == server_state::data) {
+            status_allowed_for_command_ = true;
+            if (too_large_) {
+                state_ = server_state::ready;
+                chunked_ = false;
+                deadline_ = timeout_kind::none;
+                write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
+                queue(message_aborted{abort_reason::too_large});
+            } else if (chunk_last_) {
+                state_ = server_state::ready;
+                chunked_ = false;
+                deadline_ = timeout_kind::none;
+                pending_ = decision::message;
+                queue(message_end{next_decision(), message_size_, 0, 0});
+            } else {
+                state_ = server_state::bdat;
+                char text[40] = "OK: ";
+                const auto r = std::to_chars(text + 4, text + sizeof text, message_size_);
+                const std::string_view so_far(text, static_cast<std::size_t>(r.ptr - text));
+                write_reply({250, {2, 0, 0}, so_far}, true);
+            }
+        }
+        // Without PIPELINING the client waits for this reply before it sends more.
+        if (early_input_ == pipelining_policy::reject && !pipelining_in_effect() && !input_.rest().empty() &&
+            state_ != server_state::closed)
+            synchronization_error();
+    }
+
     void on_data() noexcept {
+        if (binary_) {
+            // RFC 3030 §3: BINARYMIME content cannot be dot-terminated; only BDAT.
+            fail(server_error::bad_sequence, {503, {5, 5, 1}, "Error: BODY=BINARYMIME requires BDAT"});
+            return;
+        }
         if (accepted_recipients_ == 0) {
             fail(server_error::no_valid_recipients, {554, {5, 5, 1}, "Error: no valid recipients"});
             return;
@@ -1464,6 +1616,16 @@ private:
     bool pending_smtputf8_ = false;
     bool too_large_ = false;
     bool status_allowed_for_command_ = true;
+    bool binary_ = false;                // the transaction's MAIL said BODY=BINARYMIME
+    bool pending_binary_ = false;
+    // BDAT (RFC 3030): the chunk being read, from its command line to its last octet.
+    bool in_chunk_ = false;
+    bool chunk_last_ = false;            // it is marked LAST
+    bool chunk_discard_ = false;         // its octets are dropped: refused, or too large
+    bool chunked_ = false;               // the message arrives in BDAT chunks
+    std::uint16_t held_ = 0;             // octets at the end of out_ written after the chunk
+    timeout_kind deadline_ = timeout_kind::none;  // the running deadline (see epochs_)
+    std::uint64_t chunk_left_ = 0;
     std::size_t accepted_recipients_ = 0;
     std::size_t rcpt_index_ = 0;
     std::uint64_t message_size_ = 0;
@@ -1476,7 +1638,6 @@ private:
     // from one counter so that an inactivity epoch never equals a deadline epoch.
     std::uint64_t epochs_ = 0;
     std::uint64_t epoch_ = 0;
-    timeout_kind deadline_ = timeout_kind::none;
     std::uint64_t deadline_epoch_ = 0;
 
     // Events waiting to be returned, in order. A command or content is read only when
@@ -1493,6 +1654,8 @@ private:
     // Output.
     std::size_t reserve_;
     output_buffer out_;
+
+    bool has_output() const noexcept { return out_.size() > held_; }
 };
 
 } // namespace v0

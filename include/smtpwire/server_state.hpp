@@ -1,5 +1,6 @@
 // The server's protocol states and the one table saying which command is legal in which.
-// RFC 5321 §3.3 and §4.1.4 (command order), §3.1 (after a 554 greeting only QUIT), RFC 3207 §4.
+// RFC 5321 §3.3 and §4.1.4 (command order), §3.1 (after a 554 greeting only QUIT), RFC 3207 §4,
+// RFC 3030 §2 (BDAT).
 #ifndef SMTPWIRE_SERVER_STATE_HPP
 #define SMTPWIRE_SERVER_STATE_HPP
 
@@ -20,7 +21,8 @@ enum class server_state {
     ready,        // after HELO/EHLO, no mail transaction
     mail,         // MAIL accepted; waiting for RCPT
     rcpt,         // at least one RCPT accepted; RCPT or DATA may follow
-    data,         // receiving message content
+    data,         // receiving message content (after DATA's 354, or a BDAT chunk's octets)
+    bdat,         // a message arriving in BDAT chunks, between two of them
     auth,         // in an AUTH exchange: reading the client's SASL responses
     tls_handover, // 220 to STARTTLS sent: TLS is the application's until tls_established()
     closed,       // no more input is read
@@ -38,6 +40,7 @@ constexpr std::string_view to_string(server_state s) noexcept {
     case server_state::mail: return "mail";
     case server_state::rcpt: return "rcpt";
     case server_state::data: return "data";
+    case server_state::bdat: return "bdat";
     case server_state::auth: return "auth";
     case server_state::tls_handover: return "tls_handover";
     case server_state::closed: return "closed";
@@ -73,6 +76,12 @@ constexpr legality command_legality(server_state s, verb v) noexcept {
         return legality::allowed;
     case verb::mail:
         return s == server_state::ready ? legality::allowed : legality::bad_sequence;
+    // RFC 3030 §2: BDAT chunks after MAIL (DATA's rule: without an accepted recipient
+    // the session answers 554), until the one marked LAST; no RCPT or DATA between them.
+    case verb::bdat:
+        return (s == server_state::mail || s == server_state::rcpt || s == server_state::bdat)
+                   ? legality::allowed
+                   : legality::bad_sequence;
     case verb::rcpt:
         return (s == server_state::mail || s == server_state::rcpt) ? legality::allowed
                                                                    : legality::bad_sequence;
@@ -86,7 +95,7 @@ constexpr legality command_legality(server_state s, verb v) noexcept {
     // RFC 4954 §4: AUTH after EHLO, never inside a mail transaction.
     case verb::auth:
         return s == server_state::ready ? legality::allowed : legality::bad_sequence;
-    case verb::lhlo: case verb::bdat:
+    case verb::lhlo:
         return legality::not_implemented;
     case verb::unknown:
         return legality::not_implemented;
@@ -109,7 +118,9 @@ constexpr std::array<std::array<legality, verb_count>, server_state_count> make_
 /// session, as RFC 5321 §3.3 permits. An extension's command is legal here as if the
 /// extension were offered; when it is not (STARTTLS not configured, or TLS already
 /// active; AUTH not configured, after HELO or once authenticated), the session answers
-/// 502 or 503 before it asks this table.
+/// 502 or 503 before it asks this table. With CHUNKING offered, a BDAT whose size can be
+/// read has its octets consumed whatever this table says: they are content, never
+/// commands.
 inline constexpr auto server_legality = detail::make_legality_table();
 
 /// Legality of verb `v` in state `s`.

@@ -135,29 +135,35 @@ legality model_legality(server_state s, verb v) {
     // §4.1.4, §3.3: MAIL after EHLO/HELO and not inside a transaction (503 otherwise).
     case verb::mail:
         return s == server_state::ready ? legality::allowed : legality::bad_sequence;
-    // §3.3: RCPT after MAIL; DATA after MAIL (554 when no RCPT succeeded).
+    // §3.3: RCPT after MAIL; DATA after MAIL (554 when no RCPT succeeded); neither once
+    // the content has begun arriving in BDAT chunks (RFC 3030 §2).
     case verb::rcpt: case verb::data:
         return s == server_state::mail || s == server_state::rcpt ? legality::allowed
                                                                  : legality::bad_sequence;
+    // RFC 3030 §2: BDAT as DATA, and again after each chunk until the one marked LAST.
+    case verb::bdat:
+        return s == server_state::mail || s == server_state::rcpt || s == server_state::bdat
+                   ? legality::allowed
+                   : legality::bad_sequence;
     // RFC 3207 §4: STARTTLS once EHLO has shown it offered, in or out of a transaction.
     case verb::starttls:
         return s == server_state::connected ? legality::bad_sequence : legality::allowed;
     // RFC 4954 §4: AUTH after EHLO and outside a mail transaction.
     case verb::auth:
         return s == server_state::ready ? legality::allowed : legality::bad_sequence;
-    // Extensions this server does not offer: 502 (§4.2.4), as is LHLO in SMTP mode.
-    case verb::lhlo: case verb::bdat: case verb::unknown:
+    // LHLO in SMTP mode: 502 (§4.2.4).
+    case verb::lhlo: case verb::unknown:
         return legality::not_implemented;
     }
     return legality::not_implemented;
 }
 
-// No pass offers STARTTLS or AUTH: they are 502 wherever commands are read (RFC 5321
-// §4.2.4), but after a 554 greeting (§3.1 answers everything but QUIT with 503 there).
-// `table` is the legality they would have if offered.
+// No pass offers STARTTLS, AUTH or CHUNKING: they are 502 wherever commands are read
+// (RFC 5321 §4.2.4), but after a 554 greeting (§3.1 answers everything but QUIT with 503
+// there). `table` is the legality they would have if offered.
 legality unoffered_legality(server_state s, verb v, legality table) {
-    const bool unoffered = (v == verb::starttls || v == verb::auth) && table != legality::not_read &&
-                           s != server_state::refused;
+    const bool unoffered = (v == verb::starttls || v == verb::auth || v == verb::bdat) &&
+                           table != legality::not_read && s != server_state::refused;
     return unoffered ? legality::not_implemented : table;
 }
 

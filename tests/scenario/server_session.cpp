@@ -827,8 +827,8 @@ TEST_CASE("server: a configuration that cannot be honoured closes the session un
         c.auth = {};
         c.extensions.add(extension::requiretls);
         cases.push_back({"REQUIRETLS offered", c, config_error::unsupported_extension});
-        c = config_with({extension::chunking});
-        cases.push_back({"CHUNKING offered", c, config_error::unsupported_extension});
+        c = config_with({extension::binary_mime});
+        cases.push_back({"BINARYMIME without CHUNKING", c, config_error::binarymime_without_chunking});
         c = config_with({extension::smtputf8, extension::enhanced_status_codes});
         cases.push_back({"SMTPUTF8 without 8BITMIME", c, config_error::smtputf8_without_8bitmime});
         c = config_with(all_extensions);
@@ -1374,4 +1374,103 @@ TEST_CASE("server: DSN parameters reach the application decoded into mail_from a
     CHECK(pull_until<need_data>(s, ev, out) != nullptr);
     CHECK(out.find("250 DSN\r\n") != std::string::npos);
     CHECK(out.substr(out.size() - 56) == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n");
+}
+
+// --- CHUNKING (RFC 3030) ---------------------------------------------------------
+
+TEST_CASE("server BDAT: a refused first chunk is answered only after its octets") {
+    harness h(config_with({extension::pipelining, extension::enhanced_status_codes, extension::chunking}));
+    greet(h);
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nBDAT 10\r\nQUIT\r\n", false) ==
+            "decision");
+    REQUIRE(h.s.accept() == errc::ok);  // MAIL
+    REQUIRE(h.pump(false) == "decision");
+    REQUIRE(h.s.accept() == errc::ok);  // RCPT
+    REQUIRE(h.pump(false) == "decision");
+    CHECK(h.events.back() == "data_begin 1 chunked");
+    REQUIRE(h.s.reject({451, {4, 3, 0}, "cannot store"}) == errc::ok);
+    // Six of the ten octets are here ("QUIT\r\n", content, not a command): the refusal waits.
+    CHECK(h.pump() == "need_data");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n");
+    CHECK(h.s.output().empty());
+    CHECK_FALSE(h.s.wants_write());
+    CHECK(h.s.state() == server_state::rcpt);
+    REQUIRE(h.send("RSE") == "need_data");
+    CHECK(h.take_output().empty());
+    REQUIRE(h.send("TNOOP\r\n") == "need_data");
+    CHECK(h.take_output() == "451 4.3.0 cannot store\r\n250 2.0.0 OK\r\n");
+    for (const std::string& e : h.events) CHECK(e.rfind("body", 0) != 0);
+    CHECK(h.s.state() == server_state::rcpt);  // the transaction stands; BDAT may be tried again
+}
+
+TEST_CASE("server BDAT: a chunk accepted asynchronously streams as views, the last ends the message") {
+    harness h(config_with({extension::pipelining, extension::enhanced_status_codes, extension::chunking}));
+    greet(h);
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nBDAT 4\r\nab", false) == "decision");
+    REQUIRE(h.s.accept() == errc::ok);  // MAIL
+    REQUIRE(h.pump(false) == "decision");
+    REQUIRE(h.s.accept() == errc::ok);  // RCPT
+    REQUIRE(h.pump(false) == "decision");
+    CHECK(h.events.back() == "data_begin 1 chunked");
+    REQUIRE(h.s.accept() == errc::ok);  // writes nothing
+    CHECK(h.pump(false) == "need_data");
+    CHECK(h.events.back() == "body ab");
+    CHECK(h.s.state() == server_state::data);
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n");
+    REQUIRE(h.send("\r\nBDAT 3 LAST\r\n.\r\n", false) == "decision");
+    CHECK(h.events.back() == "message_end size=7");
+    REQUIRE(h.s.accept() == errc::ok);
+    CHECK(h.pump() == "need_data");
+    CHECK(h.take_output() == "250 2.0.0 OK: 4\r\n250 2.0.0 OK\r\n");
+    CHECK(h.s.state() == server_state::ready);
+}
+
+TEST_CASE("server BDAT: without PIPELINING the chunk is not early input, what follows it is") {
+    SECTION("the chunk alone in the write") {
+        harness h(config_with({extension::enhanced_status_codes, extension::chunking}));
+        greet(h);
+        REQUIRE(h.send("MAIL FROM:<a@client.example>\r\n") == "need_data");
+        REQUIRE(h.send("RCPT TO:<b@mx.example>\r\n") == "need_data");
+        REQUIRE(h.send("BDAT 5 LAST\r\nhello") == "need_data");
+        CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.0.0 OK\r\n");
+    }
+    SECTION("a command behind the chunk, before its reply") {
+        harness h(config_with({extension::enhanced_status_codes, extension::chunking}));
+        greet(h);
+        REQUIRE(h.send("MAIL FROM:<a@client.example>\r\n") == "need_data");
+        REQUIRE(h.send("RCPT TO:<b@mx.example>\r\n") == "need_data");
+        CHECK(h.send("BDAT 5\r\nhelloNOOP\r\n") == "closed");
+        CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n554 5.5.0 Error: SMTP protocol synchronization\r\n");
+        CHECK(std::find(h.events.begin(), h.events.end(), "protocol_error 554 input sent before the reply it must wait for") !=
+              h.events.end());
+    }
+    SECTION("behind a chunk that completes in a later write") {
+        harness h(config_with({extension::enhanced_status_codes, extension::chunking}));
+        greet(h);
+        REQUIRE(h.send("MAIL FROM:<a@client.example>\r\n") == "need_data");
+        REQUIRE(h.send("RCPT TO:<b@mx.example>\r\n") == "need_data");
+        REQUIRE(h.send("BDAT 5\r\nhel") == "need_data");
+        CHECK(h.send("loRSET\r\n") == "closed");
+        CHECK(h.take_output().find("554 5.5.0") != std::string::npos);
+    }
+}
+
+TEST_CASE("server BDAT: the peer closing inside a chunk aborts the message") {
+    harness h(config_with({extension::pipelining, extension::enhanced_status_codes, extension::chunking}));
+    greet(h);
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nBDAT 100\r\nshort") == "need_data");
+    h.s.feed_eof();
+    CHECK(h.pump() == "closed");
+    CHECK(std::find(h.events.begin(), h.events.end(), "message_aborted connection lost before the end of data") != h.events.end());
+}
+
+TEST_CASE("server BDAT: a refusal held for a chunk goes out if the session closes first") {
+    server_config c = config_with({extension::pipelining, extension::enhanced_status_codes, extension::chunking});
+    harness h(c);
+    greet(h);
+    REQUIRE(h.send("BDAT 100\r\nabc") == "need_data");
+    CHECK(h.take_output().empty());
+    h.s.shutdown();
+    CHECK(h.pump() == "closed");
+    CHECK(h.take_output() == "503 5.5.1 Error: need MAIL command\r\n421 4.3.2 Service shutting down\r\n");
 }

@@ -85,7 +85,7 @@ inline std::string describe(const server_event& ev) {
                 return "rcpt_to <" + std::string(e.forward_path.raw) + ">" +
                        std::string(e.parameters.raw) + " #" + std::to_string(e.index);
             else if constexpr (std::is_same_v<T, data_begin>)
-                return "data_begin " + std::to_string(e.recipients);
+                return "data_begin " + std::to_string(e.recipients) + (e.chunked ? " chunked" : "");
             else if constexpr (std::is_same_v<T, message_end>)
                 return "message_end size=" + std::to_string(e.size) +
                        (e.overlong_lines ? " overlong=" + std::to_string(e.overlong_lines) : "") +

@@ -31,8 +31,7 @@ TEST_CASE("check_config: the default configuration is valid") {
 }
 
 TEST_CASE("check_config: only the extensions server_session implements may be offered") {
-    const extension not_implemented[] = {extension::chunking,
-                                         extension::binary_mime, extension::requiretls};
+    const extension not_implemented[] = {extension::requiretls};
     for (extension e : not_implemented) {
         INFO(to_string(e));
         CHECK_FALSE(server_extensions.has(e));
@@ -43,7 +42,7 @@ TEST_CASE("check_config: only the extensions server_session implements may be of
     }
     const extension implemented[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
                                       extension::enhanced_status_codes, extension::starttls, extension::dsn,
-                                      extension::auth};
+                                      extension::auth, extension::chunking};
     for (extension e : implemented) {
         INFO(to_string(e));
         CHECK(check_config(with_extensions({e})) == config_error::ok);
@@ -83,20 +82,28 @@ TEST_CASE("check_config: the hostname is a Domain or an address-literal of at mo
     CHECK(check_config(with_hostname(over2)) == config_error::hostname_too_long);
 }
 
+TEST_CASE("check_config: BINARYMIME needs CHUNKING (RFC 3030 §3)") {
+    CHECK(check_config(with_extensions({extension::binary_mime})) == config_error::binarymime_without_chunking);
+    CHECK(check_config(with_extensions({extension::binary_mime, extension::chunking})) == config_error::ok);
+}
+
 TEST_CASE("check_config: the first problem is reported, in the enumerators' order") {
     server_config c;
-    c.extensions = {extension::smtputf8, extension::chunking};
+    c.extensions = {extension::smtputf8, extension::requiretls, extension::binary_mime};
     c.hostname = "";
     CHECK(check_config(c) == config_error::unsupported_extension);
-    c.extensions.remove(extension::chunking);
+    c.extensions.remove(extension::requiretls);
     CHECK(check_config(c) == config_error::smtputf8_without_8bitmime);
     c.extensions.add(extension::eight_bit_mime);
+    CHECK(check_config(c) == config_error::binarymime_without_chunking);
+    c.extensions.add(extension::chunking);
     CHECK(check_config(c) == config_error::invalid_hostname);
 }
 
 TEST_CASE("config_error: to_string names every error") {
     const config_error all[] = {config_error::ok, config_error::unsupported_extension, config_error::unsupported_mechanism,
-                                config_error::smtputf8_without_8bitmime, config_error::invalid_hostname,
+                                config_error::smtputf8_without_8bitmime, config_error::binarymime_without_chunking,
+                                config_error::invalid_hostname,
                                 config_error::hostname_too_long};
     for (config_error e : all) CHECK(to_string(e) != "unknown config_error");
     CHECK(to_string(static_cast<config_error>(99)) == "unknown config_error");

@@ -62,7 +62,16 @@ TEST_CASE("server_state: the legality table follows RFC 5321 §4.1.4") {
     CHECK(legality_of(server_state::data, verb::quit) == legality::not_read);
     CHECK(legality_of(server_state::closed, verb::noop) == legality::not_read);
     // Recognised extensions not offered by this server.
-    CHECK(legality_of(server_state::ready, verb::bdat) == legality::not_implemented);
+    CHECK(legality_of(server_state::ready, verb::lhlo) == legality::not_implemented);
+    // RFC 3030 §2: BDAT after MAIL until the chunk marked LAST; between chunks nothing
+    // of the envelope may change.
+    CHECK(legality_of(server_state::ready, verb::bdat) == legality::bad_sequence);
+    for (server_state s : {server_state::mail, server_state::rcpt, server_state::bdat})
+        CHECK(legality_of(s, verb::bdat) == legality::allowed);
+    for (verb v : {verb::mail, verb::rcpt, verb::data, verb::auth})
+        CHECK(legality_of(server_state::bdat, v) == legality::bad_sequence);
+    for (verb v : {verb::rset, verb::quit, verb::noop, verb::ehlo})
+        CHECK(legality_of(server_state::bdat, v) == legality::allowed);
     // RFC 3207 §4: STARTTLS after EHLO, in or out of a transaction (the session answers
     // 502 when it is not offered and 503 inside TLS); nothing is read during the handover.
     CHECK(legality_of(server_state::connected, verb::starttls) == legality::bad_sequence);
