@@ -4,6 +4,7 @@
 # .cpp); the server seeds are the client bytes of tests/transcripts/*.txt. Existing
 # files are kept (regression inputs among them); a seed that changes gets a new name,
 # so delete the old one by hand.
+import base64
 import glob
 import hashlib
 import os
@@ -221,10 +222,13 @@ RCPT_OK = [True, True, True, True, True, True, True, 'utf8', False, False, True,
 
 def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting=g220, ehlo=ehlo_postfix,
            rcpt_reply=lambda i: '250 2.1.5 Ok', data_reply='354 End data with <CR><LF>.<CR><LF>',
-           final_reply='250 2.0.0 Ok: queued as 4F2A', quit_reply='221 2.0.0 Bye'):
-    """A client seed whose server replies match what the application will send."""
+           final_reply='250 2.0.0 Ok: queued as 4F2A', quit_reply='221 2.0.0 Bye',
+           security=None, before_ehlo='', after_ehlo=''):
+    """A client seed whose server replies match what the application will send.
+    security: bytes 7 and 8 (STARTTLS and AUTH); before_ehlo: replies up to the EHLO that
+    counts (an EHLO and STARTTLS in clear, then NUL); after_ehlo: the AUTH exchange."""
     server_utf8 = 'SMTPUTF8' in ehlo
-    out = greeting + ehlo
+    out = greeting + before_ehlo + ehlo + after_ehlo
     messages = 2 if b0 & 128 else 1
     for m in range(messages):
         sender = SENDER_OK[((b1 >> 2) + m) % len(SENDER_OK)]
@@ -244,7 +248,9 @@ def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting
             continue
         out += data_reply + '\r\n' + final_reply + '\r\n'
     out += quit_reply + '\r\n'
-    h = bytes([b0, b1, b2, b3, b4, split, wchunk])
+    h = bytes([b0, b1 | (0x80 if security else 0), b2, b3, b4, split, wchunk])
+    if security:
+        h += bytes(security)
     if body is not None:
         h += bytes([len(body)]) + body
     return h + out.encode('latin-1')
@@ -283,6 +289,75 @@ for hdr, server in [
     (client_header(0x10, 0, 0, 0x60), '220 mx\r\n'),                                    # HELO name with CRLF
     (client_header(0x10), g220 + '550 no\r\n550 no\r\n221 bye\r\n'),                    # EHLO and HELO refused
     (client_header(0x10), g220 + '250 ok\r\n250 unexpected\r\n'),
+]:
+    add('fuzz_client_session', hdr + server.encode('latin-1'))
+
+# STARTTLS and AUTH: bytes 7 and 8, after byte 1 bit 7 (see the target).
+OPPORTUNISTIC, REQUIRED, IMPLICIT_TLS, HANDSHAKE_FAILS, IN_CLEAR = 1, 2, 4, 8, 16
+def creds(n):
+    return n << 5
+PLAIN, LOGIN, CRAM_MD5, XOAUTH2, OAUTHBEARER, SCRAM = 1, 2, 4, 8, 16, 32
+HOST_AND_PORT = 0x40
+def b64(text):
+    return base64.b64encode(text.encode('latin-1')).decode('ascii')
+ehlo_tls = '250-mx.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n'
+ehlo_plain = '250-mx.example\r\n250 PIPELINING\r\n'
+ehlo_auth = ('250-mx.example\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n'
+             '250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-256\r\n')
+# The clear part up to the handover, with replies injected behind the 220, then NUL.
+tls_220 = ehlo_tls + '220 2.0.0 Ready to start TLS\r\n250-evil.example\r\n250 PIPELINING\r\n\0'
+ok235 = '235 2.7.0 Authentication successful\r\n'
+bad535 = '535 5.7.8 Authentication credentials invalid\r\n'
+cram_challenge = '334 ' + b64('<1896.697170952@postoffice.reston.mci.net>') + '\r\n'
+login_prompts = '334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n'
+# RFC 7677 §3, for the user, password and nonce of credentials 2 and 4.
+scram_first = '334 ' + b64('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096') + '\r\n'
+scram_final = '334 ' + b64('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=') + '\r\n'
+scram_tampered = '334 ' + b64('v=6rriTRBi23WpSR/wtup+mMhUZUn/dB5nLTJRsjl95G4=') + '\r\n'
+google_error = '334 ' + b64('{"status":"401","schemes":"bearer mac","scope":"https://mail.google.com/"}\n') + '\r\n'
+bearer_error = '334 ' + b64('{"status":"invalid_token","scope":"example_scope",'
+                            '"openid-configuration":"https://example.com/.well-known/openid-configuration"}') + '\r\n'
+for data in [
+    script(0x11, 0x01, security=(REQUIRED, 0), before_ehlo=tls_220),                    # injection dropped
+    script(0x91, 0x05, security=(OPPORTUNISTIC, 0), before_ehlo=tls_220, split=0x30, wchunk=3),
+    script(0x11, 0x01, security=(OPPORTUNISTIC, 0), ehlo=ehlo_tls, after_ehlo='454 4.7.0 TLS not available\r\n'),
+    script(0x11, 0x01, security=(OPPORTUNISTIC, 0), ehlo=ehlo_plain),                    # not offered: clear
+    script(0x11, 0x01, security=(REQUIRED | IMPLICIT_TLS | creds(1), PLAIN), ehlo=ehlo_auth, after_ehlo=ok235),
+    script(0x11, 0x01, security=(REQUIRED | creds(1), PLAIN), before_ehlo=ehlo_tls + '220 go\r\n235 2.7.0 injected\r\n\0',
+           ehlo=ehlo_auth, after_ehlo=ok235),                                            # STARTTLS, then PLAIN
+    script(0x11, 0x01, security=(IN_CLEAR | creds(1), PLAIN), ehlo=ehlo_auth, after_ehlo=ok235),
+    script(0x11, 0x01, security=(IN_CLEAR | creds(1), LOGIN), ehlo=ehlo_auth, after_ehlo=login_prompts + ok235),
+    script(0x11, 0x01, security=(creds(1), CRAM_MD5), ehlo=ehlo_auth, after_ehlo=cram_challenge + ok235),
+    script(0x11, 0x01, security=(IN_CLEAR | creds(3), XOAUTH2), ehlo=ehlo_auth, after_ehlo=ok235),
+    script(0x11, 0x01, security=(IN_CLEAR | creds(3), OAUTHBEARER | HOST_AND_PORT), ehlo=ehlo_auth, after_ehlo=ok235),
+    script(0x11, 0x01, security=(creds(2), SCRAM), ehlo=ehlo_auth, after_ehlo=scram_first + scram_final + ok235),
+    script(0x11, 0x01, security=(IN_CLEAR | creds(4), 0), ehlo=ehlo_auth, after_ehlo=scram_first + scram_final + ok235),
+    script(0x11, 0x01, security=(IN_CLEAR | creds(5), PLAIN), ehlo=ehlo_auth, after_ehlo='334 \r\n' + ok235),   # too long for AUTH
+    script(0x11, 0x01, security=(IN_CLEAR | creds(6), XOAUTH2), ehlo=ehlo_auth, after_ehlo='334 \r\n' + ok235),
+    script(0x11, 0x01, security=(IN_CLEAR | creds(7), LOGIN), ehlo=ehlo_auth, after_ehlo=login_prompts + ok235),
+]:
+    add('fuzz_client_session', data)
+
+def secure_header(b7, b8, b0=0x11, b1=0x01):
+    return client_header(b0, b1 | 0x80) + bytes([b7, b8])
+for hdr, server in [
+    (secure_header(REQUIRED, 0), g220 + ehlo_tls + '220 go\r\n\0' + ehlo_postfix),      # then EOF
+    (secure_header(REQUIRED | HANDSHAKE_FAILS, 0), g220 + tls_220 + ehlo_postfix),
+    (secure_header(REQUIRED, 0), g220 + ehlo_tls + '454 4.7.0 TLS not available due to temporary reason\r\n221 bye\r\n'),
+    (secure_header(REQUIRED, 0), g220 + ehlo_plain + '221 bye\r\n'),                      # not offered
+    (secure_header(IN_CLEAR | creds(1), PLAIN), g220 + ehlo_auth + bad535 + '221 bye\r\n'),
+    (secure_header(IN_CLEAR | creds(1), LOGIN), g220 + ehlo_auth + login_prompts + bad535 + '221 bye\r\n'),
+    (secure_header(creds(1), CRAM_MD5), g220 + ehlo_auth + cram_challenge + bad535 + '221 bye\r\n'),
+    (secure_header(IN_CLEAR | creds(3), XOAUTH2), g220 + ehlo_auth + google_error + bad535 + '221 bye\r\n'),
+    (secure_header(IN_CLEAR | creds(3), OAUTHBEARER), g220 + ehlo_auth + bearer_error + bad535 + '221 bye\r\n'),
+    (secure_header(creds(2), SCRAM), g220 + ehlo_auth + scram_first + '334 ' + b64('e=invalid-proof') + '\r\n' + bad535 + '221 bye\r\n'),
+    (secure_header(creds(2), SCRAM), g220 + ehlo_auth + scram_first + scram_tampered + ok235),
+    (secure_header(creds(2), SCRAM), g220 + ehlo_auth + scram_first + ok235),            # no server signature
+    (secure_header(IN_CLEAR | creds(1), PLAIN), g220 + ehlo_auth + '454 4.7.0 Temporary authentication failure\r\n221 bye\r\n'),
+    (secure_header(creds(1), CRAM_MD5), g220 + ehlo_auth + '504 5.5.4 Unrecognized authentication type\r\n221 bye\r\n'),
+    (secure_header(creds(1), PLAIN | LOGIN), g220 + ehlo_auth + '221 bye\r\n'),            # no secret in clear
+    (secure_header(creds(1), CRAM_MD5), g220 + ehlo_auth + '334 \r\n501 5.7.0 cancelled\r\n221 bye\r\n'),
+    (secure_header(IN_CLEAR | creds(7), 0), g220),                                           # invalid token
 ]:
     add('fuzz_client_session', hdr + server.encode('latin-1'))
 

@@ -148,11 +148,12 @@ constexpr std::string_view to_string(client_error e) noexcept {
     return "unknown client_error";
 }
 
-/// The session failed; it reads nothing more and returns `closed` once its output is
-/// written. Where the connection still allows a command (not during the content, not
-/// while the reply to DATA is due, not after the server closed), QUIT is written first;
-/// after a refused greeting or EHLO/HELO the session also waits for QUIT's reply.
-/// `reply` is set when a reply caused it.
+/// The session failed. Where the connection still allows a command (not during the
+/// content, not while the reply to DATA is due, not after the server closed), QUIT is
+/// written first. After a refusal the server announced (a refused greeting, EHLO/HELO,
+/// STARTTLS or AUTH: the errors above that say "QUIT was sent") the session waits for
+/// QUIT's reply, a command_reply, then closes; otherwise it reads nothing more. It
+/// returns `closed` once its output is written. `reply` is set when a reply caused it.
 struct client_failure {
     client_error what = client_error::connection_closed;
     reply_info reply;
