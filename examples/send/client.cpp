@@ -1,6 +1,7 @@
 // smtpwire-send's connection: a blocking-style loop over a non-blocking socket and poll(2).
 // RFC 5321 §3.3, §4.2.5 (replies after DATA), §4.5.3.2 (timeouts); RFC 1870, 2920, 6152, 6531;
-// RFC 3207 and 8314 (STARTTLS and implicit TLS), RFC 4954 (AUTH), RFC 7628 §3.1 (OAUTHBEARER).
+// RFC 3207 and 8314 (STARTTLS and implicit TLS), RFC 4954 (AUTH), RFC 7628 §3.1 (OAUTHBEARER);
+// RFC 3461 (DSN requests).
 #include "client.hpp"
 
 #include <algorithm>
@@ -173,7 +174,9 @@ public:
           rcpt_replies_(opt.recipients.size()),
           sent_log_(opt.verbose, "C: "),
           received_log_(opt.verbose, "S: ") {
-        for (const recipient& r : opt.recipients) envelope_recipients_.push_back({r.address, {}});
+        // The session sends the DSN requests only when the server offers DSN.
+        for (const recipient& r : opt.recipients)
+            envelope_recipients_.push_back({r.address, {}, opt.notify, opt.orcpt});
         envelope_.sender = *opt.from;
         envelope_.options = transaction_options();
         envelope_.recipients = envelope_recipients_.data();
@@ -541,6 +544,8 @@ private:
         o.smtputf8 = has_non_ascii(*opt_.from) ||
                      std::any_of(opt_.recipients.begin(), opt_.recipients.end(),
                                  [](const recipient& r) { return has_non_ascii(r.address); });
+        o.ret = opt_.ret;
+        o.envid = opt_.envid;
         return o;
     }
 

@@ -1,12 +1,13 @@
 // smtpwire-send's flag table, read by the examples' common command-line parser.
 // RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
 // RFC 3207, 8314 (TLS), RFC 4954 and 4616 (AUTH and PLAIN's limits), RFC 7628 and 6750
-// (OAUTHBEARER and its bearer token).
+// (OAUTHBEARER and its bearer token), RFC 3461 §4 (DSN's NOTIFY, ORCPT, RET and ENVID).
 #include "options.hpp"
 
 #include <string_view>
 
 #include "../common/cli.hpp"
+#include "smtpwire/ascii.hpp"
 #include "smtpwire/client_session.hpp"
 #include "smtpwire/domain.hpp"
 #include "smtpwire/mailbox.hpp"
@@ -60,6 +61,25 @@ constexpr cli::flag<options> flags[] = {
      }},
     {"--message", "FILE", "send this message as it is (default: the message on stdin)",
      [](options& o, std::string_view v) { o.message_file = std::string(v); return !v.empty(); }},
+    {"--ret", "FULL|HDRS", "DSN: a failure notice returns the whole message or its header",
+     [](options& o, std::string_view v) {
+         if (smtpwire::ascii::iequals(v, "FULL")) o.ret = smtpwire::dsn_return::full;
+         else if (smtpwire::ascii::iequals(v, "HDRS")) o.ret = smtpwire::dsn_return::headers;
+         else return false;
+         return true;
+     }},
+    {"--envid", "ID", "DSN: an identifier for this message (printable ASCII, no spaces)",
+     [](options& o, std::string_view v) {
+         o.envid = std::string(v);
+         return smtpwire::envid_argument_valid(v);
+     }},
+    {"--notify", "WHEN", "DSN for every recipient: NEVER, or any of SUCCESS,FAILURE,DELAY",
+     [](options& o, std::string_view v) { return smtpwire::parse_notify(v, o.notify); }},
+    {"--orcpt", "ADDR-TYPE;ADDR", "DSN for every recipient: the original one (rfc822;a@example.net)",
+     [](options& o, std::string_view v) {
+         o.orcpt = std::string(v);
+         return smtpwire::orcpt_argument_valid(v);
+     }},
     {"--timeout", "SECONDS", "give up on any wait after SECONDS (default: RFC 5321's, 2-10 min)",
      [](options& o, std::string_view v) { return cli::parse_seconds(v, o.timeout.emplace()); }},
     {"--starttls", "MODE", "none, opportunistic (default) or required: see TLS below",
@@ -184,7 +204,10 @@ void print_usage(std::FILE* to) {
                "(OAUTHBEARER, XOAUTH2): --auth-token-file reads the token from a file, not from\n"
                "the command line, where other local users could read it in the process list\n"
                "(ps); a program's output is given as <(program). One final line end is dropped.\n"
-               "OAUTHBEARER names the server as --server does (RFC 7628 host and port).\n",
+               "OAUTHBEARER names the server as --server does (RFC 7628 host and port).\n"
+               "\nDSN (RFC 3461): --ret, --envid, --notify and --orcpt are sent only when the\n"
+               "server offers DSN, and are left out otherwise. Values are given as they are;\n"
+               "ENVID and the ORCPT address are sent xtext-encoded. CR, LF and NUL are refused.\n",
                to);
     if (!tls_built_in) {
         std::fputs("\nTLS: built without TLS (--tls, --tls-ca, --tls-no-verify and --starttls\n"

@@ -1,6 +1,7 @@
 // smtpwire-send's command line: the options, and a parser driven by one table of flags.
 // RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
-// RFC 3207 and 8314 (STARTTLS, implicit TLS), RFC 4954 (AUTH), RFC 7628 (OAUTHBEARER).
+// RFC 3207 and 8314 (STARTTLS, implicit TLS), RFC 4954 (AUTH), RFC 7628 (OAUTHBEARER);
+// RFC 3461 (DSN requests).
 #ifndef SMTPWIRE_SEND_OPTIONS_HPP
 #define SMTPWIRE_SEND_OPTIONS_HPP
 
@@ -9,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "smtpwire/dsn.hpp"
 
 namespace sender {
 
@@ -37,6 +40,11 @@ struct options {
     std::optional<std::string> subject;         // set: compose a message around stdin
     std::string helo;                           // empty: the machine's host name
     std::optional<std::string> message_file;    // unset (and no subject): the message on stdin
+    // DSN requests (RFC 3461), sent only when the server offers DSN.
+    smtpwire::dsn_return ret = smtpwire::dsn_return::unspecified;  // --ret FULL|HDRS
+    std::string envid;                          // --envid as given (sent xtext-encoded); empty: none
+    smtpwire::dsn_notify notify;                // --notify, for every recipient; nothing set: none
+    std::string orcpt;                          // --orcpt "addr-type;address", for every recipient
     std::optional<std::chrono::seconds> timeout;  // unset: RFC 5321 §4.5.3.2's values
     starttls_mode starttls = starttls_mode::opportunistic;  // none when built without TLS
     bool starttls_given = false;                // --starttls was on the command line
@@ -66,8 +74,9 @@ enum class parse_result {
 /// --tls-ca and --tls-no-verify; those two need verified TLS (--tls or --starttls
 /// required). Without TLS built in, every TLS flag is refused. AUTH takes a password
 /// (--auth USER:PASS) or a bearer token (--auth-user and --auth-token-file), not both, and
-/// --auth-mech one of the mechanisms that credential serves. The --auth password is never
-/// repeated in `error`; the token file is not read here.
+/// --auth-mech one of the mechanisms that credential serves. The DSN values (--ret,
+/// --envid, --notify, --orcpt) are refused here unless client_session can send them.
+/// The --auth password is never repeated in `error`; the token file is not read here.
 parse_result parse_options(int argc, char** argv, options& out, std::string& error);
 
 /// Writes the usage text, one line per flag, and the TLS library (or "built without

@@ -1,8 +1,8 @@
 """smtpwire-send's command line, local errors, and servers that misbehave: usage errors,
 unreadable input and token files, refused connections, timeouts (RFC 5321 §4.5.3.2), a
-554 greeting, 421 replies and a server that goes away; STARTTLS and AUTH policy against
-scripted servers (RFC 3207, 4954, 7628): what is sent, the exit status, and the password
-or token kept out of logs.
+554 greeting, 421 replies and a server that goes away; DSN requests on the wire (RFC
+3461); STARTTLS and AUTH policy against scripted servers (RFC 3207, 4954, 7628): what is
+sent, the exit status, and the password or token kept out of logs.
 
 Run: python3 test_send_cli.py --send PATH-TO-smtpwire-send
 """
@@ -16,7 +16,8 @@ from send_harness import (EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_UNAVAILABLE, E
                           ScriptedServer, SendTestCase, free_port, main, send_has_tls)
 
 FLAGS = ['--server HOST:PORT', '--from ADDR', '--to ADDR', '--cc ADDR', '--bcc ADDR',
-         '--subject TEXT', '--helo NAME', '--message FILE', '--timeout SECONDS',
+         '--subject TEXT', '--helo NAME', '--message FILE', '--ret FULL|HDRS', '--envid ID',
+         '--notify WHEN', '--orcpt ADDR-TYPE;ADDR', '--timeout SECONDS',
          '--starttls MODE', '--tls', '--tls-ca FILE', '--tls-no-verify', '--auth USER:PASS',
          '--auth-user USER', '--auth-token-file PATH', '--auth-mech MECH', '-v', '--help']
 
@@ -45,6 +46,7 @@ class CommandLineTest(SendTestCase):
         self.assertTrue(result.stdout.startswith('usage: smtpwire-send --server HOST:PORT'))
         for flag in FLAGS:
             self.assertIn('\n  ' + flag + ' ', result.stdout)
+        self.assertIn('\nDSN (RFC 3461): ', result.stdout)
         self.assertIn('\nTLS: built without TLS' if not send_has_tls() else '\nTLS (OpenSSL ',
                       result.stdout)
 
@@ -110,7 +112,7 @@ class CommandLineTest(SendTestCase):
              '--auth: the user name and the password must each be 1 to 255 octets of UTF-8'),
             (base + ['--auth', 'user:secret' + 'x' * 250],
              '--auth: the user name and the password must each be 1 to 255 octets of UTF-8'),
-        ] + (self.tls_flag_errors(base) if send_has_tls() else self.no_tls_errors(base)):
+        ] + self.dsn_errors() + (self.tls_flag_errors(base) if send_has_tls() else self.no_tls_errors(base)):
             with self.subTest(args=args):
                 result = self.run_send(*args)
                 self.assertEqual(result.status, EX_USAGE, result)
@@ -118,6 +120,28 @@ class CommandLineTest(SendTestCase):
                 self.assertTrue(result.stderr.startswith(
                     'smtpwire-send: ' + message + '\nusage: '), result)
                 self.assertNotIn('secret', result.stderr)
+
+    @staticmethod
+    def dsn_errors():
+        """DSN values that client_session cannot send (RFC 3461 §4): CR and LF, which
+        would end the command, and anything else RFC 3461 does not allow."""
+        return [(['--' + flag, value], 'bad value for --%s: %s' % (flag, value))
+                for flag, value in [
+                    ('ret', 'HEADERS'), ('ret', 'FULL,HDRS'), ('ret', ''),
+                    ('notify', 'NEVER,SUCCESS'), ('notify', 'delay,never'), ('notify', ''),
+                    ('notify', 'SUCCESS,'), ('notify', 'SUCCESS FAILURE'),
+                    ('notify', 'SOMETIMES'), ('notify', 'SUCCESS\r\nRSET'),
+                    ('envid', ''), ('envid', 'two words'), ('envid', 'id\r\nRSET'),
+                    ('envid', 'id\n'), ('envid', 'id\r'), ('envid', 'gr\u00fc\u00df'),
+                    ('envid', 'tab\there'),
+                    # 101 octets once xtext-encoded, one over the limit (+ is +2B).
+                    ('envid', 'x' * 98 + '+'),
+                    ('orcpt', 'list@example.net'), ('orcpt', ';list@example.net'),
+                    ('orcpt', 'rfc822;'), ('orcpt', 'rfc 822;list@example.net'),
+                    ('orcpt', 'rfc822;list@example.net\r\nRCPT TO:<x@example.net>'),
+                    ('orcpt', 'rfc822;list@example.net\n'),
+                    ('orcpt', 'rfc822;j\u00f6rg@example.net'),
+                    ('orcpt', 'rfc822;' + 'x' * 491 + '+')]]
 
     @staticmethod
     def tls_flag_errors(base):
@@ -244,6 +268,37 @@ class CommandLineTest(SendTestCase):
         self.assert_result(result, EX_TEMPFAIL, ['bad@example.org 550 5.1.1 unknown',
                                                  'good@example.org - - connection closed'])
         self.assertTrue(result.stderr.startswith('smtpwire-send: connection closed'), result)
+
+    def test_dsn_requests_on_the_wire(self):
+        # RFC 3461 §4: RET and ENVID on MAIL, NOTIFY and ORCPT on every RCPT, ENVID and
+        # the ORCPT address in xtext ('+' as +2B, '=' as +3D, SP as +20) and NOTIFY's
+        # words in the order SUCCESS, FAILURE, DELAY; to a server without DSN none of
+        # them. The longest values fill ENVID's 100 and ORCPT's 500 octets exactly.
+        ehlo_dsn = b'250-mx.test\r\n250-PIPELINING\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES\r\n'
+        longest_orcpt = 'rfc822;' + 'x' * 490 + '+'
+        for ehlo, flags, mail, rcpt in [
+                (ehlo_dsn, ['--ret', 'hdrs', '--envid', 'QQ+314=159', '--notify', 'delay,failure',
+                            '--orcpt', 'rfc822;"list tag"+x@example.net'],
+                 b' RET=HDRS ENVID=QQ+2B314+3D159',
+                 b' NOTIFY=FAILURE,DELAY ORCPT=rfc822;"list+20tag"+2Bx@example.net'),
+                (ehlo_dsn, ['--ret', 'FULL', '--envid', 'x' * 97 + '+', '--notify', 'never',
+                            '--orcpt', longest_orcpt],
+                 b' RET=FULL ENVID=' + b'x' * 97 + b'+2B',
+                 b' NOTIFY=NEVER ORCPT=rfc822;' + b'x' * 490 + b'+2B'),
+                (ehlo_dsn, ['--notify', 'SUCCESS'], b'', b' NOTIFY=SUCCESS'),
+                (EHLO_REPLY, ['--ret', 'hdrs', '--envid', 'QQ+314=159', '--notify', 'success',
+                              '--orcpt', 'rfc822;list+tag@example.net'], b'', b'')]:
+            with self.subTest(ehlo=ehlo, flags=flags):
+                server = self.start(ScriptedServer, b'220 mx.test\r\n', dialogue({
+                    b'EHLO': ehlo, b'.': b'250 2.0.0 queued\r\n'}))
+                result = self.send(server.port, '--from', 'a@example.org', '--to', 'b@example.org',
+                                   '--bcc', 'c@example.org', *flags, stdin=b'x\n')
+                self.assert_result(result, 0, ['b@example.org 250 2.0.0 queued',
+                                               'c@example.org 250 2.0.0 queued'])
+                self.assertEqual(server.received[:5], [
+                    b'EHLO client.test', b'MAIL FROM:<a@example.org>' + mail,
+                    b'RCPT TO:<b@example.org>' + rcpt, b'RCPT TO:<c@example.org>' + rcpt,
+                    b'DATA'])
 
     def test_helo_fallback_and_no_pipelining(self):
         # A server without EHLO: HELO, then one command at a time; the body's lone "."

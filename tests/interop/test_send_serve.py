@@ -1,5 +1,6 @@
 """smtpwire-send against smtpwire-serve: messages as given and composed, per-recipient
-results and exit statuses, SIZE and 8BITMIME (RFC 5321, 1870, 2920, 6152).
+results and exit statuses, SIZE and 8BITMIME (RFC 5321, 1870, 2920, 6152), DSN requests
+(RFC 3461).
 
 Run: python3 test_send_serve.py --send PATH-TO-smtpwire-send --serve PATH-TO-smtpwire-serve
 """
@@ -147,6 +148,52 @@ class SendToServeTest(ServeTestCase, SendTestCase):
                                         "than the server's SIZE limit of 100 octets\n"
                                         % len(wire_form(data)))
         self.assertEqual(server.messages(), [])
+
+    # Every DSN flag, with values xtext must encode: '+' and '=' in ENVID, '+' in the
+    # ORCPT address.
+    DSN_FLAGS = ['--ret', 'hdrs', '--envid', 'QQ+314=159', '--notify', 'delay,success',
+                 '--orcpt', 'rfc822;list+tag@example.net']
+
+    def test_dsn_requests_are_recorded_for_every_recipient(self):
+        # Given raw, ENVID and the ORCPT address travel xtext-encoded and are stored
+        # decoded; NOTIFY and ORCPT go with every recipient, Bcc included.
+        server = self.serve()
+        to = ['one@example.com', 'two@example.com', 'hidden@example.net']
+        for flags, raw, ret, envid, notify, orcpt in [
+                (self.DSN_FLAGS, ' RET=HDRS ENVID=QQ+2B314+3D159', 'HDRS', 'QQ+314=159',
+                 'SUCCESS,DELAY', 'rfc822;list+tag@example.net'),
+                (['--ret', 'FULL', '--envid', '<id@client.test>', '--notify', 'NEVER',
+                  '--orcpt', 'rfc822;"first last"@example.net'],
+                 ' RET=FULL ENVID=<id@client.test>', 'FULL', '<id@client.test>', 'NEVER',
+                 'rfc822;"first last"@example.net'),
+                (['--notify', 'failure'], '', None, None, 'FAILURE', None)]:
+            with self.subTest(flags=flags):
+                stored_before = len(server.messages())
+                result = self.send(server.port, '--from', 'a@example.org', '--to', to[0],
+                                   '--cc', to[1], '--bcc', to[2], *flags,
+                                   stdin=b'Subject: dsn\n\nbody\n')
+                [(env, content)] = server.messages()[stored_before:]
+                self.assert_result(result, 0, [a + ' ' + queued(env) for a in to])
+                self.assertEqual(env['parameters'], {
+                    'raw': 'SIZE=%d%s' % (len(content), raw), 'size': len(content),
+                    'body': None, 'smtputf8': False, 'ret': ret, 'envid': envid})
+                self.assertEqual(env['recipients'], [
+                    {'mailbox': a, 'parameters': {'notify': notify, 'orcpt': orcpt}} for a in to])
+
+    def test_dsn_requests_are_left_out_without_dsn(self):
+        # smtpwire-serve --no-dsn would refuse each DSN parameter with 555: none is sent,
+        # and the message is delivered as without the flags.
+        server = self.serve('--no-dsn')
+        to = ['one@example.com', 'two@example.com']
+        result = self.send(server.port, '--from', 'a@example.org', '--to', to[0], '--to', to[1],
+                           *self.DSN_FLAGS, stdin=b'Subject: no dsn\n\nbody\n')
+        [(env, content)] = server.messages()
+        self.assert_result(result, 0, [a + ' ' + queued(env) for a in to])
+        self.assert_envelope(env, 'a@example.org', to, len(content))
+        self.assertEqual(env['parameters'], {'raw': 'SIZE=%d' % len(content),
+                                             'size': len(content), 'body': None,
+                                             'smtputf8': False, 'ret': None, 'envid': None})
+        self.assertEqual(result.stderr, '')
 
     def test_verbose_logs_the_dialogue(self):
         server = self.serve()
