@@ -69,6 +69,8 @@ constexpr cli::flag<options> flags[] = {
      add_credentials},
     {"--require-auth", "", "answer MAIL before AUTH with 530 5.7.0 (needs --auth)",
      [](options& o, std::string_view) { o.require_auth = true; return true; }},
+    {"--no-chunking", "", "do not offer CHUNKING and BINARYMIME: BDAT is then 502 5.5.1",
+     [](options& o, std::string_view) { o.chunking = false; return true; }},
     {"--no-dsn", "", "do not offer DSN: RET, ENVID, NOTIFY and ORCPT are then 555 5.5.4",
      [](options& o, std::string_view) { o.dsn = false; return true; }},
     {"-v", "", "log one line per session event to stderr",

@@ -41,6 +41,7 @@ struct options {
     std::vector<credentials> auth;                  // AUTH is offered when not empty
     bool require_auth = false;                      // MAIL before AUTH: 530 5.7.0
     bool dsn = true;                                // offer DSN (RFC 3461)
+    bool chunking = true;                           // offer CHUNKING and BINARYMIME (RFC 3030)
     bool verbose = false;                           // one line per session event on stderr
     bool help = false;
 };

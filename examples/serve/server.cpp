@@ -236,6 +236,7 @@ server::server(const options& opt, maildir& store, tls::context* tls)
     // DSN: serve keeps what the client asked for in the envelope; it sends no
     // notification itself, as a sink that stores every message delivers them all.
     if (opt.dsn) config_.extensions.add(smtpwire::extension::dsn);
+    if (opt.chunking) config_.extensions.add(smtpwire::extension::chunking).add(smtpwire::extension::binary_mime);
     if (tls_ != nullptr) {
         if (opt.tls_implicit) config_.implicit_tls = true;
         else config_.extensions.add(smtpwire::extension::starttls);
@@ -715,7 +716,7 @@ void server::on_data_begin(connection& c, const smtpwire::data_begin& data) {
         check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}), "reject");
         return;
     }
-    log(c, "data_begin " + std::to_string(data.recipients) + " recipients");
+    log(c, "data_begin " + std::to_string(data.recipients) + " recipients" + (data.chunked ? " (BDAT)" : ""));
     if (opt_.received && !opt_.discard) {
         // Dated when DATA is accepted, as other MTAs do; the content follows it unchanged.
         const std::string field = received_field(c);

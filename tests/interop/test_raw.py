@@ -116,6 +116,53 @@ class RawTest(ServeTestCase):
         client.command('MAIL FROM:<dörte@example.org> SMTPUTF8'.encode('utf-8'), 250)
         client.command('RCPT TO:<用户@例子.广告>'.encode('utf-8'), 250)
 
+    def test_bdat_chunks_stored_byte_for_byte(self):
+        # RFC 3030 §2: chunks pipelined with the commands around them, in one write;
+        # their octets are stored as sent: no dot-unstuffing, bare CR and LF kept, NUL
+        # and 0xFF kept (BODY=BINARYMIME).
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        first = b'Subject: bdat\r\n\r\n..a dot\r\n.\r\n'
+        second = b'bare\nLF \x00\xff\rend\r\n'
+        client.send(b'MAIL FROM:<a@example.org> BODY=BINARYMIME\r\nRCPT TO:<b@example.com>\r\n'
+                    b'BDAT %d\r\n' % len(first) + first +
+                    b'BDAT %d LAST\r\n' % len(second) + second + b'NOOP\r\n')
+        client.expect(250, b'2.1.0')
+        client.expect(250, b'2.1.5')
+        client.expect(250, b'2.0.0 OK: %d' % len(first))
+        client.expect(250, b'2.0.0')
+        client.expect(250, b'2.0.0 OK')
+        [(env, content)] = server.messages()
+        self.assertEqual(content, first + second)
+        self.assertEqual(env['size'], len(first + second))
+        self.assertEqual(env['parameters']['body'], 'BINARYMIME')
+
+    def test_bdat_octets_are_never_commands(self):
+        # A BDAT refused for its place (no MAIL) or for its end marker still consumes
+        # its octets, and is answered after them: the QUIT inside is content.
+        server = self.serve()
+        client = self.raw(server)
+        client.greet()
+        client.send(b'BDAT 6\r\nQUIT\r\n')
+        client.expect(503, b'5.5.1 ')
+        client.command(b'MAIL FROM:<a@example.org>', 250)
+        client.command(b'RCPT TO:<b@example.com>', 250)
+        client.send(b'BDAT 6 FIRST\r\nRSET\r\n')
+        client.expect(501, b'5.5.4 ')
+        client.command(b'DATA', 354)
+        client.send(b'via DATA\r\n.\r\n')
+        client.expect(250, b'2.0.0')
+        [(env, content)] = server.messages()
+        self.assertEqual(content, b'via DATA\r\n')
+
+    def test_no_chunking(self):
+        server = self.serve('--no-chunking')
+        client = self.raw(server)
+        features = client.greet()
+        self.assertNotIn(b'CHUNKING', features)
+        client.command(b'BDAT 4 LAST', 502, b'5.5.1 ')
+
     def test_pipelined_replies_in_order(self):
         server = self.serve('--reject-rcpt', 'bad@*')
         client = self.raw(server)

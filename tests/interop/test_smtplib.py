@@ -34,7 +34,7 @@ class SmtplibTest(ServeTestCase):
         self.assertEqual(code, 250)
         self.assertEqual(features.split(b'\n'),
                          [b'mx.test', b'PIPELINING', b'SIZE 10240000', b'8BITMIME', b'SMTPUTF8',
-                          b'ENHANCEDSTATUSCODES', b'DSN'])
+                          b'ENHANCEDSTATUSCODES', b'DSN', b'CHUNKING', b'BINARYMIME'])
         message = 'From: a@example.org\nTo: b@example.com\nSubject: plain\n\nHello,\nworld.\n'
         self.assertEqual(smtp.sendmail('a@example.org', ['b@example.com'], message), {})
         smtp.quit()
