@@ -58,6 +58,21 @@ class SwaksTlsTest(TlsServeTestCase):
         self.assert_stored(server, 'user', 'ESMTPSA')
         self.assertTrue(wait_until(lambda: 'auth_request LOGIN user accepted' in server.stderr()))
 
+    def test_starttls_auth_cram_md5(self):
+        # RFC 2195: swaks computes the HMAC-MD5 of the server's challenge itself.
+        server = self.serve_tls('--auth', 'user:secret', '--received', '-v')
+        transcript = self.swaks(server, '--tls', '--auth', 'CRAM-MD5', '--auth-user', 'user',
+                                '--auth-password', 'secret')
+        self.assertIn(b'~> AUTH CRAM-MD5', transcript)
+        self.assertIn(b'<~  235 2.7.0 Authentication successful', transcript)
+        self.assert_stored(server, 'user', 'ESMTPSA')
+        self.assertTrue(wait_until(lambda: 'auth_request CRAM-MD5 user accepted' in server.stderr()))
+        # A wrong password fails the server's check.
+        server = self.serve_tls('--auth', 'user:secret')
+        transcript = self.swaks(server, '--tls', '--auth', 'CRAM-MD5', '--auth-user', 'user',
+                                '--auth-password', 'wrong', status=28)
+        self.assertIn(b'<~* 535 5.7.8', transcript)
+
     def test_starttls_without_auth(self):
         server = self.serve_tls('--received')
         self.swaks(server, '--tls')
