@@ -73,6 +73,23 @@ constexpr std::string_view to_string(mail_parameter_error e) noexcept {
 }
 
 namespace detail {
+// Reads the parameters of `raw` in turn and hands each to `judge`, which returns its
+// verdict; stops at the first error and points `bad` (if not null) at that parameter.
+template <class Judge>
+mail_parameter_error read_parameters(std::string_view raw, bool utf8, std::string_view* bad,
+                                     Judge judge) noexcept {
+    esmtp_param_reader reader(raw, utf8);
+    mail_parameter_error e = mail_parameter_error::ok;
+    for (esmtp_param p; e == mail_parameter_error::ok;) {
+        const param_error pe = reader.next(p);
+        if (pe == param_error::end) break;
+        if (pe == param_error::ok) e = judge(p);
+        else e = pe == param_error::bad_value ? mail_parameter_error::bad_value : mail_parameter_error::syntax;
+    }
+    if (e != mail_parameter_error::ok && bad != nullptr) *bad = reader.current();
+    return e;
+}
+
 // size-value = 1*20DIGIT (RFC 1870 §6), and it must fit in 64 bits.
 inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
     if (v.empty() || v.size() > 20 || !ascii::all_of(v, ascii::digit)) return false;
@@ -99,54 +116,46 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
     out = mail_parameters{};
     out.raw = raw;
     mail_parameters m = out;
-    esmtp_param_reader reader(raw, true);
-    mail_parameter_error e = mail_parameter_error::ok;
-    for (esmtp_param p; e == mail_parameter_error::ok;) {
-        const param_error pe = reader.next(p);
-        if (pe == param_error::end) break;
-        if (pe != param_error::ok) {
-            e = pe == param_error::bad_value ? mail_parameter_error::bad_value
-                                             : mail_parameter_error::syntax;
-        } else if (ascii::iequals(p.keyword, "SIZE") && offered.has(extension::size)) {
-            if (m.has_size) e = mail_parameter_error::duplicate;
+    const mail_parameter_error e = detail::read_parameters(raw, true, bad, [&](const esmtp_param& p) noexcept {
+        mail_parameter_error v = mail_parameter_error::ok;
+        if (ascii::iequals(p.keyword, "SIZE") && offered.has(extension::size)) {
+            if (m.has_size) v = mail_parameter_error::duplicate;
             else if (!p.has_value || !detail::parse_size_value(p.value, m.size))
-                e = mail_parameter_error::bad_value;
+                v = mail_parameter_error::bad_value;
             m.has_size = true;
         } else if (ascii::iequals(p.keyword, "BODY") &&
                    (offered.has(extension::eight_bit_mime) || offered.has(extension::binary_mime))) {
-            if (m.body != body_type::unspecified) e = mail_parameter_error::duplicate;
+            if (m.body != body_type::unspecified) v = mail_parameter_error::duplicate;
             else if (ascii::iequals(p.value, "7BIT")) m.body = body_type::seven_bit;
             else if (ascii::iequals(p.value, "8BITMIME") && offered.has(extension::eight_bit_mime))
                 m.body = body_type::eight_bit_mime;
             else if (ascii::iequals(p.value, "BINARYMIME") && offered.has(extension::binary_mime))
                 m.body = body_type::binary_mime;
-            else e = mail_parameter_error::bad_value;
+            else v = mail_parameter_error::bad_value;
         } else if (ascii::iequals(p.keyword, "AUTH") && offered.has(extension::auth)) {
-            if (m.has_auth) e = mail_parameter_error::duplicate;
-            else if (!p.has_value || !is_xtext(p.value)) e = mail_parameter_error::bad_value;
+            if (m.has_auth) v = mail_parameter_error::duplicate;
+            else if (!p.has_value || !is_xtext(p.value)) v = mail_parameter_error::bad_value;
             m.has_auth = true;
             m.auth = p.value;
         } else if (ascii::iequals(p.keyword, "RET") && offered.has(extension::dsn)) {
-            if (m.ret != dsn_return::unspecified) e = mail_parameter_error::duplicate;
+            if (m.ret != dsn_return::unspecified) v = mail_parameter_error::duplicate;
             else if (ascii::iequals(p.value, "FULL")) m.ret = dsn_return::full;
             else if (ascii::iequals(p.value, "HDRS")) m.ret = dsn_return::headers;
-            else e = mail_parameter_error::bad_value;
+            else v = mail_parameter_error::bad_value;
         } else if (ascii::iequals(p.keyword, "ENVID") && offered.has(extension::dsn)) {
-            if (!m.envid.empty()) e = mail_parameter_error::duplicate;
-            else if (!valid_envid(p.value)) e = mail_parameter_error::bad_value;
+            if (!m.envid.empty()) v = mail_parameter_error::duplicate;
+            else if (!valid_envid(p.value)) v = mail_parameter_error::bad_value;
             m.envid = p.value;
         } else if (ascii::iequals(p.keyword, "SMTPUTF8") && offered.has(extension::smtputf8)) {
-            if (m.smtputf8) e = mail_parameter_error::duplicate;
-            else if (p.has_value) e = mail_parameter_error::bad_value;
+            if (m.smtputf8) v = mail_parameter_error::duplicate;
+            else if (p.has_value) v = mail_parameter_error::bad_value;
             m.smtputf8 = true;
         } else {
-            e = mail_parameter_error::unknown;
+            v = mail_parameter_error::unknown;
         }
-    }
-    if (e != mail_parameter_error::ok) {
-        if (bad != nullptr) *bad = reader.current();
-        return e;
-    }
+        return v;
+    });
+    if (e != mail_parameter_error::ok) return e;
     out = m;
     return mail_parameter_error::ok;
 }

@@ -36,28 +36,20 @@ struct rcpt_parameters {
     out = rcpt_parameters{};
     out.raw = raw;
     rcpt_parameters r = out;
-    esmtp_param_reader reader(raw, utf8);
-    mail_parameter_error e = mail_parameter_error::ok;
-    for (esmtp_param p; e == mail_parameter_error::ok;) {
-        const param_error pe = reader.next(p);
-        if (pe == param_error::end) break;
-        if (pe != param_error::ok) {
-            e = pe == param_error::bad_value ? mail_parameter_error::bad_value
-                                             : mail_parameter_error::syntax;
-        } else if (ascii::iequals(p.keyword, "NOTIFY") && offered.has(extension::dsn)) {
-            if (r.notify.given()) e = mail_parameter_error::duplicate;
-            else if (!parse_notify(p.value, r.notify)) e = mail_parameter_error::bad_value;
+    const mail_parameter_error e = detail::read_parameters(raw, utf8, bad, [&](const esmtp_param& p) noexcept {
+        mail_parameter_error v = mail_parameter_error::ok;
+        if (ascii::iequals(p.keyword, "NOTIFY") && offered.has(extension::dsn)) {
+            if (r.notify.given()) v = mail_parameter_error::duplicate;
+            else if (!parse_notify(p.value, r.notify)) v = mail_parameter_error::bad_value;
         } else if (ascii::iequals(p.keyword, "ORCPT") && offered.has(extension::dsn)) {
-            if (!r.orcpt.empty()) e = mail_parameter_error::duplicate;
-            else if (!parse_orcpt(p.value, r.orcpt_type, r.orcpt)) e = mail_parameter_error::bad_value;
+            if (!r.orcpt.empty()) v = mail_parameter_error::duplicate;
+            else if (!parse_orcpt(p.value, r.orcpt_type, r.orcpt)) v = mail_parameter_error::bad_value;
         } else {
-            e = mail_parameter_error::unknown;
+            v = mail_parameter_error::unknown;
         }
-    }
-    if (e != mail_parameter_error::ok) {
-        if (bad != nullptr) *bad = reader.current();
-        return e;
-    }
+        return v;
+    });
+    if (e != mail_parameter_error::ok) return e;
     out = r;
     return mail_parameter_error::ok;
 }

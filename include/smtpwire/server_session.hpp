@@ -1374,6 +1374,17 @@ private:
         return o;
     }
 
+    // Answers MAIL or RCPT parameters that were refused: 555 for one not offered, 501
+    // for the rest (RFC 5321 §4.1.1.11). True when there was nothing to say.
+    bool parameters_valid(mail_parameter_error e) noexcept {
+        if (e == mail_parameter_error::ok) return true;
+        if (e == mail_parameter_error::unknown)
+            fail(server_error::unknown_parameter, {555, {5, 5, 4}, "Error: unsupported parameter"});
+        else
+            fail(server_error::syntax, {501, {5, 5, 4}, "Error: bad parameter syntax"});
+        return false;
+    }
+
     void on_mail(std::string_view argument) noexcept {
         if (auth_.required && extensions_.has(extension::auth) && !authenticated_) {
             fail(server_error::auth_required, {530, {5, 7, 0}, "Authentication required"});
@@ -1393,17 +1404,7 @@ private:
             return;
         }
         mail_parameters params;
-        std::string_view bad;
-        switch (parse_mail_parameters(rest, extensions_, params, &bad)) {
-        case mail_parameter_error::ok:
-            break;
-        case mail_parameter_error::unknown:
-            fail(server_error::unknown_parameter, {555, {5, 5, 4}, "Error: unsupported parameter"});
-            return;
-        default:
-            fail(server_error::syntax, {501, {5, 5, 4}, "Error: bad parameter syntax"});
-            return;
-        }
+        if (!parameters_valid(parse_mail_parameters(rest, extensions_, params))) return;
         if (!params.smtputf8 && needs_smtputf8(p)) {
             fail(server_error::non_ascii_address,
                  {553, {5, 6, 7}, "Error: non-ASCII address requires SMTPUTF8"});
@@ -1440,16 +1441,7 @@ private:
             return;
         }
         rcpt_parameters params;
-        switch (parse_rcpt_parameters(rest, extensions_, smtputf8_, params)) {
-        case mail_parameter_error::ok:
-            break;
-        case mail_parameter_error::unknown:
-            fail(server_error::unknown_parameter, {555, {5, 5, 4}, "Error: unsupported parameter"});
-            return;
-        default:
-            fail(server_error::syntax, {501, {5, 5, 4}, "Error: bad parameter syntax"});
-            return;
-        }
+        if (!parameters_valid(parse_rcpt_parameters(rest, extensions_, smtputf8_, params))) return;
         pending_ = decision::rcpt;
         queue(rcpt_to{next_decision(), p, params, rcpt_index_++});
     }
@@ -1526,11 +1518,8 @@ private:
         if (state_ == server_state::data) {
             status_allowed_for_command_ = true;
             if (too_large_) {
-                state_ = server_state::ready;
                 chunked_ = false;
-                deadline_ = timeout_kind::none;
-                write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
-                queue(message_aborted{abort_reason::too_large});
+                message_too_large();
             } else if (chunk_last_) {
                 state_ = server_state::ready;
                 chunked_ = false;
@@ -1551,6 +1540,14 @@ private:
             synchronization_error();
     }
 
+    // The content passed limits::message_size: the transaction ends with 552.
+    void message_too_large() noexcept {
+        state_ = server_state::ready;
+        deadline_ = timeout_kind::none;
+        write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
+        queue(message_aborted{abort_reason::too_large});
+    }
+
     void on_data() noexcept {
         if (binary_) {
             // RFC 3030 §3: BINARYMIME content cannot be dot-terminated; only BDAT.
@@ -1566,14 +1563,13 @@ private:
     }
 
     void end_of_data() noexcept {
-        state_ = server_state::ready;
-        deadline_ = timeout_kind::none;
         status_allowed_for_command_ = true;
         if (too_large_) {
-            write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
-            queue(message_aborted{abort_reason::too_large});
+            message_too_large();
             return;
         }
+        state_ = server_state::ready;
+        deadline_ = timeout_kind::none;
         if (content_refused()) {
             write_reply({550, {5, 5, 2}, "Error: bare CR or LF in message content"}, true);
             queue(message_aborted{abort_reason::bare_newline});
