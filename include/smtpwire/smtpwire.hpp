@@ -47,6 +47,7 @@
 #include "smtpwire/compose/body.hpp"
 #include "smtpwire/compose/message.hpp"
 #include "smtpwire/compose/received.hpp"
+#include "smtpwire/compose/delivery_report.hpp"
 #include "smtpwire/crypto/compare.hpp"
 #include "smtpwire/crypto/hex.hpp"
 #include "smtpwire/crypto/md5.hpp"

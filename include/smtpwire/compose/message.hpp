@@ -298,6 +298,22 @@ constexpr void write_address_list(header_writer& w, const address* list, std::si
     }
 }
 
+// Subject (RFC 5322 §3.6.5): plain words as they are, folded between words, else
+// encoded-words. For non-empty `subject`.
+constexpr void write_subject(header_writer& w, std::string_view subject) noexcept {
+    w.start("Subject");
+    if (is_plain_subject(subject)) {
+        for_each_word(subject, [&w](std::size_t spaces, std::string_view word, bool, bool) {
+            w.space(spaces + word.size());
+            w.put_spaces(spaces);
+            w.put(word);
+        });
+    } else {
+        w.encoded_words(subject);
+    }
+    w.end();
+}
+
 constexpr bool is_dot_atom_text(std::string_view s) noexcept {
     if (s.empty() || s.front() == '.' || s.back() == '.') return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -381,19 +397,7 @@ constexpr void write_message(const message& m, transfer_encoding te, counting_wr
         write_address_list(w, m.cc, m.cc_count);
         w.end();
     }
-    if (!m.subject.empty()) {
-        w.start("Subject");
-        if (is_plain_subject(m.subject)) {
-            for_each_word(m.subject, [&w](std::size_t spaces, std::string_view word, bool, bool) {
-                w.space(spaces + word.size());
-                w.put_spaces(spaces);
-                w.put(word);
-            });
-        } else {
-            w.encoded_words(m.subject);
-        }
-        w.end();
-    }
+    if (!m.subject.empty()) write_subject(w, m.subject);
     if (!m.message_id.empty()) {
         s.put(message_id_field);
         s.put(m.message_id);
