@@ -236,6 +236,7 @@ constexpr std::uint32_t big_endian32(std::string_view s, std::size_t i) noexcept
            std::uint32_t{octet(s, i + 2)} << 8 | std::uint32_t{octet(s, i + 3)};
 }
 
+// The value of a hex digit of either case. Precondition: ascii::is_hex(c).
 constexpr unsigned hex_digit_value(char c) noexcept {
     if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
     if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
@@ -507,7 +508,9 @@ public:
 
     /// The header, once parse() returned done; before that, and after an error, a
     /// default proxy_header. Its views are valid as long as the octets given to parse().
-    [[nodiscard]] constexpr const proxy_header& header() const noexcept { return header_; }
+    [[nodiscard]] constexpr const proxy_header& header() const noexcept {
+        return result_.status == proxy_status::done ? header_ : no_header;
+    }
 
     /// The most octets a header can take with this parser's limits: a caller's read buffer
     /// (or MSG_PEEK) of this size never stops short of a header.
@@ -521,6 +524,7 @@ public:
 
 private:
     static constexpr std::string_view v1_prefix = "PROXY ";
+    static constexpr proxy_header no_header{};
 
     constexpr proxy_result fail(proxy_error e) noexcept {
         header_ = proxy_header{};

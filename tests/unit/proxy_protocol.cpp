@@ -603,6 +603,8 @@ TEST_CASE("proxy_protocol: done and error are final, reset() starts over") {
     const std::string input = "PROXY TCP4 192.0.2.1 198.51.100.2 1234 25\r\nEHLO x\r\n";
     CHECK(p.parse("").status == proxy_status::need_more);
     CHECK(p.parse(std::string_view(input).substr(0, 20)).status == proxy_status::need_more);
+    CHECK(p.header().family == proxy_family::unspecified);  // nothing shows before done
+    CHECK(p.header().version == 0);
     const proxy_result r = p.parse(input);
     REQUIRE(r.status == proxy_status::done);
     CHECK(r.consumed == 43);
