@@ -573,6 +573,18 @@ TEST_CASE("proxy_protocol: v2 errors") {
     }
 }
 
+TEST_CASE("proxy_protocol: every error has its own description") {
+    std::vector<std::string_view> seen;
+    for (unsigned e = 0; e <= static_cast<unsigned>(proxy_error::v2_bad_checksum); ++e) {
+        const std::string_view text = to_string(static_cast<proxy_error>(e));
+        CAPTURE(e);
+        CHECK(text.substr(0, 7) != "unknown");
+        for (const std::string_view other : seen) CHECK(text != other);
+        seen.push_back(text);
+    }
+    CHECK(to_string(static_cast<proxy_error>(200)) == "unknown proxy_error");
+}
+
 TEST_CASE("proxy_protocol: errors are reported as soon as the octet that shows them arrives") {
     const std::pair<std::string_view, proxy_error> early[] = {
         {"G", proxy_error::not_proxy_protocol},
