@@ -444,6 +444,59 @@ for mode, data in [
 ]:
     add('fuzz_sasl', bytes([mode]) + data)
 
+# --- fuzz_proxy_protocol ------------------------------------------------------------
+# byte 0 the v2 limit (0: 536, else 4 times it); byte 1 a split offset; byte 2 the piece
+# size - 1, high bit: the first CRC32C TLV gets the header's checksum.
+V2_SIGNATURE = b'\r\n\r\n\x00\r\nQUIT\n'
+
+def v2(ver_cmd, family, block):
+    return V2_SIGNATURE + bytes([ver_cmd, family]) + struct.pack('>H', len(block)) + block
+
+def tlv(kind, value):
+    return bytes([kind]) + struct.pack('>H', len(value)) + value
+
+ipv4_block = bytes([192, 0, 2, 1, 198, 51, 100, 25]) + struct.pack('>HH', 49152, 25)
+ipv6_block = (bytes.fromhex('20010db8000000000000000000000001') +
+              bytes.fromhex('20010db8000000000000000000000025') + struct.pack('>HH', 49152, 587))
+ssl_tlv = tlv(0x20, b'\x07\x00\x00\x00\x00' + tlv(0x21, b'TLSv1.3') + tlv(0x22, b'client.example') +
+              tlv(0x23, b'TLS_AES_256_GCM_SHA384') + tlv(0x24, b'SHA256') + tlv(0x25, b'RSA2048'))
+crc_tlv = tlv(0x03, b'\x00' * 4)
+ffff = b'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'
+# A header HAProxy 2.6 sent with "send-proxy-v2 proxy-v2-options crc32c,unique-id".
+haproxy_v2 = bytes.fromhex(
+    '0d0a0d0a000d0a515549540a211100447f0000017f0000015ba2b8cf0300047057d0c905002e3746'
+    '3030303030313a354241325f37463030303030313a423843465f36423130343037315f303030303a'
+    '36353732')
+for head, data in [
+    (b'\x00\x80\x00', b'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n\r\n'),
+    (b'\x00\x40\x03', b'PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n'),
+    (b'\x00\x40\x07', b'PROXY TCP6 ' + ffff + b' ' + ffff + b' 65535 65535\r\n'),
+    (b'\x00\x80\x01', b'PROXY TCP6 2001:db8::1 ::ffff:192.0.2.1 0 25\r\nEHLO client.example\r\n'),
+    (b'\x00\x80\x01', b'PROXY TCP6 2001:DB8:0:0:0:0:0:1 1:2:3:4:5:6:1.2.3.4 1 2\r\n'),
+    (b'\x00\x20\x00', b'PROXY UNKNOWN\r\nQUIT\r\n'),
+    (b'\x00\x20\x00', b'PROXY UNKNOWN ' + ffff + b' ' + ffff + b' 65535 65535\r\n'),
+    (b'\x00\x80\x02', b'PROXY TCP4 192.168.0.01 1.2.3.4 0443 25\r\n'),
+    (b'\x00\x80\x02', b'PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n'),
+    (b'\x00\x80\x02', b'PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n'),
+    (b'\x00\x80\x02', b'EHLO client.example\r\n'),
+    (b'\x00\x80\x05', v2(0x21, 0x11, ipv4_block) + b'EHLO client.example\r\n'),
+    (b'\x00\x80\x05', v2(0x21, 0x21, ipv6_block)),
+    (b'\x00\x80\x05', v2(0x21, 0x12, ipv4_block + tlv(0x01, b'smtp'))),
+    (b'\x00\x80\x0f', haproxy_v2 + b'QUIT\r\n'),
+    (b'\x00\x80\x8f', v2(0x21, 0x11, ipv4_block + crc_tlv + tlv(0x05, b'id') + ssl_tlv)),
+    (b'\x00\x80\x8f', v2(0x21, 0x21, ipv6_block + tlv(0x01, b'smtp') + tlv(0x02, b'mx.example.com') +
+                         tlv(0x04, b'') + tlv(0x30, b'blue') + tlv(0xea, b'vpce-0123') + crc_tlv)),
+    (b'\x00\x80\x03', v2(0x20, 0x00, b'') + b'EHLO\r\n'),
+    (b'\x00\x80\x03', v2(0x20, 0x11, ipv4_block)),
+    (b'\x00\x80\x03', v2(0x21, 0x00, b'\x01\x02\x03')),
+    (b'\x00\x80\x1f', v2(0x21, 0x31, b'/run/a.sock'.ljust(108, b'\x00') + b'/run/b.sock'.ljust(108, b'\x00'))),
+    (b'\x05\x80\x03', v2(0x21, 0x11, ipv4_block + tlv(0x04, b'n' * 10))),
+    (b'\x00\x80\x03', v2(0x22, 0x11, ipv4_block)),
+    (b'\x00\x80\x03', v2(0x21, 0x13, ipv4_block)),
+    (b'\x00\x80\x03', v2(0x21, 0x11, ipv4_block + b'\x01\x00\x05smtp')),
+]:
+    add('fuzz_proxy_protocol', head + data)
+
 # --- write --------------------------------------------------------------------------------
 for target, items in seeds.items():
     d = os.path.join(OUT, target)

@@ -20,7 +20,7 @@ build="${1:?usage: $0 BUILD_DIR [SECONDS] [TARGET...]}"
 seconds="${2:-45}"
 shift $(( $# >= 2 ? 2 : 1 ))
 all_targets=(fuzz_command fuzz_reply fuzz_path fuzz_esmtp_param fuzz_capabilities fuzz_sasl fuzz_data_decoder
-             fuzz_server_session fuzz_client_session fuzz_round_trip)
+             fuzz_proxy_protocol fuzz_server_session fuzz_client_session fuzz_round_trip)
 if (( $# > 0 )); then targets=("$@"); else targets=("${all_targets[@]}"); fi
 jobs="${SMTPWIRE_FUZZ_JOBS:-2}"
 scratch="${SMTPWIRE_FUZZ_SCRATCH:-$(mktemp -d "${TMPDIR:-/tmp}/smtpwire-fuzz.XXXXXX")}"

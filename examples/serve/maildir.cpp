@@ -179,6 +179,7 @@ std::string envelope_json(std::string_view id, const client_info& client, const 
     return "{\n"
            "  \"id\": " + json_string(id) + ",\n"
            "  \"peer\": " + json_string(client.peer) + ",\n"
+           "  \"proxy\": " + (client.proxy ? json_string(*client.proxy) : "null") + ",\n"
            "  \"helo\": " + json_string(client.helo) + ",\n"
            "  \"helo_verb\": " + json_string(client.helo_verb) + ",\n"
            "  \"auth\": " + (client.user ? json_string(*client.user) : "null") + ",\n"

@@ -18,10 +18,13 @@ struct tls_info {
 };
 
 /// Who hands over the messages of a connection: its address, its HELO or EHLO, and the
-/// TLS and AUTH that protect and identify it. All of it but `peer` is forgotten when
-/// TLS starts (RFC 3207 §4.2).
+/// TLS and AUTH that protect and identify it. All of it but `peer` and `proxy` is
+/// forgotten when TLS starts (RFC 3207 §4.2).
 struct client_info {
-    std::string peer;       // "IP:PORT" ("[IPv6]:PORT")
+    std::string peer;       // "IP:PORT" ("[IPv6]:PORT"): the connection's, or the client's
+                            // a PROXY header named
+    std::optional<std::string> proxy;  // the connection's "IP:PORT" when `peer` came from a
+                                       // PROXY header
     std::string helo;       // the domain or address literal given with HELO or EHLO
     std::string helo_verb;  // "HELO" or "EHLO"
     std::optional<std::string> user;  // the AUTH identity, once AUTH succeeded

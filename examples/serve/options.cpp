@@ -1,6 +1,6 @@
 // smtpwire-serve's flag table, read by the examples' common command-line parser.
 // RFC 1870 (SIZE); RFC 5321 §4.5.3.1.8 (recipients), §4.5.3.2.7 (timeout), §4.4 (Received);
-// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS), RFC 4954 (AUTH).
+// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS), RFC 4954 (AUTH); the PROXY protocol.
 #include "options.hpp"
 
 #include <string_view>
@@ -28,6 +28,13 @@ bool set_timeout(options& o, std::string_view v) {
     std::chrono::seconds seconds{};
     if (!cli::parse_seconds(v, seconds)) return false;
     o.timeout = seconds;
+    return true;
+}
+
+bool set_proxy_timeout(options& o, std::string_view v) {
+    std::chrono::seconds seconds{};
+    if (!cli::parse_seconds(v, seconds)) return false;
+    o.proxy_timeout = seconds;
     return true;
 }
 
@@ -73,6 +80,11 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view) { o.chunking = false; return true; }},
     {"--no-dsn", "", "do not offer DSN: RET, ENVID, NOTIFY and ORCPT are then 555 5.5.4",
      [](options& o, std::string_view) { o.dsn = false; return true; }},
+    {"--proxy-protocol", "", "read a PROXY protocol header (v1 or v2) before each session; "
+                             "only for connections from a trusted proxy",
+     [](options& o, std::string_view) { o.proxy_protocol = true; return true; }},
+    {"--proxy-timeout", "SECS", "seconds for the PROXY header to arrive (default 5)",
+     set_proxy_timeout},
     {"-v", "", "log one line per session event to stderr",
      [](options& o, std::string_view) { o.verbose = true; return true; }},
     {"--help", "", "show this help",
@@ -94,6 +106,8 @@ parse_result parse_options(int argc, char** argv, options& out, std::string& err
         problem = "--tls-implicit needs --tls-cert and --tls-key";
     else if (out.require_auth && out.auth.empty())
         problem = "--require-auth needs --auth";
+    else if (out.proxy_timeout && !out.proxy_protocol)
+        problem = "--proxy-timeout needs --proxy-protocol";
     if (problem == nullptr) return parse_result::run;
     error = problem;
     return parse_result::invalid;

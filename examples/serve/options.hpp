@@ -1,5 +1,6 @@
 // smtpwire-serve's command line: the options, and a parser driven by one table of flags.
-// RFC 1870 (SIZE), RFC 5321 §4.5.3.1.8 (recipients), RFC 3207 and 8314 (TLS), RFC 4954 (AUTH).
+// RFC 1870 (SIZE), RFC 5321 §4.5.3.1.8 (recipients), RFC 3207 and 8314 (TLS), RFC 4954 (AUTH);
+// HAProxy's PROXY protocol.
 #ifndef SMTPWIRE_SERVE_OPTIONS_HPP
 #define SMTPWIRE_SERVE_OPTIONS_HPP
 
@@ -7,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,8 @@ struct options {
     bool require_auth = false;                      // MAIL before AUTH: 530 5.7.0
     bool dsn = true;                                // offer DSN (RFC 3461)
     bool chunking = true;                           // offer CHUNKING and BINARYMIME (RFC 3030)
+    bool proxy_protocol = false;                    // a PROXY header opens each connection
+    std::optional<std::chrono::milliseconds> proxy_timeout;  // for that header; unset: 5 s
     bool verbose = false;                           // one line per session event on stderr
     bool help = false;
 };
@@ -55,8 +59,8 @@ enum class parse_result {
 
 /// Reads argv[1..argc) into `out`. Flags take their value as the next argument or after
 /// '=' ("--listen=127.0.0.1:0"). Flags that need one another (--tls-cert and --tls-key,
-/// --tls-implicit, --require-auth) are checked together, and the TLS flags are refused
-/// when the program was built without TLS.
+/// --tls-implicit, --require-auth, --proxy-timeout) are checked together, and the TLS
+/// flags are refused when the program was built without TLS.
 parse_result parse_options(int argc, char** argv, options& out, std::string& error);
 
 /// Writes the usage text, one line per flag, to `to`.

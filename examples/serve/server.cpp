@@ -1,6 +1,7 @@
 // smtpwire-serve's event loop: sockets, TLS and timers around smtpwire::server_session.
 // RFC 5321 §3 (the transaction), §4.5.3.2 (timeouts); RFC 2920 (pipelining); RFC 3207
-// (STARTTLS), RFC 8314 §3 (implicit TLS); RFC 4954 (AUTH); RFC 3848 (ESMTPSA in Received).
+// (STARTTLS), RFC 8314 §3 (implicit TLS); RFC 4954 (AUTH); RFC 3848 (ESMTPSA in Received);
+// the PROXY protocol §2.1, §2.2 (the header that opens a connection from a proxy).
 #include "server.hpp"
 
 #include <algorithm>
@@ -45,6 +46,9 @@ constexpr std::chrono::seconds linger{5};
 constexpr std::chrono::seconds shutdown_linger{1};
 // How long to stop accepting after running out of file descriptors or memory.
 constexpr std::chrono::milliseconds accept_backoff{100};
+// How long a PROXY header may take to arrive without --proxy-timeout (Postfix's
+// smtpd_upstream_proxy_timeout; the PROXY protocol §2 asks for at least 3 seconds).
+constexpr std::chrono::seconds default_proxy_timeout{5};
 
 bool set_nonblocking(int fd) {
     const int flags = ::fcntl(fd, F_GETFL);
@@ -63,6 +67,12 @@ bool numeric_host_port(const sockaddr_storage& addr, socklen_t len, std::string&
     host = h;
     port = p;
     return true;
+}
+
+// Makes poll(2) report `fd` readable only once `octets` octets wait in it (or at its end).
+bool set_receive_low_water(int fd, std::size_t octets) {
+    const int value = static_cast<int>(octets);
+    return ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &value, sizeof value) == 0;
 }
 
 std::string format_address(const sockaddr_storage& addr, socklen_t len) {
@@ -216,6 +226,10 @@ struct server::connection {
     bool want_output = false;  // the socket was full: wait for POLLOUT
     bool closing = false;      // the session is ending: flush, then drain and close
     bool draining = false;     // the session is over: drop input until the peer closes
+    // --proxy-protocol: the parser of the PROXY header until it has been read, and how
+    // many octets of it the last MSG_PEEK saw.
+    std::optional<smtpwire::proxy_header_parser> proxy;
+    std::size_t proxy_seen = 0;
     std::optional<clock::time_point> deadline;
     std::uint64_t timer_epoch = 0;  // the session's timeout epoch `deadline` stands for
     client_info client;             // the peer's address; HELO/EHLO once given
@@ -387,10 +401,22 @@ void server::accept_connections() {
         connections_.push_back(std::make_unique<connection>(
             fd, ++next_id_, format_address(addr, len), peer_ip(addr, len), config_));
         ++open_connections_;
-        // With implicit TLS even the greeting waits for the handshake.
-        if (config_.implicit_tls) start_tls(*connections_.back());
-        else drive(*connections_.back());
+        connection& c = *connections_.back();
+        if (!opt_.proxy_protocol) {
+            start_session(c);
+            continue;
+        }
+        // Nothing happens before the PROXY header, neither the greeting nor TLS.
+        c.proxy.emplace();
+        c.deadline = clock::now() + opt_.proxy_timeout.value_or(default_proxy_timeout);
+        read_proxy_header(c);
     }
+}
+
+void server::start_session(connection& c) {
+    // With implicit TLS even the greeting waits for the handshake.
+    if (config_.implicit_tls) start_tls(c);
+    else drive(c);
 }
 
 // A connection over --max-connections gets "421 4.7.0 <host> Too many connections" and
@@ -423,6 +449,8 @@ void server::on_ready(connection& c) {
         continue_handshake(c);
     else if (c.draining)
         drain(c);
+    else if (c.proxy)
+        read_proxy_header(c);
     else if (c.want_output)
         drive(c);
     else
@@ -440,6 +468,90 @@ short server::poll_events(const connection& c) {
 bool server::has_buffered_input(const connection& c) {
     return c.fd >= 0 && c.tls && !c.handshaking && !c.draining && !c.want_output &&
            c.tls_wait == 0 && c.tls->has_buffered_input();
+}
+
+// --proxy-protocol: reads the PROXY header with MSG_PEEK, so that every octet behind it
+// stays in the socket for the session, or for the TLS handshake with --tls-implicit; once
+// it is complete, exactly its octets are taken off. While it is incomplete SO_RCVLOWAT
+// makes poll(2) wait for more octets than were seen (or for the end), instead of
+// reporting the same ones again.
+void server::read_proxy_header(connection& c) {
+    char* const peeked = c.in.write_data();
+    const std::size_t room = std::min(c.in.write_size(), c.proxy->max_size());
+    ssize_t n = 0;
+    do {
+        n = ::recv(c.fd, peeked, room, MSG_PEEK);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0) {
+        refuse_proxy_header(c, "read error: " + str(std::strerror(errno)));
+        return;
+    }
+    const auto seen = static_cast<std::size_t>(n);
+    if (seen <= c.proxy_seen) {  // readable, and nothing new: the peer closed
+        refuse_proxy_header(c, "the connection ended before the header did");
+        return;
+    }
+    c.proxy_seen = seen;
+    const smtpwire::proxy_result r = c.proxy->parse({peeked, seen});
+    if (r.status == smtpwire::proxy_status::error) {
+        refuse_proxy_header(c, to_string(r.error));
+        return;
+    }
+    if (r.status == smtpwire::proxy_status::need_more) {
+        if (!set_receive_low_water(c.fd, seen + 1))
+            refuse_proxy_header(c, "incomplete, and SO_RCVLOWAT failed: " +
+                                       str(std::strerror(errno)));
+        return;
+    }
+    // The header's octets are all in the socket: take them, and nothing more.
+    char taken[512];
+    for (std::size_t left = r.consumed; left > 0;) {
+        n = ::recv(c.fd, taken, std::min(left, sizeof taken), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            refuse_proxy_header(c, "the header could not be taken off the socket");
+            return;
+        }
+        left -= static_cast<std::size_t>(n);
+    }
+    use_proxy_header(c, c.proxy->header());
+}
+
+// A complete PROXY header. PROXY over IPv4 or IPv6 names the client: its address replaces
+// the connection's in the log, the stored envelope ("peer") and the Received field, and
+// the connection's own is kept as the envelope's "proxy". LOCAL (a health check), v1
+// UNKNOWN, AF_UNSPEC and AF_UNIX keep the connection's (§2.1, §2.2). A client that came
+// over UDP cannot be the peer of an SMTP session: such a header is refused.
+void server::use_proxy_header(connection& c, const smtpwire::proxy_header& h) {
+    const std::string header =
+        "PROXY v" + std::to_string(h.version) + " " + str(to_string(h.command));
+    if (h.transport == smtpwire::proxy_transport::datagram) {
+        refuse_proxy_header(c, header + " for a datagram connection");
+        return;
+    }
+    (void)set_receive_low_water(c.fd, 1);
+    c.proxy.reset();
+    c.deadline.reset();
+    if (h.has_addresses()) {
+        c.client.proxy = c.client.peer;
+        c.client.peer = str(to_string(h.source).view());
+        c.ip_address = str(ip_text(h.source).view());
+        log(c, header + " from " + c.client.peer + " to " + str(to_string(h.destination).view()) +
+                   " via " + *c.client.proxy + (h.tlvs.checksum ? ", CRC32C checked" : ""));
+    } else {
+        log(c, header + " " + str(to_string(h.family)) + ": the connection's address is kept");
+    }
+    start_session(c);
+}
+
+// A PROXY header that is missing, incomplete or invalid ends the connection before the
+// greeting (§2.1, §2.2: abort it), half-closed and drained like a finished session.
+void server::refuse_proxy_header(connection& c, std::string_view why) {
+    log(c, "PROXY header refused: " + str(why));
+    (void)set_receive_low_water(c.fd, 1);
+    c.proxy.reset();
+    finish(c);
 }
 
 // Starts TLS on `c`: after STARTTLS's 220 has been written in clear (tls_handover), or
@@ -855,6 +967,10 @@ void server::expire_timers(clock::time_point now) {
             close_connection(c);
             continue;
         }
+        if (c.proxy) {
+            refuse_proxy_header(c, "not complete within the timeout");
+            continue;
+        }
         c.session.timed_out(c.timer_epoch);
         drive(c);
     }
@@ -866,7 +982,8 @@ void server::begin_shutdown() {
     listen_fd_ = -1;
     for (const auto& p : connections_) {
         if (p->fd < 0 || p->closing) continue;
-        if (p->handshaking) {  // no reply can be written in the middle of a handshake
+        // No reply can be written in the middle of a handshake, nor before a PROXY header.
+        if (p->handshaking || p->proxy) {
             close_connection(*p);
             continue;
         }

@@ -1,6 +1,6 @@
 // smtpwire-serve's event loop: one thread, poll(2), non-blocking sockets, one session each.
 // RFC 5321 §4.5.3.2 (server timeouts), RFC 2920 (replies to pipelined commands, in order),
-// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS), RFC 4954 (AUTH).
+// RFC 3207 (STARTTLS), RFC 8314 §3 (implicit TLS), RFC 4954 (AUTH); the PROXY protocol §2.
 #ifndef SMTPWIRE_SERVE_SERVER_HPP
 #define SMTPWIRE_SERVE_SERVER_HPP
 
@@ -14,6 +14,7 @@
 
 #include "maildir.hpp"
 #include "options.hpp"
+#include "smtpwire/proxy_protocol.hpp"
 #include "smtpwire/server_session.hpp"
 #include "tls.hpp"
 
@@ -51,6 +52,10 @@ private:
     void on_ready(connection& c);
     static short poll_events(const connection& c);
     static bool has_buffered_input(const connection& c);
+    void read_proxy_header(connection& c);
+    void use_proxy_header(connection& c, const smtpwire::proxy_header& h);
+    void refuse_proxy_header(connection& c, std::string_view why);
+    void start_session(connection& c);
     void start_tls(connection& c);
     void continue_handshake(connection& c);
     tls::status receive(connection& c, std::size_t& got);
