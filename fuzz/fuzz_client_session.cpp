@@ -202,6 +202,9 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
     p.split = in.byte();
     p.write_chunk = in.byte();
     p.config.pipelining = (b0 & 1) != 0;
+    // The application model and the content invariants here are DATA's (354, dot-stuffed
+    // spans); a server byte stream offering CHUNKING must not switch the session to BDAT.
+    p.config.bdat = bdat_policy::never;
     if (b0 & 2) p.config.reply = reply_limits{80, 5};
     static const std::size_t buffers[] = {1024, 1500, 4096, 65536};
     p.config.output_buffer = buffers[(b0 >> 2) & 3];

@@ -125,6 +125,7 @@ smtpwire::client_config make_config(const options& opt, const std::string& helo,
         const std::chrono::milliseconds t = *opt.timeout;
         config.timeouts = {t, t, t, t, t, t, t};
     }
+    config.bdat = opt.bdat;
     config.implicit_tls = opt.implicit_tls;
     config.starttls = opt.implicit_tls ? smtpwire::tls_policy::none : to_policy(opt.starttls);
     if (opt.auth_user) {
@@ -516,6 +517,12 @@ private:
             else if (r.reply.code != 354)
                 data_failure_ = to_verdict(r.reply);
             break;
+        case smtpwire::verb::bdat:  // the first refused chunk decides; no chunk follows it
+            if (r.after_content && !data_failure_)
+                final_reply_ = to_verdict(r.reply);
+            else if (r.reply.result() != smtpwire::outcome::success && !data_failure_)
+                data_failure_ = to_verdict(r.reply);
+            break;
         default:
             break;
         }
@@ -557,9 +564,12 @@ private:
                      " octets) is larger than the server's SIZE limit of " +
                      std::to_string(caps.size_limit()) + " octets";
         } else if (e == smtpwire::errc::not_supported) {
-            error_ = message_.eight_bit && !caps.has(smtpwire::extension::eight_bit_mime)
-                         ? "the message has 8-bit content and the server does not offer 8BITMIME"
-                         : "an address is not ASCII and the server does not offer SMTPUTF8";
+            if (opt_.bdat == smtpwire::bdat_policy::always && !caps.has(smtpwire::extension::chunking))
+                error_ = "--bdat always and the server does not offer CHUNKING";
+            else if (message_.eight_bit && !caps.has(smtpwire::extension::eight_bit_mime))
+                error_ = "the message has 8-bit content and the server does not offer 8BITMIME";
+            else
+                error_ = "an address is not ASCII and the server does not offer SMTPUTF8";
         } else {
             check("send_mail", e);
             return;

@@ -108,16 +108,22 @@ int compose_around(const options& opt, const std::string& helo, const std::strin
     return r.error == compose::compose_error::invalid_address ? EX_USAGE : EX_DATAERR;
 }
 
-// RFC 1870 §3: the size counts CRLF line ends (a bare CR or LF becomes CRLF, and the
-// session ends an unterminated last line with CRLF) but no dot-stuffing.
-std::uint64_t wire_size(std::string_view s) {
-    std::uint64_t n = 0;
+// RFC 5322 §2.1 lines: a bare CR or LF becomes CRLF, and an unterminated last line is
+// ended with CRLF, as DATA's dot-stuffing would send them. BDAT sends the content as it
+// is, so it is put in this form before either is chosen; RFC 1870 §3's size is its length.
+std::string crlf_lines(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 32 + 2);
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-        n += (s[i] == '\r' || s[i] == '\n') ? 2 : 1;
+        if (s[i] == '\r' || s[i] == '\n') {
+            if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
+            out += "\r\n";
+        } else {
+            out += s[i];
+        }
     }
-    if (!s.empty() && s.back() != '\n' && s.back() != '\r') n += 2;
-    return n;
+    if (!s.empty() && s.back() != '\n' && s.back() != '\r') out += "\r\n";
+    return out;
 }
 
 } // namespace
@@ -127,15 +133,16 @@ int prepare_message(const options& opt, const std::string& helo, outgoing& out,
     std::string input;
     if (const int status = read_input(opt.message_file, input, error); status != 0) return status;
     if (opt.subject) {
-        if (const int status = compose_around(opt, helo, input, out.content, error); status != 0)
+        std::string composed;
+        if (const int status = compose_around(opt, helo, input, composed, error); status != 0)
             return status;
-    } else {
-        out.content = std::move(input);
+        input = std::move(composed);
     }
+    out.content = crlf_lines(input);
     out.eight_bit = false;
     for (char c : out.content)
         out.eight_bit = out.eight_bit || smtpwire::ascii::is_non_ascii(c);
-    out.wire_size = wire_size(out.content);
+    out.wire_size = out.content.size();
     return 0;
 }
 

@@ -12,9 +12,10 @@ namespace sender {
 
 /// The message to send, with what MAIL FROM must declare about it.
 struct outgoing {
-    std::string content;         // any line endings; the session sends them as CRLF
+    std::string content;         // every line ending in CRLF, the last one too, as BDAT
+                                 // sends it (a bare CR or LF read became CRLF)
     bool eight_bit = false;      // a byte above 127: BODY=8BITMIME
-    std::uint64_t wire_size = 0; // octets once every line ends in CRLF (SIZE=)
+    std::uint64_t wire_size = 0; // content's octets, as SIZE= counts them
 };
 
 /// Reads the message named by `opt` (--message FILE, else stdin) or, with --subject,

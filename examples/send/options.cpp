@@ -1,7 +1,8 @@
 // smtpwire-send's flag table, read by the examples' common command-line parser.
 // RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
 // RFC 3207, 8314 (TLS), RFC 4954 and 4616 (AUTH and PLAIN's limits), RFC 7628 and 6750
-// (OAUTHBEARER and its bearer token), RFC 3461 §4 (DSN's NOTIFY, ORCPT, RET and ENVID).
+// (OAUTHBEARER and its bearer token), RFC 3461 §4 (DSN's NOTIFY, ORCPT, RET and ENVID),
+// RFC 3030 (BDAT).
 #include "options.hpp"
 
 #include <string_view>
@@ -79,6 +80,14 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) {
          o.orcpt = std::string(v);
          return smtpwire::orcpt_argument_valid(v);
+     }},
+    {"--bdat", "auto|always|never", "send the content with BDAT (CHUNKING): when offered (default), only, or never",
+     [](options& o, std::string_view v) {
+         if (v == "auto") o.bdat = smtpwire::bdat_policy::automatic;
+         else if (v == "always") o.bdat = smtpwire::bdat_policy::always;
+         else if (v == "never") o.bdat = smtpwire::bdat_policy::never;
+         else return false;
+         return true;
      }},
     {"--timeout", "SECONDS", "give up on any wait after SECONDS (default: RFC 5321's, 2-10 min)",
      [](options& o, std::string_view v) { return cli::parse_seconds(v, o.timeout.emplace()); }},
@@ -207,7 +216,10 @@ void print_usage(std::FILE* to) {
                "OAUTHBEARER names the server as --server does (RFC 7628 host and port).\n"
                "\nDSN (RFC 3461): --ret, --envid, --notify and --orcpt are sent only when the\n"
                "server offers DSN, and are left out otherwise. Values are given as they are;\n"
-               "ENVID and the ORCPT address are sent xtext-encoded. CR, LF and NUL are refused.\n",
+               "ENVID and the ORCPT address are sent xtext-encoded. CR, LF and NUL are refused.\n"
+               "\nBDAT (RFC 3030): with CHUNKING offered the message goes in BDAT chunks, as it is\n"
+               "but with every line ending in CRLF, instead of DATA's dot-stuffed text. --bdat\n"
+               "always sends nothing to a server without CHUNKING; --bdat never always uses DATA.\n",
                to);
     if (!tls_built_in) {
         std::fputs("\nTLS: built without TLS (--tls, --tls-ca, --tls-no-verify and --starttls\n"

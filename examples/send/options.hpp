@@ -1,7 +1,7 @@
 // smtpwire-send's command line: the options, and a parser driven by one table of flags.
 // RFC 5321 §4.1.1.1 (the HELO name), §4.1.2 (addresses), §4.5.3.2 (client timeouts);
 // RFC 3207 and 8314 (STARTTLS, implicit TLS), RFC 4954 (AUTH), RFC 7628 (OAUTHBEARER);
-// RFC 3461 (DSN requests).
+// RFC 3461 (DSN requests), RFC 3030 (BDAT).
 #ifndef SMTPWIRE_SEND_OPTIONS_HPP
 #define SMTPWIRE_SEND_OPTIONS_HPP
 
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "smtpwire/client_session.hpp"
 #include "smtpwire/dsn.hpp"
 
 namespace sender {
@@ -46,6 +47,7 @@ struct options {
     smtpwire::dsn_notify notify;                // --notify, for every recipient; nothing set: none
     std::string orcpt;                          // --orcpt "addr-type;address", for every recipient
     std::optional<std::chrono::seconds> timeout;  // unset: RFC 5321 §4.5.3.2's values
+    smtpwire::bdat_policy bdat = smtpwire::bdat_policy::automatic;  // --bdat auto|always|never
     starttls_mode starttls = starttls_mode::opportunistic;  // none when built without TLS
     bool starttls_given = false;                // --starttls was on the command line
     bool implicit_tls = false;                  // --tls: TLS from the first byte

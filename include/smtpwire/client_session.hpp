@@ -1,6 +1,6 @@
 // The client role of SMTP as a sans-I/O state machine: commands in, bytes and events out.
-// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531, 3207, 8314, 4954
-// (AUTH) with RFC 4616, 2195, 5802 + 7677, 7628 and Google's XOAUTH2.
+// RFC 5321 §3, §4 (procedures, replies, timeouts), RFC 2920, 1870, 6152, 6531, 3030, 3207, 8314,
+// 4954 (AUTH) with RFC 4616, 2195, 5802 + 7677, 7628 and Google's XOAUTH2.
 #ifndef SMTPWIRE_CLIENT_SESSION_HPP
 #define SMTPWIRE_CLIENT_SESSION_HPP
 
@@ -51,6 +51,14 @@ enum class tls_policy {
                     // when STARTTLS is refused
     required,       // always: without TLS no mail is sent; the session QUITs and fails
                     // (tls_unavailable, tls_refused)
+};
+
+/// Whether a client session sends the content with BDAT (RFC 3030 CHUNKING) or DATA.
+enum class bdat_policy {
+    never,      // DATA only; a BODY=BINARYMIME message cannot be sent
+    automatic,  // BDAT when the server offers CHUNKING, DATA otherwise
+    always,     // BDAT only: without CHUNKING, mail_from() and send_mail() refuse with
+                // errc::not_supported
 };
 
 /// The SASL mechanisms client_session can run.
@@ -111,8 +119,12 @@ struct client_config {
     /// (CR, LF, NUL, SP, ...) makes the session fail with client_error::invalid_config
     /// before it sends a byte.
     std::string_view helo_name = "localhost";
-    /// Pipeline MAIL, RCPT and DATA (RFC 2920) when the server offers PIPELINING.
+    /// Pipeline MAIL, RCPT and DATA or BDAT (RFC 2920) when the server offers PIPELINING.
     bool pipelining = true;
+    /// DATA or BDAT (RFC 3030).
+    bdat_policy bdat = bdat_policy::automatic;
+    /// The most content octets in one BDAT chunk; 0: the output buffer's capacity.
+    std::size_t chunk_size = 0;
     /// Octets of commands that may wait for their replies at once. A server that stops
     /// reading while its replies cannot be written (RFC 2920 §3.1) must never be sent
     /// more than its TCP receive window can hold; 32 KiB leaves room in a 64 KiB one.
@@ -148,11 +160,20 @@ struct client_config {
 /// Pipelining (RFC 2920 §3.1): commands are issued while can_send() is true. EHLO,
 /// HELO, DATA and QUIT end a group: until their reply arrives no command can be
 /// issued, and after a 354 only the content can follow.
+///
+/// CHUNKING (RFC 3030): when the server offers it and client_config::bdat allows it,
+/// the content goes as it is (neither dot-stuffed nor turned into CRLF lines, and
+/// without the final dot) in BDAT chunks of at most client_config::chunk_size octets,
+/// the last one marked LAST. BDAT does not end a group: with PIPELINING the first chunk
+/// goes with MAIL and RCPT, and the next ones, once a recipient is accepted, while fewer
+/// than client_config::max_unacknowledged octets (command lines and chunks) wait for
+/// replies; without PIPELINING each waits for the reply to the one before.
+/// The first refusal of a chunk ends the transaction: no more chunks are sent.
 class client_session {
 public:
     explicit client_session(const client_config& config = {})
         : helo_name_(config.helo_name),
-          own_command_size_(sizeof "EHLO \r\n" - 1 + helo_name_.size()),
+          own_command_size_(longest_own_command(helo_name_.size())),
           pipelining_wanted_(config.pipelining),
           max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
                                                                           : command_reserve),
@@ -165,6 +186,9 @@ public:
           auth_in_clear_(config.auth.allow_in_clear),
           parser_(config.reply),
           line_limit_(config.reply.max_line_length),
+          bdat_policy_(config.bdat),
+          chunk_size_(config.chunk_size != 0 ? config.chunk_size
+                                             : output_capacity(config.output_buffer, auth_room_)),
           out_(output_capacity(config.output_buffer, auth_room_)) {
         if (check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
             !auth_config_valid(config.auth) || !start_scram(config.auth)) {
@@ -233,10 +257,12 @@ public:
             if (job_.active) issue_job_commands();
             // The content goes out before any reply is read: none is due until the
             // final dot, and a reply that comes early is judged after it, so the
-            // outcome never depends on how the server's bytes were split.
+            // outcome never depends on how the server's bytes were split. BDAT chunks
+            // likewise go out while they may; replies are read between chunks when the
+            // next one has to wait for them.
             if (phase_ == phase::content) {
                 if (pass_content()) continue;
-                return need_body{};
+                if (!tx_.chunking || may_start_chunk()) return need_body{};
             }
             if (read_reply_line()) continue;
             if (input_.eof()) {
@@ -303,7 +329,9 @@ public:
 
     /// Sends one message: MAIL FROM now, then each RCPT and DATA as soon as the server
     /// may take them (in one batch with PIPELINING), and after the 354 `content`, as
-    /// send_body() and end_body() would (no need_body is returned). Replies are
+    /// send_body() and end_body() would (no need_body is returned). With CHUNKING the
+    /// content follows the RCPTs in BDAT chunks of client_config::chunk_size octets,
+    /// the last one marked LAST ("BDAT 0 LAST" for an empty message). Replies are
     /// reported as usual, every recipient's with its index in `env`, then one
     /// transaction_done. Borrows `env` (its strings and recipient array) and `content`
     /// until that transaction_done, or until reset(), quit() or a failure ends it.
@@ -314,8 +342,7 @@ public:
         if (!can_send() || tx_.active || transaction_replies_ != 0 || env.recipient_count == 0)
             return errc::wrong_state;
         const bool smtputf8 = env.options.smtputf8 || ascii::has_non_ascii(env.sender);
-        if (env.options.body != body_type::eight_bit_mime && ascii::has_non_ascii(content))
-            return errc::not_supported;
+        if (!eight_bit_body(env.options.body) && ascii::has_non_ascii(content)) return errc::not_supported;
         for (std::size_t i = 0; i < env.recipient_count; ++i)
             if (const errc e = check_recipient(env.recipients[i], smtputf8); e != errc::ok) return e;
         if (const errc e = mail_from(env.sender, env.options); e != errc::ok) return e;
@@ -329,13 +356,19 @@ public:
     /// wrong_state (not can_send(), a transaction is open, or replies of an abandoned
     /// one are still due, so that no reply can be credited to the wrong transaction);
     /// invalid_argument (CR, LF, NUL, not an address, a path over 256 octets);
-    /// not_supported; too_large; output_full.
+    /// not_supported (an option the server does not offer: SMTPUTF8, BODY=8BITMIME,
+    /// BODY=BINARYMIME without BINARYMIME and CHUNKING or with bdat_policy::never, or
+    /// bdat_policy::always without CHUNKING); too_large; output_full.
     [[nodiscard]] errc mail_from(std::string_view address, const mail_options& options = {}) noexcept {
         if (!can_send() || tx_.active || transaction_replies_ != 0) return errc::wrong_state;
         const bool utf8_address = ascii::has_non_ascii(address);
         const bool smtputf8 = options.smtputf8 || utf8_address;
         if (smtputf8 && !caps_.has(extension::smtputf8)) return errc::not_supported;
         if (options.body == body_type::eight_bit_mime && !caps_.has(extension::eight_bit_mime))
+            return errc::not_supported;
+        const bool chunking = bdat_policy_ != bdat_policy::never && caps_.has(extension::chunking);
+        if (bdat_policy_ == bdat_policy::always && !chunking) return errc::not_supported;
+        if (options.body == body_type::binary_mime && !(chunking && caps_.has(extension::binary_mime)))
             return errc::not_supported;
         if (options.size != 0 && caps_.size_limit() != 0 && options.size > caps_.size_limit())
             return errc::too_large;
@@ -351,6 +384,7 @@ public:
             w.put(std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
         }
         if (options.body == body_type::eight_bit_mime) w.put(" BODY=8BITMIME");
+        if (options.body == body_type::binary_mime) w.put(" BODY=BINARYMIME");
         if (options.body == body_type::seven_bit && caps_.has(extension::eight_bit_mime))
             w.put(" BODY=7BIT");
         if (smtputf8) w.put(" SMTPUTF8");
@@ -373,7 +407,8 @@ public:
         tx_.id = ++last_transaction_;
         tx_.active = true;
         tx_.smtputf8 = smtputf8;
-        tx_.eight_bit = options.body == body_type::eight_bit_mime;
+        tx_.eight_bit = eight_bit_body(options.body);
+        tx_.chunking = chunking;
         decisive_ = reply_info{};
         expect(pending::mail, sent);
         return errc::ok;
@@ -420,7 +455,8 @@ public:
     /// may only follow the 354 (a command_reply for verb::data with code 354), and no
     /// command can be issued before DATA's reply. Without PIPELINING, called after
     /// every RCPT reply: when none was accepted, RSET is sent instead and the
-    /// transaction ends as failed. Errors: wrong_state, output_full.
+    /// transaction ends as failed. With CHUNKING nothing is written: the content may
+    /// follow at once (need_body), in BDAT chunks. Errors: wrong_state, output_full.
     [[nodiscard]] errc data() noexcept {
         if (!can_send() || !tx_.active || tx_.data_sent || tx_.mail_failed || tx_.recipients == 0)
             return errc::wrong_state;
@@ -428,6 +464,11 @@ public:
             if (out_.free_space() < command_reserve) return errc::output_full;
             tx_.data_sent = true;
             finish_transaction();
+            return errc::ok;
+        }
+        if (tx_.chunking) {
+            tx_.data_sent = true;
+            start_content();
             return errc::ok;
         }
         if (!append_command("DATA\r\n")) return errc::output_full;
@@ -440,10 +481,13 @@ public:
     /// `bytes` (keep them unchanged until next_event() returns need_body, or the
     /// transaction or session ends) and writes them into output() as room appears,
     /// dot-stuffed, with bare CR and LF turned into CRLF; parts may be of any size and
-    /// split anywhere. Errors, nothing taken: wrong_state (no 354 yet, the previous
-    /// part not yet passed on, or end_body() called); not_supported (an 8-bit octet
-    /// without BODY=8BITMIME: the message cannot be finished correctly, close the
-    /// connection).
+    /// split anywhere. With CHUNKING (after data()), the part goes as it is in BDAT
+    /// chunks of at most client_config::chunk_size octets; the last of them is marked
+    /// LAST if end_body() is called before it starts. Errors, nothing taken:
+    /// wrong_state (no 354 yet, the previous part not yet passed on, end_body() called,
+    /// or a refused chunk ended the transaction); not_supported (an 8-bit octet without
+    /// BODY=8BITMIME or BODY=BINARYMIME: the message cannot be finished correctly,
+    /// close the connection).
     [[nodiscard]] errc send_body(std::string_view bytes) noexcept {
         if (phase_ != phase::content || !body_.empty() || end_requested_) return errc::wrong_state;
         if (!tx_.eight_bit && ascii::has_non_ascii(bytes)) return errc::not_supported;
@@ -452,8 +496,9 @@ public:
     }
 
     /// Ends the content after every part given so far: a final CRLF if it lacked one,
-    /// then "." CRLF, written once the parts before it are. Errors: wrong_state (no 354
-    /// yet, or already ended).
+    /// then "." CRLF, written once the parts before it are. With CHUNKING: the last
+    /// chunk of the part not yet started is marked LAST, or else "BDAT 0 LAST" is sent.
+    /// Errors: wrong_state (no 354 yet, or already ended).
     [[nodiscard]] errc end_body() noexcept {
         if (phase_ != phase::content || end_requested_) return errc::wrong_state;
         end_requested_ = true;
@@ -500,7 +545,8 @@ public:
         case pending::mail: return {k::mail, timeouts_.mail, epoch_};
         case pending::rcpt: return {k::rcpt, timeouts_.rcpt, epoch_};
         case pending::data: return {k::data_initiation, timeouts_.data_initiation, epoch_};
-        case pending::content: return {k::data_termination, timeouts_.data_termination, epoch_};
+        case pending::content: case pending::bdat:
+            return {k::data_termination, timeouts_.data_termination, epoch_};
         case pending::ehlo: case pending::helo: case pending::starttls: case pending::auth:
         case pending::rset: case pending::quit:
             return {k::command, timeouts_.command, epoch_};
@@ -518,7 +564,7 @@ public:
 
 private:
     // The reply a sent command (or the connection itself) waits for.
-    enum class pending { none, greeting, ehlo, helo, starttls, auth, mail, rcpt, data, content, rset, quit };
+    enum class pending { none, greeting, ehlo, helo, starttls, auth, mail, rcpt, data, content, bdat, rset, quit };
     // greeting: from the connection to the reply that makes the session ready;
     // handover: from the 220 to STARTTLS to tls_established().
     enum class phase { greeting, ready, content, quitting, handover, closed };
@@ -530,6 +576,8 @@ private:
     static constexpr std::size_t text_capacity = 512;
     // RFC 5321 §4.5.3.1.3: a reverse-path or forward-path, with its brackets.
     static constexpr std::size_t max_path = 256;
+    // "BDAT " chunk-size " LAST" CRLF with the largest 64-bit size (RFC 3030 §2).
+    static constexpr std::size_t max_bdat_command = sizeof "BDAT 18446744073709551615 LAST\r\n" - 1;
 
     // State of the open mail transaction.
     struct open_transaction {
@@ -541,7 +589,9 @@ private:
         bool data_sent = false;
         bool data_failed = false;
         bool content_aborted = false;  // "." sent right after a 354 with no recipient
-        bool content_sent = false;     // the final "." is written: only its reply is due
+        bool content_sent = false;     // the final "." is written: only its reply is due; with
+                                       // CHUNKING, the LAST chunk is started
+        bool chunking = false;         // the content goes in BDAT chunks
         bool content_replied = false;
         bool mail_accepted = false;
         bool transient_rcpt = false;
@@ -549,6 +599,8 @@ private:
         std::size_t replied = 0;      // RCPT replies received
         std::size_t accepted = 0;
         std::size_t outstanding = 0;  // replies still due to this transaction's commands
+        std::size_t chunks = 0;          // BDAT chunks started
+        std::size_t chunks_replied = 0;  // BDAT replies received
     };
 
     // Writes one command into the output buffer, or nothing if it does not fit.
@@ -670,7 +722,7 @@ private:
         return errc::ok;
     }
 
-    // --- replies due: a FIFO, RCPTs in a row kept as one entry with a count --------
+    // --- replies due: a FIFO, RCPTs or BDATs in a row kept as one entry with a count ---
 
     struct pending_entry {
         pending kind = pending::none;
@@ -685,7 +737,8 @@ private:
     }
 
     static bool belongs_to_transaction(pending p) noexcept {
-        return p == pending::mail || p == pending::rcpt || p == pending::data || p == pending::content;
+        return p == pending::mail || p == pending::rcpt || p == pending::data || p == pending::content ||
+               p == pending::bdat;
     }
 
     // A command of `octets` octets was written: its reply is now due.
@@ -699,9 +752,9 @@ private:
             ++tx_.outstanding;
             ++transaction_replies_;
         }
-        if (p == pending::rcpt && pending_size_ > 0) {
+        if ((p == pending::rcpt || p == pending::bdat) && pending_size_ > 0) {
             pending_entry& back = pending_[(pending_head_ + pending_size_ - 1) % pending_.size()];
-            if (back.kind == pending::rcpt) {
+            if (back.kind == p) {
                 ++back.count;
                 back.octets += octets;
                 return;
@@ -722,7 +775,8 @@ private:
     }
 
     // The reply to the oldest command arrived: returns that command's entry (count 1).
-    // A group of RCPTs gives back its octets in equal shares, the last one the rest.
+    // A group of RCPTs or BDAT chunks gives back its octets in equal shares, the last
+    // one the rest (for chunks of unequal sizes an estimate, exact once all are in).
     pending_entry pop() noexcept {
         pending_entry& head = pending_[pending_head_];
         const std::size_t octets = head.count == 1 ? head.octets : head.octets / head.count;
@@ -825,6 +879,7 @@ private:
         case pending::rcpt: on_rcpt(info); break;
         case pending::data: on_data(info); break;
         case pending::content: on_content(info); break;
+        case pending::bdat: on_bdat(info); break;
         case pending::rset:
             events_.push(command_reply{verb::rset, 0, false, 0, info});
             return;
@@ -836,6 +891,11 @@ private:
         case pending::none:
             return;
         }
+        // Replies are read only between chunks: a transaction that can no longer
+        // succeed sends no more of them.
+        if (phase_ == phase::content && tx_.chunking &&
+            (tx_.mail_failed || tx_.data_failed || (tx_.replied == tx_.recipients && tx_.accepted == 0)))
+            stop_chunks();
         --tx_.outstanding;
         if (tx_.outstanding == 0 && (tx_.mail_failed || tx_.data_failed || tx_.content_replied))
             finish_transaction();
@@ -989,6 +1049,18 @@ private:
                                                     a.oauth_port, a.token));
         const std::size_t line = base64_encoded_size(raw) + 2;
         return line > max_auth_command ? line : max_auth_command;
+    }
+
+    // The longest command the session writes on its own: EHLO (or HELO) with the name,
+    // or a BDAT command.
+    static std::size_t longest_own_command(std::size_t helo_name) noexcept {
+        const std::size_t hello = sizeof "EHLO \r\n" - 1 + helo_name;
+        return hello > max_bdat_command ? hello : max_bdat_command;
+    }
+
+    // BODY types that allow 8-bit octets in the content.
+    static bool eight_bit_body(body_type b) noexcept {
+        return b == body_type::eight_bit_mime || b == body_type::binary_mime;
     }
 
     // client_config::output_buffer, at least 1024 octets and the longest AUTH line.
@@ -1341,6 +1413,11 @@ private:
             expect(pending::content, 3);
             return;
         }
+        start_content();
+    }
+
+    // The content may go: send_mail()'s whole, or the application's parts.
+    void start_content() noexcept {
         phase_ = phase::content;
         stuffer_.reset();
         body_ = job_.active ? job_.content : std::string_view{};
@@ -1353,11 +1430,25 @@ private:
         if (!tx_.content_aborted) store_decisive(info);
     }
 
+    // RFC 3030 §2: each chunk is answered; the reply to the LAST one is the final reply.
+    // The first refusal decides the transaction, unless MAIL or every RCPT already did.
+    void on_bdat(const reply_info& info) noexcept {
+        const bool last = tx_.content_sent && tx_.chunks_replied + 1 == tx_.chunks;
+        events_.push(command_reply{verb::bdat, tx_.chunks_replied++, last, tx_.id, info});
+        const bool decides = last || !positive(info);
+        if (decides && !tx_.data_failed && !tx_.mail_failed && tx_.accepted > 0) store_decisive(info);
+        if (!positive(info)) tx_.data_failed = true;
+        if (last) tx_.content_replied = true;
+    }
+
     // A reply due to a transaction the application abandoned with reset() or quit():
     // reported under that transaction's id, changing nothing.
     void on_abandoned_reply(const pending_entry& answered, const reply_info& info) noexcept {
         const bool rcpt = answered.kind == pending::rcpt;
-        const verb v = answered.kind == pending::mail ? verb::mail : rcpt ? verb::rcpt : verb::data;
+        const verb v = answered.kind == pending::mail ? verb::mail
+                       : rcpt                          ? verb::rcpt
+                       : answered.kind == pending::bdat ? verb::bdat
+                                                        : verb::data;
         events_.push(command_reply{v, rcpt ? abandoned_rcpt_index_++ : 0, false, answered.transaction, info});
     }
 
@@ -1382,6 +1473,7 @@ private:
     // which has room for at least a command line. Returns false when the application
     // has to give more content or end it.
     bool pass_content() noexcept {
+        if (tx_.chunking) return pass_chunk();
         const std::size_t room = out_.free_space();
         char* p = out_.reserve(room);
         if (!body_.empty()) {
@@ -1397,6 +1489,60 @@ private:
         phase_ = phase::ready;
         expect(pending::content, 3);
         return true;
+    }
+
+    // With PIPELINING a chunk starts while fewer than max_unacknowledged octets wait
+    // for replies (BDAT does not end a group: RFC 3030 §2, pipelined in §4.2), but only
+    // the first before a recipient is accepted: with none accepted every chunk is one
+    // more refusal, and a server closes the connection after too many errors. Without
+    // PIPELINING a chunk starts once every reply is in.
+    bool may_start_chunk() const noexcept {
+        if (!pipelining()) return pending_count_ == 0;
+        return unacknowledged_ < max_unacknowledged_ && (tx_.chunks == 0 || tx_.accepted != 0);
+    }
+
+    // Moves the rest of the chunk under way into the output, or starts the next chunk:
+    // "BDAT <size>" CRLF, with " LAST" when end_body() was called and it takes the rest
+    // of the content. The output has room for the command (own_command_size_). Returns
+    // false when the next chunk has to wait for content or for replies.
+    bool pass_chunk() noexcept {
+        if (chunk_left_ == 0) {
+            if (!may_start_chunk() || (body_.empty() && !end_requested_)) return false;
+            const std::size_t size = body_.size() < chunk_size_ ? body_.size() : chunk_size_;
+            const bool last = end_requested_ && size == body_.size();
+            char line[max_bdat_command];
+            std::memcpy(line, "BDAT ", 5);
+            const auto r = std::to_chars(line + 5, line + sizeof line, size);
+            std::size_t n = static_cast<std::size_t>(r.ptr - line);
+            if (last) {
+                std::memcpy(line + n, " LAST", 5);
+                n += 5;
+            }
+            line[n++] = '\r';
+            line[n++] = '\n';
+            (void)out_.append(std::string_view(line, n));
+            chunk_left_ = size;
+            tx_.content_sent = last;
+            ++tx_.chunks;
+            expect(pending::bdat, n + size);
+        } else {
+            const std::size_t room = out_.free_space();
+            const std::size_t n = chunk_left_ < room ? chunk_left_ : room;
+            (void)out_.append(body_.substr(0, n));
+            body_.remove_prefix(n);
+            chunk_left_ -= n;
+        }
+        if (chunk_left_ == 0 && tx_.content_sent) phase_ = phase::ready;
+        return true;
+    }
+
+    // A refused chunk, MAIL or every RCPT: the transaction cannot succeed, so no more
+    // chunks go (RFC 3030 §2); it ends when the replies still due are in.
+    void stop_chunks() noexcept {
+        tx_.data_failed = true;
+        phase_ = phase::ready;
+        body_ = {};
+        end_requested_ = false;
     }
 
     // --- failures and the end of a transaction ------------------------------------
@@ -1448,15 +1594,19 @@ private:
     // whose content is sent is complete on the client's side: it is not abandoned, and
     // its final reply and transaction_done still come (RFC 2920 §4 pipelines QUIT
     // right behind the final dot).
+    // A transaction whose BDAT chunks have started is not abandoned either: its chunks'
+    // replies are due to it.
     void abandon_transaction() noexcept {
-        if (!tx_.active || tx_.content_sent) return;
+        if (!tx_.active || tx_.content_sent || (tx_.chunking && tx_.data_sent)) return;
         job_ = mail_job{};
         abandoned_rcpt_index_ = tx_.replied;
         tx_ = open_transaction{};
     }
 
     // The transaction is over: report it and, if the server may still hold its
-    // envelope, send RSET.
+    // envelope, send RSET: also after a refused BDAT chunk, the LAST one included (RFC
+    // 3030 §2 ends the transaction only for the client; a server may keep the envelope
+    // for another try).
     void finish_transaction() noexcept {
         transaction_done done{outcome::success, tx_.recipients, tx_.accepted, tx_.id, decisive_};
         const bool delivered = tx_.content_replied && !tx_.content_aborted;
@@ -1466,7 +1616,7 @@ private:
             done.result = decisive_.result();
         else
             done.result = outcome::permanent;  // a failure without a failing reply: be safe
-        const bool needs_rset = tx_.mail_accepted && !tx_.content_replied;
+        const bool needs_rset = tx_.mail_accepted && (!tx_.content_replied || tx_.data_failed);
         tx_ = open_transaction{};
         job_ = mail_job{};
         events_.push(done);
@@ -1529,7 +1679,10 @@ private:
     // Content: the part borrowed from send_body() not yet in the output.
     std::string_view body_;
     bool end_requested_ = false;
+    bdat_policy bdat_policy_;
     dot_stuffer stuffer_;
+    std::size_t chunk_size_;       // the most octets of one BDAT chunk
+    std::size_t chunk_left_ = 0;   // octets of the chunk under way not yet in the output
 
     // Replies due. The ring holds at most one transaction's MAIL, RCPT group, DATA and
     // content, an RSET and a QUIT (can_send() keeps two entries free).

@@ -17,7 +17,7 @@ from send_harness import (EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_UNAVAILABLE, E
 
 FLAGS = ['--server HOST:PORT', '--from ADDR', '--to ADDR', '--cc ADDR', '--bcc ADDR',
          '--subject TEXT', '--helo NAME', '--message FILE', '--ret FULL|HDRS', '--envid ID',
-         '--notify WHEN', '--orcpt ADDR-TYPE;ADDR', '--timeout SECONDS',
+         '--notify WHEN', '--orcpt ADDR-TYPE;ADDR', '--bdat auto|always|never', '--timeout SECONDS',
          '--starttls MODE', '--tls', '--tls-ca FILE', '--tls-no-verify', '--auth USER:PASS',
          '--auth-user USER', '--auth-token-file PATH', '--auth-mech MECH', '-v', '--help']
 
@@ -98,6 +98,8 @@ class CommandLineTest(SendTestCase):
             (['--auth-user', ''], 'bad value for --auth-user: '),
             (['--auth-user', 'us\ter'], 'bad value for --auth-user: us\ter'),
             (['--auth-token-file', ''], 'bad value for --auth-token-file: '),
+            (['--bdat', 'yes'], 'bad value for --bdat: yes'),
+            (['--bdat', 'AUTO'], 'bad value for --bdat: AUTO'),
             # OAUTHBEARER names the host: an IDN must be given as its A-labels.
             (['--server', 'b\u00fccher.example:25', '--from', 'a@example.org', '--to',
               'b@example.org', '--auth-user', 'user', '--auth-token-file', 't'],

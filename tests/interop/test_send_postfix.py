@@ -1,7 +1,8 @@
 """smtpwire-send against a private Postfix smtpd with STARTTLS (RFC 3207): opportunistic,
 required with the certificate checked, refused on a failed check, none, and a port
 where Postfix requires TLS (smtpd_tls_security_level=encrypt); the message checked
-byte for byte in Postfix's queue file, its Received field saying ESMTPS.
+byte for byte in Postfix's queue file, its Received field saying ESMTPS; BDAT (RFC 3030,
+which Postfix offers) and DATA.
 
 The test starts its own Postfix: a config_directory, queue_directory, data_directory
 and maillog_file under a temporary directory, master(8) run in the foreground by the
@@ -221,7 +222,8 @@ class SendToPostfixTest(SendTestCase):
         before = set(self.postfix.held())
         result = self.send(port or self.postfix.port, '-v', '--from', 'a@example.org',
                            '--to', 'b@example.org', *args, stdin=data, host=host, env=env)
-        m = re.fullmatch(r'b@example\.org 250 2\.0\.0 Ok: queued as (\w+)',
+        # After BDAT ... LAST Postfix says how many octets it queued.
+        m = re.fullmatch(r'b@example\.org 250 2\.0\.0 Ok: (?:\d+ bytes )?queued as (\w+)',
                          result.lines[0] if result.lines else '')
         new = sorted(set(self.postfix.held()) - before)
         self.assertEqual(new, [m.group(1)] if m else [], result)
@@ -288,6 +290,28 @@ class SendToPostfixTest(SendTestCase):
                                         port=self.postfix.encrypt_port, data=data)
         self.assertEqual(result.status, 0, result)
         self.assert_stored(queue_id, data, tls=True)
+
+    def test_bdat_and_data(self):
+        # Postfix offers CHUNKING (RFC 3030): by default the message goes in BDAT chunks,
+        # not dot-stuffed; with --bdat never by DATA. Postfix stores the same octets.
+        data = b'Subject: chunks\n\n.dot\n..two\n' + b'y' * 9000 + b'\nlast'
+        for mode, command in (('auto', 'BDAT'), ('never', 'DATA')):
+            with self.subTest(bdat=mode):
+                result, queue_id = self.deliver('--starttls', 'none', '--bdat', mode, data=data)
+                self.assertEqual(result.status, 0, result)
+                log = result.stderr.splitlines()
+                if command == 'BDAT':
+                    self.assertNotIn('C: DATA', log)
+                    self.assertIn('C: .dot', log)
+                    chunks = re.findall(r'BDAT (\d+)( LAST)?\n', result.stderr)
+                    self.assertGreater(len(chunks), 1, chunks)
+                    self.assertEqual(chunks[-1][1], ' LAST')
+                    self.assertEqual(sum(int(size) for size, _ in chunks), len(wire_form(data)))
+                else:
+                    self.assertIn('C: DATA', log)
+                    self.assertIn('C: ..dot', log)
+                    self.assertNotIn('BDAT', result.stderr)
+                self.assert_stored(queue_id, data, tls=False)
 
     def test_large_message_over_tls(self):
         # About 4 MiB through TLS records and partial writes, every line to be stuffed.

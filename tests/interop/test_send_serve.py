@@ -1,6 +1,6 @@
 """smtpwire-send against smtpwire-serve: messages as given and composed, per-recipient
 results and exit statuses, SIZE and 8BITMIME (RFC 5321, 1870, 2920, 6152), DSN requests
-(RFC 3461).
+(RFC 3461), BDAT (RFC 3030).
 
 Run: python3 test_send_serve.py --send PATH-TO-smtpwire-send --serve PATH-TO-smtpwire-serve
 """
@@ -198,7 +198,7 @@ class SendToServeTest(ServeTestCase, SendTestCase):
     def test_verbose_logs_the_dialogue(self):
         server = self.serve()
         data = b'Subject: v\n\n.x\n'
-        result = self.send(server.port, '-v', '--from', 'a@example.org',
+        result = self.send(server.port, '-v', '--bdat', 'never', '--from', 'a@example.org',
                            '--to', 'b@example.org', stdin=data)
         self.assertEqual(result.status, 0, result)
         log = result.stderr.splitlines()
@@ -208,6 +208,50 @@ class SendToServeTest(ServeTestCase, SendTestCase):
         self.assertEqual(log[-2:], ['C: QUIT', 'S: 221 2.0.0 mx.test Service closing '
                                                'transmission channel'])
         self.assertTrue(all(line[:3] in ('C: ', 'S: ') for line in log), log)
+
+    def test_bdat_when_offered_stores_the_message_byte_for_byte(self):
+        # smtpwire-serve offers CHUNKING: the message goes in BDAT chunks, neither
+        # dot-stuffed nor ended by a dot, pipelined with MAIL and RCPT.
+        server = self.serve('-v')
+        data = (b'Subject: bdat\n\n.leading dot\n.\n..\nbare\rCR\r\n' +
+                b'x' * 70000 + b'\nlast line without a newline')
+        path = self.message_file(server.tmp.name, data)
+        result = self.send(server.port, '-v', '--from', 'sender@example.org', '--to', 'one@example.com',
+                           '--message', path)
+        [(env, content)] = server.messages()
+        self.assert_result(result, 0, ['one@example.com ' + queued(env)])
+        self.assertEqual(content, wire_form(data))
+        self.assert_envelope(env, 'sender@example.org', ['one@example.com'], len(content))
+        log = result.stderr.splitlines()
+        self.assertNotIn('C: DATA', log)
+        self.assertIn('C: .leading dot', log)  # not dot-stuffed
+        # A chunk's command follows the octets of the one before, mid-line or not.
+        chunks = re.findall(r'BDAT (\d+)( LAST)?\n', result.stderr)
+        self.assertGreater(len(chunks), 1, log)  # 70 KB in chunks of the output buffer's size
+        self.assertEqual([last for _, last in chunks], [''] * (len(chunks) - 1) + [' LAST'])
+        sizes = [int(size) for size, _ in chunks]
+        self.assertEqual(sum(sizes), len(content))
+        # The server answered each chunk with the octets it had so far (RFC 3030 §2).
+        self.assertIn('S: 250 2.0.0 OK: %d' % sizes[0], log)
+        self.assertIn('data_begin 1 recipients (BDAT)', server.stderr())
+
+    def test_bdat_never_and_always(self):
+        data = b'Subject: d\n\n.x\n'
+        server = self.serve('-v')
+        result = self.send(server.port, '-v', '--bdat', 'never', '--from', 'a@example.org',
+                           '--to', 'b@example.org', stdin=data)
+        self.assertEqual(result.status, 0, result)
+        self.assertIn('C: DATA', result.stderr.splitlines())
+        self.assertNotIn('C: BDAT', result.stderr)
+        [(env, content)] = server.messages()
+        self.assertEqual(content, wire_form(data))
+        self.assertNotIn('(BDAT)', server.stderr())
+        plain = self.serve('--no-chunking')
+        result = self.send(plain.port, '--bdat', 'always', '--from', 'a@example.org',
+                           '--to', 'b@example.org', stdin=data)
+        self.assertEqual(result.status, EX_UNAVAILABLE, result)
+        self.assertIn('--bdat always and the server does not offer CHUNKING', result.stderr)
+        self.assertEqual(plain.messages(), [])
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@
 #include "smtpwire/client_session.hpp"
 #include "support/catch.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -443,4 +444,81 @@ TEST_CASE("client: RSET or QUIT right behind the final dot leaves the transactio
                                                    "done success 1/1 250 2.0.0 queued tx1",
                                                    quit ? "reply QUIT 221 bye tx0" : "reply RSET 250 reset tx0"});
     }
+}
+
+TEST_CASE("client BDAT: send_mail() sends chunks of chunk_size octets, the last marked LAST") {
+    const std::string ehlo_chunking = "250-mx.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+    const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
+    envelope env;
+    env.sender = "alice@client.example";
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
+    const std::string envelope_lines = "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\n";
+    const struct {
+        std::size_t chunk_size;
+        std::string content;
+        std::string chunks;
+    } cases[] = {
+        {4, "abcdefghij", "BDAT 4\r\nabcdBDAT 4\r\nefghBDAT 2 LAST\r\nij"},
+        {4, "ab\r\n.\r\n", "BDAT 4\r\nab\r\nBDAT 3 LAST\r\n.\r\n"},
+        {4, "abcdefgh", "BDAT 4\r\nabcdBDAT 4 LAST\r\nefgh"},
+        {4, "", "BDAT 0 LAST\r\n"},
+        {0, std::string(2500, 'x'),  // the default: the output buffer's capacity
+         "BDAT 1024\r\n" + std::string(1024, 'x') + "BDAT 1024\r\n" + std::string(1024, 'x') + "BDAT 452 LAST\r\n" +
+             std::string(452, 'x')},
+    };
+    for (const auto& c : cases) {
+        INFO(c.chunk_size << " " << c.content.size());
+        client_config config = manual_client::named("client.example");
+        config.chunk_size = c.chunk_size;
+        config.output_buffer = 1024;
+        manual_client m(config);
+        m.server(greeting + ehlo_chunking);
+        const std::size_t mark = m.wire.size();
+        REQUIRE(m.c.send_mail(env, c.content) == errc::ok);
+        m.run();
+        // The first chunk goes with the envelope, the others once the recipient is accepted.
+        CHECK(m.written_since(mark) == envelope_lines + c.chunks.substr(0, c.chunks.find("BDAT", 1)));
+        m.server("250 OK\r\n250 OK\r\n");
+        CHECK(m.written_since(mark) == envelope_lines + c.chunks);
+        const std::size_t chunks = static_cast<std::size_t>(std::count(c.chunks.begin(), c.chunks.end(), '\n') -
+                                                            std::count(c.content.begin(), c.content.end(), '\n'));
+        std::string replies;
+        for (std::size_t i = 1; i < chunks; ++i) replies += "250 2.0.0 OK\r\n";
+        m.server(replies + "250 2.0.0 queued\r\n");
+        CHECK(m.events[m.events.size() - 2] ==
+              "reply BDAT#" + std::to_string(chunks - 1) + " content 250 2.0.0 queued tx1");
+        CHECK(m.events.back() == "done success 1/1 250 2.0.0 queued tx1");
+        CHECK(m.c.can_send());
+    }
+}
+
+TEST_CASE("client BDAT: send_mail() without PIPELINING sends each chunk after the reply to the one before") {
+    client_config config = manual_client::named("client.example");
+    config.chunk_size = 3;
+    manual_client m(config);
+    m.server(greeting + "250-mx.example\r\n250 CHUNKING\r\n");
+    const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
+    envelope env;
+    env.sender = "alice@client.example";
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
+    std::size_t mark = m.wire.size();
+    REQUIRE(m.c.send_mail(env, "abcdefg") == errc::ok);
+    m.run();
+    CHECK(m.written_since(mark) == "MAIL FROM:<alice@client.example>\r\n");
+    const std::vector<std::pair<std::string, std::string>> steps = {{"250 OK\r\n", "RCPT TO:<bob@mx.example>\r\n"},
+                                                                    {"250 OK\r\n", "BDAT 3\r\nabc"},
+                                                                    {"250 OK\r\n", "BDAT 3\r\ndef"},
+                                                                    {"250 OK\r\n", "BDAT 1 LAST\r\ng"}};
+    for (const auto& [reply, next] : steps) {
+        mark = m.wire.size();
+        m.server(reply);
+        CHECK(m.written_since(mark) == next);
+    }
+    mark = m.wire.size();
+    m.server("554 5.6.0 rejected\r\n");
+    CHECK(m.events.back() == "done permanent 1/1 554 5.6.0 rejected tx1");
+    // The server may still hold the envelope after refusing even the LAST chunk.
+    CHECK(m.written_since(mark) == "RSET\r\n");
 }

@@ -3,6 +3,7 @@
 #include "smtpwire/client_session.hpp"
 #include "support/catch.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -1275,4 +1276,193 @@ TEST_CASE("client: send_mail carries each recipient's DSN requests to a server t
     CHECK(out == "MAIL FROM:<alice@client.example> RET=FULL ENVID=id-1\r\n"
                  "RCPT TO:<bob@mx.example> NOTIFY=FAILURE,DELAY ORCPT=rfc822;bob@mx.example\r\n"
                  "RCPT TO:<carol@mx.example>\r\nDATA\r\n");
+}
+
+// --- CHUNKING (RFC 3030) ---------------------------------------------------------------
+
+namespace {
+
+const std::string ehlo_chunking =
+    "250-mx.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-CHUNKING\r\n250-BINARYMIME\r\n"
+    "250 ENHANCEDSTATUSCODES\r\n";
+const std::string ehlo_chunking_only = "250-mx.example\r\n250 CHUNKING\r\n";
+
+} // namespace
+
+TEST_CASE("client BDAT: each body part is a chunk, pipelined with the envelope, BDAT 0 LAST ends it") {
+    const std::vector<std::string> server = {
+        greeting + ehlo_chunking,
+        "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.0.0 OK: 7\r\n250 2.0.0 OK: 14\r\n250 2.0.0 OK: 17\r\n"
+        "250 2.0.0 queued as 42\r\n",
+        "221 2.0.0 bye\r\n"};
+    const client_run r = run_everywhere(config(), server, false,
+                                        {simple_message({"bob@mx.example"}, "Subject: hi\r\n\r\n.x")});
+    CHECK(r.output ==
+          "EHLO client.example\r\n"
+          "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\n"
+          "BDAT 7\r\nSubject"
+          "BDAT 7\r\n: hi\r\n\r"
+          "BDAT 3\r\n\n.x"
+          "BDAT 0 LAST\r\n"
+          "QUIT\r\n");
+    CHECK(r.events == std::vector<std::string>{
+                          "greeted 220 mx.example ESMTP ready", "ready EHLO", "reply MAIL 250 2.1.0 OK",
+                          "reply RCPT#0 250 2.1.5 OK", "reply BDAT#0 250 2.0.0 OK: 7", "reply BDAT#1 250 2.0.0 OK: 14",
+                          "reply BDAT#2 250 2.0.0 OK: 17", "reply BDAT#3 content 250 2.0.0 queued as 42",
+                          "done success 1/1 250 2.0.0 queued as 42", "reply QUIT 221 2.0.0 bye"});
+    CHECK(r.app_errors.empty());
+    CHECK(r.done);
+    // The envelope and the first chunk went in one flight with EHLO, the other chunks
+    // once the recipient was accepted, and QUIT after the replies to them.
+    REQUIRE(r.flights.size() >= 2);
+    CHECK(r.flights[0].find("MAIL FROM:") != std::string::npos);
+    CHECK(r.flights[0].size() >= 15);
+    CHECK(r.flights[0].substr(r.flights[0].size() - 15) == "BDAT 7\r\nSubject");
+    CHECK(r.flights[1] == "BDAT 7\r\n: hi\r\n\rBDAT 3\r\n\n.xBDAT 0 LAST\r\nQUIT\r\n");
+}
+
+TEST_CASE("client BDAT: content goes as it is, never dot-stuffed nor given CRLF") {
+    const std::vector<std::string> server = {greeting + ehlo_chunking, "250 OK\r\n250 OK\r\n250 OK\r\n250 OK\r\n",
+                                             "221 bye\r\n"};
+    for (const std::string& body : {std::string(".\r\n"), std::string("..\n.\rx\r\n.\r\ny"), std::string("a\n.\n")}) {
+        INFO(escape(body));
+        const client_run r =
+            run_everywhere(config(), server, false, {simple_message({"b@mx.example"}, body)}, body.size());
+        const std::string expected =
+            "BDAT " + std::to_string(body.size()) + "\r\n" + body + "BDAT 0 LAST\r\nQUIT\r\n";
+        REQUIRE(r.output.size() >= expected.size());
+        CHECK(escape(r.output.substr(r.output.size() - expected.size())) == escape(expected));
+        CHECK(r.events[r.events.size() - 2] == "done success 1/1 250 OK");
+    }
+}
+
+TEST_CASE("client BDAT: an empty message is BDAT 0 LAST") {
+    const std::vector<std::string> server = {greeting + ehlo_chunking, "250 OK\r\n250 OK\r\n250 2.0.0 OK\r\n",
+                                             "221 bye\r\n"};
+    const client_run r = run_everywhere(config(), server, false, {simple_message({"b@mx.example"}, "")});
+    CHECK(r.output == "EHLO client.example\r\nMAIL FROM:<alice@client.example>\r\nRCPT TO:<b@mx.example>\r\n"
+                      "BDAT 0 LAST\r\nQUIT\r\n");
+    CHECK(r.events[r.events.size() - 3] == "reply BDAT#0 content 250 2.0.0 OK");
+    CHECK(r.events[r.events.size() - 2] == "done success 1/1 250 2.0.0 OK");
+}
+
+TEST_CASE("client BDAT: without PIPELINING each chunk waits for the reply to the one before") {
+    const std::vector<std::string> server = {greeting, ehlo_chunking_only, "250 OK\r\n", "250 OK\r\n",
+                                             "250 OK: 4\r\n", "250 OK: 8\r\n", "250 OK: 9\r\n", "250 queued\r\n",
+                                             "221 bye\r\n"};
+    const outgoing message = simple_message({"b@mx.example"}, "abcdefghi");
+    const client_run r = run_everywhere(config(), server, false, {message}, 4);
+    CHECK(r.events[r.events.size() - 2] == "done success 1/1 250 queued");
+    const client_run stepwise = run_client(config(), server, false, sending_app({message}, 4));
+    CHECK(stepwise.flights == std::vector<std::string>{"EHLO client.example\r\n",
+                                                       "MAIL FROM:<alice@client.example>\r\n",
+                                                       "RCPT TO:<b@mx.example>\r\n", "BDAT 4\r\nabcd",
+                                                       "BDAT 4\r\nefgh", "BDAT 1\r\ni", "BDAT 0 LAST\r\n",
+                                                       "QUIT\r\n"});
+}
+
+TEST_CASE("client BDAT: the first refused chunk ends the transaction, no chunk follows") {
+    SECTION("a chunk refused") {
+        // max_unacknowledged lets two chunks of 200 octets wait for replies, not three.
+        client_config c = config();
+        c.max_unacknowledged = 512;
+        const std::vector<std::string> server = {
+            greeting + ehlo_chunking,
+            "250 OK\r\n250 OK\r\n452 4.3.1 out of space\r\n503 5.5.1 no\r\n503 5.5.1 no\r\n",
+            "250 reset\r\n", "221 bye\r\n"};
+        const client_run r =
+            run_everywhere(c, server, false, {simple_message({"b@mx.example"}, std::string(2000, 'x'))}, 200);
+        CHECK(r.events == std::vector<std::string>{
+                              "greeted 220 mx.example ESMTP ready", "ready EHLO", "reply MAIL 250 OK",
+                              "reply RCPT#0 250 OK", "reply BDAT#0 452 4.3.1 out of space",
+                              "reply BDAT#1 503 5.5.1 no", "reply BDAT#2 503 5.5.1 no",
+                              "done transient 1/1 452 4.3.1 out of space", "reply RSET 250 reset",
+                              "reply QUIT 221 bye"});
+        const std::string chunk = "BDAT 200\r\n" + std::string(200, 'x');
+        CHECK(r.output == "EHLO client.example\r\nMAIL FROM:<alice@client.example>\r\nRCPT TO:<b@mx.example>\r\n" +
+                              chunk + chunk + chunk + "RSET\r\nQUIT\r\n");
+        CHECK(r.app_errors.empty());
+    }
+    SECTION("MAIL refused") {
+        client_config c = config();
+        c.max_unacknowledged = 512;
+        const std::vector<std::string> server = {
+            greeting + ehlo_chunking,
+            "553 5.1.8 sender refused\r\n503 5.5.1 no MAIL\r\n503 5.5.1 no MAIL\r\n",
+            "221 bye\r\n"};
+        const client_run r =
+            run_everywhere(c, server, false, {simple_message({"b@mx.example"}, std::string(2000, 'x'))}, 200);
+        CHECK(r.output.find("RSET") == std::string::npos);  // the server holds no transaction
+        CHECK(std::count(r.events.begin(), r.events.end(), "reply BDAT#0 503 5.5.1 no MAIL") == 1);
+        CHECK(std::find(r.events.begin(), r.events.end(), "reply BDAT#1 503 5.5.1 no MAIL") == r.events.end());
+        CHECK(r.output.find("BDAT 200\r\n") == r.output.rfind("BDAT 200\r\n"));  // one chunk, no recipient
+        CHECK(r.events[r.events.size() - 2] == "done permanent 0/1 553 5.1.8 sender refused");
+        CHECK(r.output.substr(r.output.size() - 6) == "QUIT\r\n");
+    }
+    SECTION("no recipient accepted") {
+        client_config c = config();
+        c.pipelining = false;
+        const std::vector<std::string> server = {greeting + ehlo_chunking, "250 OK\r\n", "550 5.1.1 no\r\n",
+                                                 "250 reset\r\n", "221 bye\r\n"};
+        const client_run r = run_everywhere(c, server, false, {simple_message({"b@mx.example"})});
+        CHECK(r.output == "EHLO client.example\r\nMAIL FROM:<alice@client.example>\r\nRCPT TO:<b@mx.example>\r\n"
+                          "RSET\r\nQUIT\r\n");
+        CHECK(r.events[r.events.size() - 3] == "done permanent 0/1 550 5.1.1 no");
+    }
+}
+
+TEST_CASE("client BDAT: BODY=BINARYMIME only with BINARYMIME and CHUNKING offered, never with DATA") {
+    outgoing binary = simple_message({"b@mx.example"}, std::string("\0\xff\r\x80\n", 5));
+    binary.options.body = body_type::binary_mime;
+    SECTION("offered") {
+        const std::vector<std::string> server = {greeting + ehlo_chunking, "250 OK\r\n250 OK\r\n250 OK\r\n250 OK\r\n",
+                                                 "221 bye\r\n"};
+        const client_run r = run_everywhere(config(), server, false, {binary}, 5);
+        CHECK(escape(r.output) ==
+              escape("EHLO client.example\r\nMAIL FROM:<alice@client.example> BODY=BINARYMIME\r\n"
+                     "RCPT TO:<b@mx.example>\r\nBDAT 5\r\n" + binary.body + "BDAT 0 LAST\r\nQUIT\r\n"));
+        CHECK(r.app_errors.empty());
+    }
+    SECTION("refused before anything is sent") {
+        client_config never = config();
+        never.bdat = bdat_policy::never;
+        const struct {
+            client_config config;
+            std::string ehlo;
+        } cases[] = {{config(), ehlo_pipelining}, {config(), "250-mx.example\r\n250 BINARYMIME\r\n"},
+                     {config(), "250-mx.example\r\n250-8BITMIME\r\n250 CHUNKING\r\n"}, {never, ehlo_chunking}};
+        for (const auto& c : cases) {
+            INFO(escape(c.ehlo));
+            const client_run r =
+                run_client(c.config, {greeting + c.ehlo, "221 bye\r\n"}, false, sending_app({binary}));
+            CHECK(r.app_errors == std::vector<std::string>{"mail_from: not supported by the server"});
+            CHECK(r.output == "EHLO client.example\r\nQUIT\r\n");
+        }
+    }
+}
+
+TEST_CASE("client BDAT: bdat_policy chooses DATA or BDAT") {
+    SECTION("never: DATA although CHUNKING is offered") {
+        client_config c = config();
+        c.bdat = bdat_policy::never;
+        const std::vector<std::string> server = {greeting + ehlo_chunking, "250 OK\r\n250 OK\r\n354 go\r\n",
+                                                 "250 OK\r\n", "221 bye\r\n"};
+        const client_run r = run_everywhere(c, server, false, {simple_message({"b@mx.example"}, ".x")});
+        CHECK(r.output.find("DATA\r\n..x\r\n.\r\nQUIT\r\n") != std::string::npos);
+        CHECK(r.output.find("BDAT") == std::string::npos);
+    }
+    SECTION("automatic: DATA when CHUNKING is not offered") {
+        const std::vector<std::string> server = {greeting + ehlo_pipelining, "250 OK\r\n250 OK\r\n354 go\r\n",
+                                                 "250 OK\r\n", "221 bye\r\n"};
+        const client_run r = run_everywhere(config(), server, false, {simple_message({"b@mx.example"}, "x")});
+        CHECK(r.output.find("DATA\r\nx\r\n.\r\n") != std::string::npos);
+    }
+    SECTION("always: no mail without CHUNKING") {
+        client_config c = config();
+        c.bdat = bdat_policy::always;
+        const client_run r = run_client(c, {greeting + ehlo_pipelining, "221 bye\r\n"}, false,
+                                        sending_app({simple_message({"b@mx.example"})}));
+        CHECK(r.app_errors == std::vector<std::string>{"mail_from: not supported by the server"});
+        CHECK(r.output == "EHLO client.example\r\nQUIT\r\n");
+    }
 }

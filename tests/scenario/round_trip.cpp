@@ -1,5 +1,6 @@
 // client_session and server_session talking through memory: random envelopes, bodies and
-// chunking in both directions; the stored message and every recipient result must match.
+// chunking in both directions, DATA or BDAT; the stored message and every recipient result
+// must match.
 #include "smtpwire/client_session.hpp"
 #include "support/catch.hpp"
 
@@ -95,16 +96,38 @@ struct outcome_log {
     bool finished = false;
 };
 
+// How the content goes: DATA or BDAT, and who decides.
+struct content_mode {
+    bool server_chunking = false;  // the server offers CHUNKING and BINARYMIME
+    bdat_policy policy = bdat_policy::automatic;
+    [[nodiscard]] bool chunked() const { return server_chunking && policy != bdat_policy::never; }
+};
+
+content_mode random_content_mode(std::mt19937_64& rng) {
+    content_mode m;
+    m.server_chunking = rng() % 2 == 0;
+    const auto roll = rng() % 3;
+    m.policy = roll == 0 ? bdat_policy::never : roll == 1 && m.server_chunking ? bdat_policy::always
+                                                                                 : bdat_policy::automatic;
+    return m;
+}
+
 outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& plan, bool server_pipelining,
-                     bool client_pipelining) {
+                     bool client_pipelining, content_mode mode) {
     server_config sc;
     sc.hostname = "mx.example";
     if (!server_pipelining) sc.extensions.remove(extension::pipelining);
+    if (mode.server_chunking) {
+        sc.extensions.add(extension::chunking);
+        sc.extensions.add(extension::binary_mime);
+    }
     server_session server(sc);
     client_config cc;
     cc.helo_name = "client.example";
     cc.pipelining = client_pipelining;
     cc.output_buffer = 1024 + rng() % 2048;
+    cc.bdat = mode.policy;
+    cc.chunk_size = rng() % 2 == 0 ? 0 : 1 + rng() % 700;
     client_session client(cc);
     std::vector<outgoing> messages;
     for (const auto& p : plan) messages.push_back(p.message);
@@ -210,6 +233,7 @@ TEST_CASE("round trip: client_session to server_session over random chunking") {
     const int cases = 3000;
     for (int n = 0; n < cases; ++n) {
         INFO("seed " << seed << ", case " << n);
+        const content_mode mode = random_content_mode(rng);
         std::vector<planned_message> plan(1 + rng() % 3);
         for (auto& p : plan) {
             p.message.from = rng() % 6 == 0 ? "" : random_local_part(rng) + "@sender.example";
@@ -222,10 +246,12 @@ TEST_CASE("round trip: client_session to server_session over random chunking") {
             p.message.body = random_body(rng);
             for (char c : p.message.body)
                 if (static_cast<unsigned char>(c) >= 0x80) p.message.options.body = body_type::eight_bit_mime;
+            if (mode.chunked() && rng() % 3 == 0) p.message.options.body = body_type::binary_mime;
         }
-        const outcome_log log = run_case(rng, plan, rng() % 2 == 0, rng() % 4 != 0);
+        const outcome_log log = run_case(rng, plan, rng() % 2 == 0, rng() % 4 != 0, mode);
         std::string trace;
         for (const auto& e : log.client_events) trace += escape(e) + "\n";
+        for (const auto& e : log.app_errors) trace += "app: " + e + "\n";
         INFO("client events:\n" << trace);
         REQUIRE(log.finished);
         CHECK(log.app_errors.empty());
@@ -240,7 +266,9 @@ TEST_CASE("round trip: client_session to server_session over random chunking") {
             const received& got = log.server[stored++];
             CHECK(got.reverse_path == as_delivered(plan[m].message.from));
             CHECK(got.recipients == accepted);
-            CHECK(escape(got.content) == escape(expected_content(plan[m].message.body)));
+            // BDAT carries the content exactly; DATA dot-stuffs it and makes its lines CRLF.
+            const std::string& body = plan[m].message.body;
+            CHECK(escape(got.content) == escape(mode.chunked() ? body : expected_content(body)));
         }
         CHECK(stored == log.server.size());
         // The client saw every recipient's result and each transaction's outcome.

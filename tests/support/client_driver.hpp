@@ -38,7 +38,7 @@ inline std::string describe(const client_event& ev) {
             else if constexpr (std::is_same_v<T, tls_handover>) return "tls_handover";
             else if constexpr (std::is_same_v<T, command_reply>)
                 return "reply " + std::string(to_string(e.command)) +
-                       (e.command == verb::rcpt ? "#" + std::to_string(e.index) : "") +
+                       (e.command == verb::rcpt || e.command == verb::bdat ? "#" + std::to_string(e.index) : "") +
                        (e.after_content ? " content" : "") + " " + describe_reply(e.reply);
             else if constexpr (std::is_same_v<T, transaction_done>)
                 return "done " + std::string(to_string(e.result)) + " " + std::to_string(e.accepted) + "/" +
@@ -60,8 +60,9 @@ struct outgoing {
 };
 
 /// The application: on `ready` it starts the first message; it issues each command as
-/// soon as can_send() allows; after the 354 it streams the body in `body_chunk`-sized
-/// pieces; after each transaction_done the next message; then QUIT.
+/// soon as can_send() allows; after the 354 (with CHUNKING, at the first need_body) it
+/// streams the body in `body_chunk`-sized pieces; after each transaction_done the next
+/// message; then QUIT.
 class sending_app {
 public:
     explicit sending_app(std::vector<outgoing> messages, std::size_t body_chunk = 7)
@@ -73,11 +74,16 @@ public:
         if (std::holds_alternative<ready>(ev)) started_ = true;
         if (const auto* r = std::get_if<command_reply>(&ev); r && r->command == verb::data && r->reply.code == 354)
             sending_body_ = true;
-        if (std::holds_alternative<need_body>(ev)) body_due_ = true;
+        if (std::holds_alternative<need_body>(ev)) {
+            sending_body_ = true;
+            body_due_ = true;
+        }
         if (std::holds_alternative<transaction_done>(ev)) {
             ++current_;
             step_ = 0;
             body_offset_ = 0;
+            sending_body_ = false;  // a refused BDAT chunk ends the transaction mid-body
+            body_due_ = false;
         }
         pump(c);
     }
