@@ -804,8 +804,10 @@ private:
         if (state_ == server_state::tls_handover) return blocker::handover;
         if (state_ == server_state::closed) return blocker::end;
         if (state_ == server_state::greeting) return blocker::greeting;
-        // Room for the largest reply the next command can cause.
-        return out_.free_space() < reserve_ ? blocker::output : blocker::none;
+        // Room for the largest reply the next command can cause. Output that is all held
+        // for a BDAT chunk cannot be written before the chunk's octets are read, and they
+        // write nothing, so it never blocks them (the held reply is their answer).
+        return out_.free_space() < reserve_ && has_output() ? blocker::output : blocker::none;
     }
 
     // Counts `size` octets of content; false when the message is already refused (too
