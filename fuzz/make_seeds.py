@@ -220,8 +220,8 @@ for hdr, stream in [
     (server_header(4, 31, b6=1), ehlo + mail_rcpt + b'BDAT 9\r\nSubject: \r\nBDAT 4\r\n.\r\n.BDAT 3 LAST\r\nend' + mail_rcpt + b'BDAT 0 LAST\r\nQUIT\r\n'),  # pipelined
     (server_header(0, 30, b6=1), ehlo + mail_rcpt + b'BDAT 9\r\nSubject: \r\nBDAT 4\r\n.\r\n.BDAT 3 LAST\r\nendQUIT\r\n'),  # no PIPELINING, early input refused
     (server_header(4, 31, b6=1), ehlo + b'BDAT 22\r\nRSET\r\nVRFY postmaster\r\nMAIL FROM:<a@b.example>\r\nBDAT 6 LAST\r\nQUIT\r\n' + mail_rcpt + b'BDAT 12 LASTX\r\nQUIT\r\nNOOP\r\nQUIT\r\n'),  # refused, octets like commands
-    (server_header(4 | 32, 31, 0x0c00, b6=1), ehlo + mail_rcpt + b'BDAT 14\r\nRCPT TO:<x@y>\r\nBDAT 2 LAST\r\n\r\nQUIT\r\n'),  # the application refuses the content
-    (server_header(4 | 32 | 64, 31, 0x0c00, b6=1), ehlo + mail_rcpt + b'BDAT 0\r\nBDAT 0 LAST\r\n' + mail_rcpt + b'BDAT 5 LAST\r\nQUIT\r\nQUIT\r\n'),  # refused, deferred
+    (server_header(4 | 32, 31, 0x0300, b6=1), ehlo + mail_rcpt + b'BDAT 14\r\nRCPT TO:<x@y>\r\nBDAT 2 LAST\r\n\r\nQUIT\r\n'),  # the application refuses the content
+    (server_header(4 | 32 | 64, 31, 0x0300, b6=1), ehlo + mail_rcpt + b'BDAT 0\r\nBDAT 0 LAST\r\n' + mail_rcpt + b'BDAT 5 LAST\r\nQUIT\r\nQUIT\r\n'),  # refused, deferred
     (server_header(4 | 8, 31, b6=1), ehlo + mail_rcpt + b'BDAT 600\r\n' + b'x' * 600 + b'BDAT 500 LAST\r\n' + b'y' * 500 + mail_rcpt + b'BDAT 1001 LAST\r\n' + b'z' * 1001 + b'QUIT\r\n'),  # over the size limit
     (server_header(4, 31, b6=1), ehlo + mail_rcpt + b'BDAT 5\r\nhelloDATA\r\nBDAT 1 LAST\r\n!DATA\r\n' + mail_rcpt + b'DATA\r\n' + body + b'BDAT 3\r\nabcQUIT\r\n'),  # DATA after BDAT
     (server_header(4, 31, b6=3), ehlo + b'MAIL FROM:<a@b.example> BODY=BINARYMIME\r\nRCPT TO:<b@c.example>\r\nDATA\r\nBDAT 4 LAST\r\n\x00\xff\r\n' + mail_rcpt + b'DATA\r\n' + body + b'QUIT\r\n'),  # BINARYMIME with DATA
