@@ -644,6 +644,15 @@ private:
             if (a->reason == abort_reason::connection_lost)
                 check(closing_pending(), "connection_lost abort while the session goes on");
         } else if (std::holds_alternative<transaction_reset>(ev)) {
+            // Between two BDAT chunks (RSET, HELO/EHLO) the message ends with its
+            // transaction; a DATA message ends only with message_end or message_aborted.
+            check(!in_message_ || chunked_, "transaction_reset inside a DATA message");
+            if (in_message_) {
+                check(s_.state() != server_state::data, "transaction_reset while a chunk's octets are read");
+                in_message_ = false;
+                body_.clear();
+                end_chunked();
+            }
             rcpt_index_ = 0;
             log("transaction_reset");
         } else if (const auto* p = std::get_if<protocol_error>(&ev)) {
