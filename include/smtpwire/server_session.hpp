@@ -733,6 +733,7 @@ private:
             state_ = server_state::mail;
             accepted_recipients_ = 0;
             rcpt_index_ = 0;
+            chunked_ = false;  // a BDAT message reset between chunks (RSET, EHLO) ended with its transaction
             smtputf8_ = pending_smtputf8_;
             binary_ = pending_binary_;
             break;

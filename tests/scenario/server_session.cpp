@@ -1501,3 +1501,17 @@ TEST_CASE("server BDAT: a refusal held in an output buffer no larger than its re
     CHECK(h.take_output() == "503 5.5.1 Error: need MAIL command\r\n250 2.0.0 OK\r\n");
     CHECK(h.s.state() == server_state::ready);
 }
+
+TEST_CASE("server BDAT: after a message reset between chunks, DATA in the next transaction is answered 354") {
+    harness h(config_with({extension::pipelining, extension::enhanced_status_codes, extension::chunking}));
+    greet(h);
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nBDAT 3\r\nabcRSET\r\n") == "need_data");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.0.0 OK: 3\r\n250 2.0.0 OK\r\n");
+    CHECK(h.events.back() == "transaction_reset");
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n") == "need_data");
+    CHECK(h.events.back() == "data_begin 1");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    REQUIRE(h.send("Subject: x\r\n\r\nbody\r\n.\r\n") == "need_data");
+    CHECK(h.take_output() == "250 2.0.0 OK\r\n");
+    CHECK(h.s.state() == server_state::ready);
+}
