@@ -1,7 +1,7 @@
 // Fuzz target: server_session fed arbitrary client bytes, in several splits, with the
 // application's decisions, interruptions and output writes chosen by the input.
 //
-// Input: six configuration bytes, then the client's byte stream.
+// Input: seven configuration bytes, then the client's byte stream.
 //   byte 0: bits 0-1 bare_newline_policy (reject, normalize, allow, reject);
 //           bit 2 pipelining_policy::tolerate; bit 3 small limits (command line 512,
 //           message 1000, 3 recipients, 5 errors, 1 KiB output, text line 100);
@@ -20,6 +20,8 @@
 //   byte 5: where to cut: the offset of the one cut (scaled to the stream's length),
 //           the cut inside each line (scaled to its length), and which lines start a
 //           new read when whole lines are grouped (bit i % 8 for line i).
+//   byte 6: bit 0 offer CHUNKING; bit 1 offer BINARYMIME (it brings CHUNKING, RFC 3030
+//           §3); bit 2 offer DSN; bits 3-7 unused.
 //
 // Invariants: the same event log, decisions and output whatever the split; output is
 // well-formed SMTP and every reply in it is accounted for by an event, a decision or a
@@ -27,14 +29,31 @@
 // nothing but need_output/closed follows closing; the error limit closes exactly when
 // reached; recipients are counted and limited; valid decisions are accepted and invalid
 // ones refused without effect; tls_handover follows only an accepted STARTTLS, and no
-// byte fed before the handover produces an event after it (RFC 3207 §5).
+// byte fed before the handover produces an event after it (RFC 3207 §5); the typed DSN,
+// SIZE and BODY parameters of mail_from and rcpt_to agree with their raw text.
+//
+// BDAT (RFC 3030 §2): a model reads the stream as the session must, command lines and
+// the n octets after each "BDAT n [LAST]" line (CHUNKING offered, n readable), until a
+// line after which it cannot know how the session reads on without its decisions (DATA,
+// STARTTLS, AUTH, a line over 510 octets). Within what it read: no event but body_chunk
+// has a view into a chunk's octets or is reported while the session has consumed only
+// part of a chunk; body_chunk views are a chunk's octets in order, each chunk whole, so
+// a message's content is its chunks' octets joined and message_end's size their sum;
+// data_begin for BDAT comes exactly where a chunk starts, and message_end where a chunk
+// marked LAST ends; from the BDAT line to the chunk's last octet fed no reply leaves (a
+// refusal, by the session or the application, follows the octets); "250 OK: n" names
+// the content received at the end of a chunk. Every chunk reply, held refusal and 552
+// is accounted for.
 //
 // Which splits may be compared: with pipelining_policy::reject, input that arrives in
 // the same read as a command that must end a pipelined group is refused (RFC 2920 §3.1;
 // that is the policy), so the outcome legitimately depends on how the client's bytes are
 // grouped into reads. Runs feeding at most one line per read (each CRLF-terminated line
 // alone, each line cut once more, one byte at a time) never put bytes after a complete
-// line in the same read, and must agree under both policies. With tolerate, runs that
+// line in the same read, and must agree under both policies. A BDAT chunk counts as one
+// line here: its octets come in a read of their own (the octets behind a chunk, before
+// its reply, are refused the same way); where the model stopped and a "BDAT" follows,
+// the rest goes byte by byte. With tolerate, runs that
 // put many lines in one read (whole lines grouped, the whole stream at once, or cut once
 // anywhere) must agree with them too; under reject those runs are only checked for the
 // other invariants. So are runs with a STARTTLS: what arrives in the read that carries
@@ -43,6 +62,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +91,35 @@ struct setup {
     std::uint8_t split = 0;
 };
 
+// One BDAT chunk of the stream as the model reads it: its octets are [begin, end), and
+// `end` is SIZE_MAX when they run past the end of the stream.
+struct chunk_range {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    bool last = false;
+};
+
+// The stream as the session must read it, up to `known`: the pieces it is made of (each
+// command line with its CRLF, each chunk's octets) and the chunks.
+struct stream_model {
+    std::vector<std::string_view> units;
+    std::vector<chunk_range> chunks;
+    std::size_t known = 0;
+
+    // The chunk whose octets hold offset `at` (begin <= at < end), if any.
+    const chunk_range* holding(std::size_t at) const {
+        for (const chunk_range& c : chunks)
+            if (c.begin <= at && at < c.end) return &c;
+        return nullptr;
+    }
+    // True when [a, b) shares an octet with a chunk.
+    bool overlaps_chunk(std::size_t a, std::size_t b) const {
+        for (const chunk_range& c : chunks)
+            if (a < c.end && c.begin < b) return true;
+        return false;
+    }
+};
+
 setup read_setup(smtpwire_fuzz::input_reader& in) {
     setup s;
     const std::uint8_t b0 = in.byte();
@@ -78,6 +127,7 @@ setup read_setup(smtpwire_fuzz::input_reader& in) {
     s.pattern = in.u16();
     const std::uint8_t b4 = in.byte();
     s.split = in.byte();
+    const std::uint8_t b6 = in.byte();
 
     static const bare_newline_policy policies[] = {bare_newline_policy::reject, bare_newline_policy::normalize,
                                                    bare_newline_policy::allow, bare_newline_policy::reject};
@@ -121,7 +171,78 @@ setup read_setup(smtpwire_fuzz::input_reader& in) {
         s.config.auth.allow_in_clear = true;
     }
     if (b4 & 128) s.config.extensions.add(extension::starttls);
+    if (b6 & 1) s.config.extensions.add(extension::chunking);
+    // RFC 3030 §3: BINARYMIME is only ever sent with BDAT (check_config() refuses it alone).
+    if (b6 & 2) s.config.extensions.add(extension::binary_mime).add(extension::chunking);
+    if (b6 & 4) s.config.extensions.add(extension::dsn);
     return s;
+}
+
+// RFC 3030 §2: the chunk size of a BDAT argument, 1*DIGIT at its start, when it fits in
+// 64 bits (the session reads the octets of such a chunk whatever the rest of the line).
+std::optional<std::uint64_t> chunk_size(std::string_view argument) {
+    std::uint64_t n = 0;
+    std::size_t i = 0;
+    for (; i < argument.size() && argument[i] >= '0' && argument[i] <= '9'; ++i) {
+        const auto digit = static_cast<std::uint64_t>(argument[i] - '0');
+        if (n > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
+        n = n * 10 + digit;
+    }
+    if (i == 0) return std::nullopt;
+    return n;
+}
+
+// Reads `stream` as command lines and BDAT chunks, up to the first line after which the
+// way the session reads on depends on answers the model does not follow (DATA, STARTTLS,
+// AUTH) or on a line limit (a line over 510 octets). Lines end only at CRLF.
+stream_model read_model(std::string_view stream, const server_config& config) {
+    stream_model m;
+    std::size_t pos = 0;
+    while (pos < stream.size()) {
+        const std::size_t crlf = stream.find("\r\n", pos);
+        if (crlf == std::string_view::npos) {
+            m.units.push_back(stream.substr(pos));
+            pos = stream.size();
+            break;
+        }
+        const std::string_view line = stream.substr(pos, crlf - pos);
+        m.units.push_back(stream.substr(pos, line.size() + 2));
+        pos = crlf + 2;
+        if (line.size() + 2 > 512) break;
+        command cmd;
+        (void)parse_command(line, cmd, config.leniency.space_after_colon);
+        if (cmd.verb == verb::data || cmd.verb == verb::starttls || cmd.verb == verb::auth) break;
+        if (cmd.verb != verb::bdat || !config.extensions.has(extension::chunking)) continue;
+        const std::optional<std::uint64_t> n = chunk_size(cmd.argument);
+        if (!n) continue;
+        const std::size_t digits = cmd.argument.find_first_not_of("0123456789");
+        const std::string_view marker = digits == std::string_view::npos ? std::string_view() : cmd.argument.substr(digits);
+        chunk_range c;
+        c.begin = pos;
+        c.last = marker.size() == 5 && marker[0] == ' ' && (marker[1] | 0x20) == 'l' && (marker[2] | 0x20) == 'a' &&
+                 (marker[3] | 0x20) == 's' && (marker[4] | 0x20) == 't';
+        const std::size_t room = stream.size() - pos;
+        c.end = *n > room ? std::numeric_limits<std::size_t>::max() : pos + static_cast<std::size_t>(*n);
+        m.chunks.push_back(c);
+        const std::size_t take = *n > room ? room : static_cast<std::size_t>(*n);
+        if (take != 0) m.units.push_back(stream.substr(pos, take));
+        pos += take;
+    }
+    m.known = pos;
+    if (pos < stream.size()) {
+        // Past what the model follows: lines, unless a BDAT may start a chunk there.
+        const std::string_view rest = stream.substr(pos);
+        bool bdat = false;
+        for (std::size_t i = 0; i + 4 <= rest.size() && !bdat; ++i)
+            bdat = (rest[i] | 0x20) == 'b' && (rest[i + 1] | 0x20) == 'd' && (rest[i + 2] | 0x20) == 'a' &&
+                   (rest[i + 3] | 0x20) == 't';
+        if (bdat) {
+            for (std::size_t i = 0; i < rest.size(); ++i) m.units.push_back(rest.substr(i, 1));
+        } else {
+            for (std::string_view line : smtpwire_fuzz::split_after_crlf(rest)) m.units.push_back(line);
+        }
+    }
+    return m;
 }
 
 // The code of the default positive reply to each decision.
@@ -176,18 +297,88 @@ bool counts_towards_limit(server_error e) {
     }
 }
 
+// The value of parameter `keyword` in the raw parameter text " KEY[=value]...", found
+// without smtpwire's parser: empty when it is there without a value, nullopt when absent.
+std::optional<std::string_view> raw_parameter(std::string_view raw, std::string_view keyword) {
+    std::size_t pos = 0;
+    while (pos < raw.size()) {
+        std::size_t end = raw.find(' ', pos);
+        if (end == std::string_view::npos) end = raw.size();
+        const std::string_view param = raw.substr(pos, end - pos);
+        pos = end + 1;
+        const std::size_t eq = param.find('=');
+        if (ascii::iequals(param.substr(0, eq), keyword))
+            return eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    }
+    return std::nullopt;
+}
+
+// True when `word` is one of the comma-separated words of `list`, in any case.
+bool listed(std::string_view list, std::string_view word) {
+    std::size_t pos = 0;
+    for (;;) {
+        const std::size_t comma = list.find(',', pos);
+        if (ascii::iequals(list.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos), word))
+            return true;
+        if (comma == std::string_view::npos) return false;
+        pos = comma + 1;
+    }
+}
+
+// MAIL FROM's typed parameters against their raw text (RFC 1870, 6152, 3030 §3, 3461 §4.3-4.4).
+void check_mail_parameters(const mail_parameters& p, extension_set offered) {
+    const auto size = raw_parameter(p.raw, "SIZE");
+    check(p.has_size == size.has_value(), "mail_from has_size without SIZE= in its text", p.raw);
+    const auto body = raw_parameter(p.raw, "BODY");
+    check((p.body != body_type::unspecified) == body.has_value(), "mail_from body without BODY= in its text", p.raw);
+    if (body) check(ascii::iequals(*body, to_string(p.body)), "mail_from body differs from BODY=", p.raw);
+    check(p.body != body_type::binary_mime || offered.has(extension::binary_mime), "BODY=BINARYMIME not offered");
+    const auto ret = raw_parameter(p.raw, "RET");
+    check((p.ret != dsn_return::unspecified) == ret.has_value(), "mail_from ret without RET= in its text", p.raw);
+    if (ret)
+        check(ascii::iequals(*ret, p.ret == dsn_return::full ? "FULL" : "HDRS"), "mail_from ret differs from RET=",
+              p.raw);
+    const auto envid = raw_parameter(p.raw, "ENVID");
+    check(envid.has_value() ? p.envid == *envid : p.envid.empty(), "mail_from envid differs from ENVID=", p.raw);
+    check(smtpwire_fuzz::inside(p.envid, p.raw), "mail_from envid not a view into its text");
+    check(!(ret || envid) || offered.has(extension::dsn), "RET or ENVID accepted without DSN", p.raw);
+}
+
+// RCPT TO's typed parameters against their raw text (RFC 3461 §4.1-4.2).
+void check_rcpt_parameters(const rcpt_parameters& p, extension_set offered) {
+    const auto notify = raw_parameter(p.raw, "NOTIFY");
+    check(p.notify.given() == notify.has_value(), "rcpt_to notify given exactly when NOTIFY= is", p.raw);
+    if (notify) {
+        check(p.notify.never == listed(*notify, "NEVER") && p.notify.success == listed(*notify, "SUCCESS") &&
+                  p.notify.failure == listed(*notify, "FAILURE") && p.notify.delay == listed(*notify, "DELAY"),
+              "rcpt_to notify differs from NOTIFY=", p.raw);
+        check(p.notify.valid(), "NOTIFY=NEVER with another value accepted", p.raw);
+    }
+    const auto orcpt = raw_parameter(p.raw, "ORCPT");
+    check(orcpt.has_value() ? std::string(p.orcpt_type) + ";" + std::string(p.orcpt) == *orcpt && !p.orcpt.empty()
+                            : p.orcpt.empty() && p.orcpt_type.empty(),
+          "rcpt_to orcpt differs from ORCPT=", p.raw);
+    check(smtpwire_fuzz::inside(p.orcpt, p.raw) && smtpwire_fuzz::inside(p.orcpt_type, p.raw),
+          "rcpt_to orcpt not a view into its text");
+    check(!(notify || orcpt) || offered.has(extension::dsn), "NOTIFY or ORCPT accepted without DSN", p.raw);
+}
+
 struct run_log {
     std::vector<std::string> events;        // events and the application's actions
     std::string output;                     // every octet the session wrote
     std::vector<std::uint16_t> expected;    // reply codes events and decisions account for
     std::optional<close_reason> closed_by;
     bool starttls = false;                  // a STARTTLS reached the application
+    std::vector<std::uint64_t> chunk_totals{0};  // content received at each chunk's end
+    bool unmodelled_chunks = false;         // BDAT content past where the model stopped
 };
 
 class runner {
 public:
-    runner(const setup& st, std::vector<std::string_view> pieces, std::size_t write_chunk)
-        : st_(st), s_(st.config), pieces_(std::move(pieces)), write_chunk_(write_chunk) {}
+    runner(const setup& st, const stream_model& model, std::string_view stream, std::vector<std::string_view> pieces,
+           std::size_t write_chunk)
+        : st_(st), model_(model), stream_(stream), s_(st.config), pieces_(std::move(pieces)),
+          write_chunk_(write_chunk) {}
 
     run_log run() {
         for (std::size_t guard = 0;; ++guard) {
@@ -200,6 +391,7 @@ public:
             if (closing_)
                 check(std::holds_alternative<need_output>(ev) || std::holds_alternative<closed>(ev),
                       "an event other than need_output or closed after closing");
+            track_chunks(ev);
             if (std::holds_alternative<need_output>(ev)) {
                 write_output();
             } else if (std::holds_alternative<need_data>(ev)) {
@@ -235,6 +427,10 @@ private:
         const std::string_view out = s_.output();
         check(!out.empty(), "need_output with no output");
         const std::size_t n = write_chunk_ != 0 && write_chunk_ < out.size() ? write_chunk_ : out.size();
+        if (hold_ && (s_.state() == server_state::closed || fed_end_ >= hold_->end)) hold_.reset();
+        if (hold_)
+            check(log_.output.size() + n <= hold_->from, "a reply written before the chunk's last octet was fed",
+                  out.substr(0, n));
         log_.output.append(out.substr(0, n));
         s_.consume_output(n);
     }
@@ -250,7 +446,14 @@ private:
             eof_sent_ = true;
             return;
         }
-        std::string next = std::string(s_.unconsumed()) + std::string(pieces_[next_piece_++]);
+        const std::string_view rest = s_.unconsumed();
+        check(rest.empty() || rest.data() + rest.size() == buffer_.data() + buffer_.size(),
+              "unconsumed() is not the end of what was fed");
+        const std::string_view piece = pieces_[next_piece_++];
+        const auto at = static_cast<std::size_t>(piece.data() - stream_.data());
+        base_ = at - rest.size();
+        fed_end_ = at + piece.size();
+        std::string next = std::string(rest) + std::string(piece);
         buffer_.swap(next);
         check(s_.feed(buffer_) == errc::ok, "feed() refused after need_data");
     }
@@ -263,6 +466,76 @@ private:
 
     void log(std::string line) { log_.events.push_back(std::move(line)); }
 
+    // The stream offset up to which the session has consumed what was fed.
+    std::size_t consumed() const { return fed_end_ - s_.unconsumed().size(); }
+
+    // Where a view into the fed bytes lies in the stream, [first, second).
+    std::optional<std::pair<std::size_t, std::size_t>> in_stream(std::string_view v) const {
+        if (v.empty() || !smtpwire_fuzz::inside(v, buffer_)) return std::nullopt;
+        const std::size_t a = base_ + static_cast<std::size_t>(v.data() - buffer_.data());
+        check(stream_.substr(a, v.size()) == v, "a view differs from the stream at its offset", v);
+        return std::make_pair(a, a + v.size());
+    }
+
+    // Before each event: where the session stands against the model's chunks.
+    void track_chunks(const server_event& ev) {
+        if (s_.state() == server_state::closed) return;
+        const std::size_t c = consumed();
+        const chunk_range* ch = model_.holding(c);
+        if (ch == nullptr) return;
+        // The BDAT line was read: nothing is written until the chunk's last octet is fed.
+        if (!hold_ || hold_->end != ch->end) hold_ = held{log_.output.size() + s_.output().size(), ch->end};
+        if (c > ch->begin)
+            check(std::holds_alternative<need_data>(ev) || std::holds_alternative<need_output>(ev) ||
+                      std::holds_alternative<body_chunk>(ev),
+                  "an event other than body_chunk while a chunk's octets are read");
+    }
+
+    // A view of a command event never lies in a chunk's octets.
+    void check_outside_chunks(std::string_view v) const {
+        if (const auto r = in_stream(v))
+            check(!model_.overlaps_chunk(r->first, r->second), "a command event made of a chunk's octets", v);
+    }
+
+    // Content: from BDAT, each chunk's octets whole and in order; from DATA, none of them.
+    void on_content(std::string_view bytes) {
+        const auto r = in_stream(bytes);
+        if (chunked_) check(r.has_value(), "BDAT content that is not a view into the fed bytes", bytes);
+        if (!r) return;
+        const chunk_range* ch = model_.holding(r->first);
+        if (ch == nullptr) {
+            check(!model_.overlaps_chunk(r->first, r->second), "content across a chunk's first octet", bytes);
+            check(!chunked_ || r->first >= model_.known, "BDAT content outside the chunks", bytes);
+            if (chunked_) log_.unmodelled_chunks = true;
+            return;
+        }
+        check(chunked_, "DATA content from a chunk's octets", bytes);
+        check(r->second <= ch->end, "a body_chunk runs past its chunk", bytes);
+        if (ch != chunk_) {
+            check(chunk_ == nullptr || chunk_at_ == chunk_->end, "a chunk's octets delivered in part");
+            check(r->first == ch->begin, "a chunk's octets delivered from other than its first", bytes);
+            chunk_ = ch;
+        } else {
+            check(r->first == chunk_at_, "a chunk's octets delivered out of order", bytes);
+        }
+        chunk_at_ = r->second;
+        if (chunk_at_ == ch->end) {
+            chunk_sum_ += ch->end - ch->begin;
+            if (!ch->last) {
+                // The session answers the chunk (RFC 3030 §2): 250 with the total so far.
+                log_.chunk_totals.push_back(body_.size());
+                log_.expected.push_back(250);
+            }
+        }
+    }
+
+    void end_chunked() {
+        chunked_ = false;
+        chunk_ = nullptr;
+        chunk_at_ = 0;
+        chunk_sum_ = 0;
+    }
+
     void on_event(const server_event& ev) {
         // RFC 3207 §5: bytes that arrived before TLS started are never acted on after it.
         check(!tls_just_established_, "an event after the TLS handover from input fed before it");
@@ -271,20 +544,36 @@ private:
             decide(decision_kind::greeting);
         } else if (const auto* h = std::get_if<hello>(&ev)) {
             check(check_domain_or_literal(h->domain, true) == domain_error::ok, "hello with a bad domain", h->domain);
+            check_outside_chunks(h->domain);
             log("hello " + std::string(to_string(h->verb)) + " " + std::string(h->domain));
             decide(decision_kind::hello);
         } else if (const auto* m = std::get_if<mail_from>(&ev)) {
+            check_outside_chunks(m->reverse_path.raw);
+            check_outside_chunks(m->parameters.raw);
+            check_mail_parameters(m->parameters, st_.config.extensions);
             log("mail_from <" + std::string(m->reverse_path.raw) + ">" + std::string(m->parameters.raw));
             decide(decision_kind::mail);
         } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
             check(r->index == rcpt_index_, "rcpt_to index out of order");
             ++rcpt_index_;
-            log("rcpt_to <" + std::string(r->forward_path.raw) + "> #" + std::to_string(r->index));
+            check_outside_chunks(r->forward_path.raw);
+            check_outside_chunks(r->parameters.raw);
+            check_rcpt_parameters(r->parameters, st_.config.extensions);
+            log("rcpt_to <" + std::string(r->forward_path.raw) + ">" + std::string(r->parameters.raw) + " #" +
+                std::to_string(r->index));
             decide(decision_kind::rcpt);
         } else if (const auto* d = std::get_if<data_begin>(&ev)) {
             check(d->recipients > 0 && d->recipients == accepted_rcpts_,
                   "data_begin counts other recipients than were accepted");
-            log("data_begin " + std::to_string(d->recipients));
+            check(!d->chunked || st_.config.extensions.has(extension::chunking), "data_begin for BDAT without CHUNKING");
+            if (d->chunked && consumed() <= model_.known) {
+                bool at_chunk = false;
+                for (const chunk_range& c : model_.chunks) at_chunk = at_chunk || c.begin == consumed();
+                check(at_chunk, "data_begin for BDAT where no chunk starts");
+            }
+            data_chunked_ = d->chunked;
+            if (d->chunked && consumed() > model_.known) log_.unmodelled_chunks = true;
+            log("data_begin " + std::to_string(d->recipients) + (d->chunked ? " chunked" : ""));
             decide(decision_kind::data);
         } else if (const auto* e = std::get_if<message_end>(&ev)) {
             check(in_message_, "message_end outside a message");
@@ -293,8 +582,18 @@ private:
                 check(e->size <= st_.config.limits.message_size, "message over the size limit accepted");
             check(st_.config.bare_newlines != bare_newline_policy::reject || e->bare_newlines == 0,
                   "bare newlines delivered under the reject policy");
-            check(st_.config.bare_newlines != bare_newline_policy::normalize || !smtpwire_fuzz::has_bare_newline(body_),
+            // BDAT content is delivered as it is (RFC 3030 §2); DATA content is normalized.
+            check(chunked_ || st_.config.bare_newlines != bare_newline_policy::normalize ||
+                      !smtpwire_fuzz::has_bare_newline(body_),
                   "normalize delivered a bare newline", body_);
+            if (chunked_ && consumed() <= model_.known) {
+                bool at_last = false;
+                for (const chunk_range& c : model_.chunks) at_last = at_last || (c.last && c.end == consumed());
+                check(at_last, "message_end for BDAT where no chunk marked LAST ends");
+                check(chunk_ == nullptr || chunk_at_ == chunk_->end, "message_end before its chunk's last octet");
+                check(e->size == chunk_sum_, "message_end size differs from the sum of its chunks");
+            }
+            end_chunked();
             in_message_ = false;
             log("body " + body_);
             log("message_end size=" + std::to_string(e->size) + " overlong=" + std::to_string(e->overlong_lines) +
@@ -302,6 +601,7 @@ private:
             body_.clear();
             decide(decision_kind::message);
         } else if (const auto* v = std::get_if<verify>(&ev)) {
+            check_outside_chunks(v->argument);
             log("verify " + std::string(v->argument));
             decide(decision_kind::vrfy);
         } else if (std::holds_alternative<starttls_request>(ev)) {
@@ -329,10 +629,12 @@ private:
             check(in_message_, "body_chunk outside a message");
             check(!b->bytes.empty(), "empty body_chunk");
             body_ += b->bytes;
+            on_content(b->bytes);
         } else if (const auto* a = std::get_if<message_aborted>(&ev)) {
             check(in_message_, "message_aborted outside a message");
             in_message_ = false;
             body_.clear();  // how much arrived before the abort depends on the split
+            end_chunked();
             log("message_aborted " + std::string(to_string(a->reason)));
             if (a->reason == abort_reason::too_large) log_.expected.push_back(552);
             if (a->reason == abort_reason::bare_newline) {
@@ -342,6 +644,15 @@ private:
             if (a->reason == abort_reason::connection_lost)
                 check(closing_pending(), "connection_lost abort while the session goes on");
         } else if (std::holds_alternative<transaction_reset>(ev)) {
+            // Between two BDAT chunks (RSET, HELO/EHLO) the message ends with its
+            // transaction; a DATA message ends only with message_end or message_aborted.
+            check(!in_message_ || chunked_, "transaction_reset inside a DATA message");
+            if (in_message_) {
+                check(s_.state() != server_state::data, "transaction_reset while a chunk's octets are read");
+                in_message_ = false;
+                body_.clear();
+                end_chunked();
+            }
             rcpt_index_ = 0;
             log("transaction_reset");
         } else if (const auto* p = std::get_if<protocol_error>(&ev)) {
@@ -405,6 +716,8 @@ private:
         }
         if (k == decision_kind::greeting)
             check(s_.reject(reply{550, {5, 0, 0}, "no"}) == errc::invalid_reply, "a greeting refused with 550");
+        if (k == decision_kind::data && data_chunked_)
+            check(s_.accept(reply{354, {}, "no"}) == errc::invalid_reply, "a 354 to BDAT");
         if (k == decision_kind::data)
             check(s_.accept(reply{250, {}, "no"}) == errc::invalid_reply, "data_begin accepted without 354");
         else if (k == decision_kind::starttls)
@@ -428,6 +741,8 @@ private:
         }
         const unsigned choice = st_.patterned ? (st_.pattern >> (2 * (n % 8))) & 3u : 0u;
         const bool one_line = k == decision_kind::greeting || k == decision_kind::hello;
+        const bool chunks = k == decision_kind::data && data_chunked_;
+        const std::string output_before = chunks ? std::string(s_.output()) : std::string();
         errc e = errc::ok;
         std::uint16_t code = default_code(k);
         switch (choice) {
@@ -438,7 +753,7 @@ private:
             e = s_.accept(one_line ? "at your service" : "fine");
             break;
         case 2:
-            if (one_line) {
+            if (one_line || chunks) {
                 e = s_.accept();
                 break;
             }
@@ -473,9 +788,24 @@ private:
         }
         }
         check(e == errc::ok, "the session refused a valid decision", std::string(to_string(e)));
-        log("app: " + std::to_string(code));
-        log_.expected.push_back(code);
-        if (k == decision_kind::data && code == 354) {
+        if (chunks) {
+            // RFC 3030 §2: BDAT is answered after its chunk; accept() writes nothing, and
+            // a refusal is held until the chunk's octets are read.
+            check(s_.output() == output_before || code == 421, "an answer to BDAT written before its chunk",
+                  s_.output());
+            if (code < 400) {
+                log("app: chunks");
+                in_message_ = true;
+                body_.clear();
+                end_chunked();
+                chunked_ = true;
+            }
+        }
+        if (!chunks || code >= 400) {
+            log("app: " + std::to_string(code));
+            log_.expected.push_back(code);
+        }
+        if (k == decision_kind::data && !chunks && code == 354) {
             in_message_ = true;
             body_.clear();
         }
@@ -504,7 +834,14 @@ private:
         }
     }
 
+    struct held {
+        std::size_t from = 0;  // output octets written or visible when the BDAT line was read
+        std::size_t end = 0;   // the stream offset just past the chunk's octets
+    };
+
     const setup& st_;
+    const stream_model& model_;
+    std::string_view stream_;
     server_session s_;
     std::vector<std::string_view> pieces_;
     std::size_t write_chunk_;
@@ -519,6 +856,14 @@ private:
     bool starttls_accepted_ = false;
     bool tls_just_established_ = false;  // no feed() since tls_established()
     std::string body_;
+    std::size_t base_ = 0;      // the stream offset of buffer_'s first octet
+    std::size_t fed_end_ = 0;   // the stream offset just past the last octet fed
+    std::optional<held> hold_;  // no output while a chunk's octets are still to come
+    bool data_chunked_ = false; // the last data_begin was for BDAT
+    bool chunked_ = false;      // the message in progress arrives in BDAT chunks
+    const chunk_range* chunk_ = nullptr;  // the chunk whose octets were delivered last
+    std::size_t chunk_at_ = 0;            // the offset just past them
+    std::uint64_t chunk_sum_ = 0;         // the sizes of this message's chunks delivered whole
     std::optional<decision_kind> deferred_;
     unsigned decisions_ = 0;
     unsigned errors_ = 0;
@@ -538,8 +883,9 @@ std::uint16_t final_code(close_reason why) {
     }
 }
 
-run_log run_checked(const setup& st, std::vector<std::string_view> pieces, std::size_t write_chunk) {
-    run_log log = runner(st, std::move(pieces), write_chunk).run();
+run_log run_checked(const setup& st, const stream_model& model, std::string_view client,
+                    std::vector<std::string_view> pieces, std::size_t write_chunk) {
+    run_log log = runner(st, model, client, std::move(pieces), write_chunk).run();
     const bool enhanced = st.config.extensions.has(extension::enhanced_status_codes);
     const smtpwire_fuzz::reply_stream stream =
         smtpwire_fuzz::check_reply_stream(log.output, enhanced, false);
@@ -550,6 +896,18 @@ run_log run_checked(const setup& st, std::vector<std::string_view> pieces, std::
     // RSET and NOOP (250), HELP (214), EXPN (502) and AUTH's continuations (334) are
     // answered without an event.
     smtpwire_fuzz::check_codes_accounted(stream.codes, log.expected, {250, 214, 502, 334});
+    // "250 2.0.0 OK: n" answers a chunk: n is the content received at the end of one
+    // (known where the model placed the chunks).
+    for (std::string_view line : smtpwire_fuzz::lines_of(log.output)) {
+        if (log.unmodelled_chunks) break;
+        if (line.substr(0, 4) != "250 ") continue;
+        std::string_view text = line.substr(4);
+        if (text.substr(0, 6) == "2.0.0 ") text.remove_prefix(6);
+        if (text.substr(0, 4) != "OK: ") continue;
+        bool named = false;
+        for (std::uint64_t total : log.chunk_totals) named = named || text.substr(4) == std::to_string(total);
+        check(named, "a chunk's reply names a total no chunk ended with", line);
+    }
     const std::uint16_t last = final_code(*log.closed_by);
     if (last != 0) check(!stream.codes.empty() && stream.codes.back() == last, "the closing reply is not last");
     return log;
@@ -567,9 +925,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const setup st = read_setup(in);
     const std::string_view stream = in.rest();
     const std::size_t cut = smtpwire_fuzz::scaled_offset(st.split, stream.size());
+    const stream_model model = read_model(stream, st.config);
 
-    // At most one line per read: each line alone, each line cut again, byte by byte.
-    const std::vector<std::string_view> lines = smtpwire_fuzz::split_after_crlf(stream);
+    // At most one line (or one chunk's octets) per read: each alone, each cut again, byte
+    // by byte.
+    const std::vector<std::string_view>& lines = model.units;
     std::vector<std::string_view> lines_cut;
     for (std::string_view line : lines) {
         const std::size_t k = line.size() * st.split / 256;
@@ -579,13 +939,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::string_view> bytes;
     for (std::size_t i = 0; i < stream.size(); ++i) bytes.push_back(stream.substr(i, 1));
 
-    const run_log by_line = run_checked(st, lines, 0);
+    const run_log by_line = run_checked(st, model, stream, lines, 0);
     if (smtpwire_fuzz::verbose()) {
         smtpwire_fuzz::print_log("events (line by line)", by_line.events);
         smtpwire_fuzz::print_log("output", {by_line.output});
     }
-    check_same_run(by_line, run_checked(st, lines_cut, st.write_chunk), "cutting lines changes the session");
-    check_same_run(by_line, run_checked(st, bytes, 0), "byte-at-a-time input changes the session");
+    check_same_run(by_line, run_checked(st, model, stream, lines_cut, st.write_chunk), "cutting lines changes the session");
+    check_same_run(by_line, run_checked(st, model, stream, bytes, 0), "byte-at-a-time input changes the session");
 
     // Many lines per read: whole lines grouped into reads as byte 5's bits say (a new
     // read at line i when bit i % 8 is set), the whole stream, and one cut anywhere.
@@ -601,9 +961,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::string_view> two;
     if (cut > 0) two.push_back(stream.substr(0, cut));
     if (cut < stream.size()) two.push_back(stream.substr(cut));
-    const run_log by_group = run_checked(st, grouped, 0);
-    const run_log at_once = run_checked(st, whole, 0);
-    const run_log split_once = run_checked(st, two, st.write_chunk);
+    const run_log by_group = run_checked(st, model, stream, grouped, 0);
+    const run_log at_once = run_checked(st, model, stream, whole, 0);
+    const run_log split_once = run_checked(st, model, stream, two, st.write_chunk);
     if (st.config.early_input == pipelining_policy::tolerate && !by_line.starttls) {
         check_same_run(by_line, by_group, "grouping lines into reads differs from line by line");
         check_same_run(by_line, at_once, "the whole stream at once differs from line by line");

@@ -145,6 +145,7 @@ for head, wire in [
 
 # --- fuzz_server_session ------------------------------------------------------------
 EXT = {'PIPELINING': 1, 'SIZE': 2, '8BITMIME': 4, 'SMTPUTF8': 8, 'ENHANCEDSTATUSCODES': 16}
+EXT6 = {'CHUNKING': 1, 'BINARYMIME': 2, 'DSN': 4}  # byte 6
 
 def unescape(s):
     out = bytearray()
@@ -162,14 +163,15 @@ def unescape(s):
         else: out += e.encode('latin-1')
     return bytes(out)
 
-def server_header(b0, b1, pattern=0, b4=0, split=0x80):
-    return bytes([b0, b1]) + struct.pack('<H', pattern) + bytes([b4, split])
+def server_header(b0, b1, pattern=0, b4=0, split=0x80, b6=0):
+    return bytes([b0, b1]) + struct.pack('<H', pattern) + bytes([b4, split, b6])
 
 for path in sorted(glob.glob(os.path.join(ROOT, 'tests', 'transcripts', '*.txt'))):
     stream = b''
     ext = 31
     b0 = 0
     tls = 0
+    b6 = 0
     for line in open(path, encoding='utf-8').read().split('\n'):
         if line.startswith('C: '): stream += unescape(line[3:]) + b'\r\n'
         elif line == 'C:': stream += b'\r\n'
@@ -177,17 +179,20 @@ for path in sorted(glob.glob(os.path.join(ROOT, 'tests', 'transcripts', '*.txt')
         elif line.startswith('@'):
             for kv in line[1:].split():
                 k, v = kv.split('=', 1)
-                if k == 'extensions': ext = sum(EXT[x] for x in v.split(',') if x in EXT)
+                if k == 'extensions': ext = sum(EXT[x.upper()] for x in v.split(',') if x.upper() in EXT)
+                if k == 'extensions': b6 = sum(EXT6[x.upper()] for x in v.split(',') if x.upper() in EXT6)
+                if k == 'message_size' and 0 < int(v) <= 1000: b0 |= 8
                 if k == 'extensions' and 'starttls' in v.split(','): tls = 0x80
                 if k == 'extensions' and 'auth' in v.split(','): tls |= 0x40
                 if k == 'bare_newlines': b0 |= {'reject': 0, 'normalize': 1, 'allow': 2}[v]
                 if k == 'early_input' and v == 'tolerate': b0 |= 4
-    add('fuzz_server_session', server_header(b0, ext, 0, tls) + stream)      # accept all, at once
-    add('fuzz_server_session', server_header(b0 | 4 | 32 | 64, ext, 0x9c36, 0x53 | tls) + stream)  # tolerate, patterned, deferred
+    add('fuzz_server_session', server_header(b0, ext, 0, tls, b6=b6) + stream)      # accept all, at once
+    add('fuzz_server_session', server_header(b0 | 4 | 32 | 64, ext, 0x9c36, 0x53 | tls, b6=b6) + stream)  # tolerate, patterned, deferred
 
 ehlo = b'EHLO client.example\r\n'
 tx = b'MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\nRCPT TO:<carol@mx.example>\r\nRCPT TO:<dave@mx.example>\r\nDATA\r\n'
 body = b'Subject: test\r\n\r\n.leading dot\r\nline\r\n.\r\n'
+mail_rcpt = b'MAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example>\r\n'
 for hdr, stream in [
     (server_header(4, 31), ehlo + tx + body + b'QUIT\r\n'),                              # pipelined batch
     (server_header(0, 31), ehlo + tx + body + b'QUIT\r\n'),                              # same, early input refused
@@ -211,6 +216,20 @@ for hdr, stream in [
     (server_header(4 | 1, 31 | 0x40, 0x1111, 0x20), ehlo + tx + b'a\nb\rc\r\n.\r\n'),       # normalize, CRLF hostname
     (server_header(4, 31), b''),                                                          # immediate EOF
     (server_header(0, 31), ehlo + b'MAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example>\r\nDATA\r\n' + body + b'QUIT'),
+    # CHUNKING, BINARYMIME (RFC 3030) and DSN (RFC 3461), byte 6.
+    (server_header(4, 31, b6=1), ehlo + mail_rcpt + b'BDAT 9\r\nSubject: \r\nBDAT 4\r\n.\r\n.BDAT 3 LAST\r\nend' + mail_rcpt + b'BDAT 0 LAST\r\nQUIT\r\n'),  # pipelined
+    (server_header(0, 30, b6=1), ehlo + mail_rcpt + b'BDAT 9\r\nSubject: \r\nBDAT 4\r\n.\r\n.BDAT 3 LAST\r\nendQUIT\r\n'),  # no PIPELINING, early input refused
+    (server_header(4, 31, b6=1), ehlo + b'BDAT 22\r\nRSET\r\nVRFY postmaster\r\nMAIL FROM:<a@b.example>\r\nBDAT 6 LAST\r\nQUIT\r\n' + mail_rcpt + b'BDAT 12 LASTX\r\nQUIT\r\nNOOP\r\nQUIT\r\n'),  # refused, octets like commands
+    (server_header(4 | 32, 31, 0x0300, b6=1), ehlo + mail_rcpt + b'BDAT 14\r\nRCPT TO:<x@y>\r\nBDAT 2 LAST\r\n\r\nQUIT\r\n'),  # the application refuses the content
+    (server_header(4 | 32 | 64, 31, 0x0300, b6=1), ehlo + mail_rcpt + b'BDAT 0\r\nBDAT 0 LAST\r\n' + mail_rcpt + b'BDAT 5 LAST\r\nQUIT\r\nQUIT\r\n'),  # refused, deferred
+    (server_header(4 | 8, 31, b6=1), ehlo + mail_rcpt + b'BDAT 600\r\n' + b'x' * 600 + b'BDAT 500 LAST\r\n' + b'y' * 500 + mail_rcpt + b'BDAT 1001 LAST\r\n' + b'z' * 1001 + b'QUIT\r\n'),  # over the size limit
+    (server_header(4, 31, b6=1), ehlo + mail_rcpt + b'BDAT 5\r\nhelloDATA\r\nBDAT 1 LAST\r\n!DATA\r\n' + mail_rcpt + b'DATA\r\n' + body + b'BDAT 3\r\nabcQUIT\r\n'),  # DATA after BDAT
+    (server_header(4, 31, b6=3), ehlo + b'MAIL FROM:<a@b.example> BODY=BINARYMIME\r\nRCPT TO:<b@c.example>\r\nDATA\r\nBDAT 4 LAST\r\n\x00\xff\r\n' + mail_rcpt + b'DATA\r\n' + body + b'QUIT\r\n'),  # BINARYMIME with DATA
+    (server_header(4, 31, b6=1), ehlo + mail_rcpt + b'bdat 3 last\r\na\nb' + mail_rcpt + b'BDAT 4  LAST\r\nBDAT 18446744073709551615 LAST\r\nQUIT\r\n'),  # lower case, bad marker, chunk past the end
+    (server_header(4 | 128, 31, 0, 0x02, b6=1), ehlo + mail_rcpt + b'BDAT 10\r\n0123'),  # timeout in a chunk
+    (server_header(4, 31, b6=4), ehlo + b'MAIL FROM:<a@b.example> RET=HDRS ENVID=QQ314159\r\nRCPT TO:<b@c.example> NOTIFY=SUCCESS,delay ORCPT=rfc822;b+40c.example\r\nRCPT TO:<d@c.example> NOTIFY=NEVER\r\nRCPT TO:<e@c.example> notify=failure orcpt=x;y\r\nDATA\r\n' + body + b'QUIT\r\n'),  # DSN valid
+    (server_header(4, 31, b6=4), ehlo + b'MAIL FROM:<a@b.example> RET=ALL\r\nMAIL FROM:<a@b.example> ENVID=\r\nMAIL FROM:<a@b.example> RET=FULL RET=HDRS\r\nMAIL FROM:<a@b.example> ret=full\r\nRCPT TO:<b@c.example> NOTIFY=NEVER,SUCCESS\r\nRCPT TO:<b@c.example> ORCPT=rfc822\r\nRCPT TO:<b@c.example> NOTIFY=\r\nRCPT TO:<b@c.example> ORCPT=;x\r\nQUIT\r\n'),  # DSN invalid
+    (server_header(4, 31), ehlo + b'MAIL FROM:<a@b.example> RET=HDRS\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example> NOTIFY=NEVER\r\nBDAT 4 LAST\r\nQUIT\r\n'),  # neither offered
 ]:
     add('fuzz_server_session', hdr + stream)
 

@@ -733,6 +733,7 @@ private:
             state_ = server_state::mail;
             accepted_recipients_ = 0;
             rcpt_index_ = 0;
+            chunked_ = false;  // a BDAT message reset between chunks (RSET, EHLO) ended with its transaction
             smtputf8_ = pending_smtputf8_;
             binary_ = pending_binary_;
             break;
@@ -804,8 +805,10 @@ private:
         if (state_ == server_state::tls_handover) return blocker::handover;
         if (state_ == server_state::closed) return blocker::end;
         if (state_ == server_state::greeting) return blocker::greeting;
-        // Room for the largest reply the next command can cause.
-        return out_.free_space() < reserve_ ? blocker::output : blocker::none;
+        // Room for the largest reply the next command can cause. Output that is all held
+        // for a BDAT chunk cannot be written before the chunk's octets are read, and they
+        // write nothing, so it never blocks them (the held reply is their answer).
+        return out_.free_space() < reserve_ && has_output() ? blocker::output : blocker::none;
     }
 
     // Counts `size` octets of content; false when the message is already refused (too

@@ -1474,3 +1474,44 @@ TEST_CASE("server BDAT: a refusal held for a chunk goes out if the session close
     CHECK(h.pump() == "closed");
     CHECK(h.take_output() == "503 5.5.1 Error: need MAIL command\r\n421 4.3.2 Service shutting down\r\n");
 }
+
+TEST_CASE("server BDAT: a refusal held in an output buffer no larger than its reserve does not stall the chunk") {
+    // limits.output_buffer at its smallest: the buffer is exactly the room kept for the
+    // EHLO reply, so a held refusal leaves less than that free while nothing can be written.
+    server_config c = config_with({extension::pipelining, extension::enhanced_status_codes, extension::chunking});
+    c.limits.output_buffer = 1024;
+    harness h(c);
+    greet(h);
+    const std::string input = "BDAT 6\r\nQUIT\r\nNOOP\r\n";
+    REQUIRE(h.s.feed(input) == errc::ok);
+    std::string last;
+    for (int step = 0; step < 100 && last.empty(); ++step) {
+        const server_event ev = h.s.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            REQUIRE_FALSE(h.s.output().empty());  // need_output with nothing to write never ends
+            h.output += h.s.output();
+            h.s.consume_output(h.s.output().size());
+        } else if (std::holds_alternative<need_data>(ev)) {
+            last = "need_data";
+        } else if (!std::holds_alternative<protocol_error>(ev)) {
+            last = "unexpected event";
+        }
+    }
+    CHECK(last == "need_data");
+    CHECK(h.take_output() == "503 5.5.1 Error: need MAIL command\r\n250 2.0.0 OK\r\n");
+    CHECK(h.s.state() == server_state::ready);
+}
+
+TEST_CASE("server BDAT: after a message reset between chunks, DATA in the next transaction is answered 354") {
+    harness h(config_with({extension::pipelining, extension::enhanced_status_codes, extension::chunking}));
+    greet(h);
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nBDAT 3\r\nabcRSET\r\n") == "need_data");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.0.0 OK: 3\r\n250 2.0.0 OK\r\n");
+    CHECK(h.events.back() == "transaction_reset");
+    REQUIRE(h.send("MAIL FROM:<a@client.example>\r\nRCPT TO:<b@mx.example>\r\nDATA\r\n") == "need_data");
+    CHECK(h.events.back() == "data_begin 1");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    REQUIRE(h.send("Subject: x\r\n\r\nbody\r\n.\r\n") == "need_data");
+    CHECK(h.take_output() == "250 2.0.0 OK\r\n");
+    CHECK(h.s.state() == server_state::ready);
+}
