@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,9 +49,9 @@ std::string oauthbearer_of(std::string_view z, std::string_view host, std::uint1
     return m;
 }
 
-// Decodes JSON string contents, "<invalid>" when refused; in place and into a separate
+// Decodes JSON string contents, nothing when refused; in place and into a separate
 // buffer must agree.
-std::string json_decoded(std::string_view raw) {
+std::optional<std::string> json_decoded(std::string_view raw) {
     std::string out(raw.size(), '?');
     std::size_t n = 99;
     const bool ok = sasl::json_string_decode(raw, out.data(), n);
@@ -60,7 +61,7 @@ std::string json_decoded(std::string_view raw) {
           "json_string_decode in place disagrees", raw);
     if (!ok) {
         check(n == 0 && m == 0, "json_string_decode failure with output", raw);
-        return "<invalid>";
+        return std::nullopt;
     }
     check(n <= raw.size() && n == m && in_place.compare(0, m, out, 0, n) == 0,
           "json_string_decode in place differs", raw);
@@ -68,12 +69,12 @@ std::string json_decoded(std::string_view raw) {
     return out;
 }
 
-std::string saslname_decoded(std::string_view s) {
+std::optional<std::string> saslname_decoded(std::string_view s) {
     std::string out(s.size(), '?');
     std::size_t n = 99;
     if (!sasl::saslname_decode(s, out.data(), n)) {
         check(n == 0 && !sasl::is_saslname(s), "saslname_decode refuses a saslname", s);
-        return "<invalid>";
+        return std::nullopt;
     }
     check(sasl::is_saslname(s), "saslname_decode accepts what is_saslname refuses", s);
     out.resize(n);
@@ -139,9 +140,10 @@ void fuzz_oauthbearer_parse(std::string_view text) {
     check(inside(c.authorization_id, text) && inside(c.host, text) && inside(c.token, text),
           "parse_oauthbearer views outside", text);
     check(c.token.empty() || sasl::is_b64token(c.token), "token outside b64token", text);
-    const std::string z = c.authorization_id.empty() ? std::string()
-                                                     : saslname_decoded(c.authorization_id);
-    check(z != "<invalid>", "authzid accepted that is no saslname", text);
+    const std::optional<std::string> authzid =
+        c.authorization_id.empty() ? std::string() : saslname_decoded(c.authorization_id);
+    check(authzid.has_value(), "authzid accepted that is no saslname", text);
+    const std::string& z = *authzid;
     // Hosts with spaces or CR LF are accepted but never written; rebuild the others.
     const std::string_view host = ascii::all_of(c.host, ascii::vchar) ? c.host : std::string_view();
     check(sasl::oauthbearer_arguments_valid(z, host, c.token),
@@ -159,7 +161,7 @@ void fuzz_oauthbearer_write(std::string_view z, std::string_view host, std::uint
     const std::string m = oauthbearer_of(z, host, port, token);
     sasl::oauthbearer_credentials c{};
     check(sasl::parse_oauthbearer(m, c), "valid OAUTHBEARER arguments refused", m);
-    check((z.empty() ? std::string() : saslname_decoded(c.authorization_id)) == z &&
+    check((z.empty() ? std::optional<std::string>(std::string()) : saslname_decoded(c.authorization_id)) == z &&
               c.host == host && c.port == port && c.token == token,
           "OAUTHBEARER values change through the message", m);
 }
@@ -176,13 +178,16 @@ void fuzz_bearer_error(std::string_view text) {
               inside(e.scope, text) && inside(e.openid_configuration, text),
           "parse_bearer_error views", text);
     // Decoded and written again, the values come back.
-    const std::string status = json_decoded(e.status);
-    const std::string scope = json_decoded(e.scope);
-    const std::string config = json_decoded(e.openid_configuration);
-    const std::string schemes = json_decoded(e.schemes);
-    if (status == "<invalid>" || scope == "<invalid>" || config == "<invalid>" ||
-        schemes == "<invalid>" || status.empty())
+    const std::optional<std::string> status_text = json_decoded(e.status);
+    const std::optional<std::string> scope_text = json_decoded(e.scope);
+    const std::optional<std::string> config_text = json_decoded(e.openid_configuration);
+    const std::optional<std::string> schemes_text = json_decoded(e.schemes);
+    if (!status_text || !scope_text || !config_text || !schemes_text || status_text->empty())
         return;  // a number or literal's text is decoded as is; escapes may be refused
+    const std::string& status = *status_text;
+    const std::string& scope = *scope_text;
+    const std::string& config = *config_text;
+    const std::string& schemes = *schemes_text;
     std::string w(sasl::oauthbearer_error_size(status, scope, config), '?');
     check(sasl::oauthbearer_error(status, scope, config, w.data()) == w.size(),
           "oauthbearer_error size");
@@ -225,10 +230,9 @@ void fuzz_xtext(std::string_view text) {
 }
 
 void fuzz_gs2(std::string_view text) {
-    const std::string decoded = saslname_decoded(text);
-    if (decoded != "<invalid>") {
-        std::string coded(sasl::saslname_encoded_size(decoded), '?');
-        check(sasl::saslname_encode(decoded, coded.data()) == coded.size(), "saslname size");
+    if (const std::optional<std::string> decoded = saslname_decoded(text)) {
+        std::string coded(sasl::saslname_encoded_size(*decoded), '?');
+        check(sasl::saslname_encode(*decoded, coded.data()) == coded.size(), "saslname size");
         check(coded == text, "saslname encoding is not canonical", text);
     }
     sasl::gs2_header h{};
@@ -240,8 +244,10 @@ void fuzz_gs2(std::string_view text) {
     check(h.size >= 3 && h.size <= text.size() && text[h.size - 1] == ',' &&
               inside(h.cb_name, text) && inside(h.authzid, text),
           "parse_gs2_header size or views", text);
-    const std::string z = h.authzid.empty() ? std::string() : saslname_decoded(h.authzid);
-    check(z != "<invalid>", "gs2 authzid is no saslname", text);
+    const std::optional<std::string> authzid =
+        h.authzid.empty() ? std::string() : saslname_decoded(h.authzid);
+    check(authzid.has_value(), "gs2 authzid is no saslname", text);
+    const std::string& z = *authzid;
     std::string w(sasl::gs2_header_size(h.cb_flag, h.cb_name, z), '?');
     check(sasl::write_gs2_header(h.cb_flag, h.cb_name, z, w.data()) == w.size(), "gs2 size");
     check(w == text.substr(h.nonstandard ? 2 : 0, h.size - (h.nonstandard ? 2 : 0)),
