@@ -10,13 +10,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "support/content.hpp"
+#include "support/readme_text.hpp"
 
 namespace readme {
 
@@ -257,19 +256,6 @@ void send_mail(int fd, std::string_view message, const std::vector<recipient>& r
 
 namespace {
 
-std::string source_region(const std::string& text, const char* begin_marker, const char* end_marker) {
-    const std::size_t begin = text.find('\n', text.find(begin_marker)) + 1;
-    const std::size_t end = text.find(end_marker);
-    return text.substr(begin, text.rfind('\n', end) + 1 - begin);
-}
-
-std::string file(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream all;
-    all << in.rdbuf();
-    return all.str();
-}
-
 // A message of exactly `size` octets: CRLF lines, some starting with a dot.
 std::string message_of(std::size_t size) {
     std::string m;
@@ -287,11 +273,12 @@ const std::size_t server_limit = smtpwire::limits{}.message_size;
 } // namespace
 
 TEST_CASE("README: the server and client loops are this file's serve() and send_mail()") {
-    const std::string readme = file(SMTPWIRE_TEST_DATA_DIR "/../README.md");
-    const std::string source = file(SMTPWIRE_TEST_DATA_DIR "/scenario/readme_loops.cpp");
+    const std::string readme = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/../README.md");
+    const std::string source = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/scenario/readme_loops.cpp");
     for (const char* which : {"server", "client"}) {
-        const std::string loop = source_region(source, (std::string("// README: ") + which + " loop begin").c_str(),
-                                               (std::string("// README: ") + which + " loop end").c_str());
+        const std::string loop =
+            smtpwire_test::marked_region(source, std::string("// README: ") + which + " loop begin",
+                                         std::string("// README: ") + which + " loop end");
         INFO("expected in README.md:\n" << loop);
         CHECK(readme.find("```cpp\n" + loop + "```") != std::string::npos);
     }

@@ -2,9 +2,8 @@
 #include "smtpwire/smtpwire.hpp"
 
 #include "support/catch.hpp"
+#include "support/readme_text.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -46,27 +45,13 @@ std::string bounce(std::string_view sender, dsn_return ret, const recipient& rcp
 }
 // README: delivery report example end
 
-std::string file(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream all;
-    all << in.rdbuf();
-    return all.str();
-}
-
-// The lines between the two marker lines of `text`.
-std::string region(const std::string& text, std::string_view begin, std::string_view end) {
-    const std::size_t from = text.find('\n', text.find(begin)) + 1;
-    const std::size_t to = text.find(end);
-    return text.substr(from, text.rfind('\n', to) + 1 - from);
-}
-
 } // namespace delivery_report_readme
 
 TEST_CASE("README: the delivery report example is this file's") {
-    const std::string readme = delivery_report_readme::file(SMTPWIRE_TEST_DATA_DIR "/../README.md");
+    const std::string readme = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/../README.md");
     const std::string source =
-        delivery_report_readme::file(SMTPWIRE_TEST_DATA_DIR "/unit/delivery_report_readme.cpp");
-    const std::string example = delivery_report_readme::region(
+        smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/unit/delivery_report_readme.cpp");
+    const std::string example = smtpwire_test::marked_region(
         source, "// README: delivery report example begin", "// README: delivery report example end");
     REQUIRE_FALSE(example.empty());
     INFO("expected in README.md:\n" << example);

@@ -2,10 +2,9 @@
 #include "smtpwire/smtpwire.hpp"
 
 #include "support/catch.hpp"
+#include "support/readme_text.hpp"
 
 #include <cstddef>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -35,27 +34,13 @@ bool read_plain(std::string& response, sasl::plain_credentials& out) {
 }
 // README: sasl example end
 
-std::string file(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream all;
-    all << in.rdbuf();
-    return all.str();
-}
-
-// The lines between the two marker lines of `text`.
-std::string region(const std::string& text, std::string_view begin, std::string_view end) {
-    const std::size_t from = text.find('\n', text.find(begin)) + 1;
-    const std::size_t to = text.find(end);
-    return text.substr(from, text.rfind('\n', to) + 1 - from);
-}
-
 } // namespace sasl_readme
 
 TEST_CASE("README: the SASL example is this file's") {
-    const std::string readme = sasl_readme::file(SMTPWIRE_TEST_DATA_DIR "/../README.md");
-    const std::string source = sasl_readme::file(SMTPWIRE_TEST_DATA_DIR "/unit/sasl_readme.cpp");
+    const std::string readme = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/../README.md");
+    const std::string source = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/unit/sasl_readme.cpp");
     const std::string example =
-        sasl_readme::region(source, "// README: sasl example begin", "// README: sasl example end");
+        smtpwire_test::marked_region(source, "// README: sasl example begin", "// README: sasl example end");
     REQUIRE_FALSE(example.empty());
     INFO("expected in README.md:\n" << example);
     CHECK(readme.find("```cpp\n" + example + "```") != std::string::npos);
