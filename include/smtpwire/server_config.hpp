@@ -70,6 +70,12 @@ struct server_config {
     bool implicit_tls = false;
     /// AUTH's mechanisms and policy.
     server_auth auth{};
+    /// Speak LMTP (RFC 2033) instead of SMTP: the greeting says LMTP, LHLO replaces
+    /// HELO and EHLO (which are answered 500), PIPELINING and ENHANCEDSTATUSCODES are
+    /// always in effect, and a message gets one reply per accepted recipient (see
+    /// message_end). Allocates room for limits::recipients replies (8 octets each) and
+    /// limits::output_buffer octets of replies that wait for their turn.
+    bool lmtp = false;
 };
 
 /// Why a server_config cannot be honoured. A session built from such a configuration

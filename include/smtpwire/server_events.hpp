@@ -81,13 +81,17 @@ struct data_begin {
     bool chunked = false;          // the content arrives with BDAT, not DATA
 };
 
-/// The final "." was received and the content is within every limit and policy.
-/// accept(): 250 2.0.0; reject() refuses the message after the fact.
+/// The final "." (or BDAT LAST) was received and the content is within every limit and
+/// policy. accept(): 250 2.0.0; reject() refuses the message after the fact. With LMTP
+/// (server_config::lmtp) each of the `recipients` accepted recipients gets its own
+/// reply: server_session::accept_recipient() and reject_recipient() answer them one by
+/// one, in any order; accept() and reject() answer all those left.
 struct message_end {
     decision_id decision{};
     std::uint64_t size = 0;          // octets delivered through body_chunk events
     std::size_t overlong_lines = 0;  // lines longer than limits::text_line
     std::size_t bare_newlines = 0;   // bare CR/LF delivered (policy allow) or converted (normalize)
+    std::size_t recipients = 0;      // recipients accepted in this transaction
 };
 
 /// VRFY. accept(): "252 2.5.0 Cannot VRFY user, but will accept message and attempt

@@ -22,6 +22,7 @@
 #include "smtpwire/extension.hpp"
 #include "smtpwire/leniency.hpp"
 #include "smtpwire/limits.hpp"
+#include "smtpwire/lmtp_replies.hpp"
 #include "smtpwire/line_scanner.hpp"
 #include "smtpwire/mail_parameters.hpp"
 #include "smtpwire/rcpt_parameters.hpp"
@@ -70,7 +71,7 @@ public:
     explicit server_session(const server_config& config = {})
         : config_status_(check_config(config)),
           hostname_(config_status_ == config_error::ok ? config.hostname : std::string_view{}),
-          extensions_(config.extensions),
+          extensions_(config.lmtp ? with_lmtp_extensions(config.extensions) : config.extensions),
           limits_(normalised(config.limits)),
           leniency_(config.leniency),
           bare_newlines_(config.bare_newlines),
@@ -87,9 +88,11 @@ public:
                                                   : reserve_) {
         if (config_status_ != config_error::ok) {
             close_session(close_reason::invalid_config);
-        } else if (extensions_.has(extension::auth)) {
-            auth_state_.reset(new auth_storage(base64_decoded_max(limits_.auth_line)));
+            return;
         }
+        if (extensions_.has(extension::auth))
+            auth_state_.reset(new auth_storage(base64_decoded_max(limits_.auth_line)));
+        if (config.lmtp) lmtp_.reset(new lmtp_replies(limits_.recipients, limits_.output_buffer));
     }
 
     /// config_error::ok, or why the configuration given at construction cannot be
@@ -219,6 +222,32 @@ public:
         return reject(r);
     }
 
+    /// LMTP (server_config::lmtp): answers message_end `id` for one recipient, the
+    /// `recipient`-th accepted in this transaction (from 0, in RCPT order; message_end
+    /// tells how many). Recipients may be answered in any order and at any time; the
+    /// replies are written in RCPT order (RFC 2033 §4.2), each as soon as those before
+    /// it are. The decision ends when every recipient has its answer; accept() and
+    /// reject() of the decision answer all that have none yet with one reply (a 421
+    /// closes the session instead). accept_recipient: 250 2.0.0 with `text` (default
+    /// "OK"), or the application's 2xx reply; reject_recipient: its 4xx or 5xx reply,
+    /// not 421. Replies that wait for an earlier recipient share
+    /// limits::output_buffer octets.
+    /// Errors: stale_decision; wrong_state (not LMTP, or `id` is not a message_end);
+    /// invalid_argument (no such recipient, or it has its answer); invalid_reply;
+    /// output_full (the reply must wait and does not fit: write output(), answer
+    /// earlier recipients, or give a shorter text).
+    [[nodiscard]] errc accept_recipient(decision_id id, std::size_t recipient, std::string_view text = {}) noexcept {
+        return answer_recipient(id, recipient, {250, {2, 0, 0}, text.empty() ? "OK" : text});
+    }
+    [[nodiscard]] errc accept_recipient(decision_id id, std::size_t recipient, const reply& r) noexcept {
+        if (r.code < 200 || r.code > 299) return errc::invalid_reply;
+        return answer_recipient(id, recipient, r);
+    }
+    [[nodiscard]] errc reject_recipient(decision_id id, std::size_t recipient, const reply& r) noexcept {
+        if (r.code < 400 || r.code == 421) return errc::invalid_reply;
+        return answer_recipient(id, recipient, r);
+    }
+
     /// Answers the pending decision positively with the application's own text (empty
     /// text means the default). For client_connected and hello the text follows the
     /// hostname on the first line and must be a single line. The text is copied.
@@ -232,7 +261,7 @@ public:
         if (validate_reply(reply{250, {}, text}) != errc::ok) return errc::invalid_reply;
         const errc e = write_positive(text);
         if (e != errc::ok) return e;
-        if (pending_ == decision::greeting) greeting_unsent_ = out_.size();
+        if (pending_ == decision::greeting) greeting_unsent_ = static_cast<std::uint16_t>(out_.size());
         resolved();
         return errc::ok;
     }
@@ -255,7 +284,8 @@ public:
             return errc::invalid_reply;
         reply out = r;
         if (out.status.empty() && r.code != 354) out.status = enhanced_status{2, 0, 0};
-        if (!write_reply(out, r.code != 354)) return errc::reply_too_long;
+        if (!(pending_ == decision::message ? write_message_reply(out) : write_reply(out, r.code != 354)))
+            return errc::reply_too_long;
         const errc e = enter_accepted_state();
         resolved();
         return e;
@@ -283,14 +313,25 @@ public:
             (auth_mechanism_ == sasl::mechanism::xoauth2 || auth_mechanism_ == sasl::mechanism::oauthbearer))
             return refuse_token(out);
         const std::size_t before = out_.size();
-        if (!write_reply(out, status_allowed())) return errc::reply_too_long;
         const decision was = pending_;
+        // LMTP: a message refused, or a BDAT LAST chunk refused before its octets, is
+        // refused for each recipient; a 421 ends the session, with one reply.
+        const bool per_recipient = lmtp_ && r.code != 421 &&
+                                   (was == decision::message || (was == decision::data && chunked_ && chunk_last_));
+        if (lmtp_ && r.code == 421) lmtp_->clear();
+        if (per_recipient && was == decision::data) (void)lmtp_->start(accepted_recipients_);
+        if (!(per_recipient ? write_message_reply(out) : write_reply(out, status_allowed())))
+            return errc::reply_too_long;
         if (was == decision::data && chunked_) {
             // RFC 3030 §2: the refusal follows the chunk's octets, which are dropped.
             held_ += static_cast<std::uint16_t>(out_.size() - before);
             chunked_ = false;
+            if (per_recipient) {  // every recipient has its answer: the transaction is over
+                queue(transaction_reset{});
+                state_ = server_state::ready;
+            }
         }
-        if (was == decision::greeting) greeting_unsent_ = out_.size();
+        if (was == decision::greeting) greeting_unsent_ = static_cast<std::uint16_t>(out_.size());
         if (was == decision::starttls) discarding_ = false;  // the session goes on in clear
         if (was == decision::auth) state_ = server_state::ready;
         resolved();
@@ -321,8 +362,9 @@ public:
     /// Marks the first `n` bytes of output() as written.
     void consume_output(std::size_t n) noexcept {
         if (n > out_.size() - held_) n = out_.size() - held_;
-        greeting_unsent_ -= n < greeting_unsent_ ? n : greeting_unsent_;
+        greeting_unsent_ -= static_cast<std::uint16_t>(n < greeting_unsent_ ? n : greeting_unsent_);
         out_.consume(n);
+        write_lmtp_replies();
     }
 
     /// True once the peer sent bytes before it could have seen the greeting: a feed()
@@ -675,14 +717,36 @@ private:
         return true;
     }
 
+    errc answer_recipient(decision_id id, std::size_t recipient, const reply& r) noexcept {
+        if (const errc e = answerable(id); e != errc::ok) return e;
+        if (!lmtp_ || pending_ != decision::message) return errc::wrong_state;
+        if (recipient >= lmtp_->count() || lmtp_->answered(recipient)) return errc::invalid_argument;
+        if (validate_reply(r) != errc::ok || r.code > 599) return errc::invalid_reply;
+        reply out = r;
+        if (out.text.empty()) out.text = r.code < 400 ? "OK" : "Error";
+        if (!enhanced()) out.status = {};
+        else if (out.status.empty()) out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
+        if (!lmtp_->answer(recipient, out, out_)) return errc::output_full;
+        if (lmtp_->all_answered()) {
+            (void)enter_accepted_state();  // the transaction is over, whatever the answers
+            resolved();
+        }
+        return errc::ok;
+    }
+
+    // RFC 2033 §5: PIPELINING and ENHANCEDSTATUSCODES are always in effect with LMTP.
+    static extension_set with_lmtp_extensions(extension_set offered) noexcept {
+        return offered.add(extension::pipelining).add(extension::enhanced_status_codes);
+    }
+
     errc write_positive(std::string_view text) noexcept {
         bool ok = false;
         switch (pending_) {
         case decision::greeting:
-            ok = write_named_reply("220", {}, text.empty() ? "ESMTP" : text, false);
+            ok = write_named_reply("220", {}, text.empty() ? (lmtp_ ? "LMTP" : "ESMTP") : text, false);
             break;
         case decision::hello:
-            ok = write_named_reply("250", {}, text, hello_verb_ == verb::ehlo);
+            ok = write_named_reply("250", {}, text, hello_verb_ != verb::helo);
             break;
         case decision::mail:
             ok = write_reply({250, {2, 1, 0}, text.empty() ? "OK" : text}, true);
@@ -696,7 +760,7 @@ private:
             ok = chunked_ || write_reply({354, {}, text.empty() ? "End data with <CR><LF>.<CR><LF>" : text}, false);
             break;
         case decision::message:
-            ok = write_reply({250, {2, 0, 0}, text.empty() ? "OK" : text}, true);
+            ok = write_message_reply({250, {2, 0, 0}, text.empty() ? "OK" : text});
             break;
         case decision::starttls:
             ok = write_reply({220, {2, 0, 0}, text.empty() ? "Ready to start TLS" : text}, true);
@@ -727,7 +791,7 @@ private:
             // happens here, at the accept, and never at the command.
             if (transaction_active()) queue(transaction_reset{});
             state_ = server_state::ready;
-            ehlo_ = hello_verb_ == verb::ehlo;
+            ehlo_ = hello_verb_ != verb::helo;
             break;
         case decision::mail:
             state_ = server_state::mail;
@@ -802,6 +866,7 @@ private:
 
     blocker blocked_by() const noexcept {
         if (pending_ != decision::none) return blocker::decision;
+        if (lmtp_ && !in_chunk_ && lmtp_->waiting()) return blocker::output;  // replies in RCPT order first
         if (state_ == server_state::tls_handover) return blocker::handover;
         if (state_ == server_state::closed) return blocker::end;
         if (state_ == server_state::greeting) return blocker::greeting;
@@ -867,6 +932,7 @@ private:
         input_.discard();
         in_chunk_ = false;
         held_ = 0;  // a reply held for a chunk that will not arrive goes out before the end
+        if (lmtp_) lmtp_->clear();
         queue(closing{why});
     }
 
@@ -914,7 +980,7 @@ private:
     // RFC 2920 §3.1: commands after which the client must wait for the reply.
     static bool ends_group(verb v) noexcept {
         switch (v) {
-        case verb::helo: case verb::ehlo: case verb::data: case verb::vrfy:
+        case verb::helo: case verb::ehlo: case verb::lhlo: case verb::data: case verb::vrfy:
         case verb::expn: case verb::noop: case verb::auth:
             return true;
         default:
@@ -925,7 +991,7 @@ private:
     void handle_command(std::string_view line) noexcept {
         command cmd;
         const command_error err = parse_command(line, cmd, leniency_.space_after_colon);
-        status_allowed_for_command_ = cmd.verb != verb::helo && cmd.verb != verb::ehlo;
+        status_allowed_for_command_ = cmd.verb != verb::helo && cmd.verb != verb::ehlo && !(lmtp_ && cmd.verb == verb::lhlo);
         if (cmd.verb == verb::bdat && extensions_.has(extension::chunking) && chunk_size_known(cmd.argument)) {
             on_bdat(cmd, err);
             return;
@@ -944,6 +1010,11 @@ private:
         }
         if (err == command_error::unknown_verb) {
             fail(server_error::unknown_command, {500, {5, 5, 1}, "Error: command not recognized"});
+            return false;
+        }
+        if (lmtp_ && (cmd.verb == verb::helo || cmd.verb == verb::ehlo)) {
+            // RFC 2033 §4.1: an LMTP server does not take HELO or EHLO.
+            fail(server_error::unknown_command, {500, {5, 5, 1}, "Error: this is an LMTP server, send LHLO"});
             return false;
         }
         switch (legality_now(cmd.verb)) {
@@ -984,7 +1055,8 @@ private:
     // not configured is 502, and inside TLS 503 (RFC 3207 §4.2); AUTH not configured
     // is 502, and after HELO or a successful AUTH 503 (RFC 4954 §4).
     legality legality_now(verb v) const noexcept {
-        const legality l = legality_of(state_, v);
+        // LMTP's LHLO is EHLO by another name (RFC 2033 §4.1).
+        const legality l = legality_of(state_, lmtp_ && v == verb::lhlo ? verb::ehlo : v);
         if (l == legality::not_read || state_ == server_state::refused) return l;
         if (v == verb::bdat && !extensions_.has(extension::chunking)) return legality::not_implemented;
         if (v == verb::starttls) {
@@ -1002,7 +1074,8 @@ private:
     void dispatch(const command& cmd) noexcept {
         switch (cmd.verb) {
         case verb::helo:
-        case verb::ehlo: on_hello(cmd); return;
+        case verb::ehlo:
+        case verb::lhlo: on_hello(cmd); return;
         case verb::mail: on_mail(cmd.argument); return;
         case verb::rcpt: on_rcpt(cmd.argument); return;
         case verb::data: on_data(); return;
@@ -1020,8 +1093,8 @@ private:
         case verb::bdat:
             fail(server_error::syntax, {501, {5, 5, 4}, usage(verb::bdat)});  // no size to read
             return;
-        case verb::lhlo: case verb::unknown:
-            return;  // legality_of() answers these 502 in every state
+        case verb::unknown:
+            return;  // legality_of() answers it 502 in every state
         }
     }
 
@@ -1305,6 +1378,7 @@ private:
         switch (v) {
         case verb::helo: return "Syntax: HELO hostname";
         case verb::ehlo: return "Syntax: EHLO hostname";
+        case verb::lhlo: return "Syntax: LHLO hostname";
         case verb::mail: return "Syntax: MAIL FROM:<address>";
         case verb::rcpt: return "Syntax: RCPT TO:<address>";
         case verb::data: return "Syntax: DATA";
@@ -1518,17 +1592,17 @@ private:
     void end_of_chunk() noexcept {
         in_chunk_ = false;
         held_ = 0;
+        write_lmtp_replies();
         if (state_ == server_state::data) {
             status_allowed_for_command_ = true;
             if (too_large_) {
                 chunked_ = false;
-                message_too_large();
+                message_too_large(chunk_last_);
             } else if (chunk_last_) {
                 state_ = server_state::ready;
                 chunked_ = false;
                 deadline_ = timeout_kind::none;
-                pending_ = decision::message;
-                queue(message_end{next_decision(), message_size_, 0, 0});
+                ask_message_end(0, 0);
             } else {
                 state_ = server_state::bdat;
                 char text[40] = "OK: ";
@@ -1544,11 +1618,45 @@ private:
     }
 
     // The content passed limits::message_size: the transaction ends with 552.
-    void message_too_large() noexcept {
+    void message_too_large(bool final) noexcept {
         state_ = server_state::ready;
         deadline_ = timeout_kind::none;
-        write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
+        refuse_message({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, final);
         queue(message_aborted{abort_reason::too_large});
+    }
+
+    // The content is complete: the application decides; with LMTP, one reply per
+    // accepted recipient is due (RFC 2033 §4.2).
+    void ask_message_end(std::size_t overlong_lines, std::size_t bare_newlines) noexcept {
+        if (lmtp_) (void)lmtp_->start(accepted_recipients_);  // limits::recipients bounds both
+        pending_ = decision::message;
+        queue(message_end{next_decision(), message_size_, overlong_lines, bare_newlines, accepted_recipients_});
+    }
+
+    // A reply the session gives to the message itself; with LMTP, after the final dot
+    // or BDAT LAST (`final`), the same reply for every accepted recipient.
+    void refuse_message(const reply& r, bool final) noexcept {
+        if (lmtp_ && final && lmtp_->start(accepted_recipients_)) {
+            (void)write_message_reply(r);  // an empty waiting area takes any reply
+            return;
+        }
+        write_reply(r, true);
+    }
+
+    // The answer to the message for every recipient not answered on its own (LMTP), or
+    // the one answer (SMTP).
+    bool write_message_reply(const reply& r) noexcept {
+        if (!lmtp_) return write_reply(r, true);
+        reply out = r;
+        if (!enhanced()) out.status = {};
+        if (!lmtp_->answer_rest(out)) return false;
+        write_lmtp_replies();
+        return true;
+    }
+
+    // LMTP replies whose turn has come go out, except into a BDAT chunk's octets.
+    void write_lmtp_replies() noexcept {
+        if (lmtp_ && !in_chunk_) lmtp_->write(out_);
     }
 
     void on_data() noexcept {
@@ -1568,18 +1676,17 @@ private:
     void end_of_data() noexcept {
         status_allowed_for_command_ = true;
         if (too_large_) {
-            message_too_large();
+            message_too_large(true);
             return;
         }
         state_ = server_state::ready;
         deadline_ = timeout_kind::none;
         if (content_refused()) {
-            write_reply({550, {5, 5, 2}, "Error: bare CR or LF in message content"}, true);
+            refuse_message({550, {5, 5, 2}, "Error: bare CR or LF in message content"}, true);
             queue(message_aborted{abort_reason::bare_newline});
             return;
         }
-        pending_ = decision::message;
-        queue(message_end{next_decision(), message_size_, decoder_.overlong_lines(), decoder_.bare_newlines()});
+        ask_message_end(decoder_.overlong_lines(), decoder_.bare_newlines());
     }
 
     // Configuration.
@@ -1596,7 +1703,6 @@ private:
 
     // Input: a view of the caller's bytes and how far they are consumed.
     session_input input_;
-    std::size_t greeting_unsent_ = 0;    // octets of the greeting reply still in out_
     line_skipper skipper_;
     bool pregreet_ = false;              // see pregreet_input()
     bool skipping_ = false;
@@ -1623,6 +1729,7 @@ private:
     bool chunk_discard_ = false;         // its octets are dropped: refused, or too large
     bool chunked_ = false;               // the message arrives in BDAT chunks
     std::uint16_t held_ = 0;             // octets at the end of out_ written after the chunk
+    std::uint16_t greeting_unsent_ = 0;  // octets of the greeting reply still in out_
     timeout_kind deadline_ = timeout_kind::none;  // the running deadline (see epochs_)
     std::uint64_t chunk_left_ = 0;
     std::size_t accepted_recipients_ = 0;
@@ -1633,6 +1740,7 @@ private:
     auth_step auth_step_ = auth_step::none;
     unsigned errors_ = 0;
     std::unique_ptr<auth_storage> auth_state_;  // with AUTH offered
+    std::unique_ptr<lmtp_replies> lmtp_;        // with server_config::lmtp
     // Timers: the inactivity epoch, the running deadline and its epoch, all epochs drawn
     // from one counter so that an inactivity epoch never equals a deadline epoch.
     std::uint64_t epochs_ = 0;

@@ -29,6 +29,7 @@ struct harness {
     std::vector<std::string> events;
     std::size_t max_unconsumed = 0;
     decision_id last_auth{};  // the decision of the last auth_request
+    decision_id last_message{};  // the decision of the last message_end
 
     // Runs until the session needs data or a decision is pending; accepts every decision
     // unless `auto_accept` is false. Returns the last flow event's name.
@@ -49,6 +50,7 @@ struct harness {
             if (std::holds_alternative<closed>(ev)) return "closed";
             events.push_back(describe(ev));
             if (const auto* a = std::get_if<auth_request>(&ev)) last_auth = a->decision;
+            if (const auto* m = std::get_if<message_end>(&ev)) last_message = m->decision;
             if (auto_accept && is_decision(ev)) REQUIRE(s.accept() == errc::ok);
             if (!auto_accept && is_decision(ev)) return "decision";
         }
@@ -1514,4 +1516,116 @@ TEST_CASE("server BDAT: after a message reset between chunks, DATA in the next t
     REQUIRE(h.send("Subject: x\r\n\r\nbody\r\n.\r\n") == "need_data");
     CHECK(h.take_output() == "250 2.0.0 OK\r\n");
     CHECK(h.s.state() == server_state::ready);
+}
+
+// --- LMTP (RFC 2033) ----------------------------------------------------------
+
+namespace {
+
+server_config lmtp_config() {
+    server_config c = config_with({});
+    c.lmtp = true;
+    return c;
+}
+
+// An LMTP session whose transaction has `recipients` accepted recipients and a message
+// whose message_end waits for its answer.
+void lmtp_message(harness& h, std::size_t recipients) {
+    greet(h, "LHLO");
+    std::string commands = "MAIL FROM:<a@client.example>\r\n";
+    for (std::size_t i = 0; i < recipients; ++i) commands += "RCPT TO:<r" + std::to_string(i) + "@mx.example>\r\n";
+    REQUIRE(h.send(commands + "DATA\r\n") == "need_data");
+    REQUIRE(h.send("Subject: x\r\n\r\nbody\r\n.\r\n", false) == "decision");
+    h.take_output();
+}
+
+} // namespace
+
+TEST_CASE("server, LMTP: recipients answered in any order are answered on the wire in RCPT order") {
+    harness h(lmtp_config());
+    lmtp_message(h, 3);
+    const decision_id id = h.last_message;
+    CHECK(h.s.reject_recipient(id, 2, {550, {5, 1, 1}, "No such mailbox"}) == errc::ok);
+    CHECK(h.s.output().empty());  // recipient 0 first
+    CHECK(h.s.accept_recipient(id, 2) == errc::invalid_argument);  // answered already
+    CHECK(h.s.accept_recipient(id, 3) == errc::invalid_argument);  // only 3 recipients
+    CHECK(h.s.reject_recipient(id, 0, {421, {4, 3, 0}, "x"}) == errc::invalid_reply);
+    CHECK(h.s.reject_recipient(id, 0, {250, {2, 0, 0}, "x"}) == errc::invalid_reply);
+    CHECK(h.s.accept_recipient(id, 0, reply{550, {5, 0, 0}, "x"}) == errc::invalid_reply);
+    CHECK(h.s.accept_recipient(id, 0, "bad\x01text") == errc::invalid_reply);
+    CHECK(h.s.accept_recipient(decision_id{12345}, 0) == errc::stale_decision);
+    CHECK(h.s.accept_recipient(id, 0, "Delivered") == errc::ok);
+    CHECK(h.s.output() == "250 2.0.0 Delivered\r\n");
+    CHECK(h.s.accept_recipient(id, 1, reply{251, {}, "Forwarded"}) == errc::ok);
+    CHECK(h.s.output() == "250 2.0.0 Delivered\r\n251 2.0.0 Forwarded\r\n550 5.1.1 No such mailbox\r\n");
+    // Every recipient has its answer: the decision is over.
+    CHECK(h.s.accept_recipient(id, 1) == errc::stale_decision);
+    CHECK(h.s.accept() == errc::no_decision_pending);
+    CHECK(h.pump() == "need_data");
+    CHECK(h.send("QUIT\r\n") == "closed");
+}
+
+TEST_CASE("server, LMTP: accept() answers every recipient left, after those answered one by one") {
+    harness h(lmtp_config());
+    lmtp_message(h, 4);
+    CHECK(h.s.reject_recipient(h.last_message, 2, {452, {4, 2, 2}, "Over quota"}) == errc::ok);
+    CHECK(h.s.accept(std::string_view{"Stored"}) == errc::ok);
+    CHECK(h.pump() == "need_data");
+    CHECK(h.take_output() == "250 2.0.0 Stored\r\n250 2.0.0 Stored\r\n452 4.2.2 Over quota\r\n250 2.0.0 Stored\r\n");
+}
+
+TEST_CASE("server, LMTP: per-recipient answers are for LMTP sessions and message_end only") {
+    harness smtp(config_with(all_extensions));
+    greet(smtp);
+    REQUIRE(smtp.send("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n") == "need_data");
+    REQUIRE(smtp.send(".\r\n", false) == "decision");
+    CHECK(smtp.s.accept_recipient(smtp.last_message, 0) == errc::wrong_state);
+    CHECK(smtp.s.accept() == errc::ok);
+
+    harness h(lmtp_config());
+    REQUIRE(h.pump(false) == "decision");  // client_connected
+    REQUIRE(h.s.accept() == errc::ok);
+    REQUIRE(h.send("LHLO client.example\r\n", false) == "decision");
+    CHECK(h.s.accept_recipient(decision_id{2}, 0) == errc::wrong_state);
+}
+
+TEST_CASE("server, LMTP: a thousand replies pass a small output buffer in order, allocating nothing") {
+    server_config c = lmtp_config();
+    c.limits.output_buffer = 1024;
+    c.limits.recipients = 1000;
+    harness h(c);
+    lmtp_message(h, 1000);
+    const decision_id id = h.last_message;
+    h.output.reserve(64 * 1024);
+    const std::size_t before = smtpwire_test::allocation_count();
+    auto text = [](std::size_t i) { return "R" + std::to_string(i); };
+    // From the last recipient down: each waits for recipient 0, until the area is full.
+    std::size_t first_refused = 1000;
+    for (std::size_t i = 999; i > 0; --i) {
+        const std::string t = text(i);
+        const errc e = h.s.accept_recipient(id, i, t);
+        if (e == errc::output_full) {
+            first_refused = i;
+            break;
+        }
+        REQUIRE(e == errc::ok);
+    }
+    REQUIRE(first_refused < 999);
+    REQUIRE(first_refused > 900);  // 1024 octets hold about 60 of these
+    // The rest in order, writing output whenever the session asks.
+    for (std::size_t i = 0; i <= first_refused; ++i) {
+        const std::string t = text(i);
+        errc e = h.s.accept_recipient(id, i, t);
+        if (e == errc::output_full || e == errc::ok) {
+            h.output += h.s.output();
+            h.s.consume_output(h.s.output().size());
+        }
+        if (e == errc::output_full) e = h.s.accept_recipient(id, i, t);
+        REQUIRE(e == errc::ok);
+    }
+    CHECK(h.pump() == "need_data");
+    CHECK(smtpwire_test::allocation_count() - before == 0);
+    std::string expected;
+    for (std::size_t i = 0; i < 1000; ++i) expected += "250 2.0.0 " + text(i) + "\r\n";
+    CHECK(h.take_output() == expected);
 }

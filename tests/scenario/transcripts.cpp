@@ -63,6 +63,7 @@ void apply_config(transcript& t, const std::string& key, const std::string& valu
     else if (key == "text_line") c.limits.text_line = std::stoul(value);
     else if (key == "output_buffer") c.limits.output_buffer = std::stoul(value);
     else if (key == "implicit_tls") c.implicit_tls = value == "1";
+    else if (key == "lmtp") c.lmtp = value == "1";
     else if (key == "auth_in_clear") c.auth.allow_in_clear = value == "1";
     else if (key == "auth_required") c.auth.required = value == "1";
     else FAIL("unknown config key " << key);

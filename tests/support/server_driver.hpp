@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -112,16 +113,32 @@ inline std::string describe(const server_event& ev) {
 
 /// What the application answers to a decision event.
 struct decision {
-    enum kind { accept, accept_text, accept_reply, reject } what = accept;
+    enum kind { accept, accept_text, accept_reply, reject, per_recipient } what = accept;
     std::string text;
     reply rejection{};
+    std::vector<std::pair<std::size_t, decision>> recipients;  // per_recipient, in answer order
 };
 
 /// Parses "accept", "accept <text>", "reply <code> [<x.y.z>] <text>" (a positive reply
-/// of the application's own) or "reject <code> [<x.y.z>] <text>".
+/// of the application's own), "reject <code> [<x.y.z>] <text>", or, for an LMTP
+/// message_end, "recipients <index>:<decision> | <index>:<decision> ...": one answer
+/// per recipient, given in that order.
 inline decision parse_decision(std::string_view s) {
     decision d;
     if (s == "accept") return d;
+    if (s.substr(0, 11) == "recipients ") {
+        d.what = decision::per_recipient;
+        s.remove_prefix(11);
+        while (!s.empty()) {
+            const std::size_t bar = s.find(" | ");
+            const std::string_view one = s.substr(0, bar);
+            const std::size_t colon = one.find(':');
+            d.recipients.emplace_back(std::stoul(std::string(one.substr(0, colon))),
+                                      parse_decision(one.substr(colon + 1)));
+            s = bar == std::string_view::npos ? std::string_view{} : s.substr(bar + 3);
+        }
+        return d;
+    }
     if (s.substr(0, 7) == "accept ") {
         d.what = decision::accept_text;
         d.text = std::string(s.substr(7));
@@ -288,6 +305,19 @@ private:
     void answer(server_session& s, const server_event& ev, run_result& r) const {
         const decision d = decide_(ev);
         errc e = errc::ok;
+        if (d.what == decision::per_recipient) {
+            const decision_id id = std::get<message_end>(ev).decision;
+            for (const auto& [index, one] : d.recipients) {
+                reply rep = one.rejection;
+                rep.text = one.text;
+                e = one.what == decision::accept        ? s.accept_recipient(id, index)
+                    : one.what == decision::accept_text ? s.accept_recipient(id, index, one.text)
+                    : one.what == decision::reject      ? s.reject_recipient(id, index, rep)
+                                                        : s.accept_recipient(id, index, rep);
+                if (e != errc::ok) r.events.push_back("driver: recipient answer refused: " + std::string(to_string(e)));
+            }
+            return;
+        }
         switch (d.what) {
         case decision::accept: e = s.accept(); break;
         case decision::accept_text: e = s.accept(d.text); break;
@@ -298,6 +328,7 @@ private:
             e = d.what == decision::reject ? s.reject(rep) : s.accept(rep);
             break;
         }
+        case decision::per_recipient: break;
         }
         if (e != errc::ok) r.events.push_back("driver: decision refused: " + std::string(to_string(e)));
     }
