@@ -72,7 +72,9 @@ using transaction_id = std::uint64_t;
 /// The reply to one command the application issued. For RCPT, `index` is the
 /// position of that rcpt_to() call in its transaction, from 0. For DATA, code 354
 /// means "send the content now"; for the content, `command` is verb::data too, with
-/// `after_content` set. `transaction` is the transaction the command belongs to, also
+/// `after_content` set. With LMTP (client_config::lmtp) the content gets one reply per
+/// accepted recipient, in RCPT order: `index` counts them from 0, so index n answers
+/// the (n+1)-th RCPT that got a 2xx reply. `transaction` is the transaction the command belongs to, also
 /// for the replies to a transaction the application abandoned with reset().
 struct command_reply {
     smtpwire::verb command = verb::unknown;
@@ -90,6 +92,10 @@ struct transaction_done {
     smtpwire::outcome result = outcome::success;
     std::size_t recipients = 0;
     std::size_t accepted = 0;
+    std::size_t delivered = 0;  // recipients the server took the message for: with LMTP
+                                // those whose own reply after the content was 2xx (when
+                                // some were not, `reply` is the first that was not);
+                                // otherwise `accepted` on success, else 0
     transaction_id transaction = 0;
     reply_info reply;
 };

@@ -144,6 +144,11 @@ struct client_config {
     bool implicit_tls = false;
     /// SMTP AUTH; none without a user.
     client_auth auth{};
+    /// Speak LMTP (RFC 2033): LHLO instead of EHLO, with no HELO fallback, and after the
+    /// content one reply per accepted recipient, each a command_reply (see there). The
+    /// content goes with DATA whatever `bdat` says (bdat_policy::always makes
+    /// mail_from() fail with not_supported).
+    bool lmtp = false;
 };
 
 /// One SMTP client connection. The session greets, sends EHLO (HELO if refused), then
@@ -184,6 +189,7 @@ public:
           auth_usable_(usable_mechanisms(config.auth)),
           auth_room_(longest_auth_line(config.auth, auth_usable_)),
           auth_in_clear_(config.auth.allow_in_clear),
+          lmtp_(config.lmtp),
           parser_(config.reply),
           line_limit_(config.reply.max_line_length),
           bdat_policy_(config.bdat),
@@ -294,7 +300,7 @@ public:
         tls_active_ = true;
         discarded_ = 0;
         phase_ = phase::greeting;
-        send_hello("EHLO ", pending::ehlo);
+        send_hello(hello_verb(), pending::ehlo);
         return errc::ok;
     }
 
@@ -366,7 +372,7 @@ public:
         if (smtputf8 && !caps_.has(extension::smtputf8)) return errc::not_supported;
         if (options.body == body_type::eight_bit_mime && !caps_.has(extension::eight_bit_mime))
             return errc::not_supported;
-        const bool chunking = bdat_policy_ != bdat_policy::never && caps_.has(extension::chunking);
+        const bool chunking = bdat_policy_ != bdat_policy::never && caps_.has(extension::chunking) && !lmtp_;
         if (bdat_policy_ == bdat_policy::always && !chunking) return errc::not_supported;
         if (options.body == body_type::binary_mime && !(chunking && caps_.has(extension::binary_mime)))
             return errc::not_supported;
@@ -601,6 +607,9 @@ private:
         std::size_t outstanding = 0;  // replies still due to this transaction's commands
         std::size_t chunks = 0;          // BDAT chunks started
         std::size_t chunks_replied = 0;  // BDAT replies received
+        std::size_t content_replies = 0; // replies to the content (LMTP: one per recipient)
+        std::size_t delivered = 0;       // of them 2xx
+        bool content_failed = false;     // LMTP: one of them was not 2xx
     };
 
     // Writes one command into the output buffer, or nothing if it does not fit.
@@ -752,7 +761,7 @@ private:
             ++tx_.outstanding;
             ++transaction_replies_;
         }
-        if ((p == pending::rcpt || p == pending::bdat) && pending_size_ > 0) {
+        if ((p == pending::rcpt || p == pending::bdat || p == pending::content) && pending_size_ > 0) {
             pending_entry& back = pending_[(pending_head_ + pending_size_ - 1) % pending_.size()];
             if (back.kind == p) {
                 ++back.count;
@@ -906,7 +915,7 @@ private:
     void on_greeting(const reply_info& info) noexcept {
         if (positive(info)) {  // 220, or an unknown 2xx taken by its class
             events_.push(greeted{info});
-            send_hello("EHLO ", pending::ehlo);
+            send_hello(hello_verb(), pending::ehlo);
         } else {
             fail_and_quit(client_error::greeting_refused, info);
         }
@@ -923,7 +932,7 @@ private:
             return;
         }
         caps_.clear();
-        if (info.code / 100 == 5) {
+        if (info.code / 100 == 5 && !lmtp_) {
             send_hello("HELO ", pending::helo);  // RFC 5321 §3.2: fall back to HELO
         } else {
             fail_and_quit(client_error::hello_refused, info);
@@ -1424,10 +1433,15 @@ private:
         end_requested_ = job_.active;
     }
 
+    // The reply to the content; with LMTP one of one per accepted recipient, in RCPT
+    // order, of which the first failure decides.
     void on_content(const reply_info& info) noexcept {
-        events_.push(command_reply{verb::data, 0, true, tx_.id, info});
-        tx_.content_replied = true;
-        if (!tx_.content_aborted) store_decisive(info);
+        const std::size_t index = tx_.content_replies++;
+        events_.push(command_reply{verb::data, index, true, tx_.id, info});
+        if (!tx_.content_aborted && !tx_.content_failed) store_decisive(info);
+        if (positive(info)) ++tx_.delivered;
+        else if (lmtp_) tx_.content_failed = true;
+        tx_.content_replied = !lmtp_ || tx_.content_aborted || tx_.content_replies >= tx_.accepted;
     }
 
     // RFC 3030 §2: each chunk is answered; the reply to the LAST one is the final reply.
@@ -1488,6 +1502,8 @@ private:
         tx_.content_sent = true;
         phase_ = phase::ready;
         expect(pending::content, 3);
+        // RFC 2033 §4.2: LMTP answers the final dot once per accepted recipient.
+        for (std::size_t i = 1; lmtp_ && i < tx_.accepted; ++i) expect(pending::content, 0);
         return true;
     }
 
@@ -1582,6 +1598,8 @@ private:
         expect(pending::quit, 6);
     }
 
+    std::string_view hello_verb() const noexcept { return lmtp_ ? "LHLO " : "EHLO "; }
+
     void send_hello(std::string_view verb_sp, pending p) noexcept {
         (void)out_.append(verb_sp);
         (void)out_.append(helo_name_);
@@ -1608,7 +1626,7 @@ private:
     // 3030 §2 ends the transaction only for the client; a server may keep the envelope
     // for another try).
     void finish_transaction() noexcept {
-        transaction_done done{outcome::success, tx_.recipients, tx_.accepted, tx_.id, decisive_};
+        transaction_done done{outcome::success, tx_.recipients, tx_.accepted, 0, tx_.id, decisive_};
         const bool delivered = tx_.content_replied && !tx_.content_aborted;
         if (!delivered && !tx_.mail_failed && tx_.accepted == 0)
             done.result = tx_.transient_rcpt ? outcome::transient : outcome::permanent;
@@ -1616,6 +1634,8 @@ private:
             done.result = decisive_.result();
         else
             done.result = outcome::permanent;  // a failure without a failing reply: be safe
+        if (lmtp_) done.delivered = tx_.content_aborted ? 0 : tx_.delivered;
+        else if (done.result == outcome::success) done.delivered = tx_.accepted;
         const bool needs_rset = tx_.mail_accepted && (!tx_.content_replied || tx_.data_failed);
         tx_ = open_transaction{};
         job_ = mail_job{};
@@ -1644,6 +1664,7 @@ private:
     std::size_t auth_step_ = 0;        // client messages sent in the exchange
     sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
     bool auth_in_clear_;
+    bool lmtp_;
     bool authenticated_ = false;
     bool auth_extended_ = true;
     bool server_verified_ = false;     // SCRAM: the server's signature was right

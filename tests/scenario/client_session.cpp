@@ -1467,3 +1467,80 @@ TEST_CASE("client BDAT: bdat_policy chooses DATA or BDAT") {
         CHECK(r.output == "EHLO client.example\r\nQUIT\r\n");
     }
 }
+
+// --- LMTP (RFC 2033) ----------------------------------------------------------
+
+namespace {
+
+client_config lmtp_config() {
+    client_config c = config();
+    c.lmtp = true;
+    return c;
+}
+
+const std::string lmtp_greeting = "220 foo.edu LMTP server ready\r\n";
+const std::string lhlo_reply = "250-foo.edu\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n";
+
+} // namespace
+
+TEST_CASE("client, LMTP: RFC 2033's example: one reply per accepted recipient after the dot") {
+    const std::vector<std::string> server = {
+        lmtp_greeting + lhlo_reply,
+        "250 OK\r\n250 OK\r\n550 No such user here\r\n250 OK\r\n354 Start mail input; end with <CRLF>.<CRLF>\r\n",
+        "250 OK\r\n452 <green@foo.edu> is temporarily over quota\r\n",
+        "221 foo.edu closing connection\r\n"};
+    const client_run r = run_everywhere(lmtp_config(), server, false,
+                                        {simple_message({"pat@foo.edu", "jones@foo.edu", "green@foo.edu"},
+                                                        "Blah blah blah...\r\n...etc. etc. etc.\r\n")});
+    // LHLO, and DATA although CHUNKING is offered.
+    CHECK(r.output == "LHLO client.example\r\n"
+                      "MAIL FROM:<alice@client.example>\r\nRCPT TO:<pat@foo.edu>\r\nRCPT TO:<jones@foo.edu>\r\n"
+                      "RCPT TO:<green@foo.edu>\r\nDATA\r\n"
+                      "Blah blah blah...\r\n....etc. etc. etc.\r\n.\r\n"
+                      "QUIT\r\n");
+    CHECK(r.events == std::vector<std::string>{
+                          "greeted 220 foo.edu LMTP server ready", "ready EHLO", "reply MAIL 250 OK",
+                          "reply RCPT#0 250 OK", "reply RCPT#1 550 No such user here", "reply RCPT#2 250 OK",
+                          "reply DATA 354 Start mail input; end with <CRLF>.<CRLF>", "reply DATA content 250 OK",
+                          "reply DATA content#1 452 <green@foo.edu> is temporarily over quota",
+                          "done transient 2/3 delivered=1 452 <green@foo.edu> is temporarily over quota",
+                          "reply QUIT 221 foo.edu closing connection"});
+}
+
+TEST_CASE("client, LMTP: every recipient delivered is a success, and the next message follows") {
+    const std::vector<std::string> server = {
+        lmtp_greeting + lhlo_reply,
+        "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n354 go\r\n",
+        "250 2.0.0 one\r\n250 2.0.0 two\r\n250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n",
+        "550 5.2.1 Mailbox disabled\r\n221 2.0.0 bye\r\n"};
+    const client_run r = run_everywhere(lmtp_config(), server, false,
+                                        {simple_message({"a@foo.edu", "b@foo.edu"}), simple_message({"c@foo.edu"})});
+    CHECK(r.events == std::vector<std::string>{
+                          "greeted 220 foo.edu LMTP server ready", "ready EHLO", "reply MAIL 250 2.1.0 OK",
+                          "reply RCPT#0 250 2.1.5 OK", "reply RCPT#1 250 2.1.5 OK", "reply DATA 354 go",
+                          "reply DATA content 250 2.0.0 one", "reply DATA content#1 250 2.0.0 two",
+                          "done success 2/2 250 2.0.0 two", "reply MAIL 250 2.1.0 OK", "reply RCPT#0 250 2.1.5 OK",
+                          "reply DATA 354 go", "reply DATA content 550 5.2.1 Mailbox disabled",
+                          "done permanent 1/1 550 5.2.1 Mailbox disabled", "reply QUIT 221 2.0.0 bye"});
+}
+
+TEST_CASE("client, LMTP: an LHLO refused is not retried as HELO, and BDAT is never used") {
+    const std::vector<std::string> server = {lmtp_greeting, "500 5.5.1 Unknown command\r\n", "221 bye\r\n"};
+    const client_run r = run_everywhere(lmtp_config(), server, false, {});
+    CHECK(r.output == "LHLO client.example\r\nQUIT\r\n");
+    REQUIRE(!r.events.empty());
+    CHECK(r.events[1] == "failure EHLO and HELO refused 500 5.5.1 Unknown command");
+
+    client_config always = lmtp_config();
+    always.bdat = bdat_policy::always;
+    client_session s(always);
+    const std::string replies = lmtp_greeting + lhlo_reply;
+    REQUIRE(s.feed(replies) == errc::ok);
+    for (int i = 0; i < 10; ++i) {
+        const client_event ev = s.next_event();
+        if (std::holds_alternative<smtpwire::ready>(ev)) break;
+        s.consume_output(s.output().size());
+    }
+    REQUIRE(s.can_send());
+    CHECK(s.mail_from("a@b.example") == errc::not_supported);
+}

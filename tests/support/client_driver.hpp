@@ -39,10 +39,17 @@ inline std::string describe(const client_event& ev) {
             else if constexpr (std::is_same_v<T, command_reply>)
                 return "reply " + std::string(to_string(e.command)) +
                        (e.command == verb::rcpt || e.command == verb::bdat ? "#" + std::to_string(e.index) : "") +
-                       (e.after_content ? " content" : "") + " " + describe_reply(e.reply);
+                       (e.after_content ? " content" : "") +
+                       (e.after_content && e.index != 0 ? "#" + std::to_string(e.index) : "") + " " +
+                       describe_reply(e.reply);
             else if constexpr (std::is_same_v<T, transaction_done>)
+                // "delivered" only where it differs from SMTP's all-or-nothing (LMTP)
                 return "done " + std::string(to_string(e.result)) + " " + std::to_string(e.accepted) + "/" +
-                       std::to_string(e.recipients) + " " + describe_reply(e.reply);
+                       std::to_string(e.recipients) +
+                       (e.delivered != (e.result == outcome::success ? e.accepted : 0)
+                            ? " delivered=" + std::to_string(e.delivered)
+                            : "") +
+                       " " + describe_reply(e.reply);
             else if constexpr (std::is_same_v<T, client_failure>)
                 return "failure " + std::string(to_string(e.what)) +
                        (e.reply.code ? " " + describe_reply(e.reply) : "");
