@@ -1,5 +1,5 @@
 // smtpwire-load's event loop: every connection of a run in one epoll set on one thread.
-// Edge-triggered; connections are replaced as they finish while --per-connection has work.
+// Edge-triggered; a connection that ends while messages remain is replaced.
 #include "event_loop.hpp"
 
 #include <algorithm>
@@ -97,9 +97,11 @@ bool run_load(const options& opt, tally& t, double& elapsed_s, std::string& erro
             c->on_events(events[i].events);
             if (!c->finished()) continue;
             --alive;
-            // A connection that never got to start a message is not replaced: the
-            // server is refusing sessions, and a new one would fare no better.
-            const bool replace = opt.per_connection && c->started_any() && !work.empty();
+            // While messages remain, a connection that started one is replaced (with
+            // --per-connection after each message; otherwise when the server ended the
+            // session early). One that never got to start a message is not: the server
+            // is refusing sessions, and a new one would fare no better.
+            const bool replace = c->started_any() && !work.empty();
             slots[slot].reset();
             if (replace && !open_slot(slot)) return false;
         }

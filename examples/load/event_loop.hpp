@@ -1,5 +1,5 @@
 // smtpwire-load's event loop: every connection of a run in one epoll set on one thread.
-// Edge-triggered; connections are replaced as they finish while --per-connection has work.
+// Edge-triggered; a connection that ends while messages remain is replaced.
 #ifndef SMTPWIRE_LOAD_EVENT_LOOP_HPP
 #define SMTPWIRE_LOAD_EVENT_LOOP_HPP
 
