@@ -6,7 +6,7 @@ namespace load {
 
 std::string make_content(std::size_t size) {
     std::string text = "From: <load@load.test>\r\nSubject: smtpwire-load\r\n\r\n";
-    if (size < text.size() + 2) return std::string(size, 'x');
+    if (size < text.size() + 2) return size < 2 ? std::string() : std::string(size - 2, 'x') + "\r\n";
     text.reserve(size);
     const char letters[] = "abcdefghijklmnopqrstuvwxyz";
     for (std::size_t line = 0; text.size() < size; ++line) {

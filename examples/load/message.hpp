@@ -10,8 +10,8 @@ namespace load {
 
 /// A message of exactly `size` octets: From and Subject, an empty line, then lines of
 /// 76 letters, every line ended by CRLF and none starting with '.', so its wire form
-/// after DATA is as long as it is. Under 53 octets (no room for the header) it is
-/// `size` letters.
+/// after DATA is as long as it is. Under 53 octets (no room for the header) it is one
+/// line of letters, and under 2 octets empty.
 std::string make_content(std::size_t size);
 
 } // namespace load

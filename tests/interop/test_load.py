@@ -101,6 +101,15 @@ class LoadServeTest(LoadTestCase):
                 else:
                     self.assertEqual(result.figures['connections'], 3, result)
 
+    def test_message_sizes(self):
+        # The content is exactly --size octets (empty below 2: a line needs its CRLF).
+        server = self.start(ServeProcess)
+        sizes = [0, 1, 2, 30, 52, 53, 54, 79, 80, 81, 157, 158, 5000]
+        for size in sizes:
+            self.assert_counts(self.load(server.port, '--size', str(size)), 0, 1, 1, 0)
+        stored = [len(content) for _, content in server.messages()]
+        self.assertEqual(stored, [size if size >= 2 else 0 for size in sizes])
+
     def test_refused_messages_are_not_counted(self):
         # Messages 3, 13, 23, ... have their only recipient refused (550): not delivered,
         # and the run fails.
