@@ -1,10 +1,13 @@
-// smtpwire-bench: throughput and allocation figures of server_session, and the size of both
-// sessions, one "name: value unit" line each, beside a memchr reference measured on the same
-// buffer in the same run.
+// smtpwire-bench: throughput and allocation figures of both sessions and their size, one
+// "name: value unit" line each, beside a memchr reference measured on the same buffer in the
+// same run. `smtpwire-bench --fixed WORKLOAD N` runs one workload N times, untimed, for
+// instruction counts under callgrind (tests/bench/instructions.sh).
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "smtpwire/client_session.hpp"
@@ -63,9 +66,122 @@ server_config bench_config() {
     return c;
 }
 
+// The server's side of one whole session as a client sees it, reply by reply: greeting,
+// EHLO, the pipelined MAIL, 3 RCPT and DATA, the content, QUIT.
+constexpr std::string_view greeting = "220 bench.example ESMTP\r\n";
+constexpr std::string_view ehlo_reply = "250-bench.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+                                        "250-ENHANCEDSTATUSCODES\r\n250 SIZE 0\r\n";
+constexpr std::string_view envelope_replies = "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+                                              "250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n";
+constexpr std::string_view content_reply = "250 2.0.0 Ok: queued\r\n";
+constexpr std::string_view quit_reply = "221 2.0.0 Bye\r\n";
+
+const recipient bench_recipients[] = {{"b@bench.example", {}, {}, {}}, {"c@bench.example", {}, {}, {}},
+                                      {"d@bench.example", {}, {}, {}}};
+const envelope bench_envelope{"a@client.example", {}, bench_recipients, 3};
+
+client_config bench_client_config() {
+    client_config c;
+    c.helo_name = "client.example";
+    return c;
+}
+
+// Feeds the server's `bytes`, writing away all output; returns the transactions that
+// ended in success.
+std::size_t drive(client_session& c, std::string_view bytes) {
+    std::size_t done = 0;
+    if (c.feed(bytes) != errc::ok) return 0;
+    for (;;) {
+        const client_event ev = c.next_event();
+        if (std::holds_alternative<need_output>(ev)) {
+            c.consume_output(c.output().size());
+        } else if (std::holds_alternative<need_data>(ev) || std::holds_alternative<closed>(ev)) {
+            return done;
+        } else if (const auto* t = std::get_if<transaction_done>(&ev)) {
+            if (t->result == outcome::success) ++done;
+        }
+    }
+}
+
+// One transaction on a ready client session: MAIL, 3 RCPT, DATA pipelined, then
+// `content`; returns 1 when it succeeded.
+std::size_t client_transaction(client_session& c, std::string_view content) {
+    if (c.send_mail(bench_envelope, content) != errc::ok) return 0;
+    std::size_t done = drive(c, envelope_replies);
+    done += drive(c, content_reply);
+    return done;
+}
+
+// A whole client session: greeting, EHLO, one transaction, QUIT.
+std::size_t client_whole_session(std::string_view content) {
+    client_session c(bench_client_config());
+    (void)drive(c, greeting);
+    (void)drive(c, ehlo_reply);
+    std::size_t done = client_transaction(c, content);
+    if (c.quit() == errc::ok) (void)drive(c, quit_reply);
+    return c.done() ? done : 0;
+}
+
+// The server's workloads, as client commands: EHLO, MAIL, 3 x RCPT, DATA of 1 KiB, QUIT.
+struct server_script {
+    std::string ehlo = "EHLO client.example\r\n";
+    std::string txn = "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@bench.example>\r\n"
+                      "RCPT TO:<c@bench.example>\r\nRCPT TO:<d@bench.example>\r\nDATA\r\n";
+    std::string tail = realistic_body(1024) + ".\r\n";
+    std::string quit = "QUIT\r\n";
+};
+
+// A whole server session of `script`; returns body octets delivered.
+std::size_t server_whole_session(const server_script& script) {
+    server_session one(bench_config());
+    std::size_t delivered = drive(one, script.ehlo);
+    delivered += drive(one, script.txn);
+    delivered += drive(one, script.tail);
+    delivered += drive(one, script.quit);
+    return delivered;
+}
+
+// `smtpwire-bench --fixed WORKLOAD N`: runs WORKLOAD N times and prints a checksum, so
+// that instruction counts of two values of N differ by exactly the work of the runs
+// between them. Workloads: server-session and client-session (whole sessions),
+// server-transaction and client-transaction (transactions in one warm session).
+int run_fixed(std::string_view workload, long n) {
+    const server_script script;
+    const std::string content = realistic_body(1024);
+    std::size_t sum = 0;
+    if (workload == "server-session") {
+        for (long i = 0; i < n; ++i) sum += server_whole_session(script);
+    } else if (workload == "client-session") {
+        for (long i = 0; i < n; ++i) sum += client_whole_session(content);
+    } else if (workload == "server-transaction") {
+        server_session s(bench_config());
+        (void)drive(s, script.ehlo);
+        for (long i = 0; i < n; ++i) {
+            sum += drive(s, script.txn);
+            sum += drive(s, script.tail);
+        }
+    } else if (workload == "client-transaction") {
+        client_session c(bench_client_config());
+        (void)drive(c, greeting);
+        (void)drive(c, ehlo_reply);
+        for (long i = 0; i < n; ++i) sum += client_transaction(c, content);
+    } else {
+        std::fprintf(stderr, "smtpwire-bench: unknown workload %.*s\n", static_cast<int>(workload.size()),
+                     workload.data());
+        return 2;
+    }
+    std::printf("%.*s: %ld runs, checksum %zu\n", static_cast<int>(workload.size()), workload.data(), n, sum);
+    return sum == 0 ? 1 : 0;
+}
+
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    if (argc == 4 && std::string_view(argv[1]) == "--fixed") return run_fixed(argv[2], std::atol(argv[3]));
+    if (argc != 1) {
+        std::fprintf(stderr, "usage: smtpwire-bench [--fixed WORKLOAD N]\n");
+        return 2;
+    }
     const std::string body = realistic_body(1u << 20);
     const std::string dot = ".\r\n";
     const int rounds = 200;
@@ -103,50 +219,54 @@ int main() {
     std::printf("memchr_gbps: %.2f GB/s\n", wire_bytes / memchr_seconds / 1e9);
 
     // Whole sessions: EHLO, MAIL, 3 x RCPT, DATA of 1 KiB, QUIT.
-    const std::string kib = realistic_body(1024);
-    const std::string ehlo = "EHLO client.example\r\n";
-    const std::string txn = "MAIL FROM:<a@client.example>\r\nRCPT TO:<b@bench.example>\r\n"
-                            "RCPT TO:<c@bench.example>\r\nRCPT TO:<d@bench.example>\r\nDATA\r\n";
-    const std::string tail = kib + ".\r\n";
-    const std::string quit = "QUIT\r\n";
+    const server_script script;
     const int sessions = 100000;
     start = clock_type::now();
-    for (int i = 0; i < sessions; ++i) {
-        server_session one(bench_config());
-        delivered += drive(one, ehlo);
-        delivered += drive(one, txn);
-        delivered += drive(one, tail);
-        delivered += drive(one, quit);
-    }
+    for (int i = 0; i < sessions; ++i) delivered += server_whole_session(script);
     std::printf("server_transactions_per_s: %.0f transactions/s\n", sessions / seconds_since(start));
 
     // Allocations: per transaction inside a session after warm-up, and per whole session.
     server_session warm(bench_config());
-    (void)drive(warm, ehlo);
-    (void)drive(warm, txn);
-    (void)drive(warm, tail);
+    (void)drive(warm, script.ehlo);
+    (void)drive(warm, script.txn);
+    (void)drive(warm, script.tail);
     const int transactions = 1000;
     std::size_t before = smtpwire_test::allocation_count();
     for (int i = 0; i < transactions; ++i) {
-        delivered += drive(warm, txn);
-        delivered += drive(warm, tail);
+        delivered += drive(warm, script.txn);
+        delivered += drive(warm, script.tail);
     }
     std::printf("server_allocs_per_transaction: %.2f allocations\n",
                 static_cast<double>(smtpwire_test::allocation_count() - before) / transactions);
     before = smtpwire_test::allocation_count();
-    for (int i = 0; i < transactions; ++i) {
-        server_session one(bench_config());
-        delivered += drive(one, ehlo);
-        delivered += drive(one, txn);
-        delivered += drive(one, tail);
-        delivered += drive(one, quit);
-    }
+    for (int i = 0; i < transactions; ++i) delivered += server_whole_session(script);
     std::printf("server_allocs_per_session: %.2f allocations\n",
+                static_cast<double>(smtpwire_test::allocation_count() - before) / transactions);
+
+    // The client's side of the same sessions, against the scripted replies.
+    const std::string content = realistic_body(1024);
+    std::size_t sent = 0;
+    start = clock_type::now();
+    for (int i = 0; i < sessions; ++i) sent += client_whole_session(content);
+    std::printf("client_transactions_per_s: %.0f transactions/s\n", sessions / seconds_since(start));
+    client_session client(bench_client_config());
+    (void)drive(client, greeting);
+    (void)drive(client, ehlo_reply);
+    sent += client_transaction(client, content);
+    before = smtpwire_test::allocation_count();
+    for (int i = 0; i < transactions; ++i) sent += client_transaction(client, content);
+    std::printf("client_allocs_per_transaction: %.2f allocations\n",
+                static_cast<double>(smtpwire_test::allocation_count() - before) / transactions);
+    before = smtpwire_test::allocation_count();
+    for (int i = 0; i < transactions; ++i) sent += client_whole_session(content);
+    std::printf("client_allocs_per_session: %.2f allocations\n",
                 static_cast<double>(smtpwire_test::allocation_count() - before) / transactions);
     std::printf("server_session_sizeof: %zu bytes\n", sizeof(server_session));
     std::printf("server_session_output_buffer: %zu bytes\n", server_config{}.limits.output_buffer);
     std::printf("client_session_sizeof: %zu bytes\n", sizeof(client_session));
     // Keep the work observable so it is not optimised away.
-    std::printf("checksum: %zu octets %zu lines\n", delivered, lines);
-    return delivered == 0 ? 1 : 0;
+    std::printf("checksum: %zu octets %zu lines %zu messages\n", delivered, lines, sent);
+    // Every client transaction must have succeeded.
+    const auto client_runs = static_cast<std::size_t>(sessions + 2 * transactions + 1);
+    return delivered == 0 || sent != client_runs ? 1 : 0;
 }
