@@ -55,7 +55,7 @@ public:
                 }
                 if (cap - w < 2) break;
                 put_crlf(out, w);
-                i += (c == '\r' && in[i + 1] == '\n') ? 2 : 1;
+                i += (c == '\r' && in[i + 1] == '\n') ? 2u : 1u;
                 if (next_cr < i) next_cr = find(in, i, '\r');
                 if (next_lf < i) next_lf = find(in, i, '\n');
                 continue;

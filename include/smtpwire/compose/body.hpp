@@ -43,7 +43,7 @@ constexpr void for_each_line(std::string_view text, F&& f) noexcept {
             continue;
         }
         f(text.substr(start, i - start));
-        i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
+        i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? 2u : 1u;
         start = i;
     }
     if (start < text.size()) f(text.substr(start));

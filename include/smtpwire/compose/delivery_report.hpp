@@ -250,7 +250,7 @@ constexpr std::string_view header_section(std::string_view message) noexcept {
         while (i < message.size() && message[i] != '\r' && message[i] != '\n') ++i;
         if (i == start) return message.substr(0, start);
         if (i < message.size())
-            i += (message[i] == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ? 2 : 1;
+            i += (message[i] == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ? 2u : 1u;
     }
     return message;
 }
