@@ -4160,6 +4160,12 @@ struct server_config {
     bool implicit_tls = false;
     /// AUTH's mechanisms and policy.
     server_auth auth{};
+    /// Speak LMTP (RFC 2033) instead of SMTP: the greeting says LMTP, LHLO replaces
+    /// HELO and EHLO (which are answered 500), PIPELINING and ENHANCEDSTATUSCODES are
+    /// always in effect, and a message gets one reply per accepted recipient (see
+    /// message_end). Allocates room for limits::recipients replies (8 octets each) and
+    /// limits::output_buffer octets of replies that wait for their turn.
+    bool lmtp = false;
 };
 
 /// Why a server_config cannot be honoured. A session built from such a configuration
@@ -4406,13 +4412,17 @@ struct data_begin {
     bool chunked = false;          // the content arrives with BDAT, not DATA
 };
 
-/// The final "." was received and the content is within every limit and policy.
-/// accept(): 250 2.0.0; reject() refuses the message after the fact.
+/// The final "." (or BDAT LAST) was received and the content is within every limit and
+/// policy. accept(): 250 2.0.0; reject() refuses the message after the fact. With LMTP
+/// (server_config::lmtp) each of the `recipients` accepted recipients gets its own
+/// reply: server_session::accept_recipient() and reject_recipient() answer them one by
+/// one, in any order; accept() and reject() answer all those left.
 struct message_end {
     decision_id decision{};
     std::uint64_t size = 0;          // octets delivered through body_chunk events
     std::size_t overlong_lines = 0;  // lines longer than limits::text_line
     std::size_t bare_newlines = 0;   // bare CR/LF delivered (policy allow) or converted (normalize)
+    std::size_t recipients = 0;      // recipients accepted in this transaction
 };
 
 /// VRFY. accept(): "252 2.5.0 Cannot VRFY user, but will accept message and attempt
@@ -4848,6 +4858,144 @@ private:
 
 #endif
 // ---- end smtpwire/event_ring.hpp
+// ---- begin smtpwire/lmtp_replies.hpp
+// The replies an LMTP server owes after a message: one per accepted recipient, answered
+// in any order, written in RCPT order (RFC 2033 §4.2). Storage is allocated once, up front.
+#ifndef SMTPWIRE_LMTP_REPLIES_HPP
+#define SMTPWIRE_LMTP_REPLIES_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <string_view>
+
+
+namespace smtpwire {
+inline namespace v0 {
+
+/// The replies of one LMTP message, kept as formatted octets until every reply before
+/// them has been written. A reply that is next in line and fits the output buffer costs
+/// no storage beyond its turn; the others wait in a fixed area of `text_capacity`
+/// octets. One reply may stand for every recipient not answered on its own (a refusal of
+/// the whole message, or the same answer for all), stored once.
+class lmtp_replies {
+public:
+    /// Room for `max_recipients` replies and `text_capacity` octets of waiting replies.
+    /// If an allocation fails, both are 0 and every start() with recipients fails.
+    lmtp_replies(std::size_t max_recipients, std::size_t text_capacity) noexcept
+        : slots_(new (std::nothrow) slot[max_recipients]),
+          text_(new (std::nothrow) char[text_capacity]),
+          max_(slots_ && text_ ? max_recipients : 0),
+          capacity_(slots_ && text_ ? text_capacity : 0) {}
+
+    /// A message with `recipients` replies due, none answered yet. Returns false, and
+    /// nothing is due, when there are more than the capacity given at construction.
+    [[nodiscard]] bool start(std::size_t recipients) noexcept {
+        clear();
+        if (recipients > max_) return false;
+        for (std::size_t i = 0; i < recipients; ++i) slots_[i] = slot{};
+        due_ = recipients;
+        return true;
+    }
+
+    /// Nothing is due any more (the connection ends, or the message was cancelled).
+    void clear() noexcept {
+        due_ = next_ = answered_ = used_ = 0;
+        rest_size_ = 0;
+    }
+
+    /// Replies of the current message, from start() until the last is written.
+    [[nodiscard]] std::size_t count() const noexcept { return due_; }
+    /// Every reply of the current message is answered, on its own or by the reply for
+    /// the rest (some may still wait to be written).
+    [[nodiscard]] bool all_answered() const noexcept {
+        return next_ == due_ || answered_ == due_ - next_ || rest_size_ != 0;
+    }
+    /// Replies are answered but not yet written: output must drain before more is read.
+    [[nodiscard]] bool waiting() const noexcept {
+        return next_ < due_ && (rest_size_ != 0 || slots_[next_].size != 0);
+    }
+    /// Recipient `index` of the current message has its answer (given, or written).
+    [[nodiscard]] bool answered(std::size_t index) const noexcept {
+        return index < due_ && (index < next_ || slots_[index].size != 0 || rest_size_ != 0);
+    }
+
+    /// The reply `r` (validated, see validate_reply()) for recipient `index` (below
+    /// count(), not yet answered): formatted into `out` at once when it is next in line
+    /// and fits, else stored. Returns false, and nothing changes, when it must be stored
+    /// and does not fit the waiting area. Stored replies that follow it are written too,
+    /// as write() does.
+    [[nodiscard]] bool answer(std::size_t index, const reply& r, output_buffer& out) noexcept {
+        const std::size_t size = formatted_size(r, true);
+        char* direct = index == next_ ? out.reserve(size) : nullptr;
+        if (direct != nullptr) {
+            out.commit(format_reply(r, true, direct, size));
+            ++next_;
+        } else {
+            if (size > capacity_ - used_) return false;
+            slots_[index] = slot{static_cast<std::uint32_t>(used_), static_cast<std::uint32_t>(size)};
+            store(r, size);
+            ++answered_;
+        }
+        write(out);
+        return true;
+    }
+
+    /// `r` (validated) as the reply of every recipient not answered on its own, written
+    /// by the next write(). Returns false, and nothing changes, when it does not fit the
+    /// waiting area.
+    [[nodiscard]] bool answer_rest(const reply& r) noexcept {
+        const std::size_t size = formatted_size(r, true);
+        if (size > capacity_ - used_) return false;
+        rest_at_ = used_;
+        rest_size_ = size;
+        store(r, size);
+        return true;
+    }
+
+    /// Appends, in recipient order, the answered replies whose turn has come, each
+    /// only if it fits `out` whole. Once the last is written nothing is due.
+    void write(output_buffer& out) noexcept {
+        while (next_ < due_) {
+            const slot s = slots_[next_];
+            const bool own = s.size != 0;
+            if (!own && rest_size_ == 0) return;
+            if (!out.append({text_.get() + (own ? s.at : rest_at_), own ? s.size : rest_size_})) return;
+            ++next_;
+            if (own) --answered_;
+            if (answered_ == 0 && rest_size_ == 0) used_ = 0;  // nothing waits: reuse the area
+        }
+        clear();
+    }
+
+private:
+    void store(const reply& r, std::size_t size) noexcept {
+        used_ += format_reply(r, true, text_.get() + used_, size);
+    }
+
+    struct slot {
+        std::uint32_t at = 0;    // offset of the reply in text_
+        std::uint32_t size = 0;  // 0: not answered on its own
+    };
+
+    std::unique_ptr<slot[]> slots_;
+    std::unique_ptr<char[]> text_;
+    std::size_t max_;
+    std::size_t capacity_;
+    std::size_t due_ = 0;       // replies of the current message
+    std::size_t next_ = 0;      // the first not yet written
+    std::size_t answered_ = 0;  // answered on their own and not yet written
+    std::size_t used_ = 0;      // octets of text_ in use
+    std::size_t rest_at_ = 0;
+    std::size_t rest_size_ = 0;
+};
+
+} // namespace v0
+} // namespace smtpwire
+
+#endif
+// ---- end smtpwire/lmtp_replies.hpp
 // ---- begin smtpwire/crypto/hex.hpp
 // Digests as text and as bytes: lowercase hexadecimal, a case-insensitive hex decoder,
 // and a digest viewed as a string of octets. RFC 4648 §8 (base 16).
@@ -7301,7 +7449,7 @@ public:
     explicit server_session(const server_config& config = {})
         : config_status_(check_config(config)),
           hostname_(config_status_ == config_error::ok ? config.hostname : std::string_view{}),
-          extensions_(config.extensions),
+          extensions_(config.lmtp ? with_lmtp_extensions(config.extensions) : config.extensions),
           limits_(normalised(config.limits)),
           leniency_(config.leniency),
           bare_newlines_(config.bare_newlines),
@@ -7318,9 +7466,11 @@ public:
                                                   : reserve_) {
         if (config_status_ != config_error::ok) {
             close_session(close_reason::invalid_config);
-        } else if (extensions_.has(extension::auth)) {
-            auth_state_.reset(new auth_storage(base64_decoded_max(limits_.auth_line)));
+            return;
         }
+        if (extensions_.has(extension::auth))
+            auth_state_.reset(new auth_storage(base64_decoded_max(limits_.auth_line)));
+        if (config.lmtp) lmtp_.reset(new lmtp_replies(limits_.recipients, limits_.output_buffer));
     }
 
     /// config_error::ok, or why the configuration given at construction cannot be
@@ -7450,6 +7600,32 @@ public:
         return reject(r);
     }
 
+    /// LMTP (server_config::lmtp): answers message_end `id` for one recipient, the
+    /// `recipient`-th accepted in this transaction (from 0, in RCPT order; message_end
+    /// tells how many). Recipients may be answered in any order and at any time; the
+    /// replies are written in RCPT order (RFC 2033 §4.2), each as soon as those before
+    /// it are. The decision ends when every recipient has its answer; accept() and
+    /// reject() of the decision answer all that have none yet with one reply (a 421
+    /// closes the session instead). accept_recipient: 250 2.0.0 with `text` (default
+    /// "OK"), or the application's 2xx reply; reject_recipient: its 4xx or 5xx reply,
+    /// not 421. Replies that wait for an earlier recipient share
+    /// limits::output_buffer octets.
+    /// Errors: stale_decision; wrong_state (not LMTP, or `id` is not a message_end);
+    /// invalid_argument (no such recipient, or it has its answer); invalid_reply;
+    /// output_full (the reply must wait and does not fit: write output(), answer
+    /// earlier recipients, or give a shorter text).
+    [[nodiscard]] errc accept_recipient(decision_id id, std::size_t recipient, std::string_view text = {}) noexcept {
+        return answer_recipient(id, recipient, {250, {2, 0, 0}, text.empty() ? "OK" : text});
+    }
+    [[nodiscard]] errc accept_recipient(decision_id id, std::size_t recipient, const reply& r) noexcept {
+        if (r.code < 200 || r.code > 299) return errc::invalid_reply;
+        return answer_recipient(id, recipient, r);
+    }
+    [[nodiscard]] errc reject_recipient(decision_id id, std::size_t recipient, const reply& r) noexcept {
+        if (r.code < 400 || r.code == 421) return errc::invalid_reply;
+        return answer_recipient(id, recipient, r);
+    }
+
     /// Answers the pending decision positively with the application's own text (empty
     /// text means the default). For client_connected and hello the text follows the
     /// hostname on the first line and must be a single line. The text is copied.
@@ -7463,7 +7639,7 @@ public:
         if (validate_reply(reply{250, {}, text}) != errc::ok) return errc::invalid_reply;
         const errc e = write_positive(text);
         if (e != errc::ok) return e;
-        if (pending_ == decision::greeting) greeting_unsent_ = out_.size();
+        if (pending_ == decision::greeting) greeting_unsent_ = static_cast<std::uint16_t>(out_.size());
         resolved();
         return errc::ok;
     }
@@ -7486,7 +7662,8 @@ public:
             return errc::invalid_reply;
         reply out = r;
         if (out.status.empty() && r.code != 354) out.status = enhanced_status{2, 0, 0};
-        if (!write_reply(out, r.code != 354)) return errc::reply_too_long;
+        if (!(pending_ == decision::message ? write_message_reply(out) : write_reply(out, r.code != 354)))
+            return errc::reply_too_long;
         const errc e = enter_accepted_state();
         resolved();
         return e;
@@ -7514,14 +7691,25 @@ public:
             (auth_mechanism_ == sasl::mechanism::xoauth2 || auth_mechanism_ == sasl::mechanism::oauthbearer))
             return refuse_token(out);
         const std::size_t before = out_.size();
-        if (!write_reply(out, status_allowed())) return errc::reply_too_long;
         const decision was = pending_;
+        // LMTP: a message refused, or a BDAT LAST chunk refused before its octets, is
+        // refused for each recipient; a 421 ends the session, with one reply.
+        const bool per_recipient = lmtp_ && r.code != 421 &&
+                                   (was == decision::message || (was == decision::data && chunked_ && chunk_last_));
+        if (lmtp_ && r.code == 421) lmtp_->clear();
+        if (per_recipient && was == decision::data) (void)lmtp_->start(accepted_recipients_);
+        if (!(per_recipient ? write_message_reply(out) : write_reply(out, status_allowed())))
+            return errc::reply_too_long;
         if (was == decision::data && chunked_) {
             // RFC 3030 §2: the refusal follows the chunk's octets, which are dropped.
             held_ += static_cast<std::uint16_t>(out_.size() - before);
             chunked_ = false;
+            if (per_recipient) {  // every recipient has its answer: the transaction is over
+                queue(transaction_reset{});
+                state_ = server_state::ready;
+            }
         }
-        if (was == decision::greeting) greeting_unsent_ = out_.size();
+        if (was == decision::greeting) greeting_unsent_ = static_cast<std::uint16_t>(out_.size());
         if (was == decision::starttls) discarding_ = false;  // the session goes on in clear
         if (was == decision::auth) state_ = server_state::ready;
         resolved();
@@ -7552,8 +7740,9 @@ public:
     /// Marks the first `n` bytes of output() as written.
     void consume_output(std::size_t n) noexcept {
         if (n > out_.size() - held_) n = out_.size() - held_;
-        greeting_unsent_ -= n < greeting_unsent_ ? n : greeting_unsent_;
+        greeting_unsent_ -= static_cast<std::uint16_t>(n < greeting_unsent_ ? n : greeting_unsent_);
         out_.consume(n);
+        write_lmtp_replies();
     }
 
     /// True once the peer sent bytes before it could have seen the greeting: a feed()
@@ -7906,14 +8095,36 @@ private:
         return true;
     }
 
+    errc answer_recipient(decision_id id, std::size_t recipient, const reply& r) noexcept {
+        if (const errc e = answerable(id); e != errc::ok) return e;
+        if (!lmtp_ || pending_ != decision::message) return errc::wrong_state;
+        if (recipient >= lmtp_->count() || lmtp_->answered(recipient)) return errc::invalid_argument;
+        if (validate_reply(r) != errc::ok || r.code > 599) return errc::invalid_reply;
+        reply out = r;
+        if (out.text.empty()) out.text = r.code < 400 ? "OK" : "Error";
+        if (!enhanced()) out.status = {};
+        else if (out.status.empty()) out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
+        if (!lmtp_->answer(recipient, out, out_)) return errc::output_full;
+        if (lmtp_->all_answered()) {
+            (void)enter_accepted_state();  // the transaction is over, whatever the answers
+            resolved();
+        }
+        return errc::ok;
+    }
+
+    // RFC 2033 §5: PIPELINING and ENHANCEDSTATUSCODES are always in effect with LMTP.
+    static extension_set with_lmtp_extensions(extension_set offered) noexcept {
+        return offered.add(extension::pipelining).add(extension::enhanced_status_codes);
+    }
+
     errc write_positive(std::string_view text) noexcept {
         bool ok = false;
         switch (pending_) {
         case decision::greeting:
-            ok = write_named_reply("220", {}, text.empty() ? "ESMTP" : text, false);
+            ok = write_named_reply("220", {}, text.empty() ? (lmtp_ ? "LMTP" : "ESMTP") : text, false);
             break;
         case decision::hello:
-            ok = write_named_reply("250", {}, text, hello_verb_ == verb::ehlo);
+            ok = write_named_reply("250", {}, text, hello_verb_ != verb::helo);
             break;
         case decision::mail:
             ok = write_reply({250, {2, 1, 0}, text.empty() ? "OK" : text}, true);
@@ -7927,7 +8138,7 @@ private:
             ok = chunked_ || write_reply({354, {}, text.empty() ? "End data with <CR><LF>.<CR><LF>" : text}, false);
             break;
         case decision::message:
-            ok = write_reply({250, {2, 0, 0}, text.empty() ? "OK" : text}, true);
+            ok = write_message_reply({250, {2, 0, 0}, text.empty() ? "OK" : text});
             break;
         case decision::starttls:
             ok = write_reply({220, {2, 0, 0}, text.empty() ? "Ready to start TLS" : text}, true);
@@ -7958,7 +8169,7 @@ private:
             // happens here, at the accept, and never at the command.
             if (transaction_active()) queue(transaction_reset{});
             state_ = server_state::ready;
-            ehlo_ = hello_verb_ == verb::ehlo;
+            ehlo_ = hello_verb_ != verb::helo;
             break;
         case decision::mail:
             state_ = server_state::mail;
@@ -8033,6 +8244,7 @@ private:
 
     blocker blocked_by() const noexcept {
         if (pending_ != decision::none) return blocker::decision;
+        if (lmtp_ && !in_chunk_ && lmtp_->waiting()) return blocker::output;  // replies in RCPT order first
         if (state_ == server_state::tls_handover) return blocker::handover;
         if (state_ == server_state::closed) return blocker::end;
         if (state_ == server_state::greeting) return blocker::greeting;
@@ -8098,6 +8310,7 @@ private:
         input_.discard();
         in_chunk_ = false;
         held_ = 0;  // a reply held for a chunk that will not arrive goes out before the end
+        if (lmtp_) lmtp_->clear();
         queue(closing{why});
     }
 
@@ -8145,7 +8358,7 @@ private:
     // RFC 2920 §3.1: commands after which the client must wait for the reply.
     static bool ends_group(verb v) noexcept {
         switch (v) {
-        case verb::helo: case verb::ehlo: case verb::data: case verb::vrfy:
+        case verb::helo: case verb::ehlo: case verb::lhlo: case verb::data: case verb::vrfy:
         case verb::expn: case verb::noop: case verb::auth:
             return true;
         default:
@@ -8156,7 +8369,7 @@ private:
     void handle_command(std::string_view line) noexcept {
         command cmd;
         const command_error err = parse_command(line, cmd, leniency_.space_after_colon);
-        status_allowed_for_command_ = cmd.verb != verb::helo && cmd.verb != verb::ehlo;
+        status_allowed_for_command_ = cmd.verb != verb::helo && cmd.verb != verb::ehlo && !(lmtp_ && cmd.verb == verb::lhlo);
         if (cmd.verb == verb::bdat && extensions_.has(extension::chunking) && chunk_size_known(cmd.argument)) {
             on_bdat(cmd, err);
             return;
@@ -8175,6 +8388,11 @@ private:
         }
         if (err == command_error::unknown_verb) {
             fail(server_error::unknown_command, {500, {5, 5, 1}, "Error: command not recognized"});
+            return false;
+        }
+        if (lmtp_ && (cmd.verb == verb::helo || cmd.verb == verb::ehlo)) {
+            // RFC 2033 §4.1: an LMTP server does not take HELO or EHLO.
+            fail(server_error::unknown_command, {500, {5, 5, 1}, "Error: this is an LMTP server, send LHLO"});
             return false;
         }
         switch (legality_now(cmd.verb)) {
@@ -8215,7 +8433,8 @@ private:
     // not configured is 502, and inside TLS 503 (RFC 3207 §4.2); AUTH not configured
     // is 502, and after HELO or a successful AUTH 503 (RFC 4954 §4).
     legality legality_now(verb v) const noexcept {
-        const legality l = legality_of(state_, v);
+        // LMTP's LHLO is EHLO by another name (RFC 2033 §4.1).
+        const legality l = legality_of(state_, lmtp_ && v == verb::lhlo ? verb::ehlo : v);
         if (l == legality::not_read || state_ == server_state::refused) return l;
         if (v == verb::bdat && !extensions_.has(extension::chunking)) return legality::not_implemented;
         if (v == verb::starttls) {
@@ -8233,7 +8452,8 @@ private:
     void dispatch(const command& cmd) noexcept {
         switch (cmd.verb) {
         case verb::helo:
-        case verb::ehlo: on_hello(cmd); return;
+        case verb::ehlo:
+        case verb::lhlo: on_hello(cmd); return;
         case verb::mail: on_mail(cmd.argument); return;
         case verb::rcpt: on_rcpt(cmd.argument); return;
         case verb::data: on_data(); return;
@@ -8251,8 +8471,8 @@ private:
         case verb::bdat:
             fail(server_error::syntax, {501, {5, 5, 4}, usage(verb::bdat)});  // no size to read
             return;
-        case verb::lhlo: case verb::unknown:
-            return;  // legality_of() answers these 502 in every state
+        case verb::unknown:
+            return;  // legality_of() answers it 502 in every state
         }
     }
 
@@ -8536,6 +8756,7 @@ private:
         switch (v) {
         case verb::helo: return "Syntax: HELO hostname";
         case verb::ehlo: return "Syntax: EHLO hostname";
+        case verb::lhlo: return "Syntax: LHLO hostname";
         case verb::mail: return "Syntax: MAIL FROM:<address>";
         case verb::rcpt: return "Syntax: RCPT TO:<address>";
         case verb::data: return "Syntax: DATA";
@@ -8749,17 +8970,17 @@ private:
     void end_of_chunk() noexcept {
         in_chunk_ = false;
         held_ = 0;
+        write_lmtp_replies();
         if (state_ == server_state::data) {
             status_allowed_for_command_ = true;
             if (too_large_) {
                 chunked_ = false;
-                message_too_large();
+                message_too_large(chunk_last_);
             } else if (chunk_last_) {
                 state_ = server_state::ready;
                 chunked_ = false;
                 deadline_ = timeout_kind::none;
-                pending_ = decision::message;
-                queue(message_end{next_decision(), message_size_, 0, 0});
+                ask_message_end(0, 0);
             } else {
                 state_ = server_state::bdat;
                 char text[40] = "OK: ";
@@ -8775,11 +8996,45 @@ private:
     }
 
     // The content passed limits::message_size: the transaction ends with 552.
-    void message_too_large() noexcept {
+    void message_too_large(bool final) noexcept {
         state_ = server_state::ready;
         deadline_ = timeout_kind::none;
-        write_reply({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, true);
+        refuse_message({552, {5, 3, 4}, "Error: message size exceeds fixed maximum message size"}, final);
         queue(message_aborted{abort_reason::too_large});
+    }
+
+    // The content is complete: the application decides; with LMTP, one reply per
+    // accepted recipient is due (RFC 2033 §4.2).
+    void ask_message_end(std::size_t overlong_lines, std::size_t bare_newlines) noexcept {
+        if (lmtp_) (void)lmtp_->start(accepted_recipients_);  // limits::recipients bounds both
+        pending_ = decision::message;
+        queue(message_end{next_decision(), message_size_, overlong_lines, bare_newlines, accepted_recipients_});
+    }
+
+    // A reply the session gives to the message itself; with LMTP, after the final dot
+    // or BDAT LAST (`final`), the same reply for every accepted recipient.
+    void refuse_message(const reply& r, bool final) noexcept {
+        if (lmtp_ && final && lmtp_->start(accepted_recipients_)) {
+            (void)write_message_reply(r);  // an empty waiting area takes any reply
+            return;
+        }
+        write_reply(r, true);
+    }
+
+    // The answer to the message for every recipient not answered on its own (LMTP), or
+    // the one answer (SMTP).
+    bool write_message_reply(const reply& r) noexcept {
+        if (!lmtp_) return write_reply(r, true);
+        reply out = r;
+        if (!enhanced()) out.status = {};
+        if (!lmtp_->answer_rest(out)) return false;
+        write_lmtp_replies();
+        return true;
+    }
+
+    // LMTP replies whose turn has come go out, except into a BDAT chunk's octets.
+    void write_lmtp_replies() noexcept {
+        if (lmtp_ && !in_chunk_) lmtp_->write(out_);
     }
 
     void on_data() noexcept {
@@ -8799,18 +9054,17 @@ private:
     void end_of_data() noexcept {
         status_allowed_for_command_ = true;
         if (too_large_) {
-            message_too_large();
+            message_too_large(true);
             return;
         }
         state_ = server_state::ready;
         deadline_ = timeout_kind::none;
         if (content_refused()) {
-            write_reply({550, {5, 5, 2}, "Error: bare CR or LF in message content"}, true);
+            refuse_message({550, {5, 5, 2}, "Error: bare CR or LF in message content"}, true);
             queue(message_aborted{abort_reason::bare_newline});
             return;
         }
-        pending_ = decision::message;
-        queue(message_end{next_decision(), message_size_, decoder_.overlong_lines(), decoder_.bare_newlines()});
+        ask_message_end(decoder_.overlong_lines(), decoder_.bare_newlines());
     }
 
     // Configuration.
@@ -8827,7 +9081,6 @@ private:
 
     // Input: a view of the caller's bytes and how far they are consumed.
     session_input input_;
-    std::size_t greeting_unsent_ = 0;    // octets of the greeting reply still in out_
     line_skipper skipper_;
     bool pregreet_ = false;              // see pregreet_input()
     bool skipping_ = false;
@@ -8854,6 +9107,7 @@ private:
     bool chunk_discard_ = false;         // its octets are dropped: refused, or too large
     bool chunked_ = false;               // the message arrives in BDAT chunks
     std::uint16_t held_ = 0;             // octets at the end of out_ written after the chunk
+    std::uint16_t greeting_unsent_ = 0;  // octets of the greeting reply still in out_
     timeout_kind deadline_ = timeout_kind::none;  // the running deadline (see epochs_)
     std::uint64_t chunk_left_ = 0;
     std::size_t accepted_recipients_ = 0;
@@ -8864,6 +9118,7 @@ private:
     auth_step auth_step_ = auth_step::none;
     unsigned errors_ = 0;
     std::unique_ptr<auth_storage> auth_state_;  // with AUTH offered
+    std::unique_ptr<lmtp_replies> lmtp_;        // with server_config::lmtp
     // Timers: the inactivity epoch, the running deadline and its epoch, all epochs drawn
     // from one counter so that an inactivity epoch never equals a deadline epoch.
     std::uint64_t epochs_ = 0;
@@ -9325,7 +9580,9 @@ using transaction_id = std::uint64_t;
 /// The reply to one command the application issued. For RCPT, `index` is the
 /// position of that rcpt_to() call in its transaction, from 0. For DATA, code 354
 /// means "send the content now"; for the content, `command` is verb::data too, with
-/// `after_content` set. `transaction` is the transaction the command belongs to, also
+/// `after_content` set. With LMTP (client_config::lmtp) the content gets one reply per
+/// accepted recipient, in RCPT order: `index` counts them from 0, so index n answers
+/// the (n+1)-th RCPT that got a 2xx reply. `transaction` is the transaction the command belongs to, also
 /// for the replies to a transaction the application abandoned with reset().
 struct command_reply {
     smtpwire::verb command = verb::unknown;
@@ -9343,6 +9600,10 @@ struct transaction_done {
     smtpwire::outcome result = outcome::success;
     std::size_t recipients = 0;
     std::size_t accepted = 0;
+    std::size_t delivered = 0;  // recipients the server took the message for: with LMTP
+                                // those whose own reply after the content was 2xx (when
+                                // some were not, `reply` is the first that was not);
+                                // otherwise `accepted` on success, else 0
     transaction_id transaction = 0;
     reply_info reply;
 };
@@ -9611,6 +9872,11 @@ struct client_config {
     bool implicit_tls = false;
     /// SMTP AUTH; none without a user.
     client_auth auth{};
+    /// Speak LMTP (RFC 2033): LHLO instead of EHLO, with no HELO fallback, and after the
+    /// content one reply per accepted recipient, each a command_reply (see there). The
+    /// content goes with DATA whatever `bdat` says (bdat_policy::always makes
+    /// mail_from() fail with not_supported).
+    bool lmtp = false;
 };
 
 /// One SMTP client connection. The session greets, sends EHLO (HELO if refused), then
@@ -9651,6 +9917,7 @@ public:
           auth_usable_(usable_mechanisms(config.auth)),
           auth_room_(longest_auth_line(config.auth, auth_usable_)),
           auth_in_clear_(config.auth.allow_in_clear),
+          lmtp_(config.lmtp),
           parser_(config.reply),
           line_limit_(config.reply.max_line_length),
           bdat_policy_(config.bdat),
@@ -9761,7 +10028,7 @@ public:
         tls_active_ = true;
         discarded_ = 0;
         phase_ = phase::greeting;
-        send_hello("EHLO ", pending::ehlo);
+        send_hello(hello_verb(), pending::ehlo);
         return errc::ok;
     }
 
@@ -9833,7 +10100,7 @@ public:
         if (smtputf8 && !caps_.has(extension::smtputf8)) return errc::not_supported;
         if (options.body == body_type::eight_bit_mime && !caps_.has(extension::eight_bit_mime))
             return errc::not_supported;
-        const bool chunking = bdat_policy_ != bdat_policy::never && caps_.has(extension::chunking);
+        const bool chunking = bdat_policy_ != bdat_policy::never && caps_.has(extension::chunking) && !lmtp_;
         if (bdat_policy_ == bdat_policy::always && !chunking) return errc::not_supported;
         if (options.body == body_type::binary_mime && !(chunking && caps_.has(extension::binary_mime)))
             return errc::not_supported;
@@ -10068,6 +10335,9 @@ private:
         std::size_t outstanding = 0;  // replies still due to this transaction's commands
         std::size_t chunks = 0;          // BDAT chunks started
         std::size_t chunks_replied = 0;  // BDAT replies received
+        std::size_t content_replies = 0; // replies to the content (LMTP: one per recipient)
+        std::size_t delivered = 0;       // of them 2xx
+        bool content_failed = false;     // LMTP: one of them was not 2xx
     };
 
     // Writes one command into the output buffer, or nothing if it does not fit.
@@ -10219,7 +10489,7 @@ private:
             ++tx_.outstanding;
             ++transaction_replies_;
         }
-        if ((p == pending::rcpt || p == pending::bdat) && pending_size_ > 0) {
+        if ((p == pending::rcpt || p == pending::bdat || p == pending::content) && pending_size_ > 0) {
             pending_entry& back = pending_[(pending_head_ + pending_size_ - 1) % pending_.size()];
             if (back.kind == p) {
                 ++back.count;
@@ -10373,7 +10643,7 @@ private:
     void on_greeting(const reply_info& info) noexcept {
         if (positive(info)) {  // 220, or an unknown 2xx taken by its class
             events_.push(greeted{info});
-            send_hello("EHLO ", pending::ehlo);
+            send_hello(hello_verb(), pending::ehlo);
         } else {
             fail_and_quit(client_error::greeting_refused, info);
         }
@@ -10390,7 +10660,7 @@ private:
             return;
         }
         caps_.clear();
-        if (info.code / 100 == 5) {
+        if (info.code / 100 == 5 && !lmtp_) {
             send_hello("HELO ", pending::helo);  // RFC 5321 §3.2: fall back to HELO
         } else {
             fail_and_quit(client_error::hello_refused, info);
@@ -10891,10 +11161,15 @@ private:
         end_requested_ = job_.active;
     }
 
+    // The reply to the content; with LMTP one of one per accepted recipient, in RCPT
+    // order, of which the first failure decides.
     void on_content(const reply_info& info) noexcept {
-        events_.push(command_reply{verb::data, 0, true, tx_.id, info});
-        tx_.content_replied = true;
-        if (!tx_.content_aborted) store_decisive(info);
+        const std::size_t index = tx_.content_replies++;
+        events_.push(command_reply{verb::data, index, true, tx_.id, info});
+        if (!tx_.content_aborted && !tx_.content_failed) store_decisive(info);
+        if (positive(info)) ++tx_.delivered;
+        else if (lmtp_) tx_.content_failed = true;
+        tx_.content_replied = !lmtp_ || tx_.content_aborted || tx_.content_replies >= tx_.accepted;
     }
 
     // RFC 3030 §2: each chunk is answered; the reply to the LAST one is the final reply.
@@ -10955,6 +11230,8 @@ private:
         tx_.content_sent = true;
         phase_ = phase::ready;
         expect(pending::content, 3);
+        // RFC 2033 §4.2: LMTP answers the final dot once per accepted recipient.
+        for (std::size_t i = 1; lmtp_ && i < tx_.accepted; ++i) expect(pending::content, 0);
         return true;
     }
 
@@ -11049,6 +11326,8 @@ private:
         expect(pending::quit, 6);
     }
 
+    std::string_view hello_verb() const noexcept { return lmtp_ ? "LHLO " : "EHLO "; }
+
     void send_hello(std::string_view verb_sp, pending p) noexcept {
         (void)out_.append(verb_sp);
         (void)out_.append(helo_name_);
@@ -11075,7 +11354,7 @@ private:
     // 3030 §2 ends the transaction only for the client; a server may keep the envelope
     // for another try).
     void finish_transaction() noexcept {
-        transaction_done done{outcome::success, tx_.recipients, tx_.accepted, tx_.id, decisive_};
+        transaction_done done{outcome::success, tx_.recipients, tx_.accepted, 0, tx_.id, decisive_};
         const bool delivered = tx_.content_replied && !tx_.content_aborted;
         if (!delivered && !tx_.mail_failed && tx_.accepted == 0)
             done.result = tx_.transient_rcpt ? outcome::transient : outcome::permanent;
@@ -11083,6 +11362,8 @@ private:
             done.result = decisive_.result();
         else
             done.result = outcome::permanent;  // a failure without a failing reply: be safe
+        if (lmtp_) done.delivered = tx_.content_aborted ? 0 : tx_.delivered;
+        else if (done.result == outcome::success) done.delivered = tx_.accepted;
         const bool needs_rset = tx_.mail_accepted && (!tx_.content_replied || tx_.data_failed);
         tx_ = open_transaction{};
         job_ = mail_job{};
@@ -11111,6 +11392,7 @@ private:
     std::size_t auth_step_ = 0;        // client messages sent in the exchange
     sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
     bool auth_in_clear_;
+    bool lmtp_;
     bool authenticated_ = false;
     bool auth_extended_ = true;
     bool server_verified_ = false;     // SCRAM: the server's signature was right

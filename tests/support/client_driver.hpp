@@ -40,7 +40,7 @@ inline std::string describe(const client_event& ev) {
                 return "reply " + std::string(to_string(e.command)) +
                        (e.command == verb::rcpt || e.command == verb::bdat ? "#" + std::to_string(e.index) : "") +
                        (e.after_content ? " content" : "") +
-                       (e.after_content && e.index != 0 ? "#" + std::to_string(e.index) : "") + " " +
+                       (e.command == verb::data && e.after_content && e.index != 0 ? "#" + std::to_string(e.index) : "") + " " +
                        describe_reply(e.reply);
             else if constexpr (std::is_same_v<T, transaction_done>)
                 // "delivered" only where it differs from SMTP's all-or-nothing (LMTP)
