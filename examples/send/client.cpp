@@ -126,6 +126,7 @@ smtpwire::client_config make_config(const options& opt, const std::string& helo,
         config.timeouts = {t, t, t, t, t, t, t};
     }
     config.bdat = opt.bdat;
+    config.lmtp = opt.lmtp;
     config.implicit_tls = opt.implicit_tls;
     config.starttls = opt.implicit_tls ? smtpwire::tls_policy::none : to_policy(opt.starttls);
     if (opt.auth_user) {
@@ -173,6 +174,7 @@ public:
           message_(message),
           session_(make_config(opt, helo, scram_nonce())),
           rcpt_replies_(opt.recipients.size()),
+          delivery_replies_(opt.recipients.size()),
           sent_log_(opt.verbose, "C: "),
           received_log_(opt.verbose, "S: ") {
         // The session sends the DSN requests only when the server offers DSN.
@@ -512,7 +514,9 @@ private:
             if (r.index < rcpt_replies_.size()) rcpt_replies_[r.index] = to_verdict(r.reply);
             break;
         case smtpwire::verb::data:
-            if (r.after_content)
+            if (r.after_content && opt_.lmtp)
+                on_delivery_reply(r);
+            else if (r.after_content)
                 final_reply_ = to_verdict(r.reply);
             else if (r.reply.code != 354)
                 data_failure_ = to_verdict(r.reply);
@@ -525,6 +529,18 @@ private:
             break;
         default:
             break;
+        }
+    }
+
+    // LMTP: the reply after the content for the index-th recipient that RCPT accepted
+    // (every RCPT reply is in by then: they come before DATA's).
+    void on_delivery_reply(const smtpwire::command_reply& r) {
+        std::size_t accepted = 0;
+        for (std::size_t i = 0; i < rcpt_replies_.size(); ++i) {
+            if (!rcpt_replies_[i] || rcpt_replies_[i]->code / 100 != 2) continue;
+            if (accepted++ != r.index) continue;
+            delivery_replies_[i] = to_verdict(r.reply);
+            return;
         }
     }
 
@@ -585,13 +601,15 @@ private:
     }
 
     // What decided recipient `i`: MAIL's failure, its RCPT's failure, DATA's failure, the
-    // reply after the content, or whatever ended the session before any of them.
+    // reply after the content (with LMTP its own), or whatever ended the session before
+    // any of them.
     verdict verdict_for(std::size_t i) const {
         if (mail_failure_) return *mail_failure_;
         const std::optional<verdict>& rcpt = rcpt_replies_[i];
         if (rcpt && rcpt->code / 100 != 2) return *rcpt;
         if (rcpt && data_failure_) return *data_failure_;
         if (rcpt && final_reply_) return *final_reply_;
+        if (rcpt && delivery_replies_[i]) return *delivery_replies_[i];
         if (failure_) return *failure_;
         return {0, {}, "not sent"};
     }
@@ -671,6 +689,7 @@ private:
     std::vector<std::optional<verdict>> rcpt_replies_;
     std::optional<verdict> data_failure_;
     std::optional<verdict> final_reply_;
+    std::vector<std::optional<verdict>> delivery_replies_;  // LMTP: per recipient, after the content
     std::optional<verdict> failure_;
     std::optional<smtpwire::client_error> failure_kind_;
     std::string failure_what_;

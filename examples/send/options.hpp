@@ -48,6 +48,7 @@ struct options {
     std::string orcpt;                          // --orcpt "addr-type;address", for every recipient
     std::optional<std::chrono::seconds> timeout;  // unset: RFC 5321 §4.5.3.2's values
     smtpwire::bdat_policy bdat = smtpwire::bdat_policy::automatic;  // --bdat auto|always|never
+    bool lmtp = false;                                              // --lmtp: LHLO, a reply per recipient
     starttls_mode starttls = starttls_mode::opportunistic;  // none when built without TLS
     bool starttls_given = false;                // --starttls was on the command line
     bool implicit_tls = false;                  // --tls: TLS from the first byte

@@ -59,6 +59,14 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) { o.reject_rcpt.emplace_back(v); return true; }},
     {"--defer-rcpt", "GLOB", "answer 450 4.2.1 to recipient mailboxes matching GLOB (repeatable)",
      [](options& o, std::string_view v) { o.defer_rcpt.emplace_back(v); return true; }},
+    {"--lmtp", "", "speak LMTP (RFC 2033): LHLO, and one reply per recipient after the data",
+     [](options& o, std::string_view) { o.lmtp = true; return true; }},
+    {"--reject-delivery", "GLOB", "with --lmtp, answer 550 5.2.1 after the data to recipients "
+                                  "matching GLOB (repeatable)",
+     [](options& o, std::string_view v) { o.reject_delivery.emplace_back(v); return true; }},
+    {"--defer-delivery", "GLOB", "with --lmtp, answer 450 4.2.1 after the data to recipients "
+                                 "matching GLOB (repeatable)",
+     [](options& o, std::string_view v) { o.defer_delivery.emplace_back(v); return true; }},
     {"--timeout", "SECONDS", "idle time before 421 4.4.2 closes a session (default 300)",
      set_timeout},
     {"--discard", "", "read every message fully but store nothing",
@@ -108,6 +116,8 @@ parse_result parse_options(int argc, char** argv, options& out, std::string& err
         problem = "--require-auth needs --auth";
     else if (out.proxy_timeout && !out.proxy_protocol)
         problem = "--proxy-timeout needs --proxy-protocol";
+    else if ((!out.reject_delivery.empty() || !out.defer_delivery.empty()) && !out.lmtp)
+        problem = "--reject-delivery and --defer-delivery need --lmtp";
     if (problem == nullptr) return parse_result::run;
     error = problem;
     return parse_result::invalid;

@@ -35,6 +35,9 @@ struct options {
     std::chrono::milliseconds timeout = smtpwire::server_timeouts{}.command;
     std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns, matched caselessly
     std::vector<std::string> defer_rcpt;            // against the recipient's mailbox value
+    bool lmtp = false;                              // speak LMTP (RFC 2033), not SMTP
+    std::vector<std::string> reject_delivery;       // LMTP: patterns of recipients refused
+    std::vector<std::string> defer_delivery;        // (550) or deferred (450) after the data
     bool discard = false;                           // read messages, store nothing
     bool received = false;                          // prepend a Received field to each message
     std::string tls_cert;                           // PEM certificate chain: TLS is offered

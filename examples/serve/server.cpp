@@ -249,6 +249,9 @@ server::server(const options& opt, maildir& store, tls::context* tls)
     config_.timeouts.data = opt.timeout;
     // DSN: serve keeps what the client asked for in the envelope; it sends no
     // notification itself, as a sink that stores every message delivers them all.
+    config_.lmtp = opt.lmtp;
+    // Room for a refusal after the data for every recipient, waiting for its turn.
+    if (opt.lmtp) config_.limits.output_buffer = std::max<std::size_t>(4096, 32 * opt.max_recipients);
     if (opt.dsn) config_.extensions.add(smtpwire::extension::dsn);
     if (opt.chunking) config_.extensions.add(smtpwire::extension::chunking).add(smtpwire::extension::binary_mime);
     if (tls_ != nullptr) {
@@ -881,7 +884,9 @@ void server::on_message_end(connection& c, const smtpwire::message_end& end) {
                              (end.overlong_lines > 0
                                   ? ", " + std::to_string(end.overlong_lines) + " overlong lines"
                                   : "");
-    if (opt_.discard) {
+    if (opt_.lmtp) {
+        deliver_per_recipient(c, end, size);
+    } else if (opt_.discard) {
         log(c, "message_end " + size + ", discarded");
         check(c, c.session.accept("OK: discarded"), "accept");
     } else if (c.message.commit(c.client, c.env, end.size)) {
@@ -891,6 +896,49 @@ void server::on_message_end(connection& c, const smtpwire::message_end& end) {
         log(c, "message_end " + size + ", cannot store: " + str(std::strerror(errno)));
         check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}), "reject");
     }
+    c.env = envelope{};
+}
+
+// LMTP (RFC 2033 §4.2): one answer per accepted recipient. --reject-delivery and
+// --defer-delivery refuse some, from the last to the first (the session writes them in
+// RCPT order, as their turn comes); one accept() then answers all the others, who get
+// the one stored copy, whose envelope lists only them.
+void server::deliver_per_recipient(connection& c, const smtpwire::message_end& end, const std::string& size) {
+    std::vector<smtpwire::reply> answers(c.env.recipients.size());  // 250: delivered
+    envelope delivered = c.env;
+    delivered.recipients.clear();
+    for (std::size_t i = 0; i < c.env.recipients.size(); ++i) {
+        const std::string& mailbox = c.env.recipients[i].mailbox;
+        if (matches_any(opt_.reject_delivery, mailbox)) {
+            answers[i] = {550, {5, 2, 1}, "Delivery refused"};
+        } else if (matches_any(opt_.defer_delivery, mailbox)) {
+            answers[i] = {450, {4, 2, 1}, "Delivery deferred"};
+        } else {
+            answers[i] = {250, {2, 0, 0}, {}};
+            delivered.recipients.push_back(c.env.recipients[i]);
+        }
+    }
+    std::string text = "OK: discarded";
+    if (delivered.recipients.empty()) {
+        c.message.abort();
+        text.clear();
+    } else if (!opt_.discard && c.message.commit(c.client, delivered, end.size)) {
+        text = "OK: queued as " + c.message.id();
+    } else if (!opt_.discard) {
+        log(c, "message_end " + size + ", cannot store: " + str(std::strerror(errno)));
+        check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}), "reject");
+        c.env = envelope{};
+        return;
+    }
+    log(c, "message_end " + size + ", delivered to " + std::to_string(delivered.recipients.size()) + " of " +
+               std::to_string(answers.size()) + (text.empty() ? "" : ", " + text));
+    for (std::size_t i = answers.size(); i-- > 0;) {
+        if (answers[i].code == 250) continue;
+        log(c, "recipient <" + c.env.recipients[i].mailbox + "> " + std::to_string(answers[i].code) +
+                   " after the data");
+        check(c, c.session.reject_recipient(end.decision, i, answers[i]), "reject_recipient");
+    }
+    if (!delivered.recipients.empty()) check(c, c.session.accept(text), "accept");
     c.env = envelope{};
 }
 

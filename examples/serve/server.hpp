@@ -69,6 +69,7 @@ private:
     void on_data_begin(connection& c, const smtpwire::data_begin& data);
     std::string received_field(const connection& c) const;
     void on_message_end(connection& c, const smtpwire::message_end& end);
+    void deliver_per_recipient(connection& c, const smtpwire::message_end& end, const std::string& size);
     void check(connection& c, smtpwire::errc result, std::string_view call);
     flush_result flush(connection& c);
     void finish(connection& c);

@@ -8,7 +8,9 @@ Listens on 127.0.0.1 on a port the system picks, prints "listening on 127.0.0.1:
 and writes message N as DIR/N.eml (the content as aiosmtpd hands it over: dot-stuffing
 removed, line ends as received) and DIR/N.json (the envelope, and whether the session
 was in TLS and authenticated). SMTPUTF8 is offered; recipients named with --reject-rcpt
-get 550 5.1.1. Stops on SIGTERM.
+get 550 5.1.1. Stops on SIGTERM. With --lmtp it speaks LMTP (aiosmtpd.lmtp.LMTP, RFC 2033)
+and answers the content once per recipient: 550 5.2.1 to those named with
+--refuse-delivery, 250 to the others (the message is stored once for all).
 
 With --cert and --key it offers STARTTLS (RFC 3207), refusing mail before it with
 --require-starttls; with --implicit-tls the connection is TLS from the first byte
@@ -37,14 +39,16 @@ import re
 import signal
 import ssl
 
+from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 
 class StoringHandler:
 
-    def __init__(self, directory, rejected):
+    def __init__(self, directory, rejected, refused_delivery=()):
         self.directory = directory
         self.rejected = rejected
+        self.refused_delivery = set(refused_delivery)
         self.count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -66,6 +70,11 @@ class StoringHandler:
                        # session.ssl is only set by STARTTLS; this covers implicit TLS too.
                        'tls': server.transport.get_extra_info('ssl_object') is not None,
                        'authenticated': bool(session.authenticated)}, f)
+        if isinstance(server, LMTP):
+            # RFC 2033 §4.2: one reply per accepted recipient, in RCPT order.
+            return '\r\n'.join('550 5.2.1 Delivery refused' if rcpt in self.refused_delivery
+                                 else '250 2.0.0 stored as %d' % self.count
+                                 for rcpt in envelope.rcpt_tos)
         return '250 2.0.0 stored as %d' % self.count
 
 
@@ -216,7 +225,7 @@ async def serve(args):
         user, _, token = args.oauth.partition(':')
         handler = OAuthHandler(args.directory, set(args.reject_rcpt), user, token)
     else:
-        handler = StoringHandler(args.directory, set(args.reject_rcpt))
+        handler = StoringHandler(args.directory, set(args.reject_rcpt), args.refuse_delivery)
     context = tls_context(args) if args.cert else None
     options = {'hostname': 'aiosmtpd.test', 'enable_SMTPUTF8': True}
     if context and not args.implicit_tls:
@@ -229,7 +238,7 @@ async def serve(args):
         # "in clear" to be offered at all (the connection is TLS from the first byte).
         options.update(auth_require_tls=not (args.auth_in_clear or args.implicit_tls),
                        auth_exclude_mechanism=args.auth_exclude)
-    smtp = LongLineSMTP if args.oauth else SMTP
+    smtp = LongLineSMTP if args.oauth else LMTP if args.lmtp else SMTP
     server = await loop.create_server(lambda: smtp(handler, **options), '127.0.0.1', 0,
                                       ssl=context if args.implicit_tls else None)
     stop = asyncio.Event()
@@ -244,6 +253,8 @@ def main():
     parser = argparse.ArgumentParser(usage=__doc__)
     parser.add_argument('directory')
     parser.add_argument('--reject-rcpt', action='append', default=[])
+    parser.add_argument('--lmtp', action='store_true')
+    parser.add_argument('--refuse-delivery', action='append', default=[])
     parser.add_argument('--cert')
     parser.add_argument('--key')
     parser.add_argument('--require-starttls', action='store_true')

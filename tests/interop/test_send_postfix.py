@@ -100,9 +100,10 @@ def postfix_available():
 class PostfixInstance:
     """A Postfix of its own under a temporary directory: smtpd on 127.0.0.1:`port`
     (STARTTLS offered) and 127.0.0.1:`encrypt_port` (STARTTLS required), with the
-    certificate `cert` and its key `key`."""
+    certificate `cert` and its key `key`. `main_cf` and `master_cf` are appended to the
+    configuration (a later main.cf setting wins over an earlier one)."""
 
-    def __init__(self, cert, key):
+    def __init__(self, cert, key, main_cf='', master_cf=''):
         self.tmp = tempfile.TemporaryDirectory(prefix='smtpwire-postfix-')
         root = self.tmp.name
         os.chmod(root, 0o755)  # the daemons run as mail_owner
@@ -115,9 +116,9 @@ class PostfixInstance:
         self.port = free_port()
         self.encrypt_port = free_port()
         with open(os.path.join(self.conf, 'main.cf'), 'w', encoding='ascii') as f:
-            f.write(MAIN_CF.format(root=root, cert=cert, key=key))
+            f.write(MAIN_CF.format(root=root, cert=cert, key=key) + main_cf)
         with open(os.path.join(self.conf, 'master.cf'), 'w', encoding='ascii') as f:
-            f.write(MASTER_CF.format(port=self.port, encrypt_port=self.encrypt_port))
+            f.write(MASTER_CF.format(port=self.port, encrypt_port=self.encrypt_port) + master_cf)
         self.proc = None
         try:
             # Creates the queue directories with their owners and modes.

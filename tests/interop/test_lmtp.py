@@ -1,0 +1,165 @@
+"""LMTP (RFC 2033) end to end: Postfix's lmtp(8) delivery agent, Python's smtplib.LMTP
+and swaks --protocol LMTP into smtpwire-serve --lmtp, and smtpwire-send --lmtp into
+aiosmtpd's LMTP server. After the data every accepted recipient gets its own reply, in
+RCPT order; serve's --reject-delivery and --defer-delivery refuse chosen recipients
+there, and only the others are in the stored envelope.
+
+Every peer runs on 127.0.0.1, started and stopped by the test; the Postfix is a private
+instance under a temporary directory (see test_send_postfix.py) whose only transport is
+lmtp to the serve under test. Skips (exit status 77) when a peer is missing, unless
+SMTPWIRE_REQUIRE_INTEROP=1.
+Run: python3 test_lmtp.py --send PATH-TO-smtpwire-send --serve PATH-TO-smtpwire-serve
+"""
+
+import os
+import shutil
+import smtplib
+import subprocess
+import tempfile
+import unittest
+
+import send_harness
+import serve_harness
+from serve_harness import STEP_TIMEOUT, RawClient, ServeProcess, wait_until
+
+SWAKS = shutil.which('swaks')
+
+MESSAGE = b'Subject: lmtp\r\n\r\nbody\r\n'
+
+
+class ServeLmtpTest(unittest.TestCase):
+    """Clients speaking LMTP to smtpwire-serve --lmtp."""
+
+    def setUp(self):
+        self.serve = ServeProcess('--lmtp', '--reject-delivery', 'refused@*',
+                                  '--defer-delivery', 'later@*')
+        self.addCleanup(self.serve.close)
+
+    def test_helo_and_ehlo_are_not_lmtp(self):
+        c = RawClient(self.serve.port)
+        self.addCleanup(c.close)
+        c.expect(220, b'mx.test LMTP')
+        c.command(b'HELO client.test', 500)
+        c.command(b'EHLO client.test', 500)
+        lines = c.command(b'LHLO client.test', 250)
+        self.assertIn(b'PIPELINING', lines)
+        self.assertIn(b'ENHANCEDSTATUSCODES', lines)
+        c.command(b'QUIT', 221)
+
+    def test_smtplib_lmtp_reads_one_reply_per_recipient(self):
+        s = smtplib.LMTP('127.0.0.1', self.serve.port, timeout=STEP_TIMEOUT)
+        self.addCleanup(s.close)
+        self.assertEqual(s.ehlo('client.test')[0], 250)  # LMTP.ehlo() sends LHLO
+        self.assertEqual(s.mail('sender@client.test')[0], 250)
+        for rcpt in ('a@mx.test', 'refused@mx.test', 'later@mx.test', 'b@mx.test'):
+            self.assertEqual(s.rcpt(rcpt)[0], 250)
+        # smtplib.LMTP.data() reads the first reply; the others follow in RCPT order.
+        first = s.data(MESSAGE)
+        replies = [first] + [s.getreply() for _ in range(3)]
+        self.assertEqual([code for code, _ in replies], [250, 550, 450, 250])
+        self.assertTrue(replies[0][1].startswith(b'2.0.0 OK: queued as '))
+        self.assertEqual(replies[1][1], b'5.2.1 Delivery refused')
+        self.assertEqual(replies[2][1], b'4.2.1 Delivery deferred')
+        self.assertEqual(s.quit()[0], 221)
+        [(env, content)] = self.serve.messages()
+        self.assertEqual(env['rcpt_to'], ['a@mx.test', 'b@mx.test'])
+        self.assertEqual(env['helo_verb'], 'LHLO')
+        self.assertEqual(content, MESSAGE)
+
+    def test_smtplib_lmtp_one_recipient(self):
+        with smtplib.LMTP('127.0.0.1', self.serve.port, timeout=STEP_TIMEOUT) as s:
+            self.assertEqual(s.sendmail('sender@client.test', ['only@mx.test'], MESSAGE), {})
+        [(env, _)] = self.serve.messages()
+        self.assertEqual(env['rcpt_to'], ['only@mx.test'])
+
+    def test_swaks_protocol_lmtp(self):
+        if SWAKS is None:
+            if os.environ.get('SMTPWIRE_REQUIRE_INTEROP') == '1':
+                self.fail('swaks is not installed and SMTPWIRE_REQUIRE_INTEROP=1')
+            self.skipTest('swaks is not installed')
+        run = subprocess.run(
+            [SWAKS, '--server', '127.0.0.1', '--port', str(self.serve.port),
+             '--protocol', 'LMTP', '--from', 'sender@client.test',
+             '--to', 'a@mx.test,refused@mx.test', '--helo', 'client.test',
+             '--header', 'Subject: swaks', '--body', 'hello'],
+            capture_output=True, timeout=STEP_TIMEOUT * 3)
+        out = run.stdout.decode('utf-8', 'replace')
+        self.assertIn('-> LHLO client.test', out)
+        self.assertIn('<-  250 2.0.0 OK: queued as', out)
+        self.assertIn('<** 550 5.2.1 Delivery refused', out)
+        [(env, _)] = self.serve.messages()
+        self.assertEqual(env['rcpt_to'], ['a@mx.test'])
+
+
+class PostfixLmtpTest(unittest.TestCase):
+    """Postfix's lmtp(8) delivering into smtpwire-serve --lmtp."""
+
+    def test_postfix_delivers_per_recipient(self):
+        from test_send_postfix import PostfixInstance, postfix_available
+        send_harness.skip_unless(postfix_available() and os.geteuid() == 0,
+                                 'Postfix run as root')
+        serve = ServeProcess('-v', '--lmtp', '--defer-delivery', 'later@*', '--reject-delivery', 'refused@*')
+        self.addCleanup(serve.close)
+        tmp = tempfile.TemporaryDirectory(prefix='smtpwire-lmtp-')
+        self.addCleanup(tmp.cleanup)
+        cert, key = send_harness.make_certificate(tmp.name, 'postfix.test', 'DNS:postfix.test')
+        postfix = PostfixInstance(
+            cert, key,
+            main_cf='smtpd_recipient_restrictions = permit_mynetworks, reject\n'
+                    'default_transport = lmtp:inet:127.0.0.1:%d\n'
+                    'bounce_queue_lifetime = 0\n'
+                    'notify_classes =\n' % serve.port,
+            master_cf='lmtp      unix  - - n - - lmtp\n')
+        self.addCleanup(postfix.close)
+        with smtplib.SMTP('127.0.0.1', postfix.port, timeout=STEP_TIMEOUT) as s:
+            s.sendmail('<>', ['a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test'],
+                       MESSAGE)
+
+        def outcomes_logged():
+            log = postfix.maillog()
+            return all('to=<%s>' % r in log and 'status=' in log
+                       for r in ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')) \
+                and log.count('relay=127.0.0.1') >= 4
+        self.assertTrue(wait_until(outcomes_logged, STEP_TIMEOUT * 3), postfix.maillog())
+        log = postfix.maillog()
+        lines = {r: [l for l in log.splitlines() if 'to=<%s>' % r in l and 'relay=' in l][0]
+                 for r in ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')}
+        self.assertIn('status=sent (250 2.0.0 OK: queued as', lines['a@mx.test'])
+        self.assertIn('status=sent (250 2.0.0 OK: queued as', lines['b@mx.test'])
+        self.assertIn('status=deferred (host 127.0.0.1[127.0.0.1] said: 450 4.2.1 Delivery deferred',
+                      lines['later@mx.test'])
+        self.assertIn('said: 550 5.2.1 Delivery refused', lines['refused@mx.test'])
+        # One transaction for the four (Postfix's lmtp(8) sends DATA, and ORCPT as
+        # DSN is offered), answered per recipient after the data.
+        self.assertIn('data_begin 4 recipients\n', serve.stderr())
+        self.assertIn('delivered to 2 of 4', serve.stderr())
+        [(env, content)] = serve.messages()
+        self.assertEqual(sorted(env['rcpt_to']), ['a@mx.test', 'b@mx.test'])
+        self.assertEqual(env['helo_verb'], 'LHLO')
+        self.assertTrue(content.endswith(b'\r\n\r\nbody\r\n'), content)
+
+
+class SendLmtpTest(send_harness.SendTestCase):
+    """smtpwire-send --lmtp into aiosmtpd's LMTP server."""
+
+    def test_send_lmtp_into_aiosmtpd(self):
+        from test_send_aiosmtpd import PYTHON, AiosmtpdSink
+        send_harness.skip_unless(PYTHON is not None, 'aiosmtpd')
+        sink = AiosmtpdSink('--lmtp', '--refuse-delivery', 'refused@aiosmtpd.test')
+        self.addCleanup(sink.close)
+        data = b'Subject: to aiosmtpd\n\nbody\n'
+        result = self.send(sink.port, '--lmtp', '--from', 'sender@client.test',
+                           '--to', 'a@aiosmtpd.test', '--to', 'refused@aiosmtpd.test',
+                           '--to', 'b@aiosmtpd.test', '--message', self.message_file(sink.tmp.name, data))
+        self.assert_result(result, send_harness.EX_UNAVAILABLE,
+                           ['a@aiosmtpd.test 250 2.0.0 stored as 1',
+                            'refused@aiosmtpd.test 550 5.2.1 Delivery refused',
+                            'b@aiosmtpd.test 250 2.0.0 stored as 1'])
+        [(env, content)] = sink.messages()
+        self.assertEqual(env['helo'], 'client.test')
+        self.assertEqual(env['rcpt_to'], ['a@aiosmtpd.test', 'refused@aiosmtpd.test', 'b@aiosmtpd.test'])
+        self.assertEqual(content, data.replace(b'\n', b'\r\n'))
+
+
+if __name__ == '__main__':
+    send_harness.main()
