@@ -1,9 +1,10 @@
 // client_session and server_session talking through memory: random envelopes, bodies and
-// chunking in both directions, DATA or BDAT; the stored message and every recipient result
-// must match.
+// chunking in both directions, DATA or BDAT, SMTP or LMTP; the stored message and every
+// recipient result must match.
 #include "smtpwire/client_session.hpp"
 #include "support/catch.hpp"
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,7 +22,8 @@ enum class verdict { accept, reject, defer };
 
 struct planned_message {
     outgoing message;
-    std::vector<verdict> verdicts;  // the server's answer to each recipient
+    std::vector<verdict> verdicts;    // the server's answer to each recipient
+    std::vector<verdict> deliveries;  // LMTP: its answer after the data (accepted ones)
 };
 
 // What the server side saw.
@@ -96,26 +98,56 @@ struct outcome_log {
     bool finished = false;
 };
 
-// How the content goes: DATA or BDAT, and who decides.
+// How the content goes: DATA or BDAT, and who decides; SMTP or LMTP.
 struct content_mode {
     bool server_chunking = false;  // the server offers CHUNKING and BINARYMIME
     bdat_policy policy = bdat_policy::automatic;
-    [[nodiscard]] bool chunked() const { return server_chunking && policy != bdat_policy::never; }
+    bool lmtp = false;             // LMTP on both sides: DATA, a reply per recipient
+    [[nodiscard]] bool chunked() const { return server_chunking && policy != bdat_policy::never && !lmtp; }
 };
 
 content_mode random_content_mode(std::mt19937_64& rng) {
     content_mode m;
     m.server_chunking = rng() % 2 == 0;
+    m.lmtp = rng() % 4 == 0;
     const auto roll = rng() % 3;
-    m.policy = roll == 0 ? bdat_policy::never : roll == 1 && m.server_chunking ? bdat_policy::always
-                                                                                 : bdat_policy::automatic;
+    m.policy = roll == 0 ? bdat_policy::never
+               : roll == 1 && m.server_chunking && !m.lmtp ? bdat_policy::always
+                                                           : bdat_policy::automatic;
     return m;
+}
+
+reply reply_for(verdict v) {
+    return v == verdict::reject ? reply{550, {5, 1, 1}, "no such user"} : reply{450, {4, 2, 1}, "later"};
+}
+
+// LMTP: answers each accepted recipient of `planned` after the data: some one by one in
+// a random order, and the rest with one accept() or reject() when they all get the same.
+void answer_recipients(server_session& server, const message_end& end, const planned_message& planned,
+                       std::mt19937_64& rng) {
+    REQUIRE(end.recipients == planned.deliveries.size());
+    std::vector<std::size_t> order(end.recipients);
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    const std::size_t one_by_one = rng() % (order.size() + 1);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const verdict v = planned.deliveries[order[k]];
+        const bool rest_alike = std::all_of(order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                                            [&](std::size_t i) { return planned.deliveries[i] == v; });
+        if (k >= one_by_one && rest_alike) {
+            REQUIRE((v == verdict::accept ? server.accept() : server.reject(reply_for(v))) == errc::ok);
+            return;
+        }
+        REQUIRE((v == verdict::accept ? server.accept_recipient(end.decision, order[k])
+                                      : server.reject_recipient(end.decision, order[k], reply_for(v))) == errc::ok);
+    }
 }
 
 outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& plan, bool server_pipelining,
                      bool client_pipelining, content_mode mode) {
     server_config sc;
     sc.hostname = "mx.example";
+    sc.lmtp = mode.lmtp;
     if (!server_pipelining) sc.extensions.remove(extension::pipelining);
     if (mode.server_chunking) {
         sc.extensions.add(extension::chunking);
@@ -127,6 +159,7 @@ outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& p
     cc.pipelining = client_pipelining;
     cc.output_buffer = 1024 + rng() % 2048;
     cc.bdat = mode.policy;
+    cc.lmtp = mode.lmtp;
     cc.chunk_size = rng() % 2 == 0 ? 0 : 1 + rng() % 700;
     client_session client(cc);
     std::vector<outgoing> messages;
@@ -170,16 +203,16 @@ outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& p
                     current.recipients.push_back(decoded(r->forward_path));
                     REQUIRE(server.accept() == errc::ok);
                 } else {
-                    REQUIRE(server.reject(v == verdict::reject ? reply{550, {5, 1, 1}, "no such user"}
-                                                               : reply{450, {4, 2, 1}, "later"}) == errc::ok);
+                    REQUIRE(server.reject(reply_for(v)) == errc::ok);
                 }
             } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
                 current.content += b->bytes;
-            } else if (std::holds_alternative<message_end>(ev)) {
+            } else if (const auto* end = std::get_if<message_end>(&ev)) {
                 current.complete = true;
                 log.server.push_back(current);
+                if (mode.lmtp) answer_recipients(server, *end, plan[message_index], rng);
+                else REQUIRE(server.accept() == errc::ok);
                 ++message_index;
-                REQUIRE(server.accept() == errc::ok);
             } else if (std::holds_alternative<closed>(ev)) {
                 server_wants = false;
             } else if (std::holds_alternative<protocol_error>(ev)) {
@@ -242,6 +275,9 @@ TEST_CASE("round trip: client_session to server_session over random chunking") {
                 p.message.to.push_back(random_local_part(rng) + "@rcpt" + std::to_string(r) + ".example");
                 const auto roll = rng() % 6;
                 p.verdicts.push_back(roll == 0 ? verdict::reject : roll == 1 ? verdict::defer : verdict::accept);
+                const auto after = rng() % 5;
+                if (p.verdicts.back() == verdict::accept)
+                    p.deliveries.push_back(after == 0 ? verdict::reject : after == 1 ? verdict::defer : verdict::accept);
             }
             p.message.body = random_body(rng);
             for (char c : p.message.body)
@@ -273,7 +309,7 @@ TEST_CASE("round trip: client_session to server_session over random chunking") {
         CHECK(stored == log.server.size());
         // The client saw every recipient's result and each transaction's outcome.
         std::size_t done_index = 0;
-        std::size_t rcpt_reply = 0, message = 0;
+        std::size_t rcpt_reply = 0, message = 0, content_reply = 0;
         for (const std::string& e : log.client_events) {
             // The server saw no protocol error but DATA pipelined after refused recipients.
             if (e.rfind("server:", 0) == 0) CHECK(e == "server: protocol_error 554 no valid recipients");
@@ -287,12 +323,31 @@ TEST_CASE("round trip: client_session to server_session over random chunking") {
                 const std::string code = v == verdict::accept ? "250" : v == verdict::reject ? "550" : "450";
                 CHECK(e.substr(e.find(' ', 7) + 1, 3) == code);
             }
+            if (e.rfind("reply DATA content", 0) == 0 && mode.lmtp) {
+                // One reply per accepted recipient, in RCPT order, as the server answered.
+                const auto& deliveries = plan[done_index].deliveries;
+                REQUIRE(content_reply < deliveries.size());
+                const verdict v = deliveries[content_reply];
+                const std::string index = content_reply == 0 ? " " : "#" + std::to_string(content_reply) + " ";
+                CHECK(e.substr(18, index.size() + 3) == index + (v == verdict::accept ? "250" : v == verdict::reject ? "550" : "450"));
+                ++content_reply;
+            }
             if (e.rfind("done ", 0) == 0) {
                 REQUIRE(done_index < plan.size());
-                const auto& verdicts = plan[done_index++].verdicts;
+                const auto& planned = plan[done_index++];
+                const auto& verdicts = planned.verdicts;
                 const bool any = std::find(verdicts.begin(), verdicts.end(), verdict::accept) != verdicts.end();
                 const bool transient = std::find(verdicts.begin(), verdicts.end(), verdict::defer) != verdicts.end();
-                CHECK(e.rfind(any ? "done success" : transient ? "done transient" : "done permanent", 0) == 0);
+                // LMTP: the first recipient not delivered decides.
+                const auto failed = std::find_if(planned.deliveries.begin(), planned.deliveries.end(),
+                                                 [](verdict v) { return v != verdict::accept; });
+                const char* expected = !any ? (transient ? "done transient" : "done permanent")
+                                       : !mode.lmtp || failed == planned.deliveries.end() ? "done success"
+                                       : *failed == verdict::defer                        ? "done transient"
+                                                                                          : "done permanent";
+                CHECK(e.rfind(expected, 0) == 0);
+                if (mode.lmtp) CHECK(content_reply == (any ? planned.deliveries.size() : 0));
+                content_reply = 0;
             }
         }
         CHECK(done_index == plan.size());
