@@ -13,7 +13,8 @@ from serve_harness import STEP_TIMEOUT, ServeTestCase, main
 FLAGS = ['--listen HOST:PORT', '--maildir DIR', '--hostname NAME', '--max-size BYTES',
          '--max-recipients N', '--reject-rcpt GLOB', '--defer-rcpt GLOB', '--timeout SECONDS',
          '--max-connections N', '--discard', '--received', '--tls-cert PEM', '--tls-key PEM',
-         '--tls-implicit', '--auth USER:PASS', '--require-auth', '--proxy-protocol',
+         '--tls-implicit', '--auth USER:PASS', '--require-auth', '--lmtp', '--reject-delivery GLOB',
+         '--defer-delivery GLOB', '--proxy-protocol',
          '--proxy-timeout SECS', '-v', '--help']
 
 
@@ -52,6 +53,9 @@ class CommandLineTest(ServeTestCase):
             (['--auth', 'user:'], 'bad value for --auth: user:'),
             (['--require-auth'], '--require-auth needs --auth'),
             (['--proxy-timeout', '3'], '--proxy-timeout needs --proxy-protocol'),
+            (['--reject-delivery', 'a@*'], '--reject-delivery and --defer-delivery need --lmtp'),
+            (['--defer-delivery', 'a@*'], '--reject-delivery and --defer-delivery need --lmtp'),
+            (['--lmtp=yes'], '--lmtp takes no value'),
             (['--proxy-protocol', '--proxy-timeout', '0'], 'bad value for --proxy-timeout: 0'),
             (['--proxy-protocol=yes'], '--proxy-protocol takes no value'),
             (['--tls-cert='], 'bad value for --tls-cert: '),

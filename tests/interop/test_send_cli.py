@@ -17,7 +17,7 @@ from send_harness import (EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_UNAVAILABLE, E
 
 FLAGS = ['--server HOST:PORT', '--from ADDR', '--to ADDR', '--cc ADDR', '--bcc ADDR',
          '--subject TEXT', '--helo NAME', '--message FILE', '--ret FULL|HDRS', '--envid ID',
-         '--notify WHEN', '--orcpt ADDR-TYPE;ADDR', '--bdat auto|always|never', '--timeout SECONDS',
+         '--notify WHEN', '--orcpt ADDR-TYPE;ADDR', '--lmtp', '--bdat auto|always|never', '--timeout SECONDS',
          '--starttls MODE', '--tls', '--tls-ca FILE', '--tls-no-verify', '--auth USER:PASS',
          '--auth-user USER', '--auth-token-file PATH', '--auth-mech MECH', '-v', '--help']
 
@@ -100,6 +100,8 @@ class CommandLineTest(SendTestCase):
             (['--auth-token-file', ''], 'bad value for --auth-token-file: '),
             (['--bdat', 'yes'], 'bad value for --bdat: yes'),
             (['--bdat', 'AUTO'], 'bad value for --bdat: AUTO'),
+            (base + ['--to', 'b@example.org', '--lmtp', '--bdat', 'always'],
+             '--lmtp sends the content with DATA: --bdat always cannot be honoured'),
             # OAUTHBEARER names the host: an IDN must be given as its A-labels.
             (['--server', 'b\u00fccher.example:25', '--from', 'a@example.org', '--to',
               'b@example.org', '--auth-user', 'user', '--auth-token-file', 't'],
