@@ -41,7 +41,10 @@ bool set_proxy_timeout(options& o, std::string_view v) {
 constexpr cli::flag<options> flags[] = {
     {"--listen", "HOST:PORT", "address to listen on (default 127.0.0.1:2525; port 0 picks one)",
      set_listen},
-    {"--maildir", "DIR", "directory for received messages, created if missing (default ./mail)",
+    {"--store", "DIR", "directory for received messages, <id>.eml and <id>.json, created if "
+                       "missing (default ./mail)",
+     [](options& o, std::string_view v) { o.maildir = std::string(v); return !v.empty(); }},
+    {"--maildir", "DIR", "the same as --store (the layout is not Maildir's)",
      [](options& o, std::string_view v) { o.maildir = std::string(v); return !v.empty(); }},
     {"--hostname", "NAME", "name in the greeting and EHLO reply (default: this host's name)",
      [](options& o, std::string_view v) { o.hostname = std::string(v); return !v.empty(); }},

@@ -35,7 +35,7 @@ class ServeProcess:
         self.maildir = os.path.join(self.tmp.name, 'mail')
         self.stderr_path = os.path.join(self.tmp.name, 'stderr.txt')
         command = [SERVE, '--listen', '127.0.0.1:0', '--hostname', 'mx.test',
-                   '--maildir', self.maildir, *args]
+                   '--store', self.maildir, *args]
         with open(self.stderr_path, 'wb') as err:
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=err)

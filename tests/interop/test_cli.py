@@ -4,13 +4,17 @@ TLS flags of a build with or without TLS.
 Run: python3 test_cli.py --serve PATH-TO-smtpwire-serve
 """
 
+import os
+import shutil
+import smtplib
 import socket
 import subprocess
+import tempfile
 
 import serve_harness
 from serve_harness import STEP_TIMEOUT, ServeTestCase, main
 
-FLAGS = ['--listen HOST:PORT', '--maildir DIR', '--hostname NAME', '--max-size BYTES',
+FLAGS = ['--listen HOST:PORT', '--store DIR', '--maildir DIR', '--hostname NAME', '--max-size BYTES',
          '--max-recipients N', '--reject-rcpt GLOB', '--defer-rcpt GLOB', '--timeout SECONDS',
          '--max-connections N', '--discard', '--received', '--tls-cert PEM', '--tls-key PEM',
          '--tls-implicit', '--auth USER:PASS', '--require-auth', '--lmtp', '--reject-delivery GLOB',
@@ -81,6 +85,15 @@ class CommandLineTest(ServeTestCase):
         client.expect(220, b'other.test ESMTP')
         lines = client.command(b'EHLO client.test', 250)
         self.assertIn(b'SIZE 1234', lines)
+
+    def test_maildir_is_store_by_its_older_name(self):
+        other = tempfile.mkdtemp(prefix='smtpwire-maildir-')
+        self.addCleanup(shutil.rmtree, other)
+        server = self.serve('--maildir', other)  # after the harness's --store: it wins
+        with smtplib.SMTP('127.0.0.1', server.port, timeout=STEP_TIMEOUT) as s:
+            s.sendmail('a@client.test', ['b@mx.test'], b'Subject: x\r\n\r\nbody\r\n')
+        self.assertTrue(any(n.endswith('.eml') for n in os.listdir(other)))
+        self.assertEqual(server.messages(), [])  # not in the --store the harness gave
 
     def test_address_in_use(self):
         with socket.socket() as taken:
