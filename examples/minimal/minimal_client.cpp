@@ -21,7 +21,7 @@ bool send_message(int fd, int input, const char* from, const char* to) {
     client_session c(config);            // allocates its output buffer once
     input_buffer<16384> in;              // keeps the partial reply line between reads
     char part[65536];                    // borrowed by send_body() until the next need_body
-    int sent = 0;                        // MAIL, RCPT and DATA issued so far
+    enum { start, mail_sent, rcpt_sent, data_sent, quit_due, quit_sent } step = start;
     bool delivered = false;
 
     for (;;) {
@@ -42,8 +42,7 @@ bool send_message(int fd, int input, const char* from, const char* to) {
         } else if (std::holds_alternative<ready>(ev)) {          // EHLO done: capabilities known
             mail_options options;  // declare 8-bit content where the server takes it
             if (c.server_capabilities().has(extension::eight_bit_mime)) options.body = body_type::eight_bit_mime;
-            if (c.mail_from(from, options) == errc::ok) sent = 1;
-            else (void)c.quit();
+            step = c.mail_from(from, options) == errc::ok ? mail_sent : quit_due;
         } else if (std::holds_alternative<need_body>(ev)) {      // after the 354: the next part
             ssize_t n = read(input, part, sizeof part);
             if (n < 0 && errno != EINTR && errno != EAGAIN) break;   // the message is unreadable
@@ -58,17 +57,14 @@ bool send_message(int fd, int input, const char* from, const char* to) {
                          r->reply.code, static_cast<int>(r->reply.text.size()), r->reply.text.data());
         } else if (auto* d = std::get_if<transaction_done>(&ev)) {
             delivered = d->result == outcome::success;
-            (void)c.quit();
+            step = quit_due;
         } else if (std::holds_alternative<closed>(ev)) {
             break;
         }
-        if (sent == 1 && c.can_send()) {         // RCPT and DATA as soon as the server may
-            if (c.rcpt_to(to) != errc::ok) (void)c.quit();  // take them (at once with PIPELINING)
-            sent = 2;
-        } else if (sent == 2 && c.can_send()) {
-            if (c.data() != errc::ok) (void)c.quit();
-            sent = 3;
-        }
+        if (!c.can_send()) continue;  // the next command must wait for a reply
+        if (step == mail_sent) step = c.rcpt_to(to) == errc::ok ? rcpt_sent : quit_due;
+        else if (step == rcpt_sent) step = c.data() == errc::ok ? data_sent : quit_due;
+        else if (step == quit_due && c.quit() == errc::ok) step = quit_sent;
     }
     return delivered;
 }

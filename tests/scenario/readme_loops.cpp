@@ -82,14 +82,17 @@ ssize_t socket_read(int fd, void* data, std::size_t size) {
 // A server_session that accepts everything but the recipient `refused`, for the client.
 class server_peer : public peer {
 public:
-    explicit server_peer(std::string refused = {}) : refused_(std::move(refused)) {}
+    explicit server_peer(std::string refused = {}, bool pipelining = true)
+        : session([pipelining] {
+              server_config c;
+              c.hostname = "mx.example";  // strict: early input would be refused with 554
+              c.limits.message_size = 64 << 20;
+              if (!pipelining) c.extensions = extension_set{extension::eight_bit_mime};
+              return c;
+          }()),
+          refused_(std::move(refused)) {}
 
-    server_session session{[] {
-        server_config c;
-        c.hostname = "mx.example";  // strict: early input would be refused with 554
-        c.limits.message_size = 64 << 20;
-        return c;
-    }()};
+    server_session session;
     std::string stored;  // message content received
     std::vector<std::string> recipients;
     std::size_t messages = 0;
@@ -256,13 +259,16 @@ TEST_CASE("README client loop: content of any size arrives whole") {
     readme::other = nullptr;
 }
 
-TEST_CASE("README client loop: a refused recipient, no content, failure") {
-    readme::server_peer server("bob");
-    readme::other = &server;
-    CHECK(!readme_client::send_message(readme::socket_fd, -1, "alice@app.example", "bob@mx.example"));
-    CHECK(server.messages == 0);
-    CHECK(server.stored.empty());
-    CHECK(server.session.done());
+TEST_CASE("README client loop: a refused recipient, no content, failure, QUIT") {
+    for (const bool pipelining : {true, false}) {
+        INFO("PIPELINING offered: " << pipelining);
+        readme::server_peer server("bob", pipelining);
+        readme::other = &server;
+        CHECK(!readme_client::send_message(readme::socket_fd, -1, "alice@app.example", "bob@mx.example"));
+        CHECK(server.messages == 0);
+        CHECK(server.stored.empty());
+        CHECK(server.session.done());
+    }
     readme::other = nullptr;
 }
 
