@@ -23,7 +23,7 @@ void serve(int fd, const std::string& dir, unsigned& stored) {
     config.limits.message_size = 64 << 20;  // announced with SIZE; larger ones are refused
     server_session s(config);               // allocates its output buffer once
     input_buffer<16384> in;                 // keeps the partial line between reads
-    std::string path;                       // the message being stored, while file is open
+    std::string path;                       // where the message being received goes
     std::FILE* file = nullptr;
 
     for (;;) {
@@ -52,10 +52,13 @@ void serve(int fd, const std::string& dir, unsigned& stored) {
             bool ok = file != nullptr && std::ferror(file) == 0;
             if (file != nullptr && std::fclose(file) != 0) ok = false;
             file = nullptr;
-            if (ok) ++stored;
-            if (ok) (void)s.accept();
-            else (void)s.reject({451, {4, 3, 0}, "Cannot store the message"});
-            if (!ok) std::remove(path.c_str());
+            if (ok) {
+                ++stored;
+                (void)s.accept();
+            } else {
+                std::remove(path.c_str());
+                (void)s.reject({451, {4, 3, 0}, "Cannot store the message"});
+            }
         } else if (std::holds_alternative<message_aborted>(ev) && file != nullptr) {  // too large, hang-up
             std::fclose(file);
             std::remove(path.c_str());
