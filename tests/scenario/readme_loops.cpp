@@ -1,14 +1,27 @@
-// The server and client loops README.md shows, run as written, each against the other
-// role's session behind an in-memory socket that takes at most 1000 octets a write and
-// now and then fails with EAGAIN or EINTR; bodies around the output buffer's size and
-// of 10 MiB arrive whole.
+// README.md's two loops are examples/minimal/minimal_server.cpp and minimal_client.cpp,
+// shown whole: they must match, and their loops are run here as written, each against
+// the other role's session behind an in-memory socket that takes at most 1000 octets a
+// write and now and then fails with EAGAIN or EINTR; bodies of 0 octets to 10 MiB
+// arrive whole.
 #include "smtpwire/smtpwire.hpp"
 #include "support/catch.hpp"
 
+// Every header the two programs include, so that including them below inside a
+// namespace adds only their own code.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -21,7 +34,7 @@ namespace readme {
 
 using namespace smtpwire;
 
-// The other end of the README's `fd`, driven by the loop's own write() and read().
+// The other end of the programs' socket, driven by the loop's own write() and read().
 class peer {
 public:
     virtual ~peer() = default;
@@ -30,10 +43,11 @@ public:
     std::string to_loop;                              // what the loop may read
 };
 
+const int socket_fd = 1000;  // the loop's socket; reads of other descriptors are real
 peer* other = nullptr;
 unsigned calls = 0;
 
-// A socket that is sometimes not ready (EAGAIN) or interrupted (EINTR).
+// A descriptor that is sometimes not ready (EAGAIN) or interrupted (EINTR).
 bool not_now() {
     ++calls;
     if (calls % 7 == 0) {
@@ -47,15 +61,17 @@ bool not_now() {
     return false;
 }
 
-ssize_t write(int, const char* data, std::size_t size) {
+ssize_t socket_write(int fd, const void* data, std::size_t size) {
+    REQUIRE(fd == socket_fd);
     if (not_now()) return -1;
     const std::size_t n = std::min<std::size_t>(size, 1000);
-    other->deliver(std::string_view(data, n));
+    other->deliver(std::string_view(static_cast<const char*>(data), n));
     return static_cast<ssize_t>(n);
 }
 
-ssize_t read(int, char* data, std::size_t size) {
+ssize_t socket_read(int fd, void* data, std::size_t size) {
     if (not_now()) return -1;
+    if (fd != socket_fd) return ::read(fd, data, size);
     other->run();
     const std::size_t n = std::min(size, other->to_loop.size());
     std::memcpy(data, other->to_loop.data(), n);
@@ -63,15 +79,20 @@ ssize_t read(int, char* data, std::size_t size) {
     return static_cast<ssize_t>(n);  // 0: the peer closed
 }
 
-// A server_session that accepts everything, for the client loop.
+// A server_session that accepts everything but the recipient `refused`, for the client.
 class server_peer : public peer {
 public:
-    server_session session{[] {
-        server_config c;
-        c.hostname = "mx.example";  // strict: early input would be refused with 554
-        c.limits.message_size = 64 << 20;
-        return c;
-    }()};
+    explicit server_peer(std::string refused = {}, bool pipelining = true)
+        : session([pipelining] {
+              server_config c;
+              c.hostname = "mx.example";  // strict: early input would be refused with 554
+              c.limits.message_size = 64 << 20;
+              if (!pipelining) c.extensions = extension_set{extension::eight_bit_mime};
+              return c;
+          }()),
+          refused_(std::move(refused)) {}
+
+    server_session session;
     std::string stored;  // message content received
     std::vector<std::string> recipients;
     std::size_t messages = 0;
@@ -94,7 +115,8 @@ public:
                 stored += c->bytes;
             } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
                 recipients.emplace_back(r->forward_path.address.local_part);
-                REQUIRE(session.accept() == errc::ok);
+                if (recipients.back() == refused_) REQUIRE(session.reject({550, {5, 1, 1}, "No such user"}) == errc::ok);
+                else REQUIRE(session.accept() == errc::ok);
             } else if (std::holds_alternative<message_end>(ev)) {
                 ++messages;
                 REQUIRE(session.accept() == errc::ok);
@@ -105,18 +127,18 @@ public:
     }
 
 private:
+    std::string refused_;
     std::string in_;
 };
 
-// A client_session sending one message with send_mail(), for the server loop.
+// A client_session sending one message with send_mail(), for the server.
 class client_peer : public peer {
 public:
-    client_peer(std::string message, std::vector<std::string> to)
-        : message_(std::move(message)), to_(std::move(to)) {
-        for (const auto& t : to_) rcpts_.push_back({t, {}});
+    explicit client_peer(std::string message) : message_(std::move(message)) {
         env_.sender = "alice@client.example";
-        env_.recipients = rcpts_.data();
-        env_.recipient_count = rcpts_.size();
+        env_.options.body = body_type::eight_bit_mime;
+        env_.recipients = &rcpt_;
+        env_.recipient_count = 1;
         run();
     }
 
@@ -125,7 +147,7 @@ public:
         c.helo_name = "client.example";
         return c;
     }()};
-    std::vector<std::string> results;  // per recipient, then the transaction
+    std::string result;  // of the transaction
 
     void deliver(std::string_view bytes) override {
         in_ = std::string(session.unconsumed()) + std::string(bytes);
@@ -143,10 +165,8 @@ public:
                 return;
             } else if (std::holds_alternative<ready>(ev)) {
                 REQUIRE(session.send_mail(env_, message_) == errc::ok);
-            } else if (const auto* r = std::get_if<command_reply>(&ev); r && r->command == verb::rcpt) {
-                results.push_back(to_[r->index] + " " + std::to_string(r->reply.code));
             } else if (const auto* d = std::get_if<transaction_done>(&ev)) {
-                results.push_back(std::string(to_string(d->result)));
+                result = std::string(to_string(d->result));
                 REQUIRE(session.quit() == errc::ok);
             }
         }
@@ -154,179 +174,132 @@ public:
 
 private:
     std::string message_;
-    std::vector<std::string> to_;
-    std::vector<recipient> rcpts_;
+    recipient rcpt_{"bob@mx.example.com", {}};
     envelope env_;
     std::string in_;
 };
 
-std::vector<std::string> logged;
-
-void log(std::string_view rcpt, unsigned code, std::string_view text) {
-    logged.push_back(std::string(rcpt) + " " + std::to_string(code) + " " + std::string(text));
-}
-
-// README: server loop begin
-// One connection on the socket `fd`: messages for the local parts in `users` are
-// added to `mail`; other recipients are refused.
-void serve(int fd, const std::vector<std::string>& users, std::vector<std::string>& mail) {
-    server_config config;
-    config.hostname = "mx.example.com";
-    server_session s(config);          // allocates its output buffer once
-    input_buffer<16384> in;            // keeps the partial line between reads
-    std::string message;
-
-    for (;;) {
-        server_event ev = s.next_event();
-        if (std::holds_alternative<need_output>(ev)) {          // write replies first
-            std::string_view out = s.output();
-            ssize_t n = write(fd, out.data(), out.size());
-            if (n < 0 && errno != EINTR && errno != EAGAIN) break;
-            if (n > 0) s.consume_output(static_cast<std::size_t>(n));
-        } else if (std::holds_alternative<need_data>(ev)) {     // keep the partial line, read more
-            in.keep(s.unconsumed());
-            ssize_t n = read(fd, in.write_data(), in.write_size());
-            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) s.feed_eof();
-            if (n > 0) {
-                in.commit(static_cast<std::size_t>(n));
-                (void)s.feed(in.data());
-            }
-        } else if (auto* r = std::get_if<rcpt_to>(&ev)) {        // a decision: now or later
-            std::string_view user = r->forward_path.address.local_part;
-            if (std::find(users.begin(), users.end(), user) != users.end()) (void)s.accept();
-            else (void)s.reject({550, {5, 1, 1}, "No such user"});
-        } else if (auto* c = std::get_if<body_chunk>(&ev)) {
-            message.append(c->bytes);                            // a view into `in`: no copy made
-        } else if (std::holds_alternative<message_end>(ev)) {   // the final dot: keep, then say so
-            mail.push_back(std::move(message));
-            message.clear();
-            (void)s.accept();
-        } else if (std::holds_alternative<message_aborted>(ev)) {  // too large, bare LF, hang-up
-            message.clear();
-        } else if (std::holds_alternative<closed>(ev)) {
-            break;
-        } else if (is_decision(ev)) {                            // client_connected, hello, mail_from, ...
-            (void)s.accept();
-        }
-    }
-}
-// README: server loop end
-
-// README: client loop begin
-void send_mail(int fd, std::string_view message, const std::vector<recipient>& rcpts) {
-    client_config config;
-    config.helo_name = "app.example.com";
-    client_session c(config);            // allocates its output buffer once
-    input_buffer<16384> in;
-    envelope env;                        // borrowed by send_mail() until transaction_done
-    env.sender = "alerts@app.example.com";
-    env.options.size = message.size();   // refused locally if over the server's SIZE
-    env.recipients = rcpts.data();
-    env.recipient_count = rcpts.size();
-
-    for (;;) {
-        client_event ev = c.next_event();
-        if (std::holds_alternative<need_output>(ev)) {          // commands and content
-            std::string_view out = c.output();
-            ssize_t n = write(fd, out.data(), out.size());
-            if (n < 0 && errno != EINTR && errno != EAGAIN) break;
-            if (n > 0) c.consume_output(static_cast<std::size_t>(n));
-        } else if (std::holds_alternative<need_data>(ev)) {     // keep the partial line, read more
-            in.keep(c.unconsumed());
-            ssize_t n = read(fd, in.write_data(), in.write_size());
-            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) c.feed_eof();
-            if (n > 0) {
-                in.commit(static_cast<std::size_t>(n));
-                (void)c.feed(in.data());
-            }
-        } else if (std::holds_alternative<ready>(ev)) {          // EHLO done: capabilities known
-            if (c.send_mail(env, message) != errc::ok) (void)c.quit();
-        } else if (auto* r = std::get_if<command_reply>(&ev)) {
-            if (r->command == verb::rcpt) log(rcpts[r->index].address, r->reply.code, r->reply.text);
-        } else if (std::holds_alternative<transaction_done>(ev)) {
-            (void)c.quit();                                       // result, accepted, reply
-        } else if (std::holds_alternative<client_failure>(ev) || std::holds_alternative<closed>(ev)) {
-            break;
-        }
-    }
-}
-// README: client loop end
-
 } // namespace readme
+
+// The programs as they are, their write() and read() the in-memory socket's.
+namespace readme_server {
+ssize_t write(int fd, const void* data, std::size_t size) { return readme::socket_write(fd, data, size); }
+ssize_t read(int fd, void* data, std::size_t size) { return readme::socket_read(fd, data, size); }
+#include "../../examples/minimal/minimal_server.cpp"
+} // namespace readme_server
+
+namespace readme_client {
+ssize_t write(int fd, const void* data, std::size_t size) { return readme::socket_write(fd, data, size); }
+ssize_t read(int fd, void* data, std::size_t size) { return readme::socket_read(fd, data, size); }
+#include "../../examples/minimal/minimal_client.cpp"
+} // namespace readme_client
 
 namespace {
 
-// A message of exactly `size` octets: CRLF lines, some starting with a dot.
+// A message of exactly `size` octets: CRLF lines, some starting with a dot, some 8-bit.
 std::string message_of(std::size_t size) {
     std::string m;
     for (std::size_t line = 0; m.size() < size; ++line)
-        m += (line % 7 == 3 ? ".dot line " : "line ") + std::to_string(line) + "\r\n";
+        m += (line % 7 == 3 ? ".dot line " : line % 5 == 1 ? "Gr\xc3\xbc\xc3\x9f" "e " : "line ") +
+             std::to_string(line) + "\r\n";
     m.resize(size);
     return m;
 }
 
 const std::size_t sizes[] = {0, 1, 4095, 4096, 4097, std::size_t{10} << 20};
 
-// The default limit: the largest message the README's server takes (limits.hpp).
-const std::size_t server_limit = smtpwire::limits{}.message_size;
+// A new empty directory.
+std::string temporary_directory() {
+    char name[] = "/tmp/smtpwire-readme-XXXXXX";
+    REQUIRE(mkdtemp(name) != nullptr);
+    return name;
+}
+
+void remove_directory(const std::string& dir, unsigned files) {
+    for (unsigned i = 1; i <= files; ++i) std::remove((dir + "/" + std::to_string(i) + ".eml").c_str());
+    ::rmdir(dir.c_str());
+}
 
 } // namespace
 
-TEST_CASE("README: the server and client loops are this file's serve() and send_mail()") {
+TEST_CASE("README: the server and client loops are examples/minimal/, whole") {
     const std::string readme = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/../README.md");
-    const std::string source = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/scenario/readme_loops.cpp");
-    for (const char* which : {"server", "client"}) {
-        const std::string loop =
-            smtpwire_test::marked_region(source, std::string("// README: ") + which + " loop begin",
-                                         std::string("// README: ") + which + " loop end");
-        INFO("expected in README.md:\n" << loop);
-        CHECK(readme.find("```cpp\n" + loop + "```") != std::string::npos);
+    for (const char* program : {"minimal_server.cpp", "minimal_client.cpp"}) {
+        const std::string source =
+            smtpwire_test::file_text((std::string(SMTPWIRE_TEST_DATA_DIR "/../examples/minimal/") + program).c_str());
+        REQUIRE(!source.empty());
+        INFO("expected in README.md:\n" << source);
+        CHECK(readme.find("```cpp\n" + source + "```") != std::string::npos);
     }
 }
 
 TEST_CASE("README client loop: content of any size arrives whole") {
+    const std::string dir = temporary_directory();
+    const std::string path = dir + "/1.eml";
     for (const std::size_t size : sizes) {
         INFO("body of " << size << " octets");
+        const std::string message = message_of(size);
+        std::FILE* file = std::fopen(path.c_str(), "wb");
+        REQUIRE(file != nullptr);
+        REQUIRE(std::fwrite(message.data(), 1, message.size(), file) == message.size());
+        REQUIRE(std::fclose(file) == 0);
+        const int input = ::open(path.c_str(), O_RDONLY);
+        REQUIRE(input >= 0);
         readme::server_peer server;
         readme::other = &server;
-        readme::logged.clear();
-        const std::string message = message_of(size);
-        readme::send_mail(3, message, {{"bob@mx.example", {}}, {"carol@mx.example", {}}});
+        CHECK(readme_client::send_message(readme::socket_fd, input, "alice@app.example", "bob@mx.example"));
+        ::close(input);
         CHECK(server.messages == 1);
         CHECK(server.stored.size() == smtpwire_test::expected_content(message).size());
         CHECK(server.stored == smtpwire_test::expected_content(message));
-        CHECK(server.recipients == std::vector<std::string>{"bob", "carol"});
-        CHECK(readme::logged == std::vector<std::string>{"bob@mx.example 250 OK", "carol@mx.example 250 OK"});
+        CHECK(server.recipients == std::vector<std::string>{"bob"});
+        CHECK(server.session.done());
+    }
+    remove_directory(dir, 1);
+    readme::other = nullptr;
+}
+
+TEST_CASE("README client loop: a refused recipient, no content, failure, QUIT") {
+    for (const bool pipelining : {true, false}) {
+        INFO("PIPELINING offered: " << pipelining);
+        readme::server_peer server("bob", pipelining);
+        readme::other = &server;
+        CHECK(!readme_client::send_message(readme::socket_fd, -1, "alice@app.example", "bob@mx.example"));
+        CHECK(server.messages == 0);
+        CHECK(server.stored.empty());
         CHECK(server.session.done());
     }
     readme::other = nullptr;
 }
 
-TEST_CASE("README server loop: content of any size arrives whole, unknown users refused") {
-    // Up to the default size limit a message is stored whole; 10 MiB is over it and
-    // refused with 552 after the final dot, with nothing stored.
-    std::vector<std::size_t> all(std::begin(sizes), std::end(sizes));
-    all.push_back(server_limit - 2);  // with the final CRLF the client adds: exactly the limit
-    for (const std::size_t size : all) {
+TEST_CASE("README server loop: content of any size is stored whole, one file a message") {
+    const std::string dir = temporary_directory();
+    unsigned stored = 0;
+    for (const std::size_t size : sizes) {
         INFO("body of " << size << " octets");
         const std::string message = message_of(size);
-        readme::client_peer client(message, {"bob@mx.example.com", "nobody@mx.example.com"});
+        readme::client_peer client(message);
         readme::other = &client;
-        std::vector<std::string> mail;
-        readme::serve(3, {"bob", "carol"}, mail);
-        const std::string expected = smtpwire_test::expected_content(message);
-        if (expected.size() <= server_limit) {
-            REQUIRE(mail.size() == 1);
-            CHECK(mail[0].size() == expected.size());
-            CHECK(mail[0] == expected);
-            CHECK(client.results ==
-                  std::vector<std::string>{"bob@mx.example.com 250", "nobody@mx.example.com 550", "success"});
-        } else {
-            CHECK(mail.empty());
-            CHECK(client.results ==
-                  std::vector<std::string>{"bob@mx.example.com 250", "nobody@mx.example.com 550", "permanent"});
-        }
+        readme_server::serve(readme::socket_fd, dir, stored);
+        CHECK(client.result == "success");
         CHECK(client.session.done());
+        const std::string expected = smtpwire_test::expected_content(message);
+        const std::string file = smtpwire_test::file_text((dir + "/" + std::to_string(stored) + ".eml").c_str());
+        CHECK(file.size() == expected.size());
+        CHECK(file == expected);
     }
+    CHECK(stored == std::size(sizes));
+    remove_directory(dir, stored);
+    readme::other = nullptr;
+}
+
+TEST_CASE("README server loop: a message that cannot be stored is refused with 451") {
+    readme::client_peer client(message_of(5000));
+    readme::other = &client;
+    unsigned stored = 0;
+    readme_server::serve(readme::socket_fd, "/nonexistent/smtpwire-readme", stored);
+    CHECK(stored == 0);
+    CHECK(client.result == "transient");
+    CHECK(client.session.done());
     readme::other = nullptr;
 }
