@@ -1,8 +1,7 @@
-// The delivery report example README.md shows, compiled and run as written.
+// The delivery report example docs/building-blocks.md shows, compiled and run as written.
 #include "smtpwire/smtpwire.hpp"
 
 #include "support/catch.hpp"
-#include "support/readme_text.hpp"
 
 #include <string>
 #include <string_view>
@@ -11,7 +10,7 @@ namespace delivery_report_readme {
 
 using namespace smtpwire;
 
-// README: delivery report example begin
+// delivery report example begin
 // A failure report about `original`, sent by `sender` with RET `ret`, for `rcpt`, which
 // the next hop refused with `refusal`. Empty when none is due or none can be made; else
 // send it with client_session::send_mail(envelope.to_envelope(), report).
@@ -43,22 +42,11 @@ std::string bounce(std::string_view sender, dsn_return ret, const recipient& rcp
     envelope = r.envelope;                            // MAIL FROM:<>, RCPT TO:<sender>
     return out;
 }
-// README: delivery report example end
+// delivery report example end
 
 } // namespace delivery_report_readme
 
-TEST_CASE("README: the delivery report example is this file's") {
-    const std::string readme = smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/../README.md");
-    const std::string source =
-        smtpwire_test::file_text(SMTPWIRE_TEST_DATA_DIR "/unit/delivery_report_readme.cpp");
-    const std::string example = smtpwire_test::marked_region(
-        source, "// README: delivery report example begin", "// README: delivery report example end");
-    REQUIRE_FALSE(example.empty());
-    INFO("expected in README.md:\n" << example);
-    CHECK(readme.find("```cpp\n" + example + "```") != std::string::npos);
-}
-
-TEST_CASE("README delivery report example: a bounce to the sender, none to <> or when not asked") {
+TEST_CASE("delivery report example: a bounce to the sender, none to <> or when not asked") {
     using namespace smtpwire;
     const std::string original = "From: alice@example.org\r\nSubject: hi\r\n\r\nHello.\r\n";
     recipient rcpt{"bob@example.net", {}, {}, "rfc822;Bob@example.net"};

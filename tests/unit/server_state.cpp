@@ -19,7 +19,7 @@ const char* cell(legality l) {
     return "?";
 }
 
-// The legality table as the Markdown that README.md shows.
+// The legality table as the Markdown that docs/server.md shows.
 std::string legality_markdown() {
     std::string md = "| state |";
     for (std::size_t v = 0; v + 1 < verb_count; ++v) md += " " + std::string(to_string(static_cast<verb>(v))) + " |";
@@ -80,12 +80,12 @@ TEST_CASE("server_state: the legality table follows RFC 5321 §4.1.4") {
     CHECK(legality_of(server_state::tls_handover, verb::quit) == legality::not_read);
 }
 
-TEST_CASE("server_state: README.md shows the legality table as the code has it") {
-    std::ifstream in(SMTPWIRE_TEST_DATA_DIR "/../README.md", std::ios::binary);
+TEST_CASE("server_state: docs/server.md shows the legality table as the code has it") {
+    std::ifstream in(SMTPWIRE_TEST_DATA_DIR "/../docs/server.md", std::ios::binary);
     REQUIRE(in);
     std::stringstream readme;
     readme << in.rdbuf();
     const std::string table = legality_markdown();
-    INFO("expected in README.md:\n" << table);
+    INFO("expected in docs/server.md:\n" << table);
     CHECK(readme.str().find(table) != std::string::npos);
 }
