@@ -1001,7 +1001,9 @@ private:
         while (p.next < p.order.size()) {
             const std::size_t i = p.order[p.next++];
             if (p.answered[i]) {  // answered early to make room for a later one
-                check(s_.accept_recipient(message_id_, i) == errc::invalid_argument, "a recipient answered twice");
+                const bool all = std::find(p.answered.begin(), p.answered.end(), false) == p.answered.end();
+                check(s_.accept_recipient(message_id_, i) == (all ? errc::stale_decision : errc::invalid_argument),
+                      "a recipient answered twice");
                 continue;
             }
             answer_recipient(i);
