@@ -1014,19 +1014,17 @@ private:
         }
         if (p.rest) {
             const reply& r = *p.rest;
-            errc e = r.code < 400 ? s_.accept(message_id_, r) : s_.reject(message_id_, r);
-            if (e == errc::reply_too_long) {
-                // The reply for the rest waits, and the area is full: write what is due,
-                // then answer recipients one by one until it fits or none is left.
+            const auto give = [&] { return r.code < 400 ? s_.accept(message_id_, r) : s_.reject(message_id_, r); };
+            errc e = give();
+            // The reply for the rest waits, and the area is full: write what is due, then
+            // answer the first recipient left on its own, until it fits or none is left.
+            for (std::size_t j = 0; e == errc::reply_too_long;) {
                 flush_output();
-                e = r.code < 400 ? s_.accept(message_id_, r) : s_.reject(message_id_, r);
-            }
-            for (std::size_t i = 0; e == errc::reply_too_long && i < p.answered.size(); ++i) {
-                if (p.answered[i]) continue;
-                answer_recipient(i);
-                e = std::find(p.answered.begin(), p.answered.end(), false) == p.answered.end()
-                        ? errc::ok
-                        : r.code < 400 ? s_.accept(message_id_, r) : s_.reject(message_id_, r);
+                e = give();
+                if (e != errc::reply_too_long) break;
+                while (p.answered[j]) ++j;
+                answer_recipient(j);
+                if (std::find(p.answered.begin(), p.answered.end(), false) == p.answered.end()) e = errc::ok;
             }
             check(e == errc::ok, "the session refused the answer for the rest", std::string(to_string(e)));
         }
@@ -1049,14 +1047,15 @@ private:
             return r.code < 400 ? s_.accept_recipient(message_id_, i, r) : s_.reject_recipient(message_id_, i, r);
         };
         errc e = give();
-        if (e == errc::output_full) {
+        // Once every recipient before it has its answer and the output is written, the
+        // reply is next in line and goes straight into the empty output buffer.
+        for (std::size_t j = 0; e == errc::output_full;) {
             flush_output();
             e = give();
-        }
-        for (std::size_t j = 0; e == errc::output_full && j < i; ++j) {
-            if (p.answered[j]) continue;
+            if (e != errc::output_full) break;
+            while (j < i && p.answered[j]) ++j;
+            check(j < i, "output_full for the reply next in line, with the output written");
             answer_recipient(j);
-            e = give();
         }
         check(e == errc::ok, "the session refused a recipient's answer", std::string(to_string(e)));
         p.answered[i] = true;
