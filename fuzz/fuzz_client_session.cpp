@@ -65,7 +65,7 @@
 // transaction_done: `delivered` at most `accepted`, and the number of 2xx replies to
 // the content; once every recipient's reply came, the result is the first failure's
 // class (success when there is none) and a success has exactly `accepted` replies to the
-// content, all 2xx. Without LMTP, `delivered` is `accepted` on success and 0 otherwise.
+// content, all 2xx; no reply is unexpected while replies to the content are due. Without LMTP, `delivered` is `accepted` on success and 0 otherwise.
 #include "smtpwire/client_session.hpp"
 
 #include <cstddef>
@@ -546,6 +546,10 @@ private:
             check(f->what != client_error::tls_failed || (handed_over_ && p_.handshake_fails),
                   "tls_failed without a failed handshake");
             check(f->what != client_error::invalid_config || log_.events.empty(), "invalid_config not first");
+            // LMTP: while replies to the content are due, the next reply is one of them.
+            check(!p_.config.lmtp || f->what != client_error::unexpected_reply || content_replies_ == 0 ||
+                      content_replies_ >= accepted_,
+                  "a reply to the content taken as unexpected before every accepted recipient had one");
             log_.events.push_back("failure " + std::string(to_string(f->what)) + " " + describe_reply(f->reply));
         } else {
             smtpwire_fuzz::fail("unknown client event");
