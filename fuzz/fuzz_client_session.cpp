@@ -5,7 +5,8 @@
 //   byte 0: bit 0 pipelining wanted; bit 1 small reply limits (80-octet lines, 5
 //           lines); bits 2-3 output buffer 1024/1500/4096/65536; bits 4-6 the body
 //           (0-6 fixed ones, 7: from the input); bit 7 two messages.
-//   byte 1: bits 0-1 recipients per message - 1; bits 2-4 the sender; bit 7 bytes 7 and 8
+//   byte 1: bits 0-1 recipients per message - 1; bits 2-4 the sender; bit 5 LMTP
+//           (client_config::lmtp, with bdat_policy::automatic); bit 7 bytes 7 and 8
 //           follow (STARTTLS and AUTH; without them neither is used).
 //   byte 2: the recipients (an offset into the address table).
 //   byte 3: bit 0 declare SIZE; bit 1 BODY=8BITMIME; bit 2 SMTPUTF8; bit 3 extra DSN
@@ -56,6 +57,15 @@
 // gone; after tls_failed() nothing is written; with credentials, no MAIL unless AUTH
 // was answered 2xx and never after a refusal; `ready` says whether TLS and AUTH are in
 // force, exactly.
+//
+// LMTP (RFC 2033): LHLO, never EHLO, HELO or BDAT (CHUNKING offered or not), and ready
+// is always extended. The final dot is answered once per recipient the server accepted:
+// on the wire nothing follows the dot before all those replies arrived, and each
+// command_reply to the content is attributed to its place among them (index 0, 1, ...).
+// transaction_done: `delivered` at most `accepted`, and the number of 2xx replies to
+// the content; once every recipient's reply came, the result is the first failure's
+// class (success when there is none) and a success has exactly `accepted` replies to the
+// content, all 2xx; no reply is unexpected while replies to the content are due. Without LMTP, `delivered` is `accepted` on success and 0 otherwise.
 #include "smtpwire/client_session.hpp"
 
 #include <cstddef>
@@ -205,6 +215,9 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
     // The application model and the content invariants here are DATA's (354, dot-stuffed
     // spans); a server byte stream offering CHUNKING must not switch the session to BDAT.
     p.config.bdat = bdat_policy::never;
+    // LMTP sends DATA whatever the policy: let CHUNKING tempt it.
+    p.config.lmtp = (b1 & 32) != 0;
+    if (p.config.lmtp) p.config.bdat = bdat_policy::automatic;
     if (b0 & 2) p.config.reply = reply_limits{80, 5};
     static const std::size_t buffers[] = {1024, 1500, 4096, 65536};
     p.config.output_buffer = buffers[(b0 >> 2) & 3];
@@ -463,6 +476,7 @@ private:
             check(r->tls || p_.config.starttls != tls_policy::required, "ready without TLS although it is required");
             check(r->authenticated == !p_.config.auth.user.empty(),
                   "ready not authenticated with credentials, or authenticated without");
+            check(r->extended || !p_.config.lmtp, "an LMTP session ready after HELO");
             check(c_.tls_established() == errc::wrong_state && c_.tls_failed() == errc::wrong_state,
                   "a handshake outcome accepted without a handover");
             log_.events.push_back(std::string(r->extended ? "ready EHLO" : "ready HELO") + (r->tls ? " TLS" : "") +
@@ -475,12 +489,21 @@ private:
                 rcpt_replies_ = 0;
                 accepted_ = 0;
                 content_ok_ = false;
+                content_replies_ = 0;
+                delivered_ = 0;
+                first_failure_ = 0;
             } else if (cr->command == verb::rcpt) {
                 check(cr->index == rcpt_replies_, "RCPT reply index out of order");
                 ++rcpt_replies_;
                 if (cr->reply.code >= 200 && cr->reply.code < 300) ++accepted_;
             } else if (cr->command == verb::data && cr->after_content) {
-                content_ok_ = cr->reply.code >= 200 && cr->reply.code < 300;
+                const bool positive = cr->reply.code >= 200 && cr->reply.code < 300;
+                check(cr->index == content_replies_, "a reply to the content with another index");
+                check(content_replies_ < (p_.config.lmtp ? accepted_ : 1), "more replies to the content than owed");
+                ++content_replies_;
+                if (positive) ++delivered_;
+                if (!positive && first_failure_ == 0) first_failure_ = cr->reply.code;
+                content_ok_ = p_.config.lmtp ? delivered_ == accepted_ : positive;
             }
             if (cr->command == verb::quit) quitting_after_failure_ = false;
             log_.events.push_back("reply " + std::string(to_string(cr->command)) + " #" + std::to_string(cr->index) +
@@ -490,9 +513,27 @@ private:
             check(d->accepted == accepted_ && d->accepted <= d->recipients, "transaction_done accepted count wrong");
             check(d->result != outcome::success || (accepted_ > 0 && content_ok_),
                   "transaction reported a success without an accepted message");
+            check(d->delivered <= d->accepted, "more recipients delivered than accepted");
+            if (p_.config.lmtp) {
+                check(d->delivered == delivered_, "transaction_done delivered differs from the 2xx content replies");
+                check(d->result != outcome::success || (content_replies_ == accepted_ && delivered_ == accepted_),
+                      "an LMTP success without a 2xx reply to the content for every accepted recipient");
+                if (accepted_ > 0 && content_replies_ == accepted_) {
+                    const outcome first = first_failure_ == 0       ? outcome::success
+                                          : first_failure_ / 100 == 4 ? outcome::transient
+                                                                      : outcome::permanent;
+                    check(d->result == first, "an LMTP result other than the first failure's class");
+                    check(first_failure_ == 0 || d->reply.code == first_failure_,
+                          "an LMTP transaction decided by other than its first failure");
+                }
+            } else {
+                check(d->delivered == (d->result == outcome::success ? d->accepted : 0),
+                      "transaction_done delivered is neither accepted on success nor 0");
+            }
             log_.replies.push_back({verb::unknown, false, 0, d->transaction, true});
-            log_.events.push_back("done " + std::string(to_string(d->result)) + " " + std::to_string(d->accepted) + "/" +
-                                  std::to_string(d->recipients) + " " + describe_reply(d->reply));
+            log_.events.push_back("done " + std::string(to_string(d->result)) + " " + std::to_string(d->delivered) + "/" +
+                                  std::to_string(d->accepted) + "/" + std::to_string(d->recipients) + " " +
+                                  describe_reply(d->reply));
         } else if (const auto* f = std::get_if<client_failure>(&ev)) {
             check(!failed_ || quitting_after_failure_, "a second failure");
             failed_ = true;
@@ -505,6 +546,10 @@ private:
             check(f->what != client_error::tls_failed || (handed_over_ && p_.handshake_fails),
                   "tls_failed without a failed handshake");
             check(f->what != client_error::invalid_config || log_.events.empty(), "invalid_config not first");
+            // LMTP: while replies to the content are due, the next reply is one of them.
+            check(!p_.config.lmtp || f->what != client_error::unexpected_reply || content_replies_ == 0 ||
+                      content_replies_ >= accepted_,
+                  "a reply to the content taken as unexpected before every accepted recipient had one");
             log_.events.push_back("failure " + std::string(to_string(f->what)) + " " + describe_reply(f->reply));
         } else {
             smtpwire_fuzz::fail("unknown client event");
@@ -531,6 +576,9 @@ private:
     bool content_ok_ = false;
     std::size_t rcpt_replies_ = 0;
     std::size_t accepted_ = 0;
+    std::size_t content_replies_ = 0;  // replies to the content of this transaction
+    std::size_t delivered_ = 0;        // of them 2xx
+    std::uint16_t first_failure_ = 0;  // the code of the first of them that was not 2xx
     run_log log_;
 };
 
@@ -615,6 +663,9 @@ void check_command(std::string_view line, const plan& p, const run_log& log, std
     switch (cmd.verb) {
     case verb::ehlo:
     case verb::helo:
+    case verb::lhlo:
+        check((cmd.verb == verb::lhlo) == p.config.lmtp, "EHLO or HELO from an LMTP client, or LHLO without LMTP",
+              line);
         check(cmd.argument == p.helo_name, "EHLO/HELO with another name", line);
         return;
     case verb::data:
@@ -722,8 +773,9 @@ void check_output(const plan& p, const run_log& log, const std::vector<std::size
         check(next_address == log.addresses.size(), "an issued MAIL or RCPT is missing from the output");
 }
 
-// The server side of the wire as the client must read it: reply k (from 0, the greeting)
-// answers line k - 1 (a command, a SASL response or the end of content). Counts the
+// The server side of the wire as the client must read it: reply 0 is the greeting, and
+// each line (a command, a SASL response or the end of content) is answered by the
+// replies that follow, one (LMTP: one per accepted recipient after the content). Counts the
 // complete replies received and keeps their codes and where each ended.
 class reply_counter {
 public:
@@ -778,19 +830,22 @@ struct wire_command {
     bool sasl_response = false;
     transaction_id transaction = 0;  // counted from the MAIL commands on the wire
     std::size_t index = 0;           // RCPT position in its transaction
+    std::size_t reply = 0;           // the number of the first reply answering it
+    std::size_t replies = 1;         // how many answer it
 };
 
 // RFC 2920 §3.1, and the commands after which the client must wait for the server:
 // STARTTLS, AUTH and every SASL response.
 bool ends_group(const wire_command& w) {
-    return w.sasl_response || w.command == verb::ehlo || w.command == verb::helo || w.command == verb::data ||
+    return w.sasl_response || w.command == verb::ehlo || w.command == verb::helo || w.command == verb::lhlo ||
+           w.command == verb::data ||
            w.command == verb::quit || w.command == verb::starttls || w.command == verb::auth;
 }
 
-// Lines whose reply the session reports as a command_reply: not EHLO/HELO (ready or a
-// failure), nor STARTTLS or the AUTH exchange (handover, ready or a failure).
+// Lines whose reply the session reports as a command_reply: not EHLO/HELO/LHLO (ready or
+// a failure), nor STARTTLS or the AUTH exchange (handover, ready or a failure).
 bool reported(const wire_command& w) {
-    return !w.sasl_response && w.command != verb::ehlo && w.command != verb::helo &&
+    return !w.sasl_response && w.command != verb::ehlo && w.command != verb::helo && w.command != verb::lhlo &&
            w.command != verb::starttls && w.command != verb::auth;
 }
 
@@ -848,6 +903,7 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
     std::vector<std::size_t> responses;
     std::size_t pos = 0;
     std::size_t gate = none;  // the last group-ending line
+    std::size_t next_reply = 1;  // the number of the first reply to the next line
     std::size_t data_at = none;
     transaction_id tx = 0;
     std::size_t rcpts = 0;
@@ -860,14 +916,15 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
     while (pos < out.size()) {
         const std::size_t crlf = out.find("\r\n", pos);
         const std::string_view line = out.substr(pos, crlf == std::string_view::npos ? out.npos : crlf - pos);
-        if (gate != none && pos < log.output.size() && replies_before(pos) < gate + 2) {
+        if (gate != none && pos < log.output.size() &&
+            replies_before(pos) < commands[gate].reply + commands[gate].replies) {
             // Only the QUIT of a failed session, as its last line, and never while the
             // server may be reading content.
             const bool last_line = crlf != std::string_view::npos && crlf + 2 == log.output.size();
             check(log.failed && line == "QUIT" && last_line && commands[gate].command != verb::data,
                   "a byte written after a group-ending command before its reply", out.substr(pos));
         }
-        if (!commands.empty() && commands.size() - 1 == data_at && replies.code(data_at + 1) == 354) {
+        if (!commands.empty() && commands.size() - 1 == data_at && replies.code(commands[data_at].reply) == 354) {
             // After the 354: content, up to and including the final dot.
             data_decoder decoder;
             std::size_t used = 0;
@@ -878,17 +935,28 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
             }
             pos += used;
             if (!decoder.finished()) return responses;  // cut short by a failure or by the application
-            commands.push_back({verb::data, true, false, tx, 0});
+            wire_command end{verb::data, true, false, tx, 0, next_reply, 1};
+            if (p.config.lmtp) {
+                // RFC 2033 §4.2: one reply for each recipient whose RCPT got a 2xx.
+                end.replies = 0;
+                for (const wire_command& c : commands)
+                    if (c.command == verb::rcpt && c.transaction == tx && replies.code(c.reply) / 100 == 2)
+                        ++end.replies;
+            }
+            next_reply += end.replies;
+            commands.push_back(end);
             continue;
         }
         if (crlf == std::string_view::npos) break;
         const bool in_tls = p.config.implicit_tls || (tls_at != none && pos >= tls_at);
         const bool secrets_allowed = in_tls || auth.allow_in_clear;
-        if (pos == tls_at) check(line.substr(0, 5) == "EHLO ", "after the TLS handshake, a line before EHLO", line);
+        if (pos == tls_at)
+            check(line.substr(0, 5) == (p.config.lmtp ? "LHLO " : "EHLO "),
+                  "after the TLS handshake, a line before EHLO (LHLO)", line);
 
         // How the AUTH exchange stands: the reply to the line before this one.
         const bool after_auth = !commands.empty() && (commands.back().command == verb::auth || commands.back().sasl_response);
-        const std::uint16_t previous_reply = replies.code(commands.size());
+        const std::uint16_t previous_reply = replies.code(next_reply - 1);
         if (after_auth && previous_reply != 0 && previous_reply != 334) {
             if (previous_reply / 100 == 2) auth_accepted = true;
             else auth_refused = true;
@@ -920,16 +988,16 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
             if (cmd.verb == verb::mail || cmd.verb == verb::rcpt || cmd.verb == verb::data) w.transaction = tx;
             if (cmd.verb == verb::rcpt) w.index = rcpts++;
             if (p.config.starttls == tls_policy::required && !in_tls)
-                check(cmd.verb == verb::ehlo || cmd.verb == verb::helo || cmd.verb == verb::starttls ||
-                          cmd.verb == verb::quit || cmd.verb == verb::auth,
-                      "a command other than EHLO, HELO, STARTTLS, QUIT or AUTH before TLS although it is required",
+                check(cmd.verb == verb::ehlo || cmd.verb == verb::helo || cmd.verb == verb::lhlo ||
+                          cmd.verb == verb::starttls || cmd.verb == verb::quit || cmd.verb == verb::auth,
+                      "a command other than EHLO, HELO, LHLO, STARTTLS, QUIT or AUTH before TLS although it is required",
                       line);
             if (cmd.verb == verb::starttls) {
                 check(p.starttls_possible() && !in_tls && !starttls_written, "STARTTLS unasked, inside TLS or twice",
                       line);
                 starttls_written = true;
                 if (handover_at != none)
-                    check(crlf + 2 == handover_at && replies_at_handover == commands.size() + 2,
+                    check(crlf + 2 == handover_at && replies_at_handover == next_reply + 1,
                           "the TLS handover is not right behind the last line, STARTTLS, and its reply", line);
             }
             if (cmd.verb == verb::auth) {
@@ -945,14 +1013,16 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
         }
         if (ends_group(w)) gate = commands.size();
         if (w.command == verb::data) data_at = commands.size();
+        w.reply = next_reply++;
         commands.push_back(w);
         pos = crlf + 2;
     }
     check(handover_at == none || starttls_written, "a TLS handover without STARTTLS");
 
     // Each command_reply answers the next line on the wire whose reply is reported, with
-    // that line's transaction.
+    // that line's transaction; the replies to LMTP content follow each other, numbered.
     std::size_t next = 0;
+    std::size_t used = 0;  // replies to commands[next] reported so far
     transaction_id last_tx = 0;
     for (const reported_reply& r : log.replies) {
         if (r.done) {
@@ -960,13 +1030,18 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
                   "transaction_done for another transaction than its last reply's");
             continue;
         }
-        while (next < commands.size() && !reported(commands[next])) ++next;
+        while (next < commands.size() && (!reported(commands[next]) || used == commands[next].replies)) {
+            ++next;
+            used = 0;
+        }
         check(next < commands.size(), "a reply reported for a command never written");
-        const wire_command& w = commands[next++];
+        const wire_command& w = commands[next];
         check(r.command == w.command && r.after_content == w.end_of_content,
               "a reply attributed to another command");
         check(r.transaction == w.transaction, "a reply attributed to another transaction");
         if (w.command == verb::rcpt) check(r.index == w.index, "an RCPT reply with another index");
+        if (w.end_of_content) check(r.index == used, "a reply to the content attributed to another recipient");
+        ++used;
         if (r.transaction != 0) last_tx = r.transaction;
     }
     return responses;

@@ -21,7 +21,7 @@
 //           the cut inside each line (scaled to its length), and which lines start a
 //           new read when whole lines are grouped (bit i % 8 for line i).
 //   byte 6: bit 0 offer CHUNKING; bit 1 offer BINARYMIME (it brings CHUNKING, RFC 3030
-//           §3); bit 2 offer DSN; bits 3-7 unused.
+//           §3); bit 2 offer DSN; bit 3 LMTP (server_config::lmtp); bits 4-7 unused.
 //
 // Invariants: the same event log, decisions and output whatever the split; output is
 // well-formed SMTP and every reply in it is accounted for by an event, a decision or a
@@ -31,6 +31,18 @@
 // ones refused without effect; tls_handover follows only an accepted STARTTLS, and no
 // byte fed before the handover produces an event after it (RFC 3207 §5); the typed DSN,
 // SIZE and BODY parameters of mail_from and rcpt_to agree with their raw text.
+//
+// LMTP (RFC 2033): hello only for LHLO, and every HELO and EHLO read as a command is
+// answered 500. message_end is answered recipient by recipient (accept_recipient,
+// reject_recipient) in an order and mix the input chooses, one answer per pause when
+// answering asynchronously, and sometimes accept() or reject() for the recipients left;
+// when the reply must wait and its area is full (errc::output_full) the output is
+// written and, if that is not enough, earlier recipients are answered first. Each reply
+// text names the message and the recipient, so the output is checked exactly: after a
+// message (and after a BDAT LAST refused at data_begin) exactly one reply per accepted
+// recipient, together and in RCPT order, each with the code chosen for that recipient;
+// the session's own 552 (too large) and 550 (bare newline) after the content, likewise
+// once per recipient (once for a BDAT chunk not marked LAST).
 //
 // BDAT (RFC 3030 §2): a model reads the stream as the session must, command lines and
 // the n octets after each "BDAT n [LAST]" line (CHUNKING offered, n readable), until a
@@ -60,6 +72,7 @@
 // it, and until it is answered, is discarded, so the grouping decides what is processed.
 #include "smtpwire/server_session.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -175,6 +188,7 @@ setup read_setup(smtpwire_fuzz::input_reader& in) {
     // RFC 3030 §3: BINARYMIME is only ever sent with BDAT (check_config() refuses it alone).
     if (b6 & 2) s.config.extensions.add(extension::binary_mime).add(extension::chunking);
     if (b6 & 4) s.config.extensions.add(extension::dsn);
+    s.config.lmtp = (b6 & 8) != 0;
     return s;
 }
 
@@ -363,6 +377,33 @@ void check_rcpt_parameters(const rcpt_parameters& p, extension_set offered) {
     check(!(notify || orcpt) || offered.has(extension::dsn), "NOTIFY or ORCPT accepted without DSN", p.raw);
 }
 
+// The texts of the session's own refusals of a message's content, which LMTP repeats
+// for each recipient (MAIL's SIZE refusal shares the first).
+constexpr std::string_view too_large_text = "Error: message size exceeds fixed maximum message size";
+constexpr std::string_view bare_newline_text = "Error: bare CR or LF in message content";
+
+// The replies an LMTP message owes, one per accepted recipient in RCPT order, found in
+// the output by the text they start with: "m<k> " and then "r<index> " or "rest " for
+// the application's answers to message k, or the session's own refusal text.
+struct lmtp_block {
+    std::string tag;
+    bool app = false;                  // the application's answers (else the session's own)
+    std::vector<std::uint16_t> codes;  // the code of each recipient's reply
+    bool maybe_one = false;            // or one reply: a BDAT chunk not known to be LAST
+};
+
+// An LMTP message_end being answered: the replies planned for each recipient, and
+// which of them are given one by one, in order.
+struct lmtp_plan {
+    unsigned n = 0;                   // the decision's number
+    std::vector<std::string> texts;   // the replies' texts (reserved: views stay valid)
+    std::vector<reply> replies;       // by recipient index
+    std::vector<bool> answered;
+    std::vector<std::size_t> order;   // the recipients answered one by one
+    std::size_t next = 0;             // order[next] is answered next
+    std::optional<reply> rest;        // accept() or reject() answers the others so
+};
+
 struct run_log {
     std::vector<std::string> events;        // events and the application's actions
     std::string output;                     // every octet the session wrote
@@ -371,6 +412,7 @@ struct run_log {
     bool starttls = false;                  // a STARTTLS reached the application
     std::vector<std::uint64_t> chunk_totals{0};  // content received at each chunk's end
     bool unmodelled_chunks = false;         // BDAT content past where the model stopped
+    std::vector<lmtp_block> lmtp_blocks;    // LMTP replies, checked apart from `expected`
 };
 
 class runner {
@@ -545,6 +587,7 @@ private:
         } else if (const auto* h = std::get_if<hello>(&ev)) {
             check(check_domain_or_literal(h->domain, true) == domain_error::ok, "hello with a bad domain", h->domain);
             check_outside_chunks(h->domain);
+            check((h->verb == verb::lhlo) == st_.config.lmtp, "hello for other than LHLO in LMTP, or LHLO in SMTP");
             log("hello " + std::string(to_string(h->verb)) + " " + std::string(h->domain));
             decide(decision_kind::hello);
         } else if (const auto* m = std::get_if<mail_from>(&ev)) {
@@ -572,12 +615,17 @@ private:
                 check(at_chunk, "data_begin for BDAT where no chunk starts");
             }
             data_chunked_ = d->chunked;
+            data_last_.reset();
+            for (const chunk_range& c : model_.chunks)
+                if (d->chunked && c.begin == consumed()) data_last_ = c.last;
             if (d->chunked && consumed() > model_.known) log_.unmodelled_chunks = true;
             log("data_begin " + std::to_string(d->recipients) + (d->chunked ? " chunked" : ""));
             decide(decision_kind::data);
         } else if (const auto* e = std::get_if<message_end>(&ev)) {
             check(in_message_, "message_end outside a message");
             check(e->size == body_.size(), "message_end size differs from the body delivered");
+            check(e->recipients == accepted_rcpts_, "message_end counts other recipients than were accepted");
+            message_id_ = e->decision;
             if (st_.config.limits.message_size != 0)
                 check(e->size <= st_.config.limits.message_size, "message over the size limit accepted");
             check(st_.config.bare_newlines != bare_newline_policy::reject || e->bare_newlines == 0,
@@ -634,12 +682,19 @@ private:
             check(in_message_, "message_aborted outside a message");
             in_message_ = false;
             body_.clear();  // how much arrived before the abort depends on the split
+            // The content's end, after a final dot or a chunk: is it the message's end?
+            std::optional<bool> final = !chunked_;
+            if (chunked_) {
+                final.reset();
+                for (const chunk_range& c : model_.chunks)
+                    if (c.end == consumed()) final = c.last;
+            }
             end_chunked();
             log("message_aborted " + std::string(to_string(a->reason)));
-            if (a->reason == abort_reason::too_large) log_.expected.push_back(552);
+            if (a->reason == abort_reason::too_large) refused_by_session(552, too_large_text, final);
             if (a->reason == abort_reason::bare_newline) {
                 check(st_.config.bare_newlines == bare_newline_policy::reject, "bare_newline abort without reject");
-                log_.expected.push_back(550);
+                refused_by_session(550, bare_newline_text, final);
             }
             if (a->reason == abort_reason::connection_lost)
                 check(closing_pending(), "connection_lost abort while the session goes on");
@@ -667,7 +722,10 @@ private:
                 check(errors_ <= st_.config.limits.errors, "more errors than the limit");
             }
             log("protocol_error " + std::to_string(p->code) + " " + std::string(to_string(p->what)));
-            log_.expected.push_back(p->code);
+            if (st_.config.lmtp && p->what == server_error::size_exceeded)
+                log_.lmtp_blocks.push_back(lmtp_block{std::string(too_large_text), false, {552}, false});
+            else
+                log_.expected.push_back(p->code);
         } else if (const auto* cl = std::get_if<closing>(&ev)) {
             check(!closing_, "closing twice");
             closing_ = true;
@@ -718,6 +776,8 @@ private:
             check(s_.reject(reply{550, {5, 0, 0}, "no"}) == errc::invalid_reply, "a greeting refused with 550");
         if (k == decision_kind::data && data_chunked_)
             check(s_.accept(reply{354, {}, "no"}) == errc::invalid_reply, "a 354 to BDAT");
+        if (k == decision_kind::message && !st_.config.lmtp)
+            check(s_.accept_recipient(message_id_, 0) == errc::wrong_state, "accept_recipient without LMTP");
         if (k == decision_kind::data)
             check(s_.accept(reply{250, {}, "no"}) == errc::invalid_reply, "data_begin accepted without 354");
         else if (k == decision_kind::starttls)
@@ -731,6 +791,10 @@ private:
     }
 
     void answer(decision_kind k) {
+        if (plan_) {  // an LMTP message answered in steps: the next one
+            lmtp_step();
+            return;
+        }
         misuse(k);
         const unsigned n = decisions_++;
         if (st_.interrupt && n == st_.interrupt_at && st_.interrupt_shutdown) {
@@ -740,8 +804,13 @@ private:
             return;
         }
         const unsigned choice = st_.patterned ? (st_.pattern >> (2 * (n % 8))) & 3u : 0u;
+        if (k == decision_kind::message && st_.config.lmtp && !(choice == 3 && (n / 8) % 3 == 2)) {
+            start_lmtp(n, choice);  // any answer but a 421, which closes with one reply
+            return;
+        }
         const bool one_line = k == decision_kind::greeting || k == decision_kind::hello;
         const bool chunks = k == decision_kind::data && data_chunked_;
+        const bool lmtp_chunk = chunks && st_.config.lmtp;
         const std::string output_before = chunks ? std::string(s_.output()) : std::string();
         errc e = errc::ok;
         std::uint16_t code = default_code(k);
@@ -779,6 +848,9 @@ private:
                                                    {421, {4, 3, 2}, "closing"}};
                 r = rejections[variant % 3];
             }
+            // LMTP refuses a BDAT LAST at data_begin once for each recipient.
+            const std::string tagged = lmtp_tag() + "rest " + std::string(r.text);
+            if (lmtp_chunk && r.code != 421) r.text = tagged;
             e = s_.reject(r);
             code = r.code;
             refused_with_421_ = refused_with_421_ || code == 421;
@@ -801,7 +873,13 @@ private:
                 chunked_ = true;
             }
         }
-        if (!chunks || code >= 400) {
+        if (lmtp_chunk && code >= 400 && code != 421) {
+            log("app: " + std::to_string(code));
+            const std::size_t replies = data_last_ == false ? 1 : accepted_rcpts_;
+            log_.lmtp_blocks.push_back(
+                lmtp_block{lmtp_tag(), true, std::vector<std::uint16_t>(replies, code), !data_last_.has_value()});
+            ++messages_;
+        } else if (!chunks || code >= 400) {
             log("app: " + std::to_string(code));
             log_.expected.push_back(code);
         }
@@ -820,7 +898,11 @@ private:
         }
         check(s_.accept() == errc::no_decision_pending, "a decision still pending after it was answered");
         check(s_.reject(reply{550, {}, "x"}) == errc::no_decision_pending, "reject() without a decision");
+        interrupt_after(n);
+    }
 
+    // After decision `n` was answered: the timer fires, if this is the one to interrupt.
+    void interrupt_after(unsigned n) {
         if (st_.interrupt && n == st_.interrupt_at) {
             const timeout t = s_.current_timeout();
             const server_state state = s_.state();
@@ -832,6 +914,155 @@ private:
             check(timed_out_ == (s_.state() == server_state::closed) || state == server_state::closed,
                   "timed_out() did not close exactly when a timeout was armed");
         }
+    }
+
+    // The session refused the message's content itself: with LMTP once per recipient
+    // after the message's end (RFC 2033 §4.2), once after a BDAT chunk not marked LAST;
+    // `final` is unknown past where the model stopped.
+    void refused_by_session(std::uint16_t code, std::string_view text, std::optional<bool> final) {
+        if (!st_.config.lmtp) {
+            log_.expected.push_back(code);
+            return;
+        }
+        const std::size_t replies = final == false ? 1 : accepted_rcpts_;
+        log_.lmtp_blocks.push_back(
+            lmtp_block{std::string(text), false, std::vector<std::uint16_t>(replies, code), !final.has_value()});
+    }
+
+    // The text that starts every reply of the next LMTP message's answers.
+    std::string lmtp_tag() const { return "m" + std::to_string(messages_) + " "; }
+
+    // How the application answers an LMTP message_end, decision `n`: recipient by
+    // recipient, in an order starting anywhere and going up or down, each accepted
+    // (250 or 251) or refused (550, or a two-line 452) as the pattern's bits say, with a
+    // long text when a bit says so; `choice` 1 and 2 answer only some of them so, then
+    // accept() or reject() (450) the rest, and 3 (a refusal of the message) rejects all
+    // with one reject().
+    void start_lmtp(unsigned n, unsigned choice) {
+        const std::size_t count = accepted_rcpts_;
+        plan_.emplace();
+        lmtp_plan& p = *plan_;
+        p.n = n;
+        const std::string tag = lmtp_tag();
+        ++messages_;
+        const bool reverse = ((st_.pattern >> (n % 16)) & 1u) != 0;
+        const bool long_text = ((st_.pattern >> ((n + 5) % 16)) & 1u) != 0;
+        const std::size_t start = n % count;
+        const std::size_t own = choice == 0 ? count : choice == 3 ? 0 : n % (count + 1);
+        p.texts.reserve(count + 1);
+        p.texts.push_back(tag + (choice == 1 ? "rest delivered" : choice == 2 ? "rest deferred\ntry later" : "rest refused"));
+        static const reply rests[] = {{250, {2, 0, 0}, {}}, {250, {2, 0, 0}, {}}, {450, {4, 2, 1}, {}}, {550, {5, 7, 1}, {}}};
+        reply rest = rests[choice];
+        rest.text = p.texts.front();
+        if (choice == 3 && (n / 8) % 3 == 1) rest = reply{450, {}, p.texts.front()};
+        static const reply owns[] = {{250, {2, 0, 0}, {}}, {251, {2, 1, 5}, {}}, {550, {5, 1, 1}, {}}, {452, {4, 2, 2}, {}}};
+        static const char* const own_texts[] = {"delivered", "will forward", "no such user", "mailbox full\nover quota"};
+        p.replies.assign(count, rest);
+        p.answered.assign(count, false);
+        for (std::size_t j = 0; j < own; ++j) {
+            const std::size_t i = reverse ? (start + count - j) % count : (start + j) % count;
+            const unsigned kind = (st_.pattern >> (2 * ((n + i) % 8))) & 3u;
+            p.texts.push_back(tag + "r" + std::to_string(i) + " " + own_texts[kind] +
+                              (long_text ? std::string(300, '.') : std::string()));
+            p.replies[i] = owns[kind];
+            p.replies[i].text = p.texts.back();
+            p.order.push_back(i);
+        }
+        if (own < count) p.rest = rest;
+        lmtp_block block{tag, true, {}, false};
+        std::string codes;
+        for (const reply& r : p.replies) {
+            block.codes.push_back(r.code);
+            codes += " " + std::to_string(r.code);
+        }
+        log("app: lmtp" + codes);
+        log_.lmtp_blocks.push_back(std::move(block));
+
+        // Answers refused without effect.
+        const std::string before(s_.output());
+        check(s_.accept_recipient(message_id_, count) == errc::invalid_argument, "accept_recipient past the recipients");
+        check(s_.reject_recipient(message_id_, 0, reply{421, {4, 3, 2}, "closing"}) == errc::invalid_reply,
+              "reject_recipient with 421");
+        check(s_.accept_recipient(message_id_, 0, reply{550, {5, 0, 0}, "no"}) == errc::invalid_reply,
+              "accept_recipient with a refusal");
+        check(s_.reject_recipient(message_id_, 0, reply{250, {2, 0, 0}, "yes"}) == errc::invalid_reply,
+              "reject_recipient with a 2xx");
+        check(s_.accept_recipient(decision_id{static_cast<std::uint64_t>(message_id_) + 1}, 0) ==
+                  errc::stale_decision,
+              "accept_recipient for another decision");
+        check(s_.output() == before, "a refused per-recipient answer wrote output");
+        lmtp_step();
+    }
+
+    // The next of the answers planned: all of them, or one per pause when answering
+    // asynchronously; then the rest, and the decision is over.
+    void lmtp_step() {
+        lmtp_plan& p = *plan_;
+        while (p.next < p.order.size()) {
+            const std::size_t i = p.order[p.next++];
+            if (p.answered[i]) {  // answered early to make room for a later one
+                const bool all = std::find(p.answered.begin(), p.answered.end(), false) == p.answered.end();
+                check(s_.accept_recipient(message_id_, i) == (all ? errc::stale_decision : errc::invalid_argument),
+                      "a recipient answered twice");
+                continue;
+            }
+            answer_recipient(i);
+            if (st_.defer && p.next < p.order.size()) {
+                deferred_ = decision_kind::message;
+                return;
+            }
+        }
+        if (p.rest) {
+            const reply& r = *p.rest;
+            const auto give = [&] { return r.code < 400 ? s_.accept(message_id_, r) : s_.reject(message_id_, r); };
+            errc e = give();
+            // The reply for the rest waits, and the area is full: write what is due, then
+            // answer the first recipient left on its own, until it fits or none is left.
+            for (std::size_t j = 0; e == errc::reply_too_long;) {
+                flush_output();
+                e = give();
+                if (e != errc::reply_too_long) break;
+                while (p.answered[j]) ++j;
+                answer_recipient(j);
+                if (std::find(p.answered.begin(), p.answered.end(), false) == p.answered.end()) e = errc::ok;
+            }
+            check(e == errc::ok, "the session refused the answer for the rest", std::string(to_string(e)));
+        }
+        check(s_.accept() == errc::no_decision_pending, "an LMTP message still pending after every answer");
+        check(s_.accept_recipient(message_id_, 0) == errc::stale_decision, "accept_recipient after the decision");
+        const unsigned n = p.n;
+        plan_.reset();
+        // Replies wait for their turn: written all, none is lost to the timer.
+        flush_output();
+        interrupt_after(n);
+    }
+
+    // accept_recipient() or reject_recipient() for recipient `i` as planned. When its
+    // reply must wait and does not fit (errc::output_full): write the output, and if
+    // that is not enough, answer the recipients before it first.
+    void answer_recipient(std::size_t i) {
+        lmtp_plan& p = *plan_;
+        const reply& r = p.replies[i];
+        const auto give = [&] {
+            return r.code < 400 ? s_.accept_recipient(message_id_, i, r) : s_.reject_recipient(message_id_, i, r);
+        };
+        errc e = give();
+        // Once every recipient before it has its answer and the output is written, the
+        // reply is next in line and goes straight into the empty output buffer.
+        for (std::size_t j = 0; e == errc::output_full;) {
+            flush_output();
+            e = give();
+            if (e != errc::output_full) break;
+            while (j < i && p.answered[j]) ++j;
+            check(j < i, "output_full for the reply next in line, with the output written");
+            answer_recipient(j);
+        }
+        check(e == errc::ok, "the session refused a recipient's answer", std::string(to_string(e)));
+        p.answered[i] = true;
+    }
+
+    void flush_output() {
+        while (!s_.output().empty()) write_output();
     }
 
     struct held {
@@ -865,12 +1096,114 @@ private:
     std::size_t chunk_at_ = 0;            // the offset just past them
     std::uint64_t chunk_sum_ = 0;         // the sizes of this message's chunks delivered whole
     std::optional<decision_kind> deferred_;
+    std::optional<bool> data_last_;       // the BDAT of the last data_begin is LAST (if known)
+    decision_id message_id_{};            // the last message_end's decision
+    std::optional<lmtp_plan> plan_;       // an LMTP message_end being answered
+    unsigned messages_ = 0;               // LMTP answers tagged so far ("m<k> ")
     unsigned decisions_ = 0;
     unsigned errors_ = 0;
     std::size_t rcpt_index_ = 0;
     std::size_t accepted_rcpts_ = 0;
     run_log log_;
 };
+
+// A reply in the output: its code and its first line's text after any enhanced status.
+struct reply_text {
+    std::uint16_t code = 0;
+    std::string_view text;
+};
+
+std::vector<reply_text> replies_of(std::string_view output) {
+    std::vector<reply_text> replies;
+    bool first = true;
+    std::string_view text;
+    for (std::string_view line : smtpwire_fuzz::lines_of(output)) {
+        if (first) {
+            text = line.size() > 4 ? line.substr(4) : std::string_view();
+            if (smtpwire_fuzz::starts_with_status_shape(text)) {
+                const std::size_t sp = text.find(' ');
+                text = sp == std::string_view::npos ? std::string_view() : text.substr(sp + 1);
+            }
+        }
+        first = line.size() == 3 || line[3] == ' ';
+        if (first)
+            replies.push_back({static_cast<std::uint16_t>((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0')),
+                               text});
+    }
+    return replies;
+}
+
+// True when `text` starts with the tag of the application's LMTP answers ("m<k> ").
+bool lmtp_tagged(std::string_view text) {
+    return text.size() > 1 && text[0] == 'm' && text[1] >= '0' && text[1] <= '9';
+}
+
+// Finds each LMTP block in the output, in order, and checks it: one reply per recipient,
+// together, in RCPT order, each with its recipient's code. Returns the codes of the
+// other replies, for the accounting of everything else.
+std::vector<std::uint16_t> check_lmtp_blocks(const std::vector<reply_text>& replies,
+                                             const std::vector<lmtp_block>& blocks) {
+    std::vector<bool> in_block(replies.size(), false);
+    std::size_t at = 0;
+    const auto tagged = [&](std::size_t r, const lmtp_block& b) {
+        return r < replies.size() && replies[r].text.substr(0, b.tag.size()) == b.tag;
+    };
+    for (const lmtp_block& b : blocks) {
+        while (at < replies.size() && !tagged(at, b)) ++at;
+        check(at < replies.size(), "the replies an LMTP message owes are missing", b.tag);
+        // Reply r answers recipient i: its code, and its own text or the one for the rest.
+        const auto answers = [&](std::size_t r, std::size_t i) {
+            if (!tagged(r, b) || replies[r].code != b.codes[i]) return false;
+            if (!b.app) return true;
+            const std::string_view t = replies[r].text.substr(b.tag.size());
+            return t.substr(0, 5) == "rest " || t.substr(0, t.find(' ') + 1) == "r" + std::to_string(i) + " ";
+        };
+        std::size_t n = b.codes.size();
+        bool all = true;
+        for (std::size_t i = 0; i < n; ++i) all = all && answers(at + i, i);
+        if (b.maybe_one && !all) n = 1;
+        for (std::size_t i = 0; i < n; ++i) {
+            check(answers(at + i, i), "an LMTP reply missing, out of RCPT order or with another code",
+                  at + i < replies.size() ? replies[at + i].text : std::string_view("(end)"));
+            in_block[at + i] = true;
+        }
+        at += n;
+        check(!b.app || !tagged(at, b), "more LMTP replies to a message than recipients", b.tag);
+    }
+    std::vector<std::uint16_t> others;
+    for (std::size_t r = 0; r < replies.size(); ++r) {
+        if (in_block[r]) continue;
+        check(!lmtp_tagged(replies[r].text), "an LMTP answer outside its message's replies", replies[r].text);
+        others.push_back(replies[r].code);
+    }
+    return others;
+}
+
+// LMTP (RFC 2033 §4.1): every HELO and EHLO read as a command is answered 500. Checked
+// where the model read the whole stream as lines and chunks and the session read it to
+// the end.
+void check_lmtp_hello(std::string_view stream, const stream_model& model, const run_log& log) {
+    if (model.known != stream.size() || log.closed_by != close_reason::peer_closed ||
+        smtpwire_fuzz::has_bare_newline(stream))
+        return;
+    std::size_t hellos = 0;
+    for (std::string_view unit : model.units) {
+        const auto at = static_cast<std::size_t>(unit.data() - stream.data());
+        if (model.holding(at) != nullptr || unit.size() < 2 || unit.substr(unit.size() - 2) != "\r\n") continue;
+        command cmd;
+        const command_error e = parse_command(unit.substr(0, unit.size() - 2), cmd, false);
+        if (e != command_error::unknown_verb && e != command_error::bad_character &&
+            (cmd.verb == verb::helo || cmd.verb == verb::ehlo))
+            ++hellos;
+    }
+    std::size_t refused = 0;
+    for (const reply_text& r : replies_of(log.output)) {
+        if (r.text != "Error: this is an LMTP server, send LHLO") continue;
+        check(r.code == 500, "HELO or EHLO refused with other than 500");
+        ++refused;
+    }
+    check(refused == hellos, "not every HELO and EHLO of an LMTP session is refused", std::to_string(hellos));
+}
 
 // The reply that must end the output when the session closed for `why`.
 std::uint16_t final_code(close_reason why) {
@@ -886,7 +1219,8 @@ std::uint16_t final_code(close_reason why) {
 run_log run_checked(const setup& st, const stream_model& model, std::string_view client,
                     std::vector<std::string_view> pieces, std::size_t write_chunk) {
     run_log log = runner(st, model, client, std::move(pieces), write_chunk).run();
-    const bool enhanced = st.config.extensions.has(extension::enhanced_status_codes);
+    // RFC 2033 §5: ENHANCEDSTATUSCODES is always in effect with LMTP.
+    const bool enhanced = st.config.extensions.has(extension::enhanced_status_codes) || st.config.lmtp;
     const smtpwire_fuzz::reply_stream stream =
         smtpwire_fuzz::check_reply_stream(log.output, enhanced, false);
     check(stream.complete, "the output ends inside a reply", log.output);
@@ -895,7 +1229,11 @@ run_log run_checked(const setup& st, const stream_model& model, std::string_view
         check(log.output.empty(), "a session with an invalid configuration wrote output", log.output);
     // RSET and NOOP (250), HELP (214), EXPN (502) and AUTH's continuations (334) are
     // answered without an event.
-    smtpwire_fuzz::check_codes_accounted(stream.codes, log.expected, {250, 214, 502, 334});
+    // LMTP's replies to messages are checked on their own, and accounted for.
+    const std::vector<reply_text> replies = replies_of(log.output);
+    check(replies.size() == stream.codes.size(), "the output's replies counted differently");
+    smtpwire_fuzz::check_codes_accounted(check_lmtp_blocks(replies, log.lmtp_blocks), log.expected,
+                                         {250, 214, 502, 334});
     // "250 2.0.0 OK: n" answers a chunk: n is the content received at the end of one
     // (known where the model placed the chunks).
     for (std::string_view line : smtpwire_fuzz::lines_of(log.output)) {
@@ -940,6 +1278,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t i = 0; i < stream.size(); ++i) bytes.push_back(stream.substr(i, 1));
 
     const run_log by_line = run_checked(st, model, stream, lines, 0);
+    if (st.config.lmtp) check_lmtp_hello(stream, model, by_line);
     if (smtpwire_fuzz::verbose()) {
         smtpwire_fuzz::print_log("events (line by line)", by_line.events);
         smtpwire_fuzz::print_log("output", {by_line.output});

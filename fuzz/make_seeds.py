@@ -146,6 +146,7 @@ for head, wire in [
 # --- fuzz_server_session ------------------------------------------------------------
 EXT = {'PIPELINING': 1, 'SIZE': 2, '8BITMIME': 4, 'SMTPUTF8': 8, 'ENHANCEDSTATUSCODES': 16}
 EXT6 = {'CHUNKING': 1, 'BINARYMIME': 2, 'DSN': 4}  # byte 6
+LMTP = 8                                           # byte 6
 
 def unescape(s):
     out = bytearray()
@@ -180,7 +181,8 @@ for path in sorted(glob.glob(os.path.join(ROOT, 'tests', 'transcripts', '*.txt')
             for kv in line[1:].split():
                 k, v = kv.split('=', 1)
                 if k == 'extensions': ext = sum(EXT[x.upper()] for x in v.split(',') if x.upper() in EXT)
-                if k == 'extensions': b6 = sum(EXT6[x.upper()] for x in v.split(',') if x.upper() in EXT6)
+                if k == 'extensions': b6 |= sum(EXT6[x.upper()] for x in v.split(',') if x.upper() in EXT6)
+                if k == 'lmtp' and v == '1': b6 |= LMTP
                 if k == 'message_size' and 0 < int(v) <= 1000: b0 |= 8
                 if k == 'extensions' and 'starttls' in v.split(','): tls = 0x80
                 if k == 'extensions' and 'auth' in v.split(','): tls |= 0x40
@@ -193,6 +195,9 @@ ehlo = b'EHLO client.example\r\n'
 tx = b'MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\nRCPT TO:<carol@mx.example>\r\nRCPT TO:<dave@mx.example>\r\nDATA\r\n'
 body = b'Subject: test\r\n\r\n.leading dot\r\nline\r\n.\r\n'
 mail_rcpt = b'MAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example>\r\n'
+lhlo = b'LHLO client.example\r\n'
+lmtp_example = (b'LHLO foo.edu\r\nMAIL FROM:<chris@bar.com>\r\nRCPT TO:<pat@foo.edu>\r\nRCPT TO:<jones@foo.edu>\r\n'
+                b'RCPT TO:<green@foo.edu>\r\nDATA\r\nBlah blah blah...\r\n....etc. etc. etc.\r\n.\r\nQUIT\r\n')
 for hdr, stream in [
     (server_header(4, 31), ehlo + tx + body + b'QUIT\r\n'),                              # pipelined batch
     (server_header(0, 31), ehlo + tx + body + b'QUIT\r\n'),                              # same, early input refused
@@ -230,6 +235,20 @@ for hdr, stream in [
     (server_header(4, 31, b6=4), ehlo + b'MAIL FROM:<a@b.example> RET=HDRS ENVID=QQ314159\r\nRCPT TO:<b@c.example> NOTIFY=SUCCESS,delay ORCPT=rfc822;b+40c.example\r\nRCPT TO:<d@c.example> NOTIFY=NEVER\r\nRCPT TO:<e@c.example> notify=failure orcpt=x;y\r\nDATA\r\n' + body + b'QUIT\r\n'),  # DSN valid
     (server_header(4, 31, b6=4), ehlo + b'MAIL FROM:<a@b.example> RET=ALL\r\nMAIL FROM:<a@b.example> ENVID=\r\nMAIL FROM:<a@b.example> RET=FULL RET=HDRS\r\nMAIL FROM:<a@b.example> ret=full\r\nRCPT TO:<b@c.example> NOTIFY=NEVER,SUCCESS\r\nRCPT TO:<b@c.example> ORCPT=rfc822\r\nRCPT TO:<b@c.example> NOTIFY=\r\nRCPT TO:<b@c.example> ORCPT=;x\r\nQUIT\r\n'),  # DSN invalid
     (server_header(4, 31), ehlo + b'MAIL FROM:<a@b.example> RET=HDRS\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<b@c.example> NOTIFY=NEVER\r\nBDAT 4 LAST\r\nQUIT\r\n'),  # neither offered
+    # LMTP (RFC 2033), byte 6 bit 3: RFC 2033 §4.3's example, answered per recipient in
+    # the orders and mixes the pattern chooses, at once and deferred.
+    # Decisions 0-7: greeting, LHLO, MAIL, 3 RCPT (jones@ refused), DATA, message_end.
+    (server_header(4 | 32, 2, 0x1382, b6=LMTP), lmtp_example),                   # 550 for green@, 250 for pat@
+    (server_header(4 | 32 | 64, 2, 0x5382, b6=LMTP), lmtp_example),              # one own answer, accept() the rest
+    (server_header(0 | 32 | 64, 2, 0x9382, b6=LMTP), lmtp_example),              # one own answer, reject() the rest
+    (server_header(4 | 32, 2, 0xd382, b6=LMTP), lmtp_example),                   # reject() all
+    (server_header(4, 2, b6=LMTP), ehlo + b'HELO client.example\r\n' + lhlo + b'EHLO again.example\r\nQUIT\r\n'),  # HELO and EHLO refused
+    # 20 recipients answered last to first with long texts: the waiting area fills.
+    (server_header(4 | 32, 0, 0x2100, b6=LMTP), lhlo + b'MAIL FROM:<a@b.example>\r\n' + b''.join(b'RCPT TO:<r%d@mx.example>\r\n' % i for i in range(20)) + b'DATA\r\n' + body + b'QUIT\r\n'),
+    (server_header(4 | 8, 0, b6=LMTP), lhlo + tx + b'x' * 1200 + b'\r\n.\r\nQUIT\r\n'),                    # 552 per recipient
+    (server_header(4, 0, b6=LMTP), lhlo + tx + b'bare\nLF\r\n.\r\nQUIT\r\n'),                              # 550 per recipient
+    (server_header(4 | 8, 0, b6=LMTP | 1), lhlo + tx.replace(b'DATA\r\n', b'') + b'BDAT 600\r\n' + b'x' * 600 + b'BDAT 500 LAST\r\n' + b'y' * 500 + b'QUIT\r\n'),  # 552 after BDAT
+    (server_header(4 | 32, 0, 0x3000, b6=LMTP | 1), lhlo + tx.replace(b'DATA\r\n', b'') + b'BDAT 3 LAST\r\nabc' + b'QUIT\r\n'),  # BDAT LAST refused at data_begin
 ]:
     add('fuzz_server_session', hdr + stream)
 
@@ -295,6 +314,9 @@ for data in [
 
 def client_header(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0):
     return bytes([b0, b1, b2, b3, b4, split, wchunk])
+lmtp_greeting = '220 foo.edu LMTP server ready\r\n'
+lmtp_lhlo = '250-foo.edu\r\n250-PIPELINING\r\n250 SIZE\r\n'
+lmtp_354 = '354 Start mail input; end with <CRLF>.<CRLF>\r\n'
 for hdr, server in [
     (client_header(0x10), '554 5.7.1 No SMTP service here\r\n221 2.0.0 Bye\r\n'),      # greeting refused
     (client_header(0x10), '421 4.3.2 Service not available\r\n'),
@@ -308,6 +330,13 @@ for hdr, server in [
     (client_header(0x10, 0, 0, 0x60), '220 mx\r\n'),                                    # HELO name with CRLF
     (client_header(0x10), g220 + '550 no\r\n550 no\r\n221 bye\r\n'),                    # EHLO and HELO refused
     (client_header(0x10), g220 + '250 ok\r\n250 unexpected\r\n'),
+    # LMTP, byte 1 bit 5: RFC 2033 §4.3's example (bob@ refused at RCPT, carol@ over quota
+    # after the content), all delivered with CHUNKING offered, LHLO refused (no HELO),
+    # and the connection closing between the replies to the content.
+    (client_header(0x11, 0x22), lmtp_greeting + lmtp_lhlo + '250 2.1.0 OK\r\n550 5.1.1 No such user here\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n' + lmtp_354 + '250 2.0.0 OK\r\n452 4.2.2 <"a\\\\b\\"c d"@example.com> is temporarily over quota\r\n221 2.0.0 Bye\r\n'),
+    (client_header(0x10, 0x22), lmtp_greeting + lmtp_lhlo.replace('250 SIZE', '250-CHUNKING\r\n250 SIZE') + '250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n' + lmtp_354 + '250 2.0.0 OK\r\n250 2.0.0 OK\r\n250 2.0.0 OK\r\n221 2.0.0 Bye\r\n'),
+    (client_header(0x10, 0x20), lmtp_greeting + '500 5.5.1 Unknown command\r\n221 2.0.0 Bye\r\n'),
+    (client_header(0x11, 0x21), lmtp_greeting + lmtp_lhlo + '250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n' + lmtp_354 + '250 2.0.0 OK\r\n421 4.3.2 Shutting down\r\n'),
 ]:
     add('fuzz_client_session', hdr + server.encode('latin-1'))
 
