@@ -544,7 +544,7 @@ TEST_CASE("client: nothing is allocated after construction, STARTTLS and QUIT in
     const std::size_t before = allocation_count();
     client_session c(cfg);
     const std::size_t construction = allocation_count() - before;
-    CHECK(construction == 3);  // the output buffer, the session's storage, the EHLO name
+    CHECK(construction == 1);  // the output buffer with the session's storage and EHLO name after it
     bool tls = false, delivered = false, closed_seen = false;
     const std::size_t after_construction = allocation_count();
     for (const std::string& part : parts) {
@@ -581,6 +581,29 @@ TEST_CASE("client: nothing is allocated after construction, STARTTLS and QUIT in
     CHECK(tls);
     CHECK(delivered);
     CHECK(closed_seen);
+}
+
+TEST_CASE("client: a session whose storage cannot be allocated fails at once") {
+    client_config cfg = config();
+    cfg.output_buffer = static_cast<std::size_t>(-1);  // no allocation can hold it
+    client_session c(cfg);
+    const client_event ev = c.next_event();
+    const auto* f = std::get_if<client_failure>(&ev);
+    REQUIRE(f != nullptr);
+    CHECK(f->what == client_error::invalid_config);
+    CHECK(std::holds_alternative<closed>(c.next_event()));
+    CHECK(c.output().empty());
+    CHECK(c.done());
+    CHECK(!c.wants_read());
+    CHECK(!c.can_send());
+    CHECK(!c.pipelining());
+    CHECK(c.server_capabilities().extensions() == extension_set{});
+    CHECK(c.server_capabilities().domain().empty());
+    CHECK(c.current_timeout().kind == timeout_kind::none);
+    CHECK(c.feed("220 mx.example\r\n") == errc::ok);  // discarded unread
+    CHECK(std::holds_alternative<closed>(c.next_event()));
+    CHECK(c.mail_from("a@client.example") == errc::wrong_state);
+    CHECK(c.quit() == errc::wrong_state);
 }
 
 // --- STARTTLS (RFC 3207) -------------------------------------------------------------
