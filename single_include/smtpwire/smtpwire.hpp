@@ -2737,6 +2737,7 @@ private:
 #include <memory>
 #include <new>
 #include <string_view>
+#include <utility>
 
 namespace smtpwire {
 inline namespace v0 {
@@ -2749,6 +2750,12 @@ public:
     /// and refuses every append.
     explicit output_buffer(std::size_t capacity) noexcept
         : data_(new (std::nothrow) char[capacity]), capacity_(data_ ? capacity : 0) {}
+
+    /// Takes ownership of `block`, of which the first `capacity` octets become the
+    /// buffer; the rest belongs to the caller (client_session keeps its other state
+    /// there). A null block gives capacity 0.
+    output_buffer(std::unique_ptr<char[]> block, std::size_t capacity) noexcept
+        : data_(std::move(block)), capacity_(data_ ? capacity : 0) {}
 
     /// The bytes waiting to be written; valid until the next non-const call.
     [[nodiscard]] std::string_view view() const noexcept {
@@ -9699,6 +9706,8 @@ using client_event = std::variant<need_data, need_output, need_body, closed, tls
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 // ---- begin smtpwire/envelope.hpp
 // The envelope of one message as a client sends it: reverse path, options, recipients.
@@ -9906,33 +9915,8 @@ struct client_config {
 class client_session {
 public:
     explicit client_session(const client_config& config = {})
-        : store_(new (std::nothrow) storage{std::string(config.helo_name)}),
-          own_command_size_(longest_own_command(config.helo_name.size())),
-          pipelining_wanted_(config.pipelining),
-          max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
-                                                                          : command_reserve),
-          timeouts_(config.timeouts),
-          tls_policy_(config.starttls),
-          tls_active_(config.implicit_tls),
-          auth_(config.auth),
-          auth_usable_(usable_mechanisms(config.auth)),
-          auth_room_(longest_auth_line(config.auth, auth_usable_)),
-          auth_in_clear_(config.auth.allow_in_clear),
-          lmtp_(config.lmtp),
-          parser_(config.reply),
-          line_limit_(config.reply.max_line_length),
-          bdat_policy_(config.bdat),
-          chunk_size_(config.chunk_size != 0 ? config.chunk_size
-                                             : output_capacity(config.output_buffer, auth_room_)),
-          out_(output_capacity(config.output_buffer, auth_room_)) {
-        if (!store_ || check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
-            !auth_config_valid(config.auth) || !start_scram(config.auth)) {
-            events_.push(client_failure{client_error::invalid_config, {}});
-            phase_ = phase::closed;
-        } else {
-            expect(pending::greeting, 0);
-        }
-    }
+        : client_session(config, block_output_capacity(config),
+                         allocate_block(block_output_capacity(config), config.helo_name)) {}
 
     /// Gives the session the server's next bytes, which must start with unconsumed().
     /// The session borrows them: keep them unchanged until the next feed(). Accepted
@@ -10301,6 +10285,42 @@ public:
     }
 
 private:
+    // `block` (null when its allocation failed) holds the output buffer's `output`
+    // octets, then the session's storage, then the EHLO name: see allocate_block().
+    client_session(const client_config& config, std::size_t output, std::unique_ptr<char[]> block)
+        : store_(block != nullptr ? ::new (static_cast<void*>(block.get() + storage_offset(output))) storage{}
+                                  : nullptr),
+          own_command_size_(longest_own_command(config.helo_name.size())),
+          pipelining_wanted_(config.pipelining),
+          max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
+                                                                          : command_reserve),
+          timeouts_(config.timeouts),
+          tls_policy_(config.starttls),
+          tls_active_(config.implicit_tls),
+          auth_(config.auth),
+          auth_usable_(usable_mechanisms(config.auth)),
+          auth_room_(longest_auth_line(config.auth, auth_usable_)),
+          auth_in_clear_(config.auth.allow_in_clear),
+          lmtp_(config.lmtp),
+          parser_(config.reply),
+          line_limit_(config.reply.max_line_length),
+          bdat_policy_(config.bdat),
+          chunk_size_(config.chunk_size != 0 ? config.chunk_size : output),
+          out_(std::move(block), output) {
+        if (store_ != nullptr) {
+            if (!config.helo_name.empty())
+                std::memcpy(store_ + 1, config.helo_name.data(), config.helo_name.size());
+            store_->helo_size = config.helo_name.size();
+        }
+        if (store_ == nullptr || check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
+            !auth_config_valid(config.auth) || !start_scram(config.auth)) {
+            events_.push(client_failure{client_error::invalid_config, {}});
+            phase_ = phase::closed;
+        } else {
+            expect(pending::greeting, 0);
+        }
+    }
+
     // The reply a sent command (or the connection itself) waits for.
     enum class pending { none, greeting, ehlo, helo, starttls, auth, mail, rcpt, data, content, bdat, rset, quit };
     // greeting: from the connection to the reply that makes the session ready;
@@ -11337,9 +11357,9 @@ private:
 
     void send_hello(std::string_view verb_sp, pending p) noexcept {
         (void)out_.append(verb_sp);
-        (void)out_.append(store_->helo_name);
+        (void)out_.append(helo_name());
         (void)out_.append("\r\n");
-        expect(p, verb_sp.size() + store_->helo_name.size() + 2);
+        expect(p, verb_sp.size() + helo_name().size() + 2);
     }
 
     // reset() or quit() leaves the open transaction; its outstanding replies are
@@ -11381,19 +11401,41 @@ private:
         }
     }
 
-    // The larger parts of the state, allocated once at construction and never again,
-    // so that the session object itself stays small (at most 1 KiB): the server's
-    // capabilities with their keyword storage, the replies due, the texts of the last
-    // reply and of the reply that decides the transaction, and the EHLO name. Null only
-    // when that allocation failed: the session is then closed (invalid_config).
+    // The larger parts of the state, kept out of the session object so that it stays
+    // small (at most 1 KiB), in the one allocation made at construction, after the
+    // output buffer's octets: the server's capabilities with their keyword storage,
+    // the replies due, the texts of the last reply and of the reply that decides the
+    // transaction, and the EHLO name. Null only when that allocation failed: the
+    // session is then closed (invalid_config).
     struct storage {
-        std::string helo_name;
         capabilities caps{};
         std::array<pending_entry, pending_capacity> pending{};
         std::array<char, text_capacity> text{};           // the first line of the last reply
         std::array<char, text_capacity> decisive_text{};  // decisive_'s text
+        std::size_t helo_size = 0;                        // of the EHLO name that follows
     };
-    std::unique_ptr<storage> store_;
+    // Nothing to destroy: the block is freed with the output buffer that owns it.
+    static_assert(std::is_trivially_destructible_v<storage>);
+    storage* store_;
+
+    // The output buffer's octets, the storage at the next multiple of its alignment,
+    // and the EHLO name, in one allocation; null when it fails or its size would
+    // overflow. (The array from new char[] is aligned for any object that fits in it.)
+    static std::size_t storage_offset(std::size_t output) noexcept {
+        return (output + alignof(storage) - 1) / alignof(storage) * alignof(storage);
+    }
+    static std::unique_ptr<char[]> allocate_block(std::size_t output, std::string_view helo_name) noexcept {
+        constexpr std::size_t max = static_cast<std::size_t>(-1);
+        if (output > max - alignof(storage) - sizeof(storage) - helo_name.size()) return nullptr;
+        return std::unique_ptr<char[]>(new (std::nothrow) char[storage_offset(output) + sizeof(storage) +
+                                                                helo_name.size()]);
+    }
+    static std::size_t block_output_capacity(const client_config& c) noexcept {
+        return output_capacity(c.output_buffer, longest_auth_line(c.auth, usable_mechanisms(c.auth)));
+    }
+    std::string_view helo_name() const noexcept {
+        return {reinterpret_cast<const char*>(store_ + 1), store_->helo_size};
+    }
 
     capabilities& caps() noexcept { return store_->caps; }
     const capabilities& caps() const noexcept { return store_->caps; }
