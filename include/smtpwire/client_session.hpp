@@ -136,7 +136,9 @@ struct client_config {
     /// Bounds on reply lines and lines per reply; a longer reply is an error.
     reply_limits reply{};
     /// Output buffer capacity, allocated once: at least 1024 octets, and at least the
-    /// longest line AUTH writes (a long OAuth token makes that more than 4096).
+    /// longest line AUTH writes (a long OAuth token makes that more than 4096). The
+    /// same allocation holds the rest of the session's storage (about 2.5 KiB: the
+    /// server's capabilities, the replies due, reply texts) and the EHLO name.
     std::size_t output_buffer = 4096;
     client_timeouts timeouts{};
     /// STARTTLS use. Anything but `none` means the application can run a TLS handshake
