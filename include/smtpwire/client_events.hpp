@@ -117,8 +117,9 @@ enum class client_error {
     unexpected_reply,    // a reply when none was due, or a 3xx other than 354 to DATA
     connection_closed,   // the server closed the connection before QUIT's reply
     timeout,             // timed_out() for the current epoch
-    invalid_config,      // the HELO name is not a domain or address literal, or the AUTH
-                         // credentials cannot be used (client_auth says when)
+    invalid_config,      // the HELO name is not a domain or address literal, the AUTH
+                         // credentials cannot be used (client_auth says when), or the
+                         // session's storage could not be allocated
     tls_unavailable,     // tls_policy::required, and the server does not offer STARTTLS
                          // (a permanent failure); QUIT was sent
     tls_refused,         // tls_policy::required, and STARTTLS was answered with `reply`

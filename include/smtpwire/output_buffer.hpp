@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 #include <string_view>
+#include <utility>
 
 namespace smtpwire {
 inline namespace v0 {
@@ -20,6 +21,12 @@ public:
     /// and refuses every append.
     explicit output_buffer(std::size_t capacity) noexcept
         : data_(new (std::nothrow) char[capacity]), capacity_(data_ ? capacity : 0) {}
+
+    /// Takes ownership of `block`, of which the first `capacity` octets become the
+    /// buffer; the rest belongs to the caller (client_session keeps its other state
+    /// there). A null block gives capacity 0.
+    output_buffer(std::unique_ptr<char[]> block, std::size_t capacity) noexcept
+        : data_(std::move(block)), capacity_(data_ ? capacity : 0) {}
 
     /// The bytes waiting to be written; valid until the next non-const call.
     [[nodiscard]] std::string_view view() const noexcept {

@@ -2737,6 +2737,7 @@ private:
 #include <memory>
 #include <new>
 #include <string_view>
+#include <utility>
 
 namespace smtpwire {
 inline namespace v0 {
@@ -2749,6 +2750,12 @@ public:
     /// and refuses every append.
     explicit output_buffer(std::size_t capacity) noexcept
         : data_(new (std::nothrow) char[capacity]), capacity_(data_ ? capacity : 0) {}
+
+    /// Takes ownership of `block`, of which the first `capacity` octets become the
+    /// buffer; the rest belongs to the caller (client_session keeps its other state
+    /// there). A null block gives capacity 0.
+    output_buffer(std::unique_ptr<char[]> block, std::size_t capacity) noexcept
+        : data_(std::move(block)), capacity_(data_ ? capacity : 0) {}
 
     /// The bytes waiting to be written; valid until the next non-const call.
     [[nodiscard]] std::string_view view() const noexcept {
@@ -9625,8 +9632,9 @@ enum class client_error {
     unexpected_reply,    // a reply when none was due, or a 3xx other than 354 to DATA
     connection_closed,   // the server closed the connection before QUIT's reply
     timeout,             // timed_out() for the current epoch
-    invalid_config,      // the HELO name is not a domain or address literal, or the AUTH
-                         // credentials cannot be used (client_auth says when)
+    invalid_config,      // the HELO name is not a domain or address literal, the AUTH
+                         // credentials cannot be used (client_auth says when), or the
+                         // session's storage could not be allocated
     tls_unavailable,     // tls_policy::required, and the server does not offer STARTTLS
                          // (a permanent failure); QUIT was sent
     tls_refused,         // tls_policy::required, and STARTTLS was answered with `reply`
@@ -9698,6 +9706,8 @@ using client_event = std::variant<need_data, need_output, need_body, closed, tls
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 // ---- begin smtpwire/envelope.hpp
 // The envelope of one message as a client sends it: reverse path, options, recipients.
@@ -9862,7 +9872,9 @@ struct client_config {
     /// Bounds on reply lines and lines per reply; a longer reply is an error.
     reply_limits reply{};
     /// Output buffer capacity, allocated once: at least 1024 octets, and at least the
-    /// longest line AUTH writes (a long OAuth token makes that more than 4096).
+    /// longest line AUTH writes (a long OAuth token makes that more than 4096). The
+    /// same allocation holds the rest of the session's storage (about 2.5 KiB: the
+    /// server's capabilities, the replies due, reply texts) and the EHLO name.
     std::size_t output_buffer = 4096;
     client_timeouts timeouts{};
     /// STARTTLS use. Anything but `none` means the application can run a TLS handshake
@@ -9905,33 +9917,8 @@ struct client_config {
 class client_session {
 public:
     explicit client_session(const client_config& config = {})
-        : helo_name_(config.helo_name),
-          own_command_size_(longest_own_command(helo_name_.size())),
-          pipelining_wanted_(config.pipelining),
-          max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
-                                                                          : command_reserve),
-          timeouts_(config.timeouts),
-          tls_policy_(config.starttls),
-          tls_active_(config.implicit_tls),
-          auth_(config.auth),
-          auth_usable_(usable_mechanisms(config.auth)),
-          auth_room_(longest_auth_line(config.auth, auth_usable_)),
-          auth_in_clear_(config.auth.allow_in_clear),
-          lmtp_(config.lmtp),
-          parser_(config.reply),
-          line_limit_(config.reply.max_line_length),
-          bdat_policy_(config.bdat),
-          chunk_size_(config.chunk_size != 0 ? config.chunk_size
-                                             : output_capacity(config.output_buffer, auth_room_)),
-          out_(output_capacity(config.output_buffer, auth_room_)) {
-        if (check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
-            !auth_config_valid(config.auth) || !start_scram(config.auth)) {
-            events_.push(client_failure{client_error::invalid_config, {}});
-            phase_ = phase::closed;
-        } else {
-            expect(pending::greeting, 0);
-        }
-    }
+        : client_session(config, block_output_capacity(config),
+                         allocate_block(block_output_capacity(config), config.helo_name)) {}
 
     /// Gives the session the server's next bytes, which must start with unconsumed().
     /// The session borrows them: keep them unchanged until the next feed(). Accepted
@@ -10009,8 +9996,11 @@ public:
     }
 
     /// What the server announced in its EHLO reply (empty before, or after HELO). After
-    /// STARTTLS, only what it announced inside TLS (RFC 3207 §4.2).
-    [[nodiscard]] const capabilities& server_capabilities() const noexcept { return caps_; }
+    /// STARTTLS, only what it announced inside TLS (RFC 3207 §4.2). The object lives as
+    /// long as the session (it is kept in the session's storage, not inside it).
+    [[nodiscard]] const capabilities& server_capabilities() const noexcept {
+        return store_ ? store_->caps : no_capabilities();
+    }
 
     /// True when the connection is encrypted: after tls_established(), or from the
     /// start with client_config::implicit_tls.
@@ -10048,13 +10038,13 @@ public:
     /// for replies, without it none do.
     [[nodiscard]] bool can_send() const noexcept {
         return phase_ == phase::ready && group_enders_ == 0 &&
-               (pipelining() || pending_count_ == 0) && pending_size_ + 2 <= pending_.size() &&
+               (pipelining() || pending_count_ == 0) && pending_size_ + 2 <= pending_capacity &&
                unacknowledged_ < max_unacknowledged_;
     }
 
     /// True when the server offered PIPELINING and the configuration allows it.
     [[nodiscard]] bool pipelining() const noexcept {
-        return pipelining_wanted_ && caps_.has(extension::pipelining);
+        return pipelining_wanted_ && store_ && caps().has(extension::pipelining);
     }
 
     /// The open transaction, from mail_from() until its transaction_done (or until
@@ -10097,21 +10087,21 @@ public:
         if (!can_send() || tx_.active || transaction_replies_ != 0) return errc::wrong_state;
         const bool utf8_address = ascii::has_non_ascii(address);
         const bool smtputf8 = options.smtputf8 || utf8_address;
-        if (smtputf8 && !caps_.has(extension::smtputf8)) return errc::not_supported;
-        if (options.body == body_type::eight_bit_mime && !caps_.has(extension::eight_bit_mime))
+        if (smtputf8 && !caps().has(extension::smtputf8)) return errc::not_supported;
+        if (options.body == body_type::eight_bit_mime && !caps().has(extension::eight_bit_mime))
             return errc::not_supported;
-        const bool chunking = bdat_policy_ != bdat_policy::never && caps_.has(extension::chunking) && !lmtp_;
+        const bool chunking = bdat_policy_ != bdat_policy::never && caps().has(extension::chunking) && !lmtp_;
         if (bdat_policy_ == bdat_policy::always && !chunking) return errc::not_supported;
-        if (options.body == body_type::binary_mime && !(chunking && caps_.has(extension::binary_mime)))
+        if (options.body == body_type::binary_mime && !(chunking && caps().has(extension::binary_mime)))
             return errc::not_supported;
-        if (options.size != 0 && caps_.size_limit() != 0 && options.size > caps_.size_limit())
+        if (options.size != 0 && caps().size_limit() != 0 && options.size > caps().size_limit())
             return errc::too_large;
         if (!valid_parameters(options.parameters, smtputf8)) return errc::invalid_argument;
         if (!options.envid.empty() && !envid_argument_valid(options.envid)) return errc::invalid_argument;
         command_writer w(out_, command_reserve);
         w.put("MAIL FROM:");
         if (const errc e = write_path(w, address, smtputf8, true); e != errc::ok) return e;
-        if (options.size != 0 && caps_.has(extension::size)) {
+        if (options.size != 0 && caps().has(extension::size)) {
             char digits[24];
             const auto r = std::to_chars(digits, digits + sizeof digits, options.size);
             w.put(" SIZE=");
@@ -10119,14 +10109,14 @@ public:
         }
         if (options.body == body_type::eight_bit_mime) w.put(" BODY=8BITMIME");
         if (options.body == body_type::binary_mime) w.put(" BODY=BINARYMIME");
-        if (options.body == body_type::seven_bit && caps_.has(extension::eight_bit_mime))
+        if (options.body == body_type::seven_bit && caps().has(extension::eight_bit_mime))
             w.put(" BODY=7BIT");
         if (smtputf8) w.put(" SMTPUTF8");
-        if (caps_.has(extension::dsn) && options.ret != dsn_return::unspecified) {
+        if (caps().has(extension::dsn) && options.ret != dsn_return::unspecified) {
             w.put(" RET=");
             w.put(to_string(options.ret));
         }
-        if (caps_.has(extension::dsn) && !options.envid.empty()) {
+        if (caps().has(extension::dsn) && !options.envid.empty()) {
             char envid[dsn_envid_max];
             w.put(" ENVID=");
             w.put(std::string_view(envid, write_envid(options.envid, envid)));
@@ -10164,12 +10154,12 @@ public:
         command_writer w(out_, command_reserve);
         w.put("RCPT TO:");
         if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) return e;
-        if (caps_.has(extension::dsn) && r.notify.given()) {
+        if (caps().has(extension::dsn) && r.notify.given()) {
             char notify[dsn_notify_max];
             w.put(" NOTIFY=");
             w.put(std::string_view(notify, write_notify(r.notify, notify)));
         }
-        if (caps_.has(extension::dsn) && !r.orcpt.empty()) {
+        if (caps().has(extension::dsn) && !r.orcpt.empty()) {
             char orcpt[dsn_orcpt_max];
             w.put(" ORCPT=");
             w.put(std::string_view(orcpt, write_orcpt(r.orcpt, orcpt)));
@@ -10297,6 +10287,42 @@ public:
     }
 
 private:
+    // `block` (null when its allocation failed) holds the output buffer's `output`
+    // octets, then the session's storage, then the EHLO name: see allocate_block().
+    client_session(const client_config& config, std::size_t output, std::unique_ptr<char[]> block)
+        : store_(block != nullptr ? ::new (static_cast<void*>(block.get() + storage_offset(output))) storage{}
+                                  : nullptr),
+          own_command_size_(longest_own_command(config.helo_name.size())),
+          pipelining_wanted_(config.pipelining),
+          max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
+                                                                          : command_reserve),
+          timeouts_(config.timeouts),
+          tls_policy_(config.starttls),
+          tls_active_(config.implicit_tls),
+          auth_(config.auth),
+          auth_usable_(usable_mechanisms(config.auth)),
+          auth_room_(longest_auth_line(config.auth, auth_usable_)),
+          auth_in_clear_(config.auth.allow_in_clear),
+          lmtp_(config.lmtp),
+          parser_(config.reply),
+          line_limit_(config.reply.max_line_length),
+          bdat_policy_(config.bdat),
+          chunk_size_(config.chunk_size != 0 ? config.chunk_size : output),
+          out_(std::move(block), output) {
+        if (store_ != nullptr) {
+            if (!config.helo_name.empty())
+                std::memcpy(store_ + 1, config.helo_name.data(), config.helo_name.size());
+            store_->helo_size = config.helo_name.size();
+        }
+        if (store_ == nullptr || check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
+            !auth_config_valid(config.auth) || !start_scram(config.auth)) {
+            events_.push(client_failure{client_error::invalid_config, {}});
+            phase_ = phase::closed;
+        } else {
+            expect(pending::greeting, 0);
+        }
+    }
+
     // The reply a sent command (or the connection itself) waits for.
     enum class pending { none, greeting, ehlo, helo, starttls, auth, mail, rcpt, data, content, bdat, rset, quit };
     // greeting: from the connection to the reply that makes the session ready;
@@ -10308,6 +10334,9 @@ private:
     // §4.5.3.1.4), more than the longest of them.
     static constexpr std::size_t command_reserve = 512;
     static constexpr std::size_t text_capacity = 512;
+    // Entries of the ring of replies due. It holds at most one transaction's MAIL, RCPT
+    // group, DATA and content, an RSET and a QUIT (can_send() keeps two entries free).
+    static constexpr std::size_t pending_capacity = 8;
     // RFC 5321 §4.5.3.1.3: a reverse-path or forward-path, with its brackets.
     static constexpr std::size_t max_path = 256;
     // "BDAT " chunk-size " LAST" CRLF with the largest 64-bit size (RFC 3030 §2).
@@ -10490,24 +10519,24 @@ private:
             ++transaction_replies_;
         }
         if ((p == pending::rcpt || p == pending::bdat || p == pending::content) && pending_size_ > 0) {
-            pending_entry& back = pending_[(pending_head_ + pending_size_ - 1) % pending_.size()];
+            pending_entry& back = store_->pending[(pending_head_ + pending_size_ - 1) % pending_capacity];
             if (back.kind == p) {
                 ++back.count;
                 back.octets += octets;
                 return;
             }
         }
-        pending_[(pending_head_ + pending_size_) % pending_.size()] = {p, 1, octets, tx};
+        store_->pending[(pending_head_ + pending_size_) % pending_capacity] = {p, 1, octets, tx};
         ++pending_size_;
     }
 
     pending front() const noexcept {
-        return pending_size_ == 0 ? pending::none : pending_[pending_head_].kind;
+        return pending_size_ == 0 ? pending::none : store_->pending[pending_head_].kind;
     }
 
     bool awaiting(pending p) const noexcept {
         for (std::size_t i = 0; i < pending_size_; ++i)
-            if (pending_[(pending_head_ + i) % pending_.size()].kind == p) return true;
+            if (store_->pending[(pending_head_ + i) % pending_capacity].kind == p) return true;
         return false;
     }
 
@@ -10515,7 +10544,7 @@ private:
     // A group of RCPTs or BDAT chunks gives back its octets in equal shares, the last
     // one the rest (for chunks of unequal sizes an estimate, exact once all are in).
     pending_entry pop() noexcept {
-        pending_entry& head = pending_[pending_head_];
+        pending_entry& head = store_->pending[pending_head_];
         const std::size_t octets = head.count == 1 ? head.octets : head.octets / head.count;
         const pending_entry answered{head.kind, 1, octets, head.transaction};
         head.octets -= octets;
@@ -10524,7 +10553,7 @@ private:
         if (ends_group(head.kind)) --group_enders_;
         if (head.transaction != 0) --transaction_replies_;
         if (--head.count == 0) {
-            pending_head_ = (pending_head_ + 1) % pending_.size();
+            pending_head_ = (pending_head_ + 1) % pending_capacity;
             --pending_size_;
         }
         return answered;
@@ -10559,7 +10588,7 @@ private:
 
     void store_text(std::string_view text) noexcept {
         text_size_ = text.size() < text_capacity ? text.size() : text_capacity;
-        if (text_size_ != 0) std::memcpy(text_.data(), text.data(), text_size_);
+        if (text_size_ != 0) std::memcpy(store_->text.data(), text.data(), text_size_);
     }
 
     void on_line(std::string_view line) noexcept {
@@ -10577,11 +10606,11 @@ private:
         if (!rl.status.empty() && parse_enhanced_status(text, rl.status, after_status)) text = after_status;
         if (first) store_text(text);
         if (front() == pending::ehlo && rl.code / 100 == 2) {
-            if (first) caps_.clear();
-            (void)caps_.add_line(rl.text, first);
+            if (first) caps().clear();
+            (void)caps().add_line(rl.text, first);
         }
         if (!rl.last) return;
-        reply_info info{parser_.code(), parser_.status(), {text_.data(), text_size_}, parser_.lines()};
+        reply_info info{parser_.code(), parser_.status(), {store_->text.data(), text_size_}, parser_.lines()};
         parser_.reset();
         on_reply(info, text);
     }
@@ -10651,7 +10680,7 @@ private:
 
     void on_ehlo(const reply_info& info) noexcept {
         if (positive(info)) {
-            if (tls_policy_ != tls_policy::none && !tls_active_ && caps_.has(extension::starttls)) {
+            if (tls_policy_ != tls_policy::none && !tls_active_ && caps().has(extension::starttls)) {
                 (void)out_.append("STARTTLS\r\n");
                 expect(pending::starttls, 10);
                 return;
@@ -10659,7 +10688,7 @@ private:
             become_ready(true);
             return;
         }
-        caps_.clear();
+        caps().clear();
         if (info.code / 100 == 5 && !lmtp_) {
             send_hello("HELO ", pending::helo);  // RFC 5321 §3.2: fall back to HELO
         } else {
@@ -10864,7 +10893,7 @@ private:
     void start_auth(bool extended) noexcept {
         auth_extended_ = extended;
         for (sasl::mechanism m : sasl::strongest_first) {
-            if (!auth_usable_.has(m) || !caps_.has_auth(m)) continue;
+            if (!auth_usable_.has(m) || !caps().has_auth(m)) continue;
             if (sasl::sends_secret_in_clear(m) && !tls_active_ && !auth_in_clear_) continue;
             auth_mechanism_ = m;
             auth_step_ = 0;
@@ -11104,7 +11133,7 @@ private:
         if (positive(info)) {
             discarded_ = input_.rest().size();
             input_.discard();
-            caps_.clear();
+            caps().clear();
             phase_ = phase::handover;
             ++epoch_;
             return;
@@ -11294,8 +11323,8 @@ private:
     void store_decisive(const reply_info& info) noexcept {
         decisive_ = info;
         decisive_size_ = info.text.size();
-        if (decisive_size_ != 0) std::memcpy(decisive_text_.data(), info.text.data(), decisive_size_);
-        decisive_.text = {decisive_text_.data(), decisive_size_};
+        if (decisive_size_ != 0) std::memcpy(store_->decisive_text.data(), info.text.data(), decisive_size_);
+        decisive_.text = {store_->decisive_text.data(), decisive_size_};
     }
 
     // A command may still be written: not inside the content, not while the server
@@ -11330,9 +11359,9 @@ private:
 
     void send_hello(std::string_view verb_sp, pending p) noexcept {
         (void)out_.append(verb_sp);
-        (void)out_.append(helo_name_);
+        (void)out_.append(helo_name());
         (void)out_.append("\r\n");
-        expect(p, verb_sp.size() + helo_name_.size() + 2);
+        expect(p, verb_sp.size() + helo_name().size() + 2);
     }
 
     // reset() or quit() leaves the open transaction; its outstanding replies are
@@ -11374,8 +11403,51 @@ private:
         }
     }
 
+    // The larger parts of the state, kept out of the session object so that it stays
+    // small (at most 1 KiB), in the one allocation made at construction, after the
+    // output buffer's octets: the server's capabilities with their keyword storage,
+    // the replies due, the texts of the last reply and of the reply that decides the
+    // transaction, and the EHLO name. Null only when that allocation failed: the
+    // session is then closed (invalid_config).
+    struct storage {
+        capabilities caps{};
+        std::array<pending_entry, pending_capacity> pending{};
+        std::array<char, text_capacity> text{};           // the first line of the last reply
+        std::array<char, text_capacity> decisive_text{};  // decisive_'s text
+        std::size_t helo_size = 0;                        // of the EHLO name that follows
+    };
+    // Nothing to destroy: the block is freed with the output buffer that owns it.
+    static_assert(std::is_trivially_destructible_v<storage>);
+    storage* store_;
+
+    // The output buffer's octets, the storage at the next multiple of its alignment,
+    // and the EHLO name, in one allocation; null when it fails or its size would
+    // overflow. (The array from new char[] is aligned for any object that fits in it.)
+    static std::size_t storage_offset(std::size_t output) noexcept {
+        return (output + alignof(storage) - 1) / alignof(storage) * alignof(storage);
+    }
+    static std::unique_ptr<char[]> allocate_block(std::size_t output, std::string_view helo_name) noexcept {
+        constexpr std::size_t max = static_cast<std::size_t>(-1);
+        if (output > max - alignof(storage) - sizeof(storage) - helo_name.size()) return nullptr;
+        return std::unique_ptr<char[]>(new (std::nothrow) char[storage_offset(output) + sizeof(storage) +
+                                                                helo_name.size()]);
+    }
+    static std::size_t block_output_capacity(const client_config& c) noexcept {
+        return output_capacity(c.output_buffer, longest_auth_line(c.auth, usable_mechanisms(c.auth)));
+    }
+    std::string_view helo_name() const noexcept {
+        return {reinterpret_cast<const char*>(store_ + 1), store_->helo_size};
+    }
+
+    capabilities& caps() noexcept { return store_->caps; }
+    const capabilities& caps() const noexcept { return store_->caps; }
+    // What server_capabilities() shows of a session without storage: nothing.
+    static const capabilities& no_capabilities() noexcept {
+        static constexpr capabilities none{};
+        return none;
+    }
+
     // Configuration.
-    std::string helo_name_;
     std::size_t own_command_size_;  // the longest command the session writes itself
     bool pipelining_wanted_;
     std::size_t max_unacknowledged_;
@@ -11401,17 +11473,14 @@ private:
     session_input input_;
     reply_parser parser_;
     std::size_t line_limit_;
-    std::array<char, text_capacity> text_{};
-    std::size_t text_size_ = 0;
+    std::size_t text_size_ = 0;  // of store_->text
 
     // Protocol state.
     phase phase_ = phase::greeting;
-    capabilities caps_;
     open_transaction tx_;
     transaction_id last_transaction_ = 0;
     std::size_t abandoned_rcpt_index_ = 0;
     reply_info decisive_{};
-    std::array<char, text_capacity> decisive_text_{};
     std::size_t decisive_size_ = 0;
     std::uint64_t epoch_ = 0;
 
@@ -11433,9 +11502,7 @@ private:
     std::size_t chunk_size_;       // the most octets of one BDAT chunk
     std::size_t chunk_left_ = 0;   // octets of the chunk under way not yet in the output
 
-    // Replies due. The ring holds at most one transaction's MAIL, RCPT group, DATA and
-    // content, an RSET and a QUIT (can_send() keeps two entries free).
-    std::array<pending_entry, 8> pending_{};
+    // Replies due, in store_->pending: a ring of pending_capacity entries.
     std::size_t pending_head_ = 0;
     std::size_t pending_size_ = 0;
     std::size_t pending_count_ = 0;        // replies due

@@ -531,6 +531,81 @@ TEST_CASE("client: transactions after the first allocate nothing") {
     CHECK(allocation_count() - before == 0);
 }
 
+TEST_CASE("client: nothing is allocated after construction, STARTTLS and QUIT included") {
+    client_config cfg = config();
+    cfg.helo_name = "a-client-name-longer-than-any-small-string.example";
+    cfg.starttls = tls_policy::opportunistic;
+    const std::string ehlo_tls = "250-mx.example\r\n250-STARTTLS\r\n250 PIPELINING\r\n";
+    const std::string replies = "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 go\r\n250 2.0.0 queued\r\n";
+    const std::string parts[] = {greeting, ehlo_tls, "220 2.0.0 go ahead\r\n", ehlo_pipelining, replies,
+                                 "221 2.0.0 bye\r\n"};
+    std::string in;
+    in.reserve(4096);
+    const std::size_t before = allocation_count();
+    client_session c(cfg);
+    const std::size_t construction = allocation_count() - before;
+    CHECK(construction == 1);  // the output buffer with the session's storage and EHLO name after it
+    bool tls = false, delivered = false, closed_seen = false;
+    const std::size_t after_construction = allocation_count();
+    for (const std::string& part : parts) {
+        in.assign(part);
+        REQUIRE(c.feed(in) == errc::ok);
+        for (bool more = true; more;) {
+            const client_event ev = c.next_event();
+            if (std::holds_alternative<need_output>(ev)) {
+                c.consume_output(c.output().size());
+            } else if (std::holds_alternative<tls_handover>(ev)) {
+                REQUIRE(c.tls_established() == errc::ok);
+                tls = true;
+            } else if (const auto* r = std::get_if<ready>(&ev); r && r->tls) {
+                CHECK(c.server_capabilities().has(extension::smtputf8));
+                CHECK(c.server_capabilities().domain() == "mx.example");
+                REQUIRE(c.mail_from("a@client.example") == errc::ok);
+                REQUIRE(c.rcpt_to("b@mx.example") == errc::ok);
+                REQUIRE(c.data() == errc::ok);
+            } else if (const auto* cr = std::get_if<command_reply>(&ev); cr && cr->reply.code == 354) {
+                REQUIRE(c.send_body("Subject: x\r\n\r\nbody\r\n") == errc::ok);
+                REQUIRE(c.end_body() == errc::ok);
+            } else if (const auto* t = std::get_if<transaction_done>(&ev)) {
+                delivered = t->result == outcome::success && t->reply.text == "queued";
+                REQUIRE(c.quit() == errc::ok);
+            } else if (std::holds_alternative<closed>(ev)) {
+                closed_seen = true;
+                more = false;
+            } else if (std::holds_alternative<need_data>(ev)) {
+                more = false;
+            }
+        }
+    }
+    CHECK(allocation_count() - after_construction == 0);
+    CHECK(tls);
+    CHECK(delivered);
+    CHECK(closed_seen);
+}
+
+TEST_CASE("client: a session whose storage cannot be allocated fails at once") {
+    client_config cfg = config();
+    cfg.output_buffer = static_cast<std::size_t>(-1);  // no allocation can hold it
+    client_session c(cfg);
+    const client_event ev = c.next_event();
+    const auto* f = std::get_if<client_failure>(&ev);
+    REQUIRE(f != nullptr);
+    CHECK(f->what == client_error::invalid_config);
+    CHECK(std::holds_alternative<closed>(c.next_event()));
+    CHECK(c.output().empty());
+    CHECK(c.done());
+    CHECK(!c.wants_read());
+    CHECK(!c.can_send());
+    CHECK(!c.pipelining());
+    CHECK(c.server_capabilities().extensions() == extension_set{});
+    CHECK(c.server_capabilities().domain().empty());
+    CHECK(c.current_timeout().kind == timeout_kind::none);
+    CHECK(c.feed("220 mx.example\r\n") == errc::ok);  // discarded unread
+    CHECK(std::holds_alternative<closed>(c.next_event()));
+    CHECK(c.mail_from("a@client.example") == errc::wrong_state);
+    CHECK(c.quit() == errc::wrong_state);
+}
+
 // --- STARTTLS (RFC 3207) -------------------------------------------------------------
 
 namespace {
@@ -1169,10 +1244,14 @@ TEST_CASE("client AUTH: SCRAM allocates only at construction, and only when it m
     CHECK(out.find(smtpwire_test::base64(rfc7677_client_final)) != std::string::npos);
 }
 
-TEST_CASE("client AUTH: sizeof(client_session) stays modest") {
-    // The SCRAM client (over 1 KiB) is allocated apart, only when it may be used.
+TEST_CASE("client: sizeof(client_session) is at most 1 KiB") {
+    // The budget covers the session object only: configuration, AUTH credentials (their
+    // bytes are allocated apart), input cursor, reply parser, transaction state and the
+    // event ring. Allocated once at construction and not counted: the output buffer,
+    // the storage for the server's capabilities, the replies due and the reply texts,
+    // and the SCRAM client (over 1 KiB), only when SCRAM may be used.
     CHECK(sizeof(sasl::scram_sha256_client) > 1024);
-    CHECK(sizeof(client_session) <= 3584);
+    CHECK(sizeof(client_session) <= 1024);
 }
 
 // --- DSN (RFC 3461) ---------------------------------------------------------------
