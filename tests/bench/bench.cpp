@@ -144,7 +144,8 @@ std::size_t server_whole_session(const server_script& script) {
 // `smtpwire-bench --fixed WORKLOAD N`: runs WORKLOAD N times and prints a checksum, so
 // that instruction counts of two values of N differ by exactly the work of the runs
 // between them. Workloads: server-session and client-session (whole sessions),
-// server-transaction and client-transaction (transactions in one warm session).
+// server-transaction and client-transaction (transactions in one warm session),
+// data-decode (one transaction of a 64 KiB body in one feed, in one warm session).
 int run_fixed(std::string_view workload, long n) {
     const server_script script;
     const std::string content = realistic_body(1024);
@@ -165,6 +166,14 @@ int run_fixed(std::string_view workload, long n) {
         (void)drive(c, greeting);
         (void)drive(c, ehlo_reply);
         for (long i = 0; i < n; ++i) sum += client_transaction(c, content);
+    } else if (workload == "data-decode") {
+        const std::string body = realistic_body(65536) + ".\r\n";
+        server_session s(bench_config());
+        (void)drive(s, script.ehlo);
+        for (long i = 0; i < n; ++i) {
+            sum += drive(s, script.txn);
+            sum += drive(s, body);
+        }
     } else {
         std::fprintf(stderr, "smtpwire-bench: unknown workload %.*s\n", static_cast<int>(workload.size()),
                      workload.data());

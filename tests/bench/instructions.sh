@@ -21,7 +21,7 @@ collected() {
     sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p' "$out/stderr"
 }
 
-for workload in server-session client-session server-transaction client-transaction; do
+for workload in server-session client-session server-transaction client-transaction data-decode; do
     once=$(collected "$workload" "$n")
     twice=$(collected "$workload" $((2 * n)))
     echo "$workload: $(( (twice - once) / n )) instructions per run"
