@@ -28,6 +28,11 @@ public:
     output_buffer(std::unique_ptr<char[]> block, std::size_t capacity) noexcept
         : data_(std::move(block)), capacity_(data_ ? capacity : 0) {}
 
+    /// The start of the owned block (null without one): for the owner of the octets
+    /// past capacity() when the block was handed over at construction.
+    [[nodiscard]] char* block() noexcept { return data_.get(); }
+    [[nodiscard]] const char* block() const noexcept { return data_.get(); }
+
     /// The bytes waiting to be written; valid until the next non-const call.
     [[nodiscard]] std::string_view view() const noexcept {
         return {data_.get() + begin_, end_ - begin_};

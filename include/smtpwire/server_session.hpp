@@ -721,7 +721,7 @@ private:
         if (const errc e = answerable(id); e != errc::ok) return e;
         if (!lmtp_ || pending_ != decision::message) return errc::wrong_state;
         if (recipient >= lmtp_->count() || lmtp_->answered(recipient)) return errc::invalid_argument;
-        if (validate_reply(r) != errc::ok || r.code > 599) return errc::invalid_reply;
+        if (validate_reply(r) != errc::ok) return errc::invalid_reply;
         reply out = r;
         if (out.text.empty()) out.text = r.code < 400 ? "OK" : "Error";
         if (!enhanced()) out.status = {};

@@ -2757,6 +2757,11 @@ public:
     output_buffer(std::unique_ptr<char[]> block, std::size_t capacity) noexcept
         : data_(std::move(block)), capacity_(data_ ? capacity : 0) {}
 
+    /// The start of the owned block (null without one): for the owner of the octets
+    /// past capacity() when the block was handed over at construction.
+    [[nodiscard]] char* block() noexcept { return data_.get(); }
+    [[nodiscard]] const char* block() const noexcept { return data_.get(); }
+
     /// The bytes waiting to be written; valid until the next non-const call.
     [[nodiscard]] std::string_view view() const noexcept {
         return {data_.get() + begin_, end_ - begin_};
@@ -8106,7 +8111,7 @@ private:
         if (const errc e = answerable(id); e != errc::ok) return e;
         if (!lmtp_ || pending_ != decision::message) return errc::wrong_state;
         if (recipient >= lmtp_->count() || lmtp_->answered(recipient)) return errc::invalid_argument;
-        if (validate_reply(r) != errc::ok || r.code > 599) return errc::invalid_reply;
+        if (validate_reply(r) != errc::ok) return errc::invalid_reply;
         reply out = r;
         if (out.text.empty()) out.text = r.code < 400 ? "OK" : "Error";
         if (!enhanced()) out.status = {};
@@ -9999,7 +10004,7 @@ public:
     /// STARTTLS, only what it announced inside TLS (RFC 3207 §4.2). The object lives as
     /// long as the session (it is kept in the session's storage, not inside it).
     [[nodiscard]] const capabilities& server_capabilities() const noexcept {
-        return store_ ? store_->caps : no_capabilities();
+        return store() != nullptr ? st().caps : no_capabilities();
     }
 
     /// True when the connection is encrypted: after tls_established(), or from the
@@ -10044,7 +10049,7 @@ public:
 
     /// True when the server offered PIPELINING and the configuration allows it.
     [[nodiscard]] bool pipelining() const noexcept {
-        return pipelining_wanted_ && store_ && caps().has(extension::pipelining);
+        return pipelining_wanted_ && store() != nullptr && caps().has(extension::pipelining);
     }
 
     /// The open transaction, from mail_from() until its transaction_done (or until
@@ -10290,9 +10295,7 @@ private:
     // `block` (null when its allocation failed) holds the output buffer's `output`
     // octets, then the session's storage, then the EHLO name: see allocate_block().
     client_session(const client_config& config, std::size_t output, std::unique_ptr<char[]> block)
-        : store_(block != nullptr ? ::new (static_cast<void*>(block.get() + storage_offset(output))) storage{}
-                                  : nullptr),
-          own_command_size_(longest_own_command(config.helo_name.size())),
+        : own_command_size_(longest_own_command(config.helo_name.size())),
           pipelining_wanted_(config.pipelining),
           max_unacknowledged_(config.max_unacknowledged > command_reserve ? config.max_unacknowledged
                                                                           : command_reserve),
@@ -10309,12 +10312,12 @@ private:
           bdat_policy_(config.bdat),
           chunk_size_(config.chunk_size != 0 ? config.chunk_size : output),
           out_(std::move(block), output) {
-        if (store_ != nullptr) {
-            if (!config.helo_name.empty())
-                std::memcpy(store_ + 1, config.helo_name.data(), config.helo_name.size());
-            store_->helo_size = config.helo_name.size();
+        if (char* b = out_.block()) {
+            storage* s = ::new (static_cast<void*>(b + storage_offset(output))) storage{};
+            if (!config.helo_name.empty()) std::memcpy(s + 1, config.helo_name.data(), config.helo_name.size());
+            s->helo_size = config.helo_name.size();
         }
-        if (store_ == nullptr || check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
+        if (store() == nullptr || check_domain_or_literal(config.helo_name, false) != domain_error::ok ||
             !auth_config_valid(config.auth) || !start_scram(config.auth)) {
             events_.push(client_failure{client_error::invalid_config, {}});
             phase_ = phase::closed;
@@ -10519,24 +10522,24 @@ private:
             ++transaction_replies_;
         }
         if ((p == pending::rcpt || p == pending::bdat || p == pending::content) && pending_size_ > 0) {
-            pending_entry& back = store_->pending[(pending_head_ + pending_size_ - 1) % pending_capacity];
+            pending_entry& back = st().pending[(pending_head_ + pending_size_ - 1) % pending_capacity];
             if (back.kind == p) {
                 ++back.count;
                 back.octets += octets;
                 return;
             }
         }
-        store_->pending[(pending_head_ + pending_size_) % pending_capacity] = {p, 1, octets, tx};
+        st().pending[(pending_head_ + pending_size_) % pending_capacity] = {p, 1, octets, tx};
         ++pending_size_;
     }
 
     pending front() const noexcept {
-        return pending_size_ == 0 ? pending::none : store_->pending[pending_head_].kind;
+        return pending_size_ == 0 ? pending::none : st().pending[pending_head_].kind;
     }
 
     bool awaiting(pending p) const noexcept {
         for (std::size_t i = 0; i < pending_size_; ++i)
-            if (store_->pending[(pending_head_ + i) % pending_capacity].kind == p) return true;
+            if (st().pending[(pending_head_ + i) % pending_capacity].kind == p) return true;
         return false;
     }
 
@@ -10544,7 +10547,7 @@ private:
     // A group of RCPTs or BDAT chunks gives back its octets in equal shares, the last
     // one the rest (for chunks of unequal sizes an estimate, exact once all are in).
     pending_entry pop() noexcept {
-        pending_entry& head = store_->pending[pending_head_];
+        pending_entry& head = st().pending[pending_head_];
         const std::size_t octets = head.count == 1 ? head.octets : head.octets / head.count;
         const pending_entry answered{head.kind, 1, octets, head.transaction};
         head.octets -= octets;
@@ -10588,7 +10591,7 @@ private:
 
     void store_text(std::string_view text) noexcept {
         text_size_ = text.size() < text_capacity ? text.size() : text_capacity;
-        if (text_size_ != 0) std::memcpy(store_->text.data(), text.data(), text_size_);
+        if (text_size_ != 0) std::memcpy(st().text.data(), text.data(), text_size_);
     }
 
     void on_line(std::string_view line) noexcept {
@@ -10610,7 +10613,7 @@ private:
             (void)caps().add_line(rl.text, first);
         }
         if (!rl.last) return;
-        reply_info info{parser_.code(), parser_.status(), {store_->text.data(), text_size_}, parser_.lines()};
+        reply_info info{parser_.code(), parser_.status(), {st().text.data(), text_size_}, parser_.lines()};
         parser_.reset();
         on_reply(info, text);
     }
@@ -11323,8 +11326,8 @@ private:
     void store_decisive(const reply_info& info) noexcept {
         decisive_ = info;
         decisive_size_ = info.text.size();
-        if (decisive_size_ != 0) std::memcpy(store_->decisive_text.data(), info.text.data(), decisive_size_);
-        decisive_.text = {store_->decisive_text.data(), decisive_size_};
+        if (decisive_size_ != 0) std::memcpy(st().decisive_text.data(), info.text.data(), decisive_size_);
+        decisive_.text = {st().decisive_text.data(), decisive_size_};
     }
 
     // A command may still be written: not inside the content, not while the server
@@ -11418,7 +11421,17 @@ private:
     };
     // Nothing to destroy: the block is freed with the output buffer that owns it.
     static_assert(std::is_trivially_destructible_v<storage>);
-    storage* store_;
+
+    // The storage, found from the output buffer's block (so a moved-from session, whose
+    // buffer has none, has none either); null when the allocation failed.
+    const storage* store() const noexcept { return out_.block() != nullptr ? &st() : nullptr; }
+    // The same where it exists (the session is open, so the allocation succeeded).
+    storage& st() noexcept {
+        return *std::launder(reinterpret_cast<storage*>(out_.block() + storage_offset(out_.capacity())));
+    }
+    const storage& st() const noexcept {
+        return *std::launder(reinterpret_cast<const storage*>(out_.block() + storage_offset(out_.capacity())));
+    }
 
     // The output buffer's octets, the storage at the next multiple of its alignment,
     // and the EHLO name, in one allocation; null when it fails or its size would
@@ -11436,11 +11449,11 @@ private:
         return output_capacity(c.output_buffer, longest_auth_line(c.auth, usable_mechanisms(c.auth)));
     }
     std::string_view helo_name() const noexcept {
-        return {reinterpret_cast<const char*>(store_ + 1), store_->helo_size};
+        return {reinterpret_cast<const char*>(&st() + 1), st().helo_size};
     }
 
-    capabilities& caps() noexcept { return store_->caps; }
-    const capabilities& caps() const noexcept { return store_->caps; }
+    capabilities& caps() noexcept { return st().caps; }
+    const capabilities& caps() const noexcept { return st().caps; }
     // What server_capabilities() shows of a session without storage: nothing.
     static const capabilities& no_capabilities() noexcept {
         static constexpr capabilities none{};
@@ -11473,7 +11486,7 @@ private:
     session_input input_;
     reply_parser parser_;
     std::size_t line_limit_;
-    std::size_t text_size_ = 0;  // of store_->text
+    std::size_t text_size_ = 0;  // of st().text
 
     // Protocol state.
     phase phase_ = phase::greeting;
@@ -11502,7 +11515,7 @@ private:
     std::size_t chunk_size_;       // the most octets of one BDAT chunk
     std::size_t chunk_left_ = 0;   // octets of the chunk under way not yet in the output
 
-    // Replies due, in store_->pending: a ring of pending_capacity entries.
+    // Replies due, in st().pending: a ring of pending_capacity entries.
     std::size_t pending_head_ = 0;
     std::size_t pending_size_ = 0;
     std::size_t pending_count_ = 0;        // replies due

@@ -7,7 +7,7 @@ to another; within a repetition the peers take turns, in alternating order. For 
 messages/s (the load's wall time), the server's CPU time per message (utime + stime from
 /proc/PID/stat, read before and after the load, in clock ticks) and its peak RSS (VmHWM).
 A second table drives smtp-sink over one connection with smtp-source and with smtpwire-load,
-and compares the clients' own CPU time. A benchmark, not a test: see RESULTS-draft.md.
+and compares the clients' own CPU time. A benchmark, not a test: see docs/performance.md.
 
     tests/bench/compare.py --serve build/release/examples/smtpwire-serve \\
                            --load build/release/examples/smtpwire-load

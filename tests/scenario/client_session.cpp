@@ -1623,3 +1623,22 @@ TEST_CASE("client, LMTP: an LHLO refused is not retried as HELO, and BDAT is nev
     REQUIRE(s.can_send());
     CHECK(s.mail_from("a@b.example") == errc::not_supported);
 }
+
+TEST_CASE("client: a moved session keeps its storage, and the moved-from one has none") {
+    client_session first(config());
+    const std::string replies = greeting + ehlo_pipelining;  // borrowed until the next feed()
+    REQUIRE(first.feed(replies) == errc::ok);
+    for (int i = 0; i < 10; ++i) {
+        const client_event ev = first.next_event();
+        if (std::holds_alternative<smtpwire::ready>(ev)) break;
+        first.consume_output(first.output().size());
+    }
+    REQUIRE(first.server_capabilities().has(extension::pipelining));
+    client_session second(std::move(first));
+    CHECK(second.server_capabilities().has(extension::pipelining));
+    CHECK(second.can_send());
+    CHECK(second.mail_from("alice@client.example") == errc::ok);
+    CHECK(second.output() == "MAIL FROM:<alice@client.example>\r\n");
+    CHECK_FALSE(first.server_capabilities().has(extension::pipelining));  // NOLINT(bugprone-use-after-move)
+    CHECK_FALSE(first.pipelining());                                       // NOLINT(bugprone-use-after-move)
+}
