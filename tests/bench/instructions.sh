@@ -18,7 +18,13 @@ trap 'rm -rf "$out"' EXIT
 collected() {
     valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
         "$bench" --fixed "$1" "$2" 2>"$out/stderr" >/dev/null
-    sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p' "$out/stderr"
+    count=$(sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p' "$out/stderr")
+    if [ -z "$count" ]; then
+        echo "callgrind counted nothing for $1 $2; its output:" >&2
+        cat "$out/stderr" >&2
+        exit 1
+    fi
+    echo "$count"
 }
 
 for workload in server-session client-session server-transaction client-transaction data-decode; do
