@@ -50,6 +50,9 @@ constexpr std::chrono::milliseconds accept_backoff{100};
 // smtpd_upstream_proxy_timeout; the PROXY protocol §2 asks for at least 3 seconds).
 constexpr std::chrono::seconds default_proxy_timeout{5};
 
+// Spare read buffers kept for reuse (16 KiB each); more are freed when returned.
+constexpr std::size_t max_spare_buffers = 64;
+
 bool set_nonblocking(int fd) {
     const int flags = ::fcntl(fd, F_GETFL);
     return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
@@ -219,7 +222,7 @@ struct server::connection {
     std::uint64_t id;
     std::string ip_address;         // the peer's, without port or zone; "" if unknown
     smtpwire::server_session session;
-    smtpwire::input_buffer<16384> in;
+    std::unique_ptr<read_buffer> in;  // from spare_buffers_, while it holds input
     std::unique_ptr<tls::stream> tls;  // from the TLS handover, or the start with --tls-implicit
     bool handshaking = false;  // TLS handshake in progress: nothing else happens meanwhile
     short tls_wait = 0;        // POLLIN or POLLOUT a TLS operation waits for, when not the usual
@@ -375,6 +378,8 @@ int server::run(int stop_fd) {
 // glibc keeps freed blocks for reuse, so without this the server stays at its peak size.
 void server::release_idle_memory() {
     connections_.shrink_to_fit();
+    spare_buffers_.clear();
+    spare_buffers_.shrink_to_fit();
 #ifdef __GLIBC__
     ::malloc_trim(0);
 #endif
@@ -413,6 +418,7 @@ void server::accept_connections() {
         c.proxy.emplace();
         c.deadline = clock::now() + opt_.proxy_timeout.value_or(default_proxy_timeout);
         read_proxy_header(c);
+        return_buffer(c);
     }
 }
 
@@ -452,8 +458,10 @@ void server::on_ready(connection& c) {
         continue_handshake(c);
     else if (c.draining)
         drain(c);
-    else if (c.proxy)
+    else if (c.proxy) {
         read_proxy_header(c);
+        return_buffer(c);  // the header was peeked at, never committed to the buffer
+    }
     else if (c.want_output)
         drive(c);
     else
@@ -479,8 +487,9 @@ bool server::has_buffered_input(const connection& c) {
 // makes poll(2) wait for more octets than were seen (or for the end), instead of
 // reporting the same ones again.
 void server::read_proxy_header(connection& c) {
-    char* const peeked = c.in.write_data();
-    const std::size_t room = std::min(c.in.write_size(), c.proxy->max_size());
+    read_buffer& in = buffer_of(c);
+    char* const peeked = in.write_data();
+    const std::size_t room = std::min(in.write_size(), c.proxy->max_size());
     ssize_t n = 0;
     do {
         n = ::recv(c.fd, peeked, room, MSG_PEEK);
@@ -561,7 +570,8 @@ void server::refuse_proxy_header(connection& c, std::string_view why) {
 // at once with implicit TLS. Plaintext behind STARTTLS was discarded by the session;
 // it is dropped here too, so that not a byte of it is read as coming over TLS.
 void server::start_tls(connection& c) {
-    c.in.keep({});
+    if (c.in) c.in->keep({});
+    return_buffer(c);
     c.tls = std::make_unique<tls::stream>(*tls_, c.fd);
     if (!c.tls->ok()) {
         log(c, "TLS: " + c.tls->error());
@@ -603,18 +613,20 @@ void server::continue_handshake(connection& c) {
     drive(c);
 }
 
-// Reads from the peer into c.in, through TLS once it is up. want_read: nothing yet.
+// Reads from the peer into c's read buffer, through TLS once it is up. want_read: nothing
+// yet.
 tls::status server::receive(connection& c, std::size_t& got) {
     got = 0;
+    read_buffer& in = buffer_of(c);
     if (c.tls) {
-        const tls::status s = c.tls->read(c.in.write_data(), c.in.write_size(), got);
+        const tls::status s = c.tls->read(in.write_data(), in.write_size(), got);
         c.tls_wait = s == tls::status::want_write ? POLLOUT : 0;
         if (s == tls::status::failed) log(c, "TLS read error: " + c.tls->error());
         return s;
     }
     ssize_t n = 0;
     do {
-        n = ::recv(c.fd, c.in.write_data(), c.in.write_size(), 0);
+        n = ::recv(c.fd, in.write_data(), in.write_size(), 0);
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
         got = static_cast<std::size_t>(n);
@@ -648,13 +660,37 @@ tls::status server::transmit(connection& c, std::string_view bytes, std::size_t&
     return tls::status::failed;
 }
 
+// The read buffer of `c`, taken from the spares (or made) when it holds none.
+server::read_buffer& server::buffer_of(connection& c) {
+    if (c.in) return *c.in;
+    if (spare_buffers_.empty()) {
+        c.in = std::make_unique<read_buffer>();
+    } else {
+        c.in = std::move(spare_buffers_.back());
+        spare_buffers_.pop_back();
+    }
+    return *c.in;
+}
+
+// Gives the read buffer of `c` back to the spares when no input is left in it: the
+// session has consumed it all, and holds no view into it. Spares beyond the few that a
+// busy moment needs again are freed.
+void server::return_buffer(connection& c) {
+    if (!c.in || !c.in->data().empty()) return;
+    if (spare_buffers_.size() < max_spare_buffers) spare_buffers_.push_back(std::move(c.in));
+    else c.in.reset();
+}
+
 void server::read_input(connection& c) {
     std::size_t got = 0;
     const tls::status s = receive(c, got);
-    if (s == tls::status::want_read || s == tls::status::want_write) return;
-    c.in.commit(got);
+    if (s == tls::status::want_read || s == tls::status::want_write) {
+        return_buffer(c);
+        return;
+    }
+    c.in->commit(got);
     // The tail kept at need_data, then the new bytes (none at the end of input).
-    check(c, c.session.feed(c.in.data()), "feed");
+    check(c, c.session.feed(c.in->data()), "feed");
     if (s != tls::status::ok) c.session.feed_eof();
     drive(c);
 }
@@ -674,7 +710,8 @@ void server::drive(connection& c) {
     for (;;) {
         const smtpwire::server_event ev = c.session.next_event();
         if (std::holds_alternative<smtpwire::need_data>(ev)) {
-            c.in.keep(c.session.unconsumed());
+            if (c.in) c.in->keep(c.session.unconsumed());
+            return_buffer(c);
             c.want_output = false;
             break;
         }

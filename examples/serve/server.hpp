@@ -14,6 +14,7 @@
 
 #include "maildir.hpp"
 #include "options.hpp"
+#include "smtpwire/input_buffer.hpp"
 #include "smtpwire/proxy_protocol.hpp"
 #include "smtpwire/server_session.hpp"
 #include "tls.hpp"
@@ -43,6 +44,7 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
+    using read_buffer = smtpwire::input_buffer<16384>;
     struct connection;
     enum class flush_result { done, blocked, failed };
 
@@ -60,6 +62,8 @@ private:
     void continue_handshake(connection& c);
     tls::status receive(connection& c, std::size_t& got);
     tls::status transmit(connection& c, std::string_view bytes, std::size_t& sent);
+    read_buffer& buffer_of(connection& c);
+    void return_buffer(connection& c);
     void read_input(connection& c);
     void drain(connection& c);
     void drive(connection& c);
@@ -92,6 +96,9 @@ private:
     std::uint64_t next_id_ = 0;
     std::vector<std::unique_ptr<connection>> connections_;
     std::size_t open_connections_ = 0;  // connections_ whose socket is still open
+    // Read buffers no connection holds: a connection holds one only while the session has
+    // input left in it, so that an idle connection costs its session and little more.
+    std::vector<std::unique_ptr<read_buffer>> spare_buffers_;
 };
 
 } // namespace serve

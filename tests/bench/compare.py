@@ -66,12 +66,12 @@ def peak_rss_kib(pid):
 class Server:
     """One server process pinned to `cpu`, on a port of 127.0.0.1; stopped by close()."""
 
-    def __init__(self, kind, args, cpu, tmp):
+    def __init__(self, kind, args, cpu, tmp, max_connections=10000):
         pin = ['taskset', '-c', str(cpu)]
         if kind == 'smtpwire':
             command = pin + [args.serve, '--discard', '--listen', '127.0.0.1:0',
                              '--maildir', os.path.join(tmp, 'mail'), '--hostname', 'serve.test',
-                             '--max-connections', '10000']
+                             '--max-connections', str(max_connections)]
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             line = self.proc.stdout.readline()
@@ -82,7 +82,7 @@ class Server:
         else:
             self.port = free_port()
             user = ['-u', 'nobody'] if os.geteuid() == 0 else []
-            command = pin + [args.smtp_sink, *user, '-h', 'sink.test',
+            command = pin + [args.smtp_sink, *user, '-h', 'sink.test', '-m', str(max_connections),
                              '127.0.0.1:%d' % self.port, '1024']
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
