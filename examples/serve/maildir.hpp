@@ -3,6 +3,7 @@
 #ifndef SMTPWIRE_SERVE_MAILDIR_HPP
 #define SMTPWIRE_SERVE_MAILDIR_HPP
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,7 +70,7 @@ public:
 
 private:
     std::string dir_;
-    std::uint64_t counter_ = 0;
+    std::atomic<std::uint64_t> counter_{0};  // shared by the --workers threads
 };
 
 /// One message being received. Content is streamed to DIR/tmp/<id>.eml; commit() moves

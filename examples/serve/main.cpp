@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -76,12 +79,28 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "smtpwire-serve: %s\n", error.c_str());
         return 1;
     }
-    serve::server srv(opt, store, tls.loaded() ? &tls : nullptr);
-    if (!srv.listen(error)) {
-        std::fprintf(stderr, "smtpwire-serve: %s\n", error.c_str());
-        return 1;
+    // --workers: one server per thread, each with its own listening socket on the port the
+    // first one bound (which port 0 chose), sharing the store and the TLS context.
+    serve::options others = opt;
+    std::vector<std::unique_ptr<serve::server>> servers;
+    for (unsigned i = 0; i < opt.workers; ++i) {
+        servers.push_back(std::make_unique<serve::server>(i == 0 ? opt : others, store,
+                                                          tls.loaded() ? &tls : nullptr));
+        if (!servers.back()->listen(error)) {
+            std::fprintf(stderr, "smtpwire-serve: %s\n", error.c_str());
+            return 1;
+        }
+        if (i == 0) others.listen_port = servers.front()->local_port();
     }
-    std::printf("listening on %s\n", srv.local_address().c_str());
+    std::printf("listening on %s\n", servers.front()->local_address().c_str());
     std::fflush(stdout);
-    return srv.run(stop_fd);
+    std::vector<std::thread> threads;
+    std::vector<int> results(servers.size(), 0);
+    for (std::size_t i = 1; i < servers.size(); ++i)
+        threads.emplace_back([&, i] { results[i] = servers[i]->run(stop_fd); });
+    results[0] = servers[0]->run(stop_fd);
+    for (std::thread& t : threads) t.join();
+    for (int r : results)
+        if (r != 0) return r;
+    return 0;
 }

@@ -58,6 +58,11 @@ constexpr cli::flag<options> flags[] = {
      [](options& o, std::string_view v) {
          return cli::parse_number(v, o.max_connections) && o.max_connections > 0;
      }},
+    {"--workers", "N", "event loops, a thread each, sharing the port (SO_REUSEPORT); "
+                       "--max-connections applies to each (default 1)",
+     [](options& o, std::string_view v) {
+         return cli::parse_number(v, o.workers) && o.workers > 0 && o.workers <= 256;
+     }},
     {"--reject-rcpt", "GLOB", "answer 550 5.1.1 to recipient mailboxes matching GLOB (repeatable)",
      [](options& o, std::string_view v) { o.reject_rcpt.emplace_back(v); return true; }},
     {"--defer-rcpt", "GLOB", "answer 450 4.2.1 to recipient mailboxes matching GLOB (repeatable)",

@@ -32,6 +32,7 @@ struct options {
     std::uint64_t max_size = smtpwire::limits{}.message_size;     // 0: no limit
     std::size_t max_recipients = smtpwire::limits{}.recipients;
     std::size_t max_connections = 1000;             // beyond it: 421 4.7.0, then closed
+    unsigned workers = 1;                           // event loops, a thread each, one port
     std::chrono::milliseconds timeout = smtpwire::server_timeouts{}.command;
     std::vector<std::string> reject_rcpt;           // fnmatch(3) patterns, matched caselessly
     std::vector<std::string> defer_rcpt;            // against the recipient's mailbox value

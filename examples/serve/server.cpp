@@ -5,6 +5,7 @@
 #include "server.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -49,6 +50,10 @@ constexpr std::chrono::milliseconds accept_backoff{100};
 // How long a PROXY header may take to arrive without --proxy-timeout (Postfix's
 // smtpd_upstream_proxy_timeout; the PROXY protocol §2 asks for at least 3 seconds).
 constexpr std::chrono::seconds default_proxy_timeout{5};
+
+// The number of the last connection accepted, shared by the --workers threads so that
+// each connection has a number of its own in the log.
+std::atomic<std::uint64_t> connections_accepted{0};
 
 // Spare read buffers kept for reuse (16 KiB each); more are freed when returned.
 constexpr std::size_t max_spare_buffers = 64;
@@ -305,7 +310,10 @@ bool server::listen(std::string& error) {
             continue;
         }
         const int on = 1;
+        // With --workers each loop has a listening socket of its own on the same port,
+        // and the kernel shares the incoming connections among them.
         if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+            (opt_.workers == 1 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0) &&
             ::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0 &&
             set_nonblocking(fd)) {
             listen_fd_ = fd;
@@ -328,6 +336,17 @@ std::string server::local_address() const {
     socklen_t len = sizeof addr;
     if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
     return format_address(addr, len);
+}
+
+std::string server::local_port() const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    std::string host;
+    std::string port;
+    if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        !numeric_host_port(addr, len, host, port))
+        return "";
+    return port;
 }
 
 int server::run(int stop_fd) {
@@ -407,7 +426,7 @@ void server::accept_connections() {
             continue;
         }
         connections_.push_back(std::make_unique<connection>(
-            fd, ++next_id_, format_address(addr, len), peer_ip(addr, len), config_));
+            fd, ++connections_accepted, format_address(addr, len), peer_ip(addr, len), config_));
         ++open_connections_;
         connection& c = *connections_.back();
         if (!opt_.proxy_protocol) {

@@ -37,9 +37,13 @@ public:
 
     /// The address bound by listen(), "HOST:PORT" ("[HOST]:PORT" for IPv6).
     std::string local_address() const;
+    /// The port bound by listen(), "2525"; "" if unknown.
+    std::string local_port() const;
 
     /// Serves until `stop_fd` becomes readable, then ends each session with 421 4.3.2
-    /// and returns once all are closed. 0 on a clean stop, 1 if poll() failed.
+    /// and returns once all are closed. 0 on a clean stop, 1 if poll() failed. With
+    /// --workers, each server runs on a thread of its own and none reads `stop_fd`, so
+    /// that all of them see it.
     int run(int stop_fd);
 
 private:
@@ -93,7 +97,6 @@ private:
     int listen_fd_ = -1;
     clock::time_point accept_resume_{};
     bool stopping_ = false;
-    std::uint64_t next_id_ = 0;
     std::vector<std::unique_ptr<connection>> connections_;
     std::size_t open_connections_ = 0;  // connections_ whose socket is still open
     // Read buffers no connection holds: a connection holds one only while the session has

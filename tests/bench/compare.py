@@ -7,7 +7,8 @@ to another; within a repetition the peers take turns, in alternating order. For 
 messages/s (the load's wall time), the server's CPU time per message (utime + stime from
 /proc/PID/stat, read before and after the load, in clock ticks) and its peak RSS (VmHWM).
 A second table drives smtp-sink over one connection with smtp-source and with smtpwire-load,
-and compares the clients' own CPU time. A benchmark, not a test: see docs/performance.md.
+and compares the clients' own CPU time. A third runs smtpwire-serve with one and with two
+event loops (--workers) under the pipelined load. A benchmark, not a test: see docs/performance.md.
 
     tests/bench/compare.py --serve build/release/examples/smtpwire-serve \\
                            --load build/release/examples/smtpwire-load
@@ -64,14 +65,16 @@ def peak_rss_kib(pid):
 
 
 class Server:
-    """One server process pinned to `cpu`, on a port of 127.0.0.1; stopped by close()."""
+    """One server process pinned to `cpu` (a taskset list: "0", "0,1"), on a port of
+    127.0.0.1; stopped by close(). smtpwire-serve runs `workers` event loops."""
 
-    def __init__(self, kind, args, cpu, tmp, max_connections=10000):
+    def __init__(self, kind, args, cpu, tmp, max_connections=10000, workers=1):
         pin = ['taskset', '-c', str(cpu)]
         if kind == 'smtpwire':
             command = pin + [args.serve, '--discard', '--listen', '127.0.0.1:0',
                              '--maildir', os.path.join(tmp, 'mail'), '--hostname', 'serve.test',
-                             '--max-connections', str(max_connections)]
+                             '--max-connections', str(max_connections),
+                             '--workers', str(workers)]
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             line = self.proc.stdout.readline()
@@ -101,7 +104,7 @@ class Server:
 
 
 def run_client(command, cpu):
-    """Runs `command` pinned to `cpu`; returns (wall seconds, CPU seconds of the client).
+    """Runs `command` pinned to `cpu` (a taskset list); returns (wall seconds, CPU seconds of the client).
     Exits when it fails."""
     start = time.monotonic()
     proc = subprocess.Popen(['taskset', '-c', str(cpu)] + command, stdin=subprocess.DEVNULL,
@@ -229,6 +232,44 @@ def client_table(args, tmp):
     print()
 
 
+def workers_table(args, tmp):
+    """smtpwire-serve with one and with two event loops (--workers) under the pipelined
+    load. Each worker has a CPU of its own; the load has one more when the machine has it,
+    else it shares theirs."""
+    cpus = os.cpu_count()
+    counts = [1, 2]
+    print('## smtpwire-serve --workers: smtpwire-load, 20 pipelined sessions, %d messages of '
+          '1 KiB (median of %d; %d CPUs)' % (args.messages, args.repetitions, cpus))
+    print()
+    print('| workers | server CPUs | load CPUs | msgs/s | server CPU us/msg | msgs/s vs 1 worker |')
+    print('|---|---|---|---|---|---|')
+    _, messages, command = loads(args)[-1]
+    results = {w: [] for w in counts}
+    placement = {}
+    for w in counts:
+        server_cpus = ','.join(str(c) for c in range(min(w, cpus)))
+        load_cpus = str(w) if cpus > w else ','.join(str(c) for c in range(cpus))
+        placement[w] = (server_cpus, load_cpus)
+    for rep in range(args.repetitions):
+        for w in (counts if rep % 2 == 0 else counts[::-1]):
+            server = Server('smtpwire', args, placement[w][0], tmp, workers=w)
+            try:
+                before = cpu_ticks(server.proc.pid)
+                wall, _ = run_client(command(server.port), placement[w][1])
+                time.sleep(0.05)
+                used = (cpu_ticks(server.proc.pid) - before) / TICKS
+            finally:
+                server.close()
+            results[w].append({'msgs': messages / wall, 'cpu_us': used * 1e6 / messages})
+    for w in counts:
+        rows = results[w]
+        pairs = [(a['msgs'], b['msgs']) for a, b in zip(rows, results[1])]
+        print('| %d | %s | %s | %.0f | %.1f | %s |' % (
+            w, placement[w][0], placement[w][1], median_of(rows, 'msgs'),
+            median_of(rows, 'cpu_us'), ratio_text(pairs)))
+    print()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--serve', required=True, help='the smtpwire-serve binary')
@@ -258,6 +299,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix='smtpwire-compare-') as tmp:
         server_table(args, tmp)
         client_table(args, tmp)
+        workers_table(args, tmp)
 
 
 if __name__ == '__main__':

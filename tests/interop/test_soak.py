@@ -521,8 +521,18 @@ class Soak:
 class SoakTest(ServeTestCase):
 
     def test_soak(self):
+        self.soak()
+
+    def test_soak_workers(self):
+        """The same with two event loops sharing the port (--workers 2): each on a thread
+        of its own, and every message stored once under an id of its own."""
+        server = self.soak('--workers', '2')
+        self.assertEqual(len(os.listdir('/proc/%d/task' % server.proc.pid)), 2,
+                         'threads of smtpwire-serve --workers 2')
+
+    def soak(self, *args):
         t0 = time.monotonic()
-        server = self.serve('--max-size', str(MAX_SIZE), '--timeout', str(SERVER_TIMEOUT))
+        server = self.serve('--max-size', str(MAX_SIZE), '--timeout', str(SERVER_TIMEOUT), *args)
         pid = server.proc.pid
         soak = Soak(server.port)
         asan = is_asan(serve_harness.SERVE)
@@ -578,6 +588,7 @@ class SoakTest(ServeTestCase):
         if not asan:
             self.assertLessEqual(soak_rss, idle_rss + RSS_SLACK_KIB,
                                  'resident memory did not return to its idle level')
+        return server
 
     def check_maildir(self, server, soak):
         """Every accepted message stored once, byte for byte; nothing else stored."""
