@@ -55,6 +55,10 @@ constexpr std::chrono::seconds default_proxy_timeout{5};
 // each connection has a number of its own in the log.
 std::atomic<std::uint64_t> connections_accepted{0};
 
+// The fewest simultaneous connections after which the last one's close gives memory back
+// to the system (release_idle_memory).
+constexpr std::size_t burst_connections = 16;
+
 // Spare read buffers kept for reuse (16 KiB each); more are freed when returned.
 constexpr std::size_t max_spare_buffers = 64;
 
@@ -62,6 +66,22 @@ bool set_nonblocking(int fd) {
     const int flags = ::fcntl(fd, F_GETFL);
     return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
            ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+// accept(2) on `listen_fd`, the new socket non-blocking and close-on-exec: in the same
+// system call where accept4(2) exists. -1 with errno on failure.
+int accept_nonblocking(int listen_fd, sockaddr_storage& addr, socklen_t& len) {
+#ifdef __linux__
+    return ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    const int fd = ::accept(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    if (fd < 0 || set_nonblocking(fd)) return fd;
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return -1;
+#endif
 }
 
 // The numeric host (an IPv6 zone such as "%eth0" included) and port of `addr`.
@@ -385,7 +405,7 @@ int server::run(int stop_fd) {
         connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
                                           [](const auto& c) { return c->fd < 0; }),
                            connections_.end());
-        if (connections_.empty() && polled > 0) {
+        if (connections_.empty() && peak_connections_ >= burst_connections) {
             fds.shrink_to_fit();
             release_idle_memory();
         }
@@ -395,7 +415,10 @@ int server::run(int stop_fd) {
 
 // After a burst the last connection has gone: give the freed heap back to the system.
 // glibc keeps freed blocks for reuse, so without this the server stays at its peak size.
+// A few connections at a time are no burst: trimming after each would cost system calls
+// on every connection of a light load, for little memory.
 void server::release_idle_memory() {
+    peak_connections_ = 0;
     connections_.shrink_to_fit();
     spare_buffers_.clear();
     spare_buffers_.shrink_to_fit();
@@ -408,7 +431,7 @@ void server::accept_connections() {
     for (;;) {
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
-        const int fd = ::accept(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        const int fd = accept_nonblocking(listen_fd_, addr, len);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -417,10 +440,6 @@ void server::accept_connections() {
             }
             return;
         }
-        if (!set_nonblocking(fd)) {
-            ::close(fd);
-            continue;
-        }
         if (open_connections_ >= opt_.max_connections) {
             refuse_connection(fd, format_address(addr, len));
             continue;
@@ -428,6 +447,7 @@ void server::accept_connections() {
         connections_.push_back(std::make_unique<connection>(
             fd, ++connections_accepted, format_address(addr, len), peer_ip(addr, len), config_));
         ++open_connections_;
+        peak_connections_ = std::max(peak_connections_, connections_.size());
         connection& c = *connections_.back();
         if (!opt_.proxy_protocol) {
             start_session(c);

@@ -99,6 +99,7 @@ private:
     bool stopping_ = false;
     std::vector<std::unique_ptr<connection>> connections_;
     std::size_t open_connections_ = 0;  // connections_ whose socket is still open
+    std::size_t peak_connections_ = 0;  // the most at once since memory was last released
     // Read buffers no connection holds: a connection holds one only while the session has
     // input left in it, so that an idle connection costs its session and little more.
     std::vector<std::unique_ptr<read_buffer>> spare_buffers_;
