@@ -39,6 +39,7 @@ public:
         co_return !error;
     }
 
+    // STARTTLS switch begin
     // STARTTLS: puts a TLS stream over the socket and runs the handshake as `role`; from
     // then on read_some() and write_all() go through it. A client names the server it
     // expects in `server_name` (SNI, unless it is an IP address). The handshake's error.
@@ -54,6 +55,7 @@ public:
         co_await tls_->async_handshake(role, asio::redirect_error(asio::use_awaitable, error));
         co_return error;
     }
+    // STARTTLS switch end
 
 private:
     asio::ip::tcp::socket socket_;
