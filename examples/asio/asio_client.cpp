@@ -13,19 +13,19 @@
 using namespace smtpwire;
 using asio::ip::tcp;
 
-struct options {
+// What the command line asks for.
+struct arguments {
     std::string host, port, from, to;
-    const char* file = nullptr;  // standard input when null
     bool starttls = false;
     const char* cafile = nullptr;  // the system's certificate store when null
 };
 
 // Sends the content read from `input` over `stream`; true once the server took it.
-asio::awaitable<bool> send_message(starttls_stream& stream, std::FILE* input, const options& o,
+asio::awaitable<bool> send_message(starttls_stream& stream, std::FILE* input, const arguments& args,
                                    asio::ssl::context& tls) {
     client_config config;
     config.helo_name = "localhost";
-    config.starttls = o.starttls ? tls_policy::required : tls_policy::none;
+    config.starttls = args.starttls ? tls_policy::required : tls_policy::none;
     client_session c(config);            // allocates its output buffer once
     input_buffer<16384> in;              // keeps the partial reply line between reads
     std::vector<char> part(65536);       // borrowed by send_body() until the next need_body
@@ -47,15 +47,19 @@ asio::awaitable<bool> send_message(starttls_stream& stream, std::FILE* input, co
                 (void)c.feed(in.data());
             }
         } else if (std::holds_alternative<tls_handover>(ev)) {  // the server said 220: TLS now
-            asio::error_code error = co_await stream.start_tls(tls, asio::ssl::stream_base::client, o.host);
-            if (error) std::fprintf(stderr, "asio-client: TLS handshake: %s\n", error.message().c_str());
-            (void)(error ? c.tls_failed() : c.tls_established());  // established: EHLO again, in TLS
+            asio::error_code error = co_await stream.start_tls(tls, asio::ssl::stream_base::client, args.host);
+            if (!error) {
+                (void)c.tls_established();  // EHLO again, inside TLS
+            } else {
+                std::fprintf(stderr, "asio-client: TLS handshake: %s\n", error.message().c_str());
+                (void)c.tls_failed();
+            }
         } else if (std::holds_alternative<ready>(ev)) {          // EHLO done: capabilities known
             mail_options options;  // declare 8-bit content where the server takes it
             if (c.server_capabilities().has(extension::eight_bit_mime)) options.body = body_type::eight_bit_mime;
-            step = c.mail_from(o.from, options) == errc::ok ? mail_sent : quit_due;
+            step = c.mail_from(args.from, options) == errc::ok ? mail_sent : quit_due;
         } else if (std::holds_alternative<need_body>(ev)) {      // after the 354: the next part
-            std::size_t n = std::fread(part.data(), 1, part.size(), input);  // a file: blocking is fine
+            std::size_t n = std::fread(part.data(), 1, part.size(), input);  // blocks: nothing else to do
             if (n == 0 && std::ferror(input) != 0) break;        // the message is unreadable
             if (n > 0 && c.send_body(std::string_view(part.data(), n)) != errc::ok) {
                 std::fprintf(stderr, "asio-client: 8-bit content, and no 8BITMIME\n");
@@ -76,7 +80,7 @@ asio::awaitable<bool> send_message(starttls_stream& stream, std::FILE* input, co
             break;
         }
         if (!c.can_send()) continue;  // the next command must wait for a reply
-        if (step == mail_sent) step = c.rcpt_to(o.to) == errc::ok ? rcpt_sent : quit_due;
+        if (step == mail_sent) step = c.rcpt_to(args.to) == errc::ok ? rcpt_sent : quit_due;
         else if (step == rcpt_sent) step = c.data() == errc::ok ? data_sent : quit_due;
         else if (step == quit_due && c.quit() == errc::ok) step = quit_sent;
     }
@@ -84,32 +88,32 @@ asio::awaitable<bool> send_message(starttls_stream& stream, std::FILE* input, co
 }
 
 // Connects to the server, then sends the message.
-asio::awaitable<bool> connect_and_send(const options& o, std::FILE* input, asio::ssl::context& tls) {
+asio::awaitable<bool> connect_and_send(const arguments& args, std::FILE* input, asio::ssl::context& tls) {
     auto executor = co_await asio::this_coro::executor;
     tcp::resolver resolver(executor);
     tcp::socket socket(executor);
-    co_await asio::async_connect(socket, co_await resolver.async_resolve(o.host, o.port, asio::use_awaitable),
-                                 asio::use_awaitable);  // each address in turn; throws if none answers
+    auto addresses = co_await resolver.async_resolve(args.host, args.port, asio::use_awaitable);
+    co_await asio::async_connect(socket, addresses, asio::use_awaitable);  // each in turn; throws if none answers
     starttls_stream stream(std::move(socket));
-    co_return co_await send_message(stream, input, o, tls);
+    co_return co_await send_message(stream, input, args, tls);
 }
 
 int main(int argc, char** argv) {
-    options o;
+    arguments args;
     std::vector<std::string> operands;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--starttls") == 0) o.starttls = true;
-        else if (std::strcmp(argv[i], "--cafile") == 0 && i + 1 < argc) o.cafile = argv[++i];
+        if (std::strcmp(argv[i], "--starttls") == 0) args.starttls = true;
+        else if (std::strcmp(argv[i], "--cafile") == 0 && i + 1 < argc) args.cafile = argv[++i];
         else operands.push_back(argv[i]);
     }
     if (operands.size() != 4 && operands.size() != 5) {
         std::fprintf(stderr, "usage: asio-client HOST PORT FROM TO [FILE] [--starttls] [--cafile FILE]\n");
         return 2;
     }
-    o.host = operands[0];
-    o.port = operands[1];
-    o.from = operands[2];
-    o.to = operands[3];
+    args.host = operands[0];
+    args.port = operands[1];
+    args.from = operands[2];
+    args.to = operands[3];
     std::FILE* input = operands.size() == 5 ? std::fopen(operands[4].c_str(), "rb") : stdin;
     if (input == nullptr) {
         std::fprintf(stderr, "asio-client: cannot open %s\n", operands[4].c_str());
@@ -118,15 +122,15 @@ int main(int argc, char** argv) {
     bool delivered = false;
     try {
         asio::ssl::context tls(asio::ssl::context::tls_client);
-        if (o.starttls) {  // TLS 1.2 or later; the certificate must be valid for HOST (name or IP)
+        if (args.starttls) {  // TLS 1.2 or later; the certificate must be valid for HOST (name or IP)
             tls.set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-            if (o.cafile != nullptr) tls.load_verify_file(o.cafile);
+            if (args.cafile != nullptr) tls.load_verify_file(args.cafile);
             else tls.set_default_verify_paths();
             tls.set_verify_mode(asio::ssl::verify_peer);
-            tls.set_verify_callback(asio::ssl::host_name_verification(o.host));
+            tls.set_verify_callback(asio::ssl::host_name_verification(args.host));
         }
         asio::io_context io;
-        asio::co_spawn(io, connect_and_send(o, input, tls), [&](std::exception_ptr error, bool sent) {
+        asio::co_spawn(io, connect_and_send(args, input, tls), [&](std::exception_ptr error, bool sent) {
             if (error) std::rethrow_exception(error);
             delivered = sent;
         });
