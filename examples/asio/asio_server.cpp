@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
         tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), port});  // SO_REUSEADDR set
         asio::co_spawn(io, listen(std::move(acceptor), store, with_tls ? &tls : nullptr),
                        [](std::exception_ptr error) { if (error) std::rethrow_exception(error); });
-        io.run();  // returns by the exception of a failed accept
+        io.run();  // for ever: only a failed accept ends it, with its exception
     } catch (const std::exception& error) {
         std::fprintf(stderr, "asio-server: %s\n", error.what());
     }
