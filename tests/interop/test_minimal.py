@@ -39,21 +39,24 @@ def message_of(size):
 
 
 class MinimalServer:
-    """minimal-server on 127.0.0.1 storing messages in its own directory."""
+    """minimal-server on 127.0.0.1 storing messages in its own directory; or `program`,
+    another server run as PROGRAM PORT DIR [OPTION...] (asio-server)."""
 
-    def __init__(self, directory=None):
+    def __init__(self, directory=None, program=None, *options):
         self.tmp = tempfile.TemporaryDirectory(prefix='smtpwire-minimal-')
         self.dir = directory or self.tmp.name
         self.port = free_port()
-        self.proc = subprocess.Popen([SERVER, str(self.port), self.dir], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.name = os.path.basename(program or SERVER)
+        self.proc = subprocess.Popen([program or SERVER, str(self.port), self.dir, *options],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
         if not wait_until(self._accepting):
             self.close()
-            raise AssertionError('minimal-server did not start listening')
+            raise AssertionError('%s did not start listening' % self.name)
 
     def _accepting(self):
         if self.proc.poll() is not None:
-            raise AssertionError('minimal-server exited: %r' % self.proc.stderr.read())
+            raise AssertionError('%s exited: %r' % (self.name, self.proc.stderr.read()))
         try:
             # The server greets this connection and finds it closed: an EPIPE or EOF it
             # must survive.
