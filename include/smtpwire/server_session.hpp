@@ -669,7 +669,9 @@ private:
         const std::size_t n = formatted_size(out, true);
         char* p = out_.reserve(n);
         if (p == nullptr) return false;
-        out_.commit(format_reply(out, true, p, n));
+        detail::reply_write_sink sink{p};  // format_reply() less its second size count
+        detail::emit_reply(out, true, sink);
+        out_.commit(n);
         return true;
     }
 

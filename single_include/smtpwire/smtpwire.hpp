@@ -1149,7 +1149,9 @@ private:
 #ifndef SMTPWIRE_COMMAND_HPP
 #define SMTPWIRE_COMMAND_HPP
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 
@@ -1238,10 +1240,31 @@ constexpr argument_rule argument_rule_of(verb v) noexcept {
     return argument_rule::none;
 }
 
+// The first four octets of `word`, upper-cased, as one number: a verb is recognised by
+// comparing numbers, one per candidate, instead of octets.
+constexpr std::uint32_t verb_key(std::string_view word) noexcept {
+    std::uint32_t key = 0;
+    for (std::size_t i = 0; i < 4 && i < word.size(); ++i)
+        key = key << 8 | static_cast<unsigned char>(ascii::to_upper(word[i]));
+    return key;
+}
+
+// verb_key() of each verb's name, in the order of `verb`.
+constexpr std::array<std::uint32_t, verb_count - 1> make_verb_keys() noexcept {
+    std::array<std::uint32_t, verb_count - 1> keys{};
+    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = verb_key(to_string(static_cast<verb>(i)));
+    return keys;
+}
+inline constexpr std::array<std::uint32_t, verb_count - 1> verb_keys = make_verb_keys();
+
 constexpr verb lookup_verb(std::string_view word) noexcept {
-    for (std::size_t i = 0; i + 1 < verb_count; ++i) {
+    if (word.size() != 4 && word.size() != 8) return verb::unknown;
+    const std::uint32_t key = verb_key(word);
+    for (std::size_t i = 0; i < verb_keys.size(); ++i) {
         const auto v = static_cast<verb>(i);
-        if (ascii::iequals(word, to_string(v))) return v;
+        if (verb_keys[i] == key && to_string(v).size() == word.size() &&
+            (word.size() == 4 || ascii::iequals(word, to_string(v))))
+            return v;
     }
     return verb::unknown;
 }
@@ -8059,7 +8082,9 @@ private:
         const std::size_t n = formatted_size(out, true);
         char* p = out_.reserve(n);
         if (p == nullptr) return false;
-        out_.commit(format_reply(out, true, p, n));
+        detail::reply_write_sink sink{p};  // format_reply() less its second size count
+        detail::emit_reply(out, true, sink);
+        out_.commit(n);
         return true;
     }
 
