@@ -72,14 +72,16 @@ struct connection {
 class epoll_server {
 public:
     // Serves on `listener`; `stop_signals`, blocked, end run() through a signalfd.
-    epoll_server(int listener, const sigset_t& stop_signals, std::string dir, const server_config& config)
+    epoll_server(int listener, const sigset_t& stop_signals, std::string dir,
+                 const server_config& config)
         : listener_(listener), signals_(signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC)),
           dir_(std::move(dir)), config_(config) {}
 
     // Serves until a stop signal; false, with the reason printed, if it cannot.
     bool run() {
-        if (epoll_.get() < 0 || timer_.get() < 0 || signals_.get() < 0 || !watch(listener_.get(), listener_id) ||
-            !watch(timer_.get(), timer_id) || !watch(signals_.get(), signal_id)) {
+        if (epoll_.get() < 0 || timer_.get() < 0 || signals_.get() < 0 ||
+            !watch(listener_.get(), listener_id) || !watch(timer_.get(), timer_id) ||
+            !watch(signals_.get(), signal_id)) {
             std::perror("epoll-server: setup");
             return false;
         }
@@ -159,7 +161,9 @@ private:
         update_timer(c);
     }
 
-    // Pulls events until the session waits for the socket: false once the connection is over.
+    // Pulls events until the session waits for the socket: false once the connection is
+    // over. A fast peer is served until its socket is drained; a server that must stay
+    // fair would cap the reads per wakeup and keep the connection on a list of ready ones.
     bool run_session(connection& c) {
         for (;;) {
             server_event ev = c.session.next_event();
@@ -168,6 +172,8 @@ private:
                 if (result == io::failed) return false;
                 if (result == io::would_block) return true;
             } else if (std::holds_alternative<data_begin>(ev)) {  // a decision: open the file first
+                // Files are written on the loop's thread, which a slow disk would stall; a
+                // server storing elsewhere answers data_begin and message_end later instead.
                 c.path = dir_ + "/" + std::to_string(++last_number_) + ".eml";
                 c.file = std::fopen(c.path.c_str(), "wb");
                 if (c.file != nullptr) (void)c.session.accept();
@@ -253,8 +259,9 @@ private:
     void update_timer(connection& c) {
         const timeout t = c.session.current_timeout();
         if (t.kind == timeout_kind::none) {
-            // The session has closed; its last replies wait for a peer that does not read
-            // them. The timer running, or a new one, bounds that wait.
+            // With every decision answered at once, this means the session has closed and
+            // its last replies wait for a peer that does not read them: the timer running,
+            // or a new one, bounds that wait.
             if (!c.deadline) set_deadline(c, clock_type::now() + config_.timeouts.command);
             return;
         }
@@ -262,6 +269,7 @@ private:
         c.timer_epoch = t.epoch;
         set_deadline(c, clock_type::now() + t.duration);
     }
+    // timer end
 
     // The timerfd fired: every connection whose deadline passed gets its 421 and closes.
     void expire_timers() {
@@ -282,7 +290,6 @@ private:
             serve(c);
         }
     }
-    // timer end
 
     void set_deadline(connection& c, clock_type::time_point when) {
         if (c.deadline) timers_.erase({*c.deadline, c.id});
@@ -299,12 +306,14 @@ private:
         itimerspec spec{};  // all zero: disarmed
         if (next) {
             // A zero it_value would disarm it: a deadline already passed fires in 1 ns.
-            const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(*next - clock_type::now());
+            const auto wait =
+                std::chrono::duration_cast<std::chrono::nanoseconds>(*next - clock_type::now());
             const long long ns = wait.count() > 0 ? wait.count() : 1;
             spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
             spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
         }
-        if (timerfd_settime(timer_.get(), 0, &spec, nullptr) != 0) std::perror("epoll-server: timerfd_settime");
+        if (timerfd_settime(timer_.get(), 0, &spec, nullptr) != 0)
+            std::perror("epoll-server: timerfd_settime");
     }
 
     void close_connection(connection& c) {
