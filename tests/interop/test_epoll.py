@@ -1,7 +1,7 @@
 """epoll-server (examples/epoll/): 200 connections open at once sending bodies of 0 octets
 to 1 MiB with smtplib and with pipelined raw commands, a client sending one octet per
 write, idle connections getting 421 4.4.2 after --timeout while another keeps working,
-and a pipelined batch in one write. Every message must be stored byte for byte, and the
+a peer that never reads its replies, and a pipelined batch in one write. Every message must be stored byte for byte, and the
 server must end with no connection left open and exit 0 on SIGTERM.
 
 Run: python3 test_epoll.py --server PATH-TO-epoll-server
@@ -261,6 +261,28 @@ class EpollServerTest(unittest.TestCase):
         busy.command(b'QUIT', 221)
         self.assert_stored(server, [content])  # not the unfinished one
         self.assert_no_connection_left(server)
+
+    def test_peer_that_never_reads_is_closed(self):
+        server = self.start('--timeout', '1')
+        client = RawClient(server.port)
+        self.addCleanup(client.close)
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.expect(220)
+        client.command(b'EHLO client.test', 250)
+        # RSET (which may be pipelined) until the socket takes no more, no reply read: the
+        # server's replies fill both sockets' buffers, then it stops reading.
+        client.sock.setblocking(False)
+        batch = b'RSET\r\n' * 10000
+        sent = 0
+        try:
+            while sent < 100 << 20:
+                sent += client.sock.send(batch)
+        except BlockingIOError:
+            pass
+        self.assertLess(sent, 100 << 20, 'the server read 100 MiB without its replies being read')
+        # Its timeout has nothing to write the 421 to, and the wait for the peer to read
+        # is bounded too: the connection closes all the same.
+        self.assertTrue(wait_until(lambda: server.sockets() == 1), server.descriptors())
 
     def test_pipelined_batch_in_one_write(self):
         server = self.start()
