@@ -24,7 +24,7 @@
 #include <utility>
 
 using namespace smtpwire;
-using clock_type = std::chrono::steady_clock;  // CLOCK_MONOTONIC, as the timerfd
+using clock_type = std::chrono::steady_clock;  // deadlines: monotonic, like the timerfd
 
 // What each epoll event carries in data.u64: one of these, or a connection's id.
 constexpr std::uint64_t listener_id = 0, timer_id = 1, signal_id = 2, first_connection_id = 3;
@@ -62,10 +62,10 @@ struct connection {
     // read or written until a read or write says EAGAIN.
     bool readable = true;
     bool writable = true;
-    std::uint32_t interest = 0;                 // the events asked of epoll now
-    std::optional<clock_type::time_point> deadline;  // this connection's entry in `timers`
-    std::uint64_t timer_epoch = 0;              // the session's epoch that deadline times
-    std::string path;                           // where the message being received goes
+    std::uint32_t interest = 0;  // the events asked of epoll now
+    std::optional<clock_type::time_point> deadline;  // its entry in epoll_server::timers_
+    std::uint64_t timer_epoch = 0;  // the session's epoch that the deadline times
+    std::string path;               // where the message being received goes
     std::FILE* file = nullptr;
 };
 
