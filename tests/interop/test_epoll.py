@@ -1,8 +1,9 @@
 """epoll-server (examples/epoll/): 200 connections open at once sending bodies of 0 octets
 to 1 MiB with smtplib and with pipelined raw commands, a client sending one octet per
 write, idle connections getting 421 4.4.2 after --timeout while another keeps working,
-a peer that never reads its replies, and a pipelined batch in one write. Every message must be stored byte for byte, and the
-server must end with no connection left open and exit 0 on SIGTERM.
+a peer that never reads its replies, a reset in the middle of DATA, and a pipelined
+batch in one write. Every message must be stored byte for byte, and the server must end
+with no connection left open and exit 0 on SIGTERM.
 
 Run: python3 test_epoll.py --server PATH-TO-epoll-server
 """
@@ -12,6 +13,7 @@ import os
 import signal
 import smtplib
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -283,6 +285,20 @@ class EpollServerTest(unittest.TestCase):
         # Its timeout has nothing to write the 421 to, and the wait for the peer to read
         # is bounded too: the connection closes all the same.
         self.assertTrue(wait_until(lambda: server.sockets() == 1), server.descriptors())
+
+    def test_connection_reset_during_data(self):
+        server = self.start()
+        client = self.raw(server)
+        client.command(b'EHLO client.test', 250)
+        client.send(b'MAIL FROM:<a@client.test>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n')
+        for code in (250, 250, 354):
+            client.expect(code)
+        client.send(content_of(65537, b'cut')[:40000])
+        # SO_LINGER with a zero timeout: close() sends a reset instead of a FIN.
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        client.close()
+        self.assert_no_connection_left(server)
+        self.assertEqual(server.stored(), [])  # the unfinished file was removed
 
     def test_pipelined_batch_in_one_write(self):
         server = self.start()
