@@ -336,11 +336,19 @@ private:
     bool listener_ready_ = false;
 };
 
+// `text` as a decimal number from 0 to `max`, or -1.
+long number(const char* text, long max) {
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(text, &end, 10);
+    return end != text && *end == '\0' && errno == 0 && n >= 0 && n <= max ? n : -1;
+}
+
 int main(int argc, char** argv) {
     const bool timeout_given = argc == 5 && std::string(argv[3]) == "--timeout";
-    const int port = argc >= 3 ? std::atoi(argv[1]) : 0;
-    const int seconds = timeout_given ? std::atoi(argv[4]) : 300;  // RFC 5321 §4.5.3.2.7: 5 minutes
-    if ((argc != 3 && !timeout_given) || port <= 0 || port > 65535 || seconds <= 0) {
+    const long port = argc >= 3 ? number(argv[1], 65535) : -1;  // 0: any free port
+    const long seconds = timeout_given ? number(argv[4], 86400) : 300;  // RFC 5321: 5 minutes
+    if ((argc != 3 && !timeout_given) || port < 0 || seconds <= 0) {
         std::fprintf(stderr, "usage: epoll-server PORT DIR [--timeout SECONDS]\n");
         return 2;
     }
@@ -370,5 +378,10 @@ int main(int argc, char** argv) {
         return 1;
     }
     epoll_server server(listener, stop_signals, argv[2], config);
+    // The port, chosen by the system when PORT is 0, for whoever started the server.
+    socklen_t length = sizeof address;
+    getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+    std::printf("listening on 127.0.0.1:%u\n", unsigned{ntohs(address.sin_port)});
+    std::fflush(stdout);
     return server.run() ? 0 : 1;
 }

@@ -10,6 +10,8 @@ Run: python3 test_epoll.py --server PATH-TO-epoll-server
 
 import argparse
 import os
+import re
+import selectors
 import signal
 import smtplib
 import socket
@@ -21,7 +23,7 @@ import threading
 import time
 import unittest
 
-from send_harness import free_port, wire_form
+from send_harness import wire_form
 from serve_harness import STEP_TIMEOUT, RawClient, wait_until
 from test_minimal import message_of
 from test_soak import stuff
@@ -49,27 +51,26 @@ class EpollServer:
         self.dir = os.path.join(self.tmp.name, 'mail')
         os.mkdir(self.dir)
         self.stderr_path = os.path.join(self.tmp.name, 'stderr.txt')
-        self.port = free_port()
+        # Port 0: the server takes a free one and prints it, so no other server can take
+        # it between a choice and the bind.
         with open(self.stderr_path, 'wb') as err:
-            self.proc = subprocess.Popen([SERVER, str(self.port), self.dir, *options],
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=err)
-        # The probe connections are greeted and found closed; once they are gone, the
-        # descriptors left are the server's own.
-        if not wait_until(self._accepting) or not wait_until(lambda: self.sockets() == 1):
-            self.close()
-            raise AssertionError('epoll-server did not start listening')
-        self.idle_descriptors = len(self.descriptors())
-
-    def _accepting(self):
-        if self.proc.poll() is not None:
-            raise AssertionError('epoll-server exited: %s' % self.stderr())
+            self.proc = subprocess.Popen([SERVER, '0', self.dir, *options], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=err)
         try:
-            socket.create_connection(('127.0.0.1', self.port), timeout=STEP_TIMEOUT).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-            return False
+            with selectors.DefaultSelector() as sel:
+                sel.register(self.proc.stdout, selectors.EVENT_READ)
+                line = self.proc.stdout.readline() if sel.select(STEP_TIMEOUT) else b''
+            m = re.fullmatch(rb'listening on 127\.0\.0\.1:(\d+)\n', line)
+            if not m:
+                raise AssertionError('epoll-server printed %r; stderr: %s' % (line, self.stderr()))
+            self.port = int(m.group(1))
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stdout.close()
+            self.tmp.cleanup()
+            raise
+        self.idle_descriptors = len(self.descriptors())
 
     def stderr(self):
         with open(self.stderr_path, 'rb') as f:
@@ -111,6 +112,7 @@ class EpollServer:
             if status != 0 or self.stderr():
                 raise AssertionError('epoll-server exited with %s; stderr:\n%s' % (status, self.stderr()))
         finally:
+            self.proc.stdout.close()
             self.tmp.cleanup()
 
 
@@ -321,7 +323,9 @@ class EpollServerTest(unittest.TestCase):
         self.assert_no_connection_left(server)
 
     def test_usage(self):
-        for args in ([], ['25'], ['25', '/tmp', '--timeout'], ['25', '/tmp', '--timeout', '0']):
+        for args in ([], ['25'], ['x', '/tmp'], ['-1', '/tmp'], ['65536', '/tmp'],
+                     ['25', '/tmp', '--timeout'], ['25', '/tmp', '--timeout', '0'],
+                     ['25', '/tmp', '--timeout', '2s']):
             run = subprocess.run([SERVER, *args], capture_output=True, timeout=STEP_TIMEOUT)
             self.assertEqual(run.returncode, 2)
             self.assertEqual(run.stderr, b'usage: epoll-server PORT DIR [--timeout SECONDS]\n')
