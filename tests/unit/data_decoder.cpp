@@ -154,6 +154,27 @@ TEST_CASE("data_decoder: bare newline policies") {
     }
 }
 
+TEST_CASE("data_decoder: a bare CR or LF among many whole lines, in every policy") {
+    // Lines long enough that their CRs are counted in whole blocks as well as in the
+    // remainder; the bare octet sits after several complete lines, in the first line,
+    // and in the last one before the end.
+    std::string lines;
+    for (int i = 0; i < 6; ++i) lines += std::string(300 + 37 * static_cast<std::size_t>(i), static_cast<char>('a' + i)) + "\r\n";
+    for (const std::string bare : {"\r", "\n"}) {
+        for (const std::size_t at : {std::size_t{5}, std::size_t{700}, lines.size() - 10}) {
+            INFO("bare " << (bare == "\r" ? "CR" : "LF") << " at " << at);
+            std::string content = lines;
+            content.insert(at, bare);
+            const std::string wire = content + ".\r\n";
+            check_all_splits(wire, bare_newline_policy::allow, expect(content, true, "", 1));
+            check_all_splits(wire, bare_newline_policy::reject, expect(content, true, "", 1));
+            std::string normalized = lines;
+            normalized.insert(at, "\r\n");
+            check_all_splits(wire, bare_newline_policy::normalize, expect(normalized, true, "", 1));
+        }
+    }
+}
+
 TEST_CASE("data_decoder: a dot line followed by a bare CR is content") {
     // ".\rX" at a line start: the dot is a stuffing dot, the CR is bare.
     check_all_splits(".\rX\r\n.\r\n", bare_newline_policy::allow, expect("\rX\r\n", true, "", 1));
