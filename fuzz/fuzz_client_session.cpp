@@ -546,9 +546,10 @@ private:
             check(f->what != client_error::tls_failed || (handed_over_ && p_.handshake_fails),
                   "tls_failed without a failed handshake");
             check(f->what != client_error::invalid_config || log_.events.empty(), "invalid_config not first");
-            // LMTP: while replies to the content are due, the next reply is one of them.
+            // LMTP: while replies to the content are due, the next reply is one of them,
+            // unless it is a 3xx, which no reply to the content can be (RFC 5321 §4.3.2).
             check(!p_.config.lmtp || f->what != client_error::unexpected_reply || content_replies_ == 0 ||
-                      content_replies_ >= accepted_,
+                      content_replies_ >= accepted_ || f->reply.code / 100 == 3,
                   "a reply to the content taken as unexpected before every accepted recipient had one");
             log_.events.push_back("failure " + std::string(to_string(f->what)) + " " + describe_reply(f->reply));
         } else {
