@@ -73,8 +73,9 @@ class Server:
         if kind == 'smtpwire':
             command = pin + [args.serve, '--discard', '--listen', '127.0.0.1:0',
                              '--maildir', os.path.join(tmp, 'mail'), '--hostname', 'serve.test',
-                             '--max-connections', str(max_connections),
-                             '--workers', str(workers)]
+                             '--max-connections', str(max_connections)]
+            if workers != 1:
+                command += ['--workers', str(workers)]
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             line = self.proc.stdout.readline()
