@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "smtpwire/ascii.hpp"
+
 namespace smtpwire {
 inline namespace v0 {
 
@@ -120,11 +122,7 @@ private:
     // Records 8-bit and NUL octets in a run of ordinary content.
     void note(const char* p, std::size_t len) noexcept {
         if (!saw_nul_ && std::memchr(p, '\0', len) != nullptr) saw_nul_ = true;
-        if (!saw_eight_bit_) {
-            unsigned bits = 0;
-            for (std::size_t k = 0; k < len; ++k) bits |= static_cast<unsigned char>(p[k]);
-            saw_eight_bit_ = (bits & 0x80u) != 0;
-        }
+        if (!saw_eight_bit_) saw_eight_bit_ = ascii::has_non_ascii({p, len});
     }
 
     bool line_start_ = true;

@@ -418,4 +418,15 @@ TEST_CASE("ascii: has_non_ascii finds any octet >= 0x80") {
     CHECK(ascii::has_non_ascii("caf\xc3\xa9"));
     CHECK(ascii::has_non_ascii("\x80"));
     CHECK(ascii::has_non_ascii(std::string(4096, 'a') + "\xff"));
+    // Every length around the 64-octet blocks, the high octet at every place: in a
+    // block or in the remainder after the last one.
+    for (std::size_t size = 1; size <= 200; ++size) {
+        const std::string low(size, '\x7f');
+        CHECK_FALSE(ascii::has_non_ascii(low));
+        for (std::size_t at = 0; at < size; ++at) {
+            std::string s = low;
+            s[at] = '\x80';
+            CHECK(ascii::has_non_ascii(s));
+        }
+    }
 }
