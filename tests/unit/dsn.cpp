@@ -65,7 +65,7 @@ TEST_CASE("dsn: ENVID is printable xtext of at most 100 characters") {
     CHECK_FALSE(smtpwire::valid_envid("QQ=1"));
 }
 
-TEST_CASE("dsn: ORCPT is addr-type ';' xtext of at most 500 characters") {
+TEST_CASE("dsn: ORCPT is an addr-type, a semicolon and xtext, at most 500 characters") {
     std::string_view type = "unchanged", address = "unchanged";
     REQUIRE(smtpwire::parse_orcpt("rfc822;Bob@Big-Box.example", type, address));
     CHECK(type == "rfc822");
