@@ -509,7 +509,7 @@ private:
             log_.events.push_back("reply " + std::string(to_string(cr->command)) + " #" + std::to_string(cr->index) +
                                   (cr->after_content ? " content " : " ") + describe_reply(cr->reply));
         } else if (const auto* d = std::get_if<transaction_done>(&ev)) {
-            check(d->recipients == app_.open_rcpts(), "transaction_done counts other recipients than were added");
+            check(d->recipients == app_.rcpts_of(d->transaction), "transaction_done counts other recipients than were added");
             check(d->accepted == accepted_ && d->accepted <= d->recipients, "transaction_done accepted count wrong");
             check(d->result != outcome::success || (accepted_ > 0 && content_ok_),
                   "transaction reported a success without an accepted message");

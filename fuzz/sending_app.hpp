@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -44,7 +45,9 @@ struct sent_address {
 /// The application: on `ready` it starts the first message; it issues each command as
 /// soon as can_send() allows (all RCPTs and DATA at once with PIPELINING); after a 354
 /// it gives the body in pieces of `body_chunk` octets, one per need_body, and ends it;
-/// after each transaction_done it starts the next message; then QUIT. When send_body()
+/// after each transaction_done, or as soon as the session no longer holds the
+/// transaction open (with PIPELINING, once its final dot is written), it starts the
+/// next message; then QUIT. When send_body()
 /// refuses a piece it gives up (gave_up(): the runner closes the connection). A refused MAIL skips the message (after one retry
 /// with the body's 8-bit octets masked when 8BITMIME was refused); a refused RCPT skips
 /// the recipient; with no recipient left the transaction is abandoned with RSET.
@@ -69,7 +72,8 @@ public:
     void on_event(smtpwire::client_session& c, const smtpwire::client_event& ev) {
         using namespace smtpwire;
         if (std::holds_alternative<ready>(ev)) started_ = true;
-        if (const auto* r = std::get_if<command_reply>(&ev); r && transaction_open_ && !r->after_content) {
+        if (const auto* r = std::get_if<command_reply>(&ev);
+            r && transaction_open_ && r->transaction == open_transaction_ && !r->after_content) {
             const bool positive = r->reply.code >= 200 && r->reply.code < 300;
             if (r->command == verb::mail) mail_accepted_ = positive;
             if (r->command == verb::rcpt && positive) ++rcpts_accepted_;
@@ -84,7 +88,8 @@ public:
             check(sending_body_ && !body_due_, "need_body outside the content or twice");
             body_due_ = true;
         }
-        if (std::holds_alternative<transaction_done>(ev)) next_message();
+        if (const auto* d = std::get_if<transaction_done>(&ev); d && d->transaction == open_transaction_)
+            next_message();
         pump(c);
     }
 
@@ -133,6 +138,7 @@ public:
                 if (e == errc::ok) {
                     addresses.push_back({false, address});
                     ++rcpts_ok_;
+                    rcpts_by_transaction_.back().second = rcpts_ok_;
                 }
             } else if (step_ == m.to.size() + 1) {
                 if (rcpts_ok_ == 0) {
@@ -146,6 +152,11 @@ public:
                 if (e == errc::output_full) return;
                 if (e == errc::ok && impatient_ && c.transaction() != 0 && c.can_send())
                     (void)call(c, "quit", [&] { return c.quit(); });
+            } else if (transaction_open_ && c.transaction() != open_transaction_) {
+                // Its final dot is written and only its final reply is due: the next
+                // message may go (RFC 2920 §3.1). Its transaction_done comes later.
+                next_message();
+                continue;
             } else {
                 return;  // wait for this transaction's end
             }
@@ -153,8 +164,12 @@ public:
         }
     }
 
-    /// The rcpt_to() calls that succeeded in the open transaction.
-    std::size_t open_rcpts() const { return rcpts_ok_; }
+    /// The rcpt_to() calls that succeeded in transaction `tx`.
+    std::size_t rcpts_of(smtpwire::transaction_id tx) const {
+        for (const auto& [id, count] : rcpts_by_transaction_)
+            if (id == tx) return count;
+        return 0;
+    }
     /// True once send_body() refused a piece: the application closes the connection.
     bool gave_up() const { return gave_up_; }
     /// True when the last call found the output full: write output(), then pump().
@@ -210,6 +225,8 @@ private:
         }
         addresses.push_back({true, m.from});
         transaction_open_ = true;
+        open_transaction_ = c.transaction();
+        rcpts_by_transaction_.emplace_back(open_transaction_, 0);
         mail_accepted_ = false;
         rcpts_accepted_ = 0;
         rcpts_ok_ = 0;
@@ -218,6 +235,7 @@ private:
 
     void next_message() {
         transaction_open_ = false;
+        open_transaction_ = 0;
         mail_accepted_ = false;
         rcpts_accepted_ = 0;
         sending_body_ = false;
@@ -241,6 +259,8 @@ private:
     bool gave_up_ = false;
     bool quit_sent_ = false;
     bool transaction_open_ = false;
+    smtpwire::transaction_id open_transaction_ = 0;
+    std::vector<std::pair<smtpwire::transaction_id, std::size_t>> rcpts_by_transaction_;
     bool mail_accepted_ = false;
     bool seven_bit_retry_ = false;
     bool impatient_ = false;

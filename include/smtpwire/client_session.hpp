@@ -246,7 +246,14 @@ public:
             // likewise go out while they may; replies are read between chunks when the
             // next one has to wait for them.
             if (phase_ == phase::content) {
-                if (pass_content()) continue;
+                // After the final dot of a transaction the next one may follow (see
+                // transaction()), the application gets its turn before any reply is
+                // read, so when it starts that one never depends on how the server's
+                // bytes were split.
+                if (pass_content()) {
+                    if (phase_ == phase::ready && !tx_.active && !out_.empty()) return need_output{};
+                    continue;
+                }
                 if (!tx_.chunking || may_start_chunk()) return need_body{};
             }
             if (read_reply_line()) continue;
@@ -313,6 +320,10 @@ public:
 
     /// The open transaction, from mail_from() until its transaction_done (or until
     /// reset() or quit() abandons it before its content is sent); 0 when none is open.
+    /// With PIPELINING a transaction sent with DATA is open only until its final "." is
+    /// written: the next one may start at once, its commands pipelined behind that dot
+    /// (RFC 2920 §3.1), while the final reply and transaction_done of the one before
+    /// are still to come, under its own id.
     [[nodiscard]] transaction_id transaction() const noexcept { return tx_.active ? tx_.id : 0; }
 
     /// Sends one message: MAIL FROM now, then each RCPT and DATA as soon as the server
@@ -327,8 +338,7 @@ public:
     /// Errors: those of mail_from(), rcpt_to() and send_body(); wrong_state also for
     /// an envelope without recipients.
     [[nodiscard]] errc send_mail(const envelope& env, std::string_view content) noexcept {
-        if (!can_send() || tx_.active || transaction_replies_ != 0 || env.recipient_count == 0)
-            return errc::wrong_state;
+        if (!can_send() || !may_open_transaction() || env.recipient_count == 0) return errc::wrong_state;
         const bool smtputf8 = env.options.smtputf8 || ascii::has_non_ascii(env.sender);
         if (!eight_bit_body(env.options.body) && ascii::has_non_ascii(content)) return errc::not_supported;
         for (std::size_t i = 0; i < env.recipient_count; ++i)
@@ -342,13 +352,14 @@ public:
     /// ("" for the null reverse path <>), as an addr-spec; a local part that is not a
     /// Dot-string is quoted as RFC 5321 requires. Errors, with nothing sent:
     /// wrong_state (not can_send(), a transaction is open, or replies of an abandoned
-    /// one are still due, so that no reply can be credited to the wrong transaction);
+    /// one are still due, so that no reply can be credited to the wrong transaction;
+    /// only the final reply of one whose content is sent may be due, see transaction());
     /// invalid_argument (CR, LF, NUL, not an address, a path over 256 octets);
     /// not_supported (an option the server does not offer: SMTPUTF8, BODY=8BITMIME,
     /// BODY=BINARYMIME without BINARYMIME and CHUNKING or with bdat_policy::never, or
     /// bdat_policy::always without CHUNKING); too_large; output_full.
     [[nodiscard]] errc mail_from(std::string_view address, const mail_options& options = {}) noexcept {
-        if (!can_send() || tx_.active || transaction_replies_ != 0) return errc::wrong_state;
+        if (!can_send() || !may_open_transaction()) return errc::wrong_state;
         const bool utf8_address = ascii::has_non_ascii(address);
         const bool smtputf8 = options.smtputf8 || utf8_address;
         if (smtputf8 && !caps().has(extension::smtputf8)) return errc::not_supported;
@@ -397,7 +408,7 @@ public:
         tx_.smtputf8 = smtputf8;
         tx_.eight_bit = eight_bit_body(options.body);
         tx_.chunking = chunking;
-        decisive_ = reply_info{};
+        st().decisive.clear();
         expect(pending::mail, sent);
         return errc::ok;
     }
@@ -629,6 +640,19 @@ private:
         std::size_t content_replies = 0; // replies to the content (LMTP: one per recipient)
         std::size_t delivered = 0;       // of them 2xx
         bool content_failed = false;     // LMTP: one of them was not 2xx
+    };
+
+    // The reply that decides a transaction, with a copy of its text.
+    struct decisive_reply {
+        reply_info info{};
+        std::array<char, text_capacity> text{};
+        void store(const reply_info& r) noexcept {
+            info = r;
+            const std::size_t n = r.text.size();
+            if (n != 0) std::memcpy(text.data(), r.text.data(), n);
+            info.text = {text.data(), n};
+        }
+        void clear() noexcept { info = reply_info{}; }
     };
 
     // Writes one command into the output buffer, or nothing if it does not fit.
@@ -893,6 +917,10 @@ private:
             return;
         }
         const pending_entry answered = pop();
+        if (answered.transaction != 0 && answered.transaction == finishing().id) {
+            on_finishing_reply(info);
+            return;
+        }
         if (answered.transaction != 0 && answered.transaction != transaction()) {
             on_abandoned_reply(answered, info);
             return;
@@ -906,7 +934,7 @@ private:
         case pending::mail: on_mail(info); break;
         case pending::rcpt: on_rcpt(info); break;
         case pending::data: on_data(info); break;
-        case pending::content: on_content(info); break;
+        case pending::content: on_content(tx_, st().decisive, info); break;
         case pending::bdat: on_bdat(info); break;
         case pending::rset:
             events_.push(command_reply{verb::rset, 0, false, 0, info});
@@ -927,6 +955,15 @@ private:
         --tx_.outstanding;
         if (tx_.outstanding == 0 && (tx_.mail_failed || tx_.data_failed || tx_.content_replied))
             finish_transaction();
+    }
+
+    // A reply to the content of the transaction sent before the open one.
+    void on_finishing_reply(const reply_info& info) noexcept {
+        open_transaction& t = finishing();
+        on_content(t, st().finishing_decisive, info);
+        if (--t.outstanding != 0) return;
+        events_.push(transaction_result(t, st().finishing_decisive.info));
+        t = open_transaction{};
     }
 
     static bool positive(const reply_info& info) noexcept { return info.code / 100 == 2; }
@@ -1412,7 +1449,7 @@ private:
         tx_.mail_accepted = positive(info);
         if (!tx_.mail_accepted) {
             tx_.mail_failed = true;
-            store_decisive(info);
+            st().decisive.store(info);
         }
     }
 
@@ -1422,7 +1459,7 @@ private:
             ++tx_.accepted;
         } else {
             tx_.transient_rcpt = tx_.transient_rcpt || info.result() == outcome::transient;
-            if (!tx_.mail_failed) store_decisive(info);
+            if (!tx_.mail_failed) st().decisive.store(info);
         }
     }
 
@@ -1430,7 +1467,7 @@ private:
         events_.push(command_reply{verb::data, 0, false, tx_.id, info});
         if (info.code != 354) {
             tx_.data_failed = true;
-            if (!tx_.mail_failed && tx_.accepted > 0) store_decisive(info);
+            if (!tx_.mail_failed && tx_.accepted > 0) st().decisive.store(info);
             return;
         }
         if (tx_.mail_failed || tx_.accepted == 0) {
@@ -1454,13 +1491,13 @@ private:
 
     // The reply to the content; with LMTP one of one per accepted recipient, in RCPT
     // order, of which the first failure decides.
-    void on_content(const reply_info& info) noexcept {
-        const std::size_t index = tx_.content_replies++;
-        events_.push(command_reply{verb::data, index, true, tx_.id, info});
-        if (!tx_.content_aborted && !tx_.content_failed) store_decisive(info);
-        if (positive(info)) ++tx_.delivered;
-        else if (lmtp_) tx_.content_failed = true;
-        tx_.content_replied = !lmtp_ || tx_.content_aborted || tx_.content_replies >= tx_.accepted;
+    void on_content(open_transaction& t, decisive_reply& decisive, const reply_info& info) noexcept {
+        const std::size_t index = t.content_replies++;
+        events_.push(command_reply{verb::data, index, true, t.id, info});
+        if (!t.content_aborted && !t.content_failed) decisive.store(info);
+        if (positive(info)) ++t.delivered;
+        else if (lmtp_) t.content_failed = true;
+        t.content_replied = !lmtp_ || t.content_aborted || t.content_replies >= t.accepted;
     }
 
     // RFC 3030 §2: each chunk is answered; the reply to the LAST one is the final reply.
@@ -1469,7 +1506,7 @@ private:
         const bool last = tx_.content_sent && tx_.chunks_replied + 1 == tx_.chunks;
         events_.push(command_reply{verb::bdat, tx_.chunks_replied++, last, tx_.id, info});
         const bool decides = last || !positive(info);
-        if (decides && !tx_.data_failed && !tx_.mail_failed && tx_.accepted > 0) store_decisive(info);
+        if (decides && !tx_.data_failed && !tx_.mail_failed && tx_.accepted > 0) st().decisive.store(info);
         if (!positive(info)) tx_.data_failed = true;
         if (last) tx_.content_replied = true;
     }
@@ -1523,6 +1560,16 @@ private:
         expect(pending::content, 3);
         // RFC 2033 §4.2: LMTP answers the final dot once per accepted recipient.
         for (std::size_t i = 1; lmtp_ && i < tx_.accepted; ++i) expect(pending::content, 0);
+        if (pipelining() && !tx_.content_aborted && finishing().id == 0) {
+            // Only the replies to the content are due, and after them the server holds
+            // no envelope (RFC 5321 §4.1.1.4): the next transaction may start behind
+            // the dot. (A BDAT transaction stays open: a refused chunk may leave the
+            // envelope on the server, to be cleared by RSET before the next MAIL.)
+            finishing() = tx_;
+            st().finishing_decisive.clear();
+            tx_ = open_transaction{};
+            job_ = mail_job{};
+        }
         return true;
     }
 
@@ -1582,13 +1629,6 @@ private:
 
     // --- failures and the end of a transaction ------------------------------------
 
-    void store_decisive(const reply_info& info) noexcept {
-        decisive_ = info;
-        decisive_size_ = info.text.size();
-        if (decisive_size_ != 0) std::memcpy(st().decisive_text.data(), info.text.data(), decisive_size_);
-        decisive_.text = {st().decisive_text.data(), decisive_size_};
-    }
-
     // A command may still be written: not inside the content, not while the server
     // may be reading content (DATA's reply due), not after QUIT or the server's EOF.
     bool may_send_quit() const noexcept {
@@ -1645,16 +1685,7 @@ private:
     // 3030 §2 ends the transaction only for the client; a server may keep the envelope
     // for another try).
     void finish_transaction() noexcept {
-        transaction_done done{outcome::success, tx_.recipients, tx_.accepted, 0, tx_.id, decisive_};
-        const bool delivered = tx_.content_replied && !tx_.content_aborted;
-        if (!delivered && !tx_.mail_failed && tx_.accepted == 0)
-            done.result = tx_.transient_rcpt ? outcome::transient : outcome::permanent;
-        else if (decisive_.result() != outcome::success || delivered)
-            done.result = decisive_.result();
-        else
-            done.result = outcome::permanent;  // a failure without a failing reply: be safe
-        if (lmtp_) done.delivered = tx_.content_aborted ? 0 : tx_.delivered;
-        else if (done.result == outcome::success) done.delivered = tx_.accepted;
+        const transaction_done done = transaction_result(tx_, st().decisive.info);
         const bool needs_rset = tx_.mail_accepted && (!tx_.content_replied || tx_.data_failed);
         tx_ = open_transaction{};
         job_ = mail_job{};
@@ -1665,17 +1696,41 @@ private:
         }
     }
 
+    // How transaction `t` ended, decided by `decisive`.
+    transaction_done transaction_result(const open_transaction& t, const reply_info& decisive) const noexcept {
+        transaction_done done{outcome::success, t.recipients, t.accepted, 0, t.id, decisive};
+        const bool delivered = t.content_replied && !t.content_aborted;
+        if (!delivered && !t.mail_failed && t.accepted == 0)
+            done.result = t.transient_rcpt ? outcome::transient : outcome::permanent;
+        else if (decisive.result() != outcome::success || delivered)
+            done.result = decisive.result();
+        else
+            done.result = outcome::permanent;  // a failure without a failing reply: be safe
+        if (lmtp_) done.delivered = t.content_aborted ? 0 : t.delivered;
+        else if (done.result == outcome::success) done.delivered = t.accepted;
+        return done;
+    }
+
+    // A new transaction may start: none is open, and no reply is due to any but the
+    // one whose content is sent (finishing()).
+    bool may_open_transaction() const noexcept {
+        return !tx_.active && transaction_replies_ == st().finishing.outstanding;
+    }
+
     // The larger parts of the state, kept out of the session object so that it stays
     // small (at most 1 KiB), in the one allocation made at construction, after the
     // output buffer's octets: the server's capabilities with their keyword storage,
-    // the replies due, the texts of the last reply and of the reply that decides the
-    // transaction, and the EHLO name. Null only when that allocation failed: the
+    // the replies due, the text of the last reply, the transaction whose final reply is
+    // still due after the next one started, the replies that decide each of the two,
+    // and the EHLO name. Null only when that allocation failed: the
     // session is then closed (invalid_config).
     struct storage {
         capabilities caps{};
         std::array<pending_entry, pending_capacity> pending{};
-        std::array<char, text_capacity> text{};           // the first line of the last reply
-        std::array<char, text_capacity> decisive_text{};  // decisive_'s text
+        std::array<char, text_capacity> text{};  // the first line of the last reply
+        open_transaction finishing{};            // its content sent, tx_ open behind it
+        decisive_reply decisive{};               // of tx_
+        decisive_reply finishing_decisive{};     // of finishing
         std::size_t helo_size = 0;                        // of the EHLO name that follows
     };
     // Nothing to destroy: the block is freed with the output buffer that owns it.
@@ -1711,6 +1766,7 @@ private:
         return {reinterpret_cast<const char*>(&st() + 1), st().helo_size};
     }
 
+    open_transaction& finishing() noexcept { return st().finishing; }
     capabilities& caps() noexcept { return st().caps; }
     const capabilities& caps() const noexcept { return st().caps; }
     // What server_capabilities() shows of a session without storage: nothing.
@@ -1752,8 +1808,6 @@ private:
     open_transaction tx_;
     transaction_id last_transaction_ = 0;
     std::size_t abandoned_rcpt_index_ = 0;
-    reply_info decisive_{};
-    std::size_t decisive_size_ = 0;
     std::uint64_t epoch_ = 0;
 
     // The message send_mail() is sending: its borrowed envelope and content, and the

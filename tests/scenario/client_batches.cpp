@@ -435,15 +435,71 @@ TEST_CASE("client: RSET or QUIT right behind the final dot leaves the transactio
         REQUIRE(m.c.send_body("hello\r\n") == errc::ok);
         REQUIRE(m.c.end_body() == errc::ok);
         m.run();
+        CHECK(m.c.transaction() == 0);  // with PIPELINING, no longer open once its dot is written
         REQUIRE((quit ? m.c.quit() : m.c.reset()) == errc::ok);
-        CHECK(m.c.transaction() == 1);
-        CHECK(m.c.mail_from("carol@client.example") == errc::wrong_state);
+        if (quit) CHECK(m.c.mail_from("carol@client.example") == errc::wrong_state);
         m.events.clear();
         m.server(quit ? "250 2.0.0 queued\r\n221 bye\r\n" : "250 2.0.0 queued\r\n250 reset\r\n");
         CHECK(m.events == std::vector<std::string>{"reply DATA content 250 2.0.0 queued tx1",
                                                    "done success 1/1 250 2.0.0 queued tx1",
                                                    quit ? "reply QUIT 221 bye tx0" : "reply RSET 250 reset tx0"});
     }
+}
+
+TEST_CASE("client: with PIPELINING the next transaction follows the final dot (RFC 2920 §3.1)") {
+    // Each message costs one round trip: its content, the dot, and the next envelope go
+    // in one write, and the server answers the dot, MAIL, RCPT and DATA in one.
+    manual_client m = ready_client();
+    const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
+    envelope first;
+    first.sender = "alice@client.example";
+    first.recipients = rcpts.data();
+    first.recipient_count = rcpts.size();
+    envelope second = first;
+    second.sender = "carol@client.example";
+    REQUIRE(m.c.send_mail(first, "one\r\n") == errc::ok);
+    m.run();
+    const std::size_t mark = m.wire.size();
+    m.server("250 OK\r\n250 OK\r\n354 go\r\n");
+    CHECK(m.c.transaction() == 0);
+    REQUIRE(m.c.send_mail(second, "two\r\n") == errc::ok);
+    CHECK(m.c.transaction() == 2);
+    CHECK(m.c.send_mail(second, "three\r\n") == errc::wrong_state);  // one open at a time
+    m.run();
+    CHECK(m.written_since(mark) == "one\r\n.\r\nMAIL FROM:<carol@client.example>\r\nRCPT TO:<bob@mx.example>\r\n"
+                                   "DATA\r\n");
+    // The first message refused at its end: the second goes on, and no RSET is sent
+    // between (the server keeps no envelope after the dot, RFC 5321 §4.1.1.4).
+    m.server("554 5.7.1 rejected\r\n250 OK\r\n250 OK\r\n354 go\r\n");
+    CHECK(m.written_since(mark).find("RSET") == std::string::npos);
+    m.server("250 2.0.0 queued\r\n");
+    CHECK(m.events == std::vector<std::string>{
+                          "reply MAIL 250 OK tx1", "reply RCPT#0 250 OK tx1", "reply DATA 354 go tx1",
+                          "reply DATA content 554 5.7.1 rejected tx1", "done permanent 1/1 554 5.7.1 rejected tx1",
+                          "reply MAIL 250 OK tx2", "reply RCPT#0 250 OK tx2", "reply DATA 354 go tx2",
+                          "reply DATA content 250 2.0.0 queued tx2", "done success 1/1 250 2.0.0 queued tx2"});
+    CHECK(m.written_since(mark).substr(m.written_since(mark).find("DATA\r\n") + 6) == "two\r\n.\r\n");
+    REQUIRE(m.c.quit() == errc::ok);
+}
+
+TEST_CASE("client: without PIPELINING the next transaction waits for the final reply") {
+    manual_client m;
+    m.server(greeting + "250 mx.example\r\n");
+    REQUIRE_FALSE(m.c.pipelining());
+    REQUIRE(m.c.mail_from("alice@client.example") == errc::ok);
+    m.server("250 OK\r\n");
+    REQUIRE(m.c.rcpt_to("bob@mx.example") == errc::ok);
+    m.server("250 OK\r\n");
+    REQUIRE(m.c.data() == errc::ok);
+    m.server("354 go\r\n");
+    REQUIRE(m.c.send_body("one\r\n") == errc::ok);
+    REQUIRE(m.c.end_body() == errc::ok);
+    m.run();
+    CHECK(m.c.transaction() == 1);
+    CHECK(m.c.mail_from("carol@client.example") == errc::wrong_state);
+    m.server("250 queued\r\n");
+    CHECK(m.c.transaction() == 0);
+    CHECK(m.c.mail_from("carol@client.example") == errc::ok);
 }
 
 TEST_CASE("client BDAT: send_mail() sends chunks of chunk_size octets, the last marked LAST") {

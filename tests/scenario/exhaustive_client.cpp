@@ -132,6 +132,7 @@ struct model {
     std::vector<due> fifo{{due_kind::greeting, 0, 0, 0}};
     std::size_t serials = 1;  // commands written so far, the greeting counted
     transaction tx;
+    transaction finishing;  // with PIPELINING: its "." written, only its final reply due
     transaction_id last_tx = 0;
     bool pipelining = false;
     bool eof = false;
@@ -148,8 +149,10 @@ struct model {
         return 0;
     }
 
+    // A reply is due to a transaction other than the finishing one.
     bool transaction_reply_due() const {
-        return std::any_of(fifo.begin(), fifo.end(), [](const due& d) { return d.tx != 0; });
+        return std::any_of(fifo.begin(), fifo.end(),
+                           [&](const due& d) { return d.tx != 0 && !(finishing.active && d.tx == finishing.id); });
     }
 
     // Entries of the session's reply ring: RCPTs in a row share one.
@@ -172,7 +175,11 @@ struct model {
     std::string key() const {
         std::string k = std::to_string(static_cast<int>(ph)) + (pipelining ? "p" : "-") + (eof ? "E" : "-") + "|";
         for (const due& d : fifo)
-            k += std::to_string(static_cast<int>(d.kind)) + (d.tx == 0 ? "0" : d.tx == tx.id && tx.active ? "c" : "a") +
+            k += std::to_string(static_cast<int>(d.kind)) +
+                 (d.tx == 0                                       ? "0"
+                  : d.tx == tx.id && tx.active                    ? "c"
+                  : d.tx == finishing.id && finishing.active      ? "f"
+                                                                  : "a") +
                  std::to_string(d.index) + ",";
         for (action a : unread) k += "u" + std::to_string(static_cast<int>(a));
         const transaction& t = tx;
@@ -181,7 +188,9 @@ struct model {
              std::to_string(t.content_replied) + std::to_string(t.transient_rcpt) + "/" +
              std::to_string(t.recipients) + "/" + std::to_string(t.accepted) + "/" + std::to_string(t.outstanding) +
              "/" + std::to_string(t.mail_code) + "/" + std::to_string(t.last_rcpt_failure) + "/" +
-             std::to_string(t.data_code) + "/" + std::to_string(t.content_code);
+             std::to_string(t.data_code) + "/" + std::to_string(t.content_code) + "|" +
+             std::to_string(finishing.active) + std::to_string(finishing.accepted) + "/" +
+             std::to_string(finishing.recipients);
         return k;
     }
 };
@@ -272,7 +281,7 @@ private:
             if (!m_.can_send() || !t.active || t.data_sent || t.mail_failed || t.recipients == 0) break;
             t.data_sent = true;
             if (t.outstanding == 0 && t.accepted == 0) {
-                finish();  // every RCPT refused: no DATA, the transaction fails
+                finish(t);  // every RCPT refused: no DATA, the transaction fails
                 return;
             }
             write("DATA\r\n");
@@ -288,6 +297,11 @@ private:
             m_.ph = phase::ready;
             m_.tx.content_sent = true;
             push(due_kind::content);
+            if (m_.pipelining && !m_.finishing.active) {
+                // RFC 2920 §3.1: the next transaction may be pipelined behind the dot.
+                m_.finishing = m_.tx;
+                m_.tx = transaction{};
+            }
             return;
         case action::reset:
             if (!m_.can_send()) break;
@@ -360,6 +374,15 @@ private:
         const due d = m_.fifo.front();
         m_.fifo.erase(m_.fifo.begin());
         const bool positive = code / 100 == 2;  // §4.2.1: an unknown 2xx by its class
+        if (d.tx != 0 && m_.finishing.active && d.tx == m_.finishing.id) {
+            // The final reply to the transaction sent before the open one.
+            transaction& f = m_.finishing;
+            e_.events.push_back(reply_event("DATA", 0, true, f.id, code));
+            f.content_replied = true;
+            f.content_code = code;
+            if (--f.outstanding == 0) finish(f);
+            return;
+        }
         transaction& t = m_.tx;
         if (d.tx != 0 && !(t.active && d.tx == t.id)) {
             // A reply to an abandoned transaction: reported under its id, changing nothing.
@@ -439,13 +462,12 @@ private:
             break;
         }
         --t.outstanding;
-        if (t.outstanding == 0 && (t.mail_failed || t.data_failed || t.content_replied)) finish();
+        if (t.outstanding == 0 && (t.mail_failed || t.data_failed || t.content_replied)) finish(t);
     }
 
     // The transaction is over: one transaction_done, and RSET if the server may still hold
-    // an envelope.
-    void finish() {
-        transaction& t = m_.tx;
+    // an envelope (never for a finishing transaction: its content was replied to).
+    void finish(transaction& t) {
         outcome result;
         std::uint16_t code;
         if (t.mail_failed) {
@@ -626,7 +648,8 @@ std::string run(const pass& p, const std::vector<action>& seq) {
     model m;
     d.pump();  // nothing happens before the greeting
     if (!d.written.empty() || !d.events.empty()) return "the session acted before the greeting";
-    transaction_id lost = 0;  // open when the session failed
+    std::set<transaction_id> lost;  // open or finishing when the session failed
+    bool closed_noted = false;
     std::vector<action> actions = seq;
     for (std::size_t i = 0; i < actions.size() + 1 && i < 64; ++i) {
         if (i == actions.size()) {
@@ -685,13 +708,17 @@ std::string run(const pass& p, const std::vector<action>& seq) {
         if (d.session().wants_read() != m.wants_read()) return where + "wants_read() disagrees with the model";
         if ((m.ph == phase::closed) != d.closed_seen) return where + "closed disagrees with the model";
         if (m.ph == phase::closed && !d.session().done()) return where + "closed but not done()";
-        if (d.closed_seen && lost == 0) lost = d.session().transaction();
+        if (d.closed_seen && !closed_noted) {
+            closed_noted = true;
+            if (m.tx.active) lost.insert(m.tx.id);
+            if (m.finishing.active) lost.insert(m.finishing.id);
+        }
     }
     if (!d.closed_seen) return "finishing did not close the session";
     // Exactly one transaction_done for each transaction neither abandoned nor cut off by
     // a failure (the session is finished, so every reply has come).
     for (transaction_id tx : d.opened) {
-        const int want = d.abandoned.count(tx) != 0 || tx == lost ? 0 : 1;
+        const int want = d.abandoned.count(tx) != 0 || lost.count(tx) != 0 ? 0 : 1;
         const int have = d.dones.count(tx) != 0 ? d.dones.at(tx) : 0;
         if (have != want)
             return std::to_string(have) + " transaction_done for tx" + std::to_string(tx) + ", want " +
