@@ -5,13 +5,15 @@ RCPT order; serve's --reject-delivery and --defer-delivery refuse chosen recipie
 there, and only the others are in the stored envelope.
 
 Every peer runs on 127.0.0.1, started and stopped by the test; the Postfix is a private
-instance under a temporary directory (see test_send_postfix.py) whose only transport is
-lmtp to the serve under test. Skips (exit status 77) when a peer is missing, unless
+instance under a temporary directory (see test_send_postfix.py) whose only route is a
+transport map sending the test domain over lmtp to the serve under test (any other
+domain resolves to error(8) and is refused at RCPT). Skips (exit status 77) when a peer is missing, unless
 SMTPWIRE_REQUIRE_INTEROP=1.
 Run: python3 test_lmtp.py --send PATH-TO-smtpwire-send --serve PATH-TO-smtpwire-serve
 """
 
 import os
+import re
 import shutil
 import smtplib
 import subprocess
@@ -102,33 +104,51 @@ class PostfixLmtpTest(unittest.TestCase):
         self.addCleanup(serve.close)
         tmp = tempfile.TemporaryDirectory(prefix='smtpwire-lmtp-')
         self.addCleanup(tmp.cleanup)
+        os.chmod(tmp.name, 0o755)  # Postfix's daemons run as mail_owner
         cert, key = send_harness.make_certificate(tmp.name, 'postfix.test', 'DNS:postfix.test')
+        # The only route to serve is the transport map's entry for mx.test: every other
+        # destination resolves to error(8), which smtpd refuses at RCPT.
+        transport = os.path.join(tmp.name, 'transport')
+        with open(transport, 'w', encoding='ascii') as f:
+            f.write('mx.test lmtp:inet:127.0.0.1:%d\n' % serve.port)
         postfix = PostfixInstance(
             cert, key,
             main_cf='smtpd_recipient_restrictions = permit_mynetworks, reject\n'
-                    'default_transport = lmtp:inet:127.0.0.1:%d\n'
+                    'transport_maps = texthash:%s\n'
+                    'default_transport = error:no route but the transport map\n'
                     'bounce_queue_lifetime = 0\n'
-                    'notify_classes =\n' % serve.port,
-            master_cf='lmtp      unix  - - n - - lmtp\n')
+                    'notify_classes =\n' % transport,
+            master_cf='lmtp      unix  - - n - - lmtp\n'
+                      'error     unix  - - n - - error\n')
         self.addCleanup(postfix.close)
+        routed = ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')
         with smtplib.SMTP('127.0.0.1', postfix.port, timeout=STEP_TIMEOUT) as s:
-            s.sendmail('<>', ['a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test'],
-                       MESSAGE)
+            refused = s.sendmail('<>', ['a@mx.test', 'later@mx.test', 'nobody@elsewhere.test',
+                                        'refused@mx.test', 'b@mx.test'], MESSAGE)
+        self.assertEqual(refused, {'nobody@elsewhere.test': (
+            550, b'5.1.1 <nobody@elsewhere.test>: Recipient address rejected: '
+                 b'no route but the transport map')})
 
-        def outcomes_logged():
-            log = postfix.maillog()
-            return all('to=<%s>' % r in log and 'status=' in log
-                       for r in ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')) \
-                and log.count('relay=127.0.0.1') >= 4
-        self.assertTrue(wait_until(outcomes_logged, STEP_TIMEOUT * 3), postfix.maillog())
-        log = postfix.maillog()
-        lines = {r: [l for l in log.splitlines() if 'to=<%s>' % r in l and 'relay=' in l][0]
-                 for r in ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')}
+        def delivery_lines():
+            """Each recipient's delivery line in the maillog, once all four are there."""
+            lines = {}
+            for line in postfix.maillog().splitlines():
+                m = re.search(r' to=<([^>]*)>, .*relay=.* status=', line)
+                if m and m.group(1) not in lines:
+                    lines[m.group(1)] = line
+            return lines if len(lines) == len(routed) else None
+        lines = wait_until(delivery_lines, STEP_TIMEOUT * 3)
+        self.assertTrue(lines, postfix.maillog())
+        self.assertEqual(sorted(lines), sorted(routed))
+        # Each delivered through the map's next hop.
+        for r in routed:
+            self.assertIn(' relay=127.0.0.1[127.0.0.1]:%d,' % serve.port, lines[r])
         self.assertIn('status=sent (250 2.0.0 OK: queued as', lines['a@mx.test'])
         self.assertIn('status=sent (250 2.0.0 OK: queued as', lines['b@mx.test'])
         self.assertIn('status=deferred (host 127.0.0.1[127.0.0.1] said: 450 4.2.1 Delivery deferred',
                       lines['later@mx.test'])
-        self.assertIn('said: 550 5.2.1 Delivery refused', lines['refused@mx.test'])
+        self.assertIn('status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.2.1 Delivery refused',
+                      lines['refused@mx.test'])
         # One transaction for the four (Postfix's lmtp(8) sends DATA, and ORCPT as
         # DSN is offered), answered per recipient after the data.
         self.assertIn('data_begin 4 recipients\n', serve.stderr())
