@@ -1,7 +1,8 @@
-"""LMTP (RFC 2033) end to end: Postfix's lmtp(8) delivery agent, Python's smtplib.LMTP
-and swaks --protocol LMTP into smtpwire-serve --lmtp, and smtpwire-send --lmtp into
-aiosmtpd's LMTP server. After the data every accepted recipient gets its own reply, in
-RCPT order; serve's --reject-delivery and --defer-delivery refuse chosen recipients
+"""LMTP (RFC 2033) end to end: Postfix's lmtp(8) delivery agent, Python's smtplib.LMTP,
+swaks --protocol LMTP and a raw client pipelining BDAT chunks (RFC 3030) into
+smtpwire-serve --lmtp, and smtpwire-send --lmtp into aiosmtpd's LMTP server. After the
+data (the final dot, or BDAT LAST) every recipient accepted at RCPT gets its own reply,
+in RCPT order; serve's --reject-delivery and --defer-delivery refuse chosen recipients
 there, and only the others are in the stored envelope.
 
 Every peer runs on 127.0.0.1, started and stopped by the test; the Postfix is a private
@@ -34,7 +35,7 @@ class ServeLmtpTest(unittest.TestCase):
 
     def setUp(self):
         self.serve = ServeProcess('--lmtp', '--reject-delivery', 'refused@*',
-                                  '--defer-delivery', 'later@*')
+                                  '--defer-delivery', 'later@*', '--reject-rcpt', 'nobody@*')
         self.addCleanup(self.serve.close)
 
     def test_helo_and_ehlo_are_not_lmtp(self):
@@ -47,6 +48,61 @@ class ServeLmtpTest(unittest.TestCase):
         self.assertIn(b'PIPELINING', lines)
         self.assertIn(b'ENHANCEDSTATUSCODES', lines)
         c.command(b'QUIT', 221)
+
+    def test_bdat_chunks_pipelined_then_one_reply_per_recipient(self):
+        c = RawClient(self.serve.port)
+        self.addCleanup(c.close)
+        c.expect(220, b'mx.test LMTP')
+        lines = c.command(b'LHLO client.test', 250)
+        for keyword in (b'CHUNKING', b'DSN', b'PIPELINING', b'ENHANCEDSTATUSCODES'):
+            self.assertIn(keyword, lines)
+        # BDAT content is taken as it is (RFC 3030): no dot-stuffing, a line of a lone
+        # dot does not end it, and a bare LF is kept. The cuts fall between CR and LF,
+        # after a lone dot, and after the bare LF.
+        content = (b'Subject: bdat over lmtp\r\n'
+                   b'\r\n'
+                   b'.a line starting with a dot\r\n'
+                   b'..two dots\r\n'
+                   b'.\r\n'
+                   b'a bare LF\nin the middle\r\n'
+                   b'last line\r\n')
+        cuts = [content.index(b'\r\n.a') + 1, content.index(b'\r\n.\r\n') + 3,
+                content.index(b'LF\n') + 3]
+        chunks = [content[i:j] for i, j in zip([0] + cuts, cuts + [len(content)])]
+        self.assertEqual(b''.join(chunks), content)
+        # The whole transaction in one write: a recipient refused at RCPT (nobody@) gets
+        # no reply after the data; a@ is answered after LAST before later@, although
+        # serve answers later@ (450 after the data) first.
+        batch = (b'MAIL FROM:<sender@client.test>\r\n'
+                 b'RCPT TO:<a@mx.test>\r\n'
+                 b'RCPT TO:<nobody@mx.test>\r\n'
+                 b'RCPT TO:<later@mx.test>\r\n')
+        for i, chunk in enumerate(chunks):
+            last = b' LAST' if i == len(chunks) - 1 else b''
+            batch += b'BDAT %d%s\r\n' % (len(chunk), last) + chunk
+        c.send(batch)
+        c.expect(250, b'2.1.0')  # MAIL
+        c.expect(250, b'2.1.5')  # a@
+        c.expect(550, b'5.1.1')  # nobody@
+        c.expect(250, b'2.1.5')  # later@
+        received = 0
+        for chunk in chunks[:-1]:
+            received += len(chunk)
+            self.assertEqual(c.expect(250), [b'2.0.0 OK: %d' % received])
+        delivered = c.expect(250, b'2.0.0 OK: queued as ')
+        c.expect(450, b'4.2.1 Delivery deferred')
+        c.assert_silent()
+        c.command(b'QUIT', 221)
+        [(env, stored)] = self.serve.messages()
+        self.assertEqual(stored, content)
+        self.assertEqual(delivered[-1], b'2.0.0 OK: queued as ' + env['id'].encode())
+        self.assertEqual(env['helo'], 'client.test')
+        self.assertEqual(env['helo_verb'], 'LHLO')
+        self.assertEqual(env['mail_from'], 'sender@client.test')
+        self.assertEqual(env['rcpt_to'], ['a@mx.test'])
+        self.assertEqual(env['recipients'],
+                         [{'mailbox': 'a@mx.test', 'parameters': {'notify': None, 'orcpt': None}}])
+        self.assertEqual(env['size'], len(content))
 
     def test_smtplib_lmtp_reads_one_reply_per_recipient(self):
         s = smtplib.LMTP('127.0.0.1', self.serve.port, timeout=STEP_TIMEOUT)
