@@ -1,17 +1,20 @@
-"""LMTP (RFC 2033) end to end: Postfix's lmtp(8) delivery agent, Python's smtplib.LMTP
-and swaks --protocol LMTP into smtpwire-serve --lmtp, and smtpwire-send --lmtp into
-aiosmtpd's LMTP server. After the data every accepted recipient gets its own reply, in
-RCPT order; serve's --reject-delivery and --defer-delivery refuse chosen recipients
+"""LMTP (RFC 2033) end to end: Postfix's lmtp(8) delivery agent, Python's smtplib.LMTP,
+swaks --protocol LMTP and a raw client pipelining BDAT chunks (RFC 3030) into
+smtpwire-serve --lmtp, and smtpwire-send --lmtp into aiosmtpd's LMTP server. After the
+data (the final dot, or BDAT LAST) every recipient accepted at RCPT gets its own reply,
+in RCPT order; serve's --reject-delivery and --defer-delivery refuse chosen recipients
 there, and only the others are in the stored envelope.
 
 Every peer runs on 127.0.0.1, started and stopped by the test; the Postfix is a private
-instance under a temporary directory (see test_send_postfix.py) whose only transport is
-lmtp to the serve under test. Skips (exit status 77) when a peer is missing, unless
+instance under a temporary directory (see test_send_postfix.py) whose only route is a
+transport map sending the test domain over lmtp to the serve under test (any other
+domain resolves to error(8) and is refused at RCPT). Skips (exit status 77) when a peer is missing, unless
 SMTPWIRE_REQUIRE_INTEROP=1.
 Run: python3 test_lmtp.py --send PATH-TO-smtpwire-send --serve PATH-TO-smtpwire-serve
 """
 
 import os
+import re
 import shutil
 import smtplib
 import subprocess
@@ -32,7 +35,7 @@ class ServeLmtpTest(unittest.TestCase):
 
     def setUp(self):
         self.serve = ServeProcess('--lmtp', '--reject-delivery', 'refused@*',
-                                  '--defer-delivery', 'later@*')
+                                  '--defer-delivery', 'later@*', '--reject-rcpt', 'nobody@*')
         self.addCleanup(self.serve.close)
 
     def test_helo_and_ehlo_are_not_lmtp(self):
@@ -45,6 +48,61 @@ class ServeLmtpTest(unittest.TestCase):
         self.assertIn(b'PIPELINING', lines)
         self.assertIn(b'ENHANCEDSTATUSCODES', lines)
         c.command(b'QUIT', 221)
+
+    def test_bdat_chunks_pipelined_then_one_reply_per_recipient(self):
+        c = RawClient(self.serve.port)
+        self.addCleanup(c.close)
+        c.expect(220, b'mx.test LMTP')
+        lines = c.command(b'LHLO client.test', 250)
+        for keyword in (b'CHUNKING', b'DSN', b'PIPELINING', b'ENHANCEDSTATUSCODES'):
+            self.assertIn(keyword, lines)
+        # BDAT content is taken as it is (RFC 3030): no dot-stuffing, a line of a lone
+        # dot does not end it, and a bare LF is kept. The cuts fall between CR and LF,
+        # after a lone dot, and after the bare LF.
+        content = (b'Subject: bdat over lmtp\r\n'
+                   b'\r\n'
+                   b'.a line starting with a dot\r\n'
+                   b'..two dots\r\n'
+                   b'.\r\n'
+                   b'a bare LF\nin the middle\r\n'
+                   b'last line\r\n')
+        cuts = [content.index(b'\r\n.a') + 1, content.index(b'\r\n.\r\n') + 3,
+                content.index(b'LF\n') + 3]
+        chunks = [content[i:j] for i, j in zip([0] + cuts, cuts + [len(content)])]
+        self.assertEqual(b''.join(chunks), content)
+        # The whole transaction in one write: a recipient refused at RCPT (nobody@) gets
+        # no reply after the data; a@ is answered after LAST before later@, although
+        # serve answers later@ (450 after the data) first.
+        batch = (b'MAIL FROM:<sender@client.test>\r\n'
+                 b'RCPT TO:<a@mx.test>\r\n'
+                 b'RCPT TO:<nobody@mx.test>\r\n'
+                 b'RCPT TO:<later@mx.test>\r\n')
+        for i, chunk in enumerate(chunks):
+            last = b' LAST' if i == len(chunks) - 1 else b''
+            batch += b'BDAT %d%s\r\n' % (len(chunk), last) + chunk
+        c.send(batch)
+        c.expect(250, b'2.1.0')  # MAIL
+        c.expect(250, b'2.1.5')  # a@
+        c.expect(550, b'5.1.1')  # nobody@
+        c.expect(250, b'2.1.5')  # later@
+        received = 0
+        for chunk in chunks[:-1]:
+            received += len(chunk)
+            self.assertEqual(c.expect(250), [b'2.0.0 OK: %d' % received])
+        delivered = c.expect(250, b'2.0.0 OK: queued as ')
+        c.expect(450, b'4.2.1 Delivery deferred')
+        c.assert_silent()
+        c.command(b'QUIT', 221)
+        [(env, stored)] = self.serve.messages()
+        self.assertEqual(stored, content)
+        self.assertEqual(delivered[-1], b'2.0.0 OK: queued as ' + env['id'].encode())
+        self.assertEqual(env['helo'], 'client.test')
+        self.assertEqual(env['helo_verb'], 'LHLO')
+        self.assertEqual(env['mail_from'], 'sender@client.test')
+        self.assertEqual(env['rcpt_to'], ['a@mx.test'])
+        self.assertEqual(env['recipients'],
+                         [{'mailbox': 'a@mx.test', 'parameters': {'notify': None, 'orcpt': None}}])
+        self.assertEqual(env['size'], len(content))
 
     def test_smtplib_lmtp_reads_one_reply_per_recipient(self):
         s = smtplib.LMTP('127.0.0.1', self.serve.port, timeout=STEP_TIMEOUT)
@@ -102,33 +160,51 @@ class PostfixLmtpTest(unittest.TestCase):
         self.addCleanup(serve.close)
         tmp = tempfile.TemporaryDirectory(prefix='smtpwire-lmtp-')
         self.addCleanup(tmp.cleanup)
+        os.chmod(tmp.name, 0o755)  # Postfix's daemons run as mail_owner
         cert, key = send_harness.make_certificate(tmp.name, 'postfix.test', 'DNS:postfix.test')
+        # The only route to serve is the transport map's entry for mx.test: every other
+        # destination resolves to error(8), which smtpd refuses at RCPT.
+        transport = os.path.join(tmp.name, 'transport')
+        with open(transport, 'w', encoding='ascii') as f:
+            f.write('mx.test lmtp:inet:127.0.0.1:%d\n' % serve.port)
         postfix = PostfixInstance(
             cert, key,
             main_cf='smtpd_recipient_restrictions = permit_mynetworks, reject\n'
-                    'default_transport = lmtp:inet:127.0.0.1:%d\n'
+                    'transport_maps = texthash:%s\n'
+                    'default_transport = error:no route but the transport map\n'
                     'bounce_queue_lifetime = 0\n'
-                    'notify_classes =\n' % serve.port,
-            master_cf='lmtp      unix  - - n - - lmtp\n')
+                    'notify_classes =\n' % transport,
+            master_cf='lmtp      unix  - - n - - lmtp\n'
+                      'error     unix  - - n - - error\n')
         self.addCleanup(postfix.close)
+        routed = ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')
         with smtplib.SMTP('127.0.0.1', postfix.port, timeout=STEP_TIMEOUT) as s:
-            s.sendmail('<>', ['a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test'],
-                       MESSAGE)
+            refused = s.sendmail('<>', ['a@mx.test', 'later@mx.test', 'nobody@elsewhere.test',
+                                        'refused@mx.test', 'b@mx.test'], MESSAGE)
+        self.assertEqual(refused, {'nobody@elsewhere.test': (
+            550, b'5.1.1 <nobody@elsewhere.test>: Recipient address rejected: '
+                 b'no route but the transport map')})
 
-        def outcomes_logged():
-            log = postfix.maillog()
-            return all('to=<%s>' % r in log and 'status=' in log
-                       for r in ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')) \
-                and log.count('relay=127.0.0.1') >= 4
-        self.assertTrue(wait_until(outcomes_logged, STEP_TIMEOUT * 3), postfix.maillog())
-        log = postfix.maillog()
-        lines = {r: [l for l in log.splitlines() if 'to=<%s>' % r in l and 'relay=' in l][0]
-                 for r in ('a@mx.test', 'later@mx.test', 'refused@mx.test', 'b@mx.test')}
+        def delivery_lines():
+            """Each recipient's delivery line in the maillog, once all four are there."""
+            lines = {}
+            for line in postfix.maillog().splitlines():
+                m = re.search(r' to=<([^>]*)>, .*relay=.* status=', line)
+                if m and m.group(1) not in lines:
+                    lines[m.group(1)] = line
+            return lines if len(lines) == len(routed) else None
+        lines = wait_until(delivery_lines, STEP_TIMEOUT * 3)
+        self.assertTrue(lines, postfix.maillog())
+        self.assertEqual(sorted(lines), sorted(routed))
+        # Each delivered through the map's next hop.
+        for r in routed:
+            self.assertIn(' relay=127.0.0.1[127.0.0.1]:%d,' % serve.port, lines[r])
         self.assertIn('status=sent (250 2.0.0 OK: queued as', lines['a@mx.test'])
         self.assertIn('status=sent (250 2.0.0 OK: queued as', lines['b@mx.test'])
         self.assertIn('status=deferred (host 127.0.0.1[127.0.0.1] said: 450 4.2.1 Delivery deferred',
                       lines['later@mx.test'])
-        self.assertIn('said: 550 5.2.1 Delivery refused', lines['refused@mx.test'])
+        self.assertIn('status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.2.1 Delivery refused',
+                      lines['refused@mx.test'])
         # One transaction for the four (Postfix's lmtp(8) sends DATA, and ORCPT as
         # DSN is offered), answered per recipient after the data.
         self.assertIn('data_begin 4 recipients\n', serve.stderr())
