@@ -87,6 +87,8 @@ void connection::pump() {
     while (!finished_) {
         const smtpwire::client_event ev = session_.next_event();
         if (std::holds_alternative<smtpwire::need_output>(ev)) {
+            // With PIPELINING the next message may follow a final dot in the same write.
+            issue();
             if (write_some() || (session_.wants_read() && read_some())) continue;
             return;
         }
@@ -160,12 +162,11 @@ void connection::handle(const smtpwire::client_event& ev) {
     } else if (const auto* r = std::get_if<smtpwire::command_reply>(&ev)) {
         if (!expected_reply(*r)) ++tally_.refused_replies;
     } else if (const auto* done = std::get_if<smtpwire::transaction_done>(&ev)) {
-        in_flight_ = false;
         // Counted only on the 250 to the content (RFC 5321 §4.2.5, RFC 3030 §2).
         if (done->result == smtpwire::outcome::success && done->reply.code == 250) {
             ++tally_.delivered;
             tally_.content_octets += content_.size();
-            const auto took = std::chrono::steady_clock::now() - started_;
+            const auto took = std::chrono::steady_clock::now() - started_[done->transaction % started_.size()];
             tally_.latencies_us.push_back(std::chrono::duration<double, std::micro>(took).count());
         } else {
             ++tally_.refused;
@@ -181,9 +182,10 @@ void connection::handle(const smtpwire::client_event& ev) {
     }
 }
 
-// Starts the next message, or QUITs when there is none for this connection.
+// Starts the next message, or QUITs when there is none for this connection, once no
+// transaction is open: with PIPELINING that is as soon as the last one's dot is written.
 void connection::issue() {
-    if (!ready_ || quit_sent_ || in_flight_ || !session_.can_send()) return;
+    if (!ready_ || quit_sent_ || session_.transaction() != 0 || !session_.can_send()) return;
     if ((opt_.per_connection && started_any_) || work_.empty()) {
         quit_sent_ = session_.quit() == smtpwire::errc::ok;
         return;
@@ -210,8 +212,7 @@ void connection::start_message() {
         quit_sent_ = session_.quit() == smtpwire::errc::ok;
         return;
     }
-    in_flight_ = true;
-    started_ = std::chrono::steady_clock::now();
+    started_[session_.transaction() % started_.size()] = std::chrono::steady_clock::now();
 }
 
 void connection::close_socket() {

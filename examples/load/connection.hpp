@@ -62,13 +62,14 @@ private:
     std::vector<std::array<char, 64>> address_text_;
     std::vector<smtpwire::recipient> recipients_;
     smtpwire::envelope envelope_;
-    std::chrono::steady_clock::time_point started_;
+    // When each transaction started, by its id: at most two are under way, the open one
+    // and the one whose final reply is due.
+    std::array<std::chrono::steady_clock::time_point, 2> started_{};
     int fd_ = -1;
     bool can_read_ = false;
     bool can_write_ = false;
     bool write_failed_ = false;
     bool ready_ = false;
-    bool in_flight_ = false;
     bool started_any_ = false;
     bool quit_sent_ = false;
     bool finished_ = false;

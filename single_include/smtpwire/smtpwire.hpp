@@ -10157,7 +10157,9 @@ public:
     /// the last one marked LAST ("BDAT 0 LAST" for an empty message). Replies are
     /// reported as usual, every recipient's with its index in `env`, then one
     /// transaction_done. Borrows `env` (its strings and recipient array) and `content`
-    /// until that transaction_done, or until reset(), quit() or a failure ends it.
+    /// until that transaction_done, until the final dot is written when the next
+    /// transaction may follow it (see transaction()), or until reset(), quit() or a
+    /// failure ends it.
     /// Every address and parameter is checked first: on any error nothing is sent.
     /// Errors: those of mail_from(), rcpt_to() and send_body(); wrong_state also for
     /// an envelope without recipients.
