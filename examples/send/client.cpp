@@ -522,7 +522,9 @@ private:
                 data_failure_ = to_verdict(r.reply);
             break;
         case smtpwire::verb::bdat:  // the first refused chunk decides; no chunk follows it
-            if (r.after_content && !data_failure_)
+            if (r.after_content && opt_.lmtp && !data_failure_)
+                on_delivery_reply(r);
+            else if (r.after_content && !data_failure_)
                 final_reply_ = to_verdict(r.reply);
             else if (r.reply.result() != smtpwire::outcome::success && !data_failure_)
                 data_failure_ = to_verdict(r.reply);
@@ -533,7 +535,8 @@ private:
     }
 
     // LMTP: the reply after the content for the index-th recipient that RCPT accepted
-    // (every RCPT reply is in by then: they come before DATA's).
+    // (every RCPT reply is in by then: they come before DATA's, and LMTP's LAST chunk waits
+    // for them).
     void on_delivery_reply(const smtpwire::command_reply& r) {
         std::size_t accepted = 0;
         for (std::size_t i = 0; i < rcpt_replies_.size(); ++i) {

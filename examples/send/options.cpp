@@ -81,7 +81,7 @@ constexpr cli::flag<options> flags[] = {
          o.orcpt = std::string(v);
          return smtpwire::orcpt_argument_valid(v);
      }},
-    {"--lmtp", "", "speak LMTP (RFC 2033) to a local delivery agent: LHLO, DATA, and a reply per recipient",
+    {"--lmtp", "", "speak LMTP (RFC 2033) to a local delivery agent: LHLO, and a reply per recipient after the content",
      [](options& o, std::string_view) { o.lmtp = true; return true; }},
     {"--bdat", "auto|always|never", "send the content with BDAT (CHUNKING): when offered (default), only, or never",
      [](options& o, std::string_view v) {
@@ -198,8 +198,6 @@ parse_result parse_options(int argc, char** argv, options& out, std::string& err
         error = "no recipient: give --to, --cc or --bcc";
     else if (out.subject && out.message_file)
         error = "--subject composes a message and --message sends one as it is: give one";
-    else if (out.lmtp && out.bdat == smtpwire::bdat_policy::always)
-        error = "--lmtp sends the content with DATA: --bdat always cannot be honoured";
     else
         return parse_result::run;
     return parse_result::invalid;

@@ -72,10 +72,13 @@ using transaction_id = std::uint64_t;
 /// The reply to one command the application issued. For RCPT, `index` is the
 /// position of that rcpt_to() call in its transaction, from 0. For DATA, code 354
 /// means "send the content now"; for the content, `command` is verb::data too, with
-/// `after_content` set. With LMTP (client_config::lmtp) the content gets one reply per
-/// accepted recipient, in RCPT order: `index` counts them from 0, so index n answers
-/// the (n+1)-th RCPT that got a 2xx reply. `transaction` is the transaction the command belongs to, also
-/// for the replies to a transaction the application abandoned with reset().
+/// `after_content` set. For BDAT, `index` counts the chunks from 0, and the reply to
+/// the LAST one has `after_content` set. With LMTP (client_config::lmtp) the content
+/// (the final dot, or the LAST chunk) gets one reply per accepted recipient, in RCPT
+/// order, each with `after_content` set: `index` counts them from 0, so index n
+/// answers the (n+1)-th RCPT that got a 2xx reply. `transaction` is the transaction the
+/// command belongs to, also for the replies to a transaction the application abandoned
+/// with reset().
 struct command_reply {
     smtpwire::verb command = verb::unknown;
     std::size_t index = 0;

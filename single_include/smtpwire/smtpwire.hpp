@@ -9675,10 +9675,13 @@ using transaction_id = std::uint64_t;
 /// The reply to one command the application issued. For RCPT, `index` is the
 /// position of that rcpt_to() call in its transaction, from 0. For DATA, code 354
 /// means "send the content now"; for the content, `command` is verb::data too, with
-/// `after_content` set. With LMTP (client_config::lmtp) the content gets one reply per
-/// accepted recipient, in RCPT order: `index` counts them from 0, so index n answers
-/// the (n+1)-th RCPT that got a 2xx reply. `transaction` is the transaction the command belongs to, also
-/// for the replies to a transaction the application abandoned with reset().
+/// `after_content` set. For BDAT, `index` counts the chunks from 0, and the reply to
+/// the LAST one has `after_content` set. With LMTP (client_config::lmtp) the content
+/// (the final dot, or the LAST chunk) gets one reply per accepted recipient, in RCPT
+/// order, each with `after_content` set: `index` counts them from 0, so index n
+/// answers the (n+1)-th RCPT that got a 2xx reply. `transaction` is the transaction the
+/// command belongs to, also for the replies to a transaction the application abandoned
+/// with reset().
 struct command_reply {
     smtpwire::verb command = verb::unknown;
     std::size_t index = 0;
@@ -9973,9 +9976,9 @@ struct client_config {
     /// SMTP AUTH; none without a user.
     client_auth auth{};
     /// Speak LMTP (RFC 2033): LHLO instead of EHLO, with no HELO fallback, and after the
-    /// content one reply per accepted recipient, each a command_reply (see there). The
-    /// content goes with DATA whatever `bdat` says (bdat_policy::always makes
-    /// mail_from() fail with not_supported).
+    /// content (the final dot, or the LAST BDAT chunk) one reply per accepted recipient,
+    /// each a command_reply (see there). The LAST chunk waits for every RCPT reply, so
+    /// that the session knows how many replies it owes.
     bool lmtp = false;
 };
 
@@ -10191,7 +10194,7 @@ public:
         if (smtputf8 && !caps().has(extension::smtputf8)) return errc::not_supported;
         if (options.body == body_type::eight_bit_mime && !caps().has(extension::eight_bit_mime))
             return errc::not_supported;
-        const bool chunking = bdat_policy_ != bdat_policy::never && caps().has(extension::chunking) && !lmtp_;
+        const bool chunking = bdat_policy_ != bdat_policy::never && caps().has(extension::chunking);
         if (bdat_policy_ == bdat_policy::always && !chunking) return errc::not_supported;
         if (options.body == body_type::binary_mime && !(chunking && caps().has(extension::binary_mime)))
             return errc::not_supported;
@@ -10760,7 +10763,7 @@ private:
         case pending::mail: on_mail(info); break;
         case pending::rcpt: on_rcpt(info); break;
         case pending::data: on_data(info); break;
-        case pending::content: on_content(tx_, st().decisive, info); break;
+        case pending::content: on_content(tx_, st().decisive, info, verb::data); break;
         case pending::bdat: on_bdat(info); break;
         case pending::rset:
             events_.push(command_reply{verb::rset, 0, false, 0, info});
@@ -10786,7 +10789,7 @@ private:
     // A reply to the content of the transaction sent before the open one.
     void on_finishing_reply(const reply_info& info) noexcept {
         open_transaction& t = finishing();
-        on_content(t, st().finishing_decisive, info);
+        on_content(t, st().finishing_decisive, info, verb::data);
         if (--t.outstanding != 0) return;
         events_.push(transaction_result(t, st().finishing_decisive.info));
         t = open_transaction{};
@@ -11315,12 +11318,13 @@ private:
         end_requested_ = job_.active;
     }
 
-    // The reply to the content; with LMTP one of one per accepted recipient, in RCPT
-    // order, of which the first failure decides.
-    void on_content(open_transaction& t, decisive_reply& decisive, const reply_info& info) noexcept {
+    // The reply to the content (`v`: to the final dot, or to the LAST BDAT chunk); with
+    // LMTP one of one per accepted recipient, in RCPT order, of which the first failure
+    // decides, unless a chunk before the LAST one was refused.
+    void on_content(open_transaction& t, decisive_reply& decisive, const reply_info& info, verb v) noexcept {
         const std::size_t index = t.content_replies++;
-        events_.push(command_reply{verb::data, index, true, t.id, info});
-        if (!t.content_aborted && !t.content_failed) decisive.store(info);
+        events_.push(command_reply{v, index, true, t.id, info});
+        if (!t.content_aborted && !t.content_failed && !t.data_failed) decisive.store(info);
         if (positive(info)) ++t.delivered;
         else if (lmtp_) t.content_failed = true;
         t.content_replied = !lmtp_ || t.content_aborted || t.content_replies >= t.accepted;
@@ -11329,7 +11333,12 @@ private:
     // RFC 3030 §2: each chunk is answered; the reply to the LAST one is the final reply.
     // The first refusal decides the transaction, unless MAIL or every RCPT already did.
     void on_bdat(const reply_info& info) noexcept {
-        const bool last = tx_.content_sent && tx_.chunks_replied + 1 == tx_.chunks;
+        const bool last = tx_.content_sent && tx_.chunks_replied + 1 >= tx_.chunks;
+        if (last && lmtp_) {  // RFC 2033 §4.2: the LAST chunk is answered per recipient
+            tx_.chunks_replied = tx_.chunks;
+            on_content(tx_, st().decisive, info, verb::bdat);
+            return;
+        }
         events_.push(command_reply{verb::bdat, tx_.chunks_replied++, last, tx_.id, info});
         const bool decides = last || !positive(info);
         if (decides && !tx_.data_failed && !tx_.mail_failed && tx_.accepted > 0) st().decisive.store(info);
@@ -11405,6 +11414,9 @@ private:
     // more refusal, and a server closes the connection after too many errors. Without
     // PIPELINING a chunk starts once every reply is in.
     bool may_start_chunk() const noexcept {
+        // LMTP: the LAST chunk is answered once per accepted recipient (RFC 2033 §4.2),
+        // so it waits until every RCPT is answered.
+        if (lmtp_ && end_requested_ && body_.size() <= chunk_size_ && tx_.replied < tx_.recipients) return false;
         if (!pipelining()) return pending_count_ == 0;
         return unacknowledged_ < max_unacknowledged_ && (tx_.chunks == 0 || tx_.accepted != 0);
     }
@@ -11433,6 +11445,7 @@ private:
             tx_.content_sent = last;
             ++tx_.chunks;
             expect(pending::bdat, n + size);
+            for (std::size_t i = 1; last && lmtp_ && i < tx_.accepted; ++i) expect(pending::bdat, 0);
         } else {
             const std::size_t room = out_.free_space();
             const std::size_t n = chunk_left_ < room ? chunk_left_ : room;

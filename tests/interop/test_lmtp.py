@@ -216,7 +216,35 @@ class PostfixLmtpTest(unittest.TestCase):
 
 
 class SendLmtpTest(send_harness.SendTestCase):
-    """smtpwire-send --lmtp into aiosmtpd's LMTP server."""
+    """smtpwire-send --lmtp into aiosmtpd's LMTP server, and with BDAT into serve --lmtp."""
+
+    def test_send_lmtp_bdat_into_serve(self):
+        serve = ServeProcess('--lmtp', '--reject-delivery', 'refused@*', '--defer-delivery', 'later@*')
+        self.addCleanup(serve.close)
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        # Several chunks; BDAT content goes as it is, so a leading dot stays single.
+        data = (b'Subject: chunks over lmtp\r\n\r\n.leading dot\r\n' +
+                b''.join(b'line %05d of the body\r\n' % i for i in range(4000)))
+        result = self.send(serve.port, '-v', '--lmtp', '--bdat', 'always', '--from', 'sender@client.test',
+                           '--to', 'a@mx.test', '--to', 'refused@mx.test', '--to', 'later@mx.test',
+                           '--to', 'b@mx.test', '--message', self.message_file(tmp.name, data))
+        [(env, stored)] = serve.messages()
+        queued = '250 2.0.0 OK: queued as ' + env['id']
+        # A deferred recipient makes the run's status temporary (EX_TEMPFAIL).
+        self.assert_result(result, send_harness.EX_TEMPFAIL,
+                           ['a@mx.test ' + queued,
+                            'refused@mx.test 550 5.2.1 Delivery refused',
+                            'later@mx.test 450 4.2.1 Delivery deferred',
+                            'b@mx.test ' + queued])
+        self.assertEqual(stored, data)
+        self.assertEqual(env['helo_verb'], 'LHLO')
+        self.assertEqual(env['rcpt_to'], ['a@mx.test', 'b@mx.test'])
+        # The trace shows each chunk's BDAT line where it falls among the content.
+        chunks = re.findall(r'BDAT (\d+)( LAST)?', result.stderr)
+        self.assertGreater(len(chunks), 1, result.stderr[:2000])
+        self.assertEqual(sum(int(size) for size, _ in chunks), len(data))
+        self.assertEqual([last for _, last in chunks], [''] * (len(chunks) - 1) + [' LAST'])
 
     def test_send_lmtp_into_aiosmtpd(self):
         from test_send_aiosmtpd import PYTHON, AiosmtpdSink

@@ -100,8 +100,6 @@ class CommandLineTest(SendTestCase):
             (['--auth-token-file', ''], 'bad value for --auth-token-file: '),
             (['--bdat', 'yes'], 'bad value for --bdat: yes'),
             (['--bdat', 'AUTO'], 'bad value for --bdat: AUTO'),
-            (base + ['--to', 'b@example.org', '--lmtp', '--bdat', 'always'],
-             '--lmtp sends the content with DATA: --bdat always cannot be honoured'),
             # OAUTHBEARER names the host: an IDN must be given as its A-labels.
             (['--server', 'b\u00fccher.example:25', '--from', 'a@example.org', '--to',
               'b@example.org', '--auth-user', 'user', '--auth-token-file', 't'],

@@ -1558,7 +1558,8 @@ client_config lmtp_config() {
 }
 
 const std::string lmtp_greeting = "220 foo.edu LMTP server ready\r\n";
-const std::string lhlo_reply = "250-foo.edu\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n";
+const std::string lhlo_reply = "250-foo.edu\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n";
+const std::string lhlo_chunking = "250-foo.edu\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n";
 
 } // namespace
 
@@ -1571,7 +1572,6 @@ TEST_CASE("client, LMTP: RFC 2033's example: one reply per accepted recipient af
     const client_run r = run_everywhere(lmtp_config(), server, false,
                                         {simple_message({"pat@foo.edu", "jones@foo.edu", "green@foo.edu"},
                                                         "Blah blah blah...\r\n...etc. etc. etc.\r\n")});
-    // LHLO, and DATA although CHUNKING is offered.
     CHECK(r.output == "LHLO client.example\r\n"
                       "MAIL FROM:<alice@client.example>\r\nRCPT TO:<pat@foo.edu>\r\nRCPT TO:<jones@foo.edu>\r\n"
                       "RCPT TO:<green@foo.edu>\r\nDATA\r\n"
@@ -1603,25 +1603,80 @@ TEST_CASE("client, LMTP: every recipient delivered is a success, and the next me
                           "done permanent 1/1 550 5.2.1 Mailbox disabled", "reply QUIT 221 2.0.0 bye"});
 }
 
-TEST_CASE("client, LMTP: an LHLO refused is not retried as HELO, and BDAT is never used") {
+TEST_CASE("client, LMTP: an LHLO refused is not retried as HELO") {
     const std::vector<std::string> server = {lmtp_greeting, "500 5.5.1 Unknown command\r\n", "221 bye\r\n"};
     const client_run r = run_everywhere(lmtp_config(), server, false, {});
     CHECK(r.output == "LHLO client.example\r\nQUIT\r\n");
     REQUIRE(!r.events.empty());
     CHECK(r.events[1] == "failure EHLO and HELO refused 500 5.5.1 Unknown command");
+}
 
-    client_config always = lmtp_config();
-    always.bdat = bdat_policy::always;
-    client_session s(always);
-    const std::string replies = lmtp_greeting + lhlo_reply;
-    REQUIRE(s.feed(replies) == errc::ok);
-    for (int i = 0; i < 10; ++i) {
-        const client_event ev = s.next_event();
-        if (std::holds_alternative<smtpwire::ready>(ev)) break;
-        s.consume_output(s.output().size());
-    }
+TEST_CASE("client, LMTP: BDAT chunks, the LAST one answered once per accepted recipient (RFC 2033 §4.2)") {
+    client_config c = lmtp_config();
+    c.chunk_size = 10;
+    const std::vector<std::string> server = {
+        lmtp_greeting + lhlo_chunking,
+        "250 OK\r\n250 OK\r\n550 No such user here\r\n250 OK\r\n250 2.0.0 OK: 10\r\n",
+        "250 2.0.0 OK: 20\r\n250 2.0.0 OK: 26\r\n250 OK\r\n452 <green@foo.edu> is temporarily over quota\r\n",
+        "221 foo.edu closing connection\r\n"};
+    // The application gives the content in one part, then ends it: the chunks of that
+    // part, then "BDAT 0 LAST".
+    const client_run r = run_everywhere(c, server, false,
+                                        {simple_message({"pat@foo.edu", "jones@foo.edu", "green@foo.edu"},
+                                                        "Blah blah blah...\r\n.etc.\r\n")},
+                                        1000);
+    CHECK(r.output == "LHLO client.example\r\n"
+                      "MAIL FROM:<alice@client.example>\r\nRCPT TO:<pat@foo.edu>\r\nRCPT TO:<jones@foo.edu>\r\n"
+                      "RCPT TO:<green@foo.edu>\r\nBDAT 10\r\nBlah blah BDAT 10\r\nblah...\r\n.BDAT 6\r\netc.\r\n"
+                      "BDAT 0 LAST\r\nQUIT\r\n");
+    CHECK(r.events == std::vector<std::string>{
+                          "greeted 220 foo.edu LMTP server ready", "ready EHLO", "reply MAIL 250 OK",
+                          "reply RCPT#0 250 OK", "reply RCPT#1 550 No such user here", "reply RCPT#2 250 OK",
+                          "reply BDAT#0 250 2.0.0 OK: 10", "reply BDAT#1 250 2.0.0 OK: 20",
+                          "reply BDAT#2 250 2.0.0 OK: 26", "reply BDAT#0 content 250 OK",
+                          "reply BDAT#1 content 452 <green@foo.edu> is temporarily over quota",
+                          "done transient 2/3 delivered=1 452 <green@foo.edu> is temporarily over quota",
+                          "reply QUIT 221 foo.edu closing connection"});
+}
+
+TEST_CASE("client, LMTP: the LAST chunk waits until every RCPT is answered") {
+    // Without the RCPT replies the session cannot know how many replies BDAT LAST gets.
+    client_config c = lmtp_config();
+    c.bdat = bdat_policy::always;
+    client_session s(c);
+    std::string in = lmtp_greeting + lhlo_chunking;
+    std::string out;
+    const auto run = [&] {
+        for (int i = 0; i < 100; ++i) {
+            const client_event ev = s.next_event();
+            out += s.output();
+            s.consume_output(s.output().size());
+            if (std::holds_alternative<need_data>(ev)) return;
+        }
+        FAIL("the session never waited for data");
+    };
+    REQUIRE(s.feed(in) == errc::ok);
+    run();
     REQUIRE(s.can_send());
-    CHECK(s.mail_from("a@b.example") == errc::not_supported);
+    const std::vector<recipient> rcpts = {{"a@foo.edu", {}}, {"b@foo.edu", {}}};
+    envelope env;
+    env.sender = "alice@client.example";
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
+    REQUIRE(s.send_mail(env, "hello\r\n") == errc::ok);
+    out.clear();
+    run();
+    CHECK(out == "MAIL FROM:<alice@client.example>\r\nRCPT TO:<a@foo.edu>\r\nRCPT TO:<b@foo.edu>\r\n");
+    in = "250 OK\r\n250 OK\r\n";
+    REQUIRE(s.feed(in) == errc::ok);
+    out.clear();
+    run();
+    CHECK(out.empty());  // one RCPT reply is still due
+    in = "250 OK\r\n";
+    REQUIRE(s.feed(in) == errc::ok);
+    out.clear();
+    run();
+    CHECK(out == "BDAT 7 LAST\r\nhello\r\n");
 }
 
 TEST_CASE("client: a moved session keeps its storage, and the moved-from one has none") {
