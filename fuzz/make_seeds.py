@@ -506,9 +506,9 @@ for hdr, server in [
 # --- fuzz_round_trip ------------------------------------------------------------------
 def mailbox(local, domain_index):
     return bytes([len(local) - 1]) + local + bytes([domain_index])
-def message(sender, rcpts, body, reject=False, null=False):
+def message(sender, rcpts, body, reject=False, null=False, flags=0):
     m = bytes([0 if null else 1]) + sender
-    m += bytes([(len(rcpts) - 1) | (4 if reject else 0)])
+    m += bytes([(len(rcpts) - 1) | (4 if reject else 0) | flags])
     for verdict, box in rcpts:
         m += bytes([verdict]) + box
     m += struct.pack('<H', len(body)) + body
@@ -529,6 +529,34 @@ for b0, n, chunk, seed, msgs in [
                       message(mailbox(lp('b'), 0), [(1, mailbox(lp('c.d'), 0)), (2, mailbox(lp('..'), 0)), (3, mailbox(lp(' '), 0))], b'a' * 2000)]),
     (0x00, 1, 5, 5, [message(mailbox(lp('plain'), 0), [(0, mailbox(lp('r'), 0))], b'no newline at end')]),
     (0x10, 1, 2, 6, [message(mailbox(lp('p'), 0), [(4, mailbox(lp('r1'), 0)), (5, mailbox(lp('r2'), 0))], b'body\r\n')]),
+]:
+    add('fuzz_round_trip', scenario(b0, n, chunk, seed, msgs))
+
+# CHUNKING (seed bit 60), BINARYMIME (61), DSN (62), a chunk size from the seed's second
+# byte (63); per message RET (bits 3-4), ENVID (5), end_body() with the last piece (6);
+# per recipient NOTIFY (verdict bits 3-6: NEVER, SUCCESS, FAILURE, DELAY) and ORCPT (7).
+RT_CHUNKING, RT_BINARY, RT_DSN, RT_CHUNK_SIZE = 1 << 60, 1 << 61, 1 << 62, 1 << 63
+RT_TLS, RT_AUTH = 1 << 56, 1 << 57
+RT_RET_FULL, RT_RET_HDRS, RT_ENVID, RT_WITH_LAST = 8, 16, 32, 64
+RT_NEVER, RT_SUCCESS, RT_FAILURE, RT_DELAY, RT_ORCPT = 8, 16, 32, 64, 128
+def chunk_size(n):
+    return RT_CHUNK_SIZE | (n - 1) << 48
+binary = bytes(range(256))
+for b0, n, chunk, seed, msgs in [
+    (0x1f, 1, 5, RT_CHUNKING | RT_DSN | chunk_size(7) | 7,
+     [message(mailbox(lp('a+b=c d'), 0), [(RT_SUCCESS | RT_FAILURE | RT_ORCPT, mailbox(lp('bob'), 0)),
+                                          (4 | RT_NEVER, mailbox(lp('carol'), 1)),
+                                          (RT_DELAY | RT_ORCPT, mailbox(lp('x+y=z w'), 2))],
+              b'Subject: chunks\r\n\r\n.dot\r\nbare LF\n' + b'z' * 100, flags=RT_RET_FULL | RT_ENVID | RT_WITH_LAST)]),
+    (0x02, 1, 64, RT_CHUNKING | RT_BINARY | 9, [message(mailbox(lp('bin'), 0), [(0, mailbox(lp('r'), 0))], binary * 3)]),
+    (0x11, 1, 3, RT_CHUNKING | chunk_size(1) | 3,
+     [message(mailbox(lp('s'), 0), [(4, mailbox(lp('r1'), 0)), (5, mailbox(lp('r2'), 0))], b'never delivered\r\n')]),
+    (0x37, 3, 17, RT_CHUNKING | RT_DSN | RT_TLS | RT_AUTH | chunk_size(200) | 11,
+     [message(mailbox(lp('one'), 0), [(RT_NEVER | RT_ORCPT, mailbox(lp('u'), 0))], b'', flags=RT_RET_HDRS),
+      message(mailbox(lp('two'), 1), [(RT_SUCCESS, mailbox(lp('v'), 0))], b'x' * 600, reject=True, flags=RT_ENVID),
+      message(mailbox(lp('three'), 2), [(7, mailbox(lp('w'), 0))], b'.\r\n', flags=RT_WITH_LAST)]),
+    (0x10, 1, 9, RT_DSN | 13, [message(mailbox(lp('d s n'), 3), [(RT_FAILURE | RT_DELAY | RT_ORCPT, mailbox(lp('q'), 4))],
+                                      b'DATA with DSN\r\n', flags=RT_RET_HDRS | RT_ENVID, null=True)]),
 ]:
     add('fuzz_round_trip', scenario(b0, n, chunk, seed, msgs))
 
