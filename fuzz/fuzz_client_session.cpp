@@ -6,8 +6,10 @@
 //           lines); bits 2-3 output buffer 1024/1500/4096/65536; bits 4-6 the body
 //           (0-6 fixed ones, 7: from the input); bit 7 two messages.
 //   byte 1: bits 0-1 recipients per message - 1; bits 2-4 the sender; bit 5 LMTP
-//           (client_config::lmtp, with bdat_policy::automatic); bit 7 bytes 7 and 8
-//           follow (STARTTLS and AUTH; without them neither is used).
+//           (client_config::lmtp, always with bdat_policy::never); bit 6 bytes 9 and
+//           10 follow (BDAT and DSN; without them bdat_policy::never and no DSN
+//           options); bit 7 bytes 7 and 8 follow (STARTTLS and AUTH;
+//           without them neither is used).
 //   byte 2: the recipients (an offset into the address table).
 //   byte 3: bit 0 declare SIZE; bit 1 BODY=8BITMIME; bit 2 SMTPUTF8; bit 3 extra DSN
 //           parameters; bit 4 a malformed parameter; bits 5-6 the HELO name
@@ -26,6 +28,24 @@
 //           b64token).
 //   byte 8: bits 0-5 auth.mechanisms (bit n: sasl::mechanism n; 0: all); bits 6-7
 //           OAUTHBEARER's host and port (neither, both, host, port).
+//   with bit 6 of byte 1 (after bytes 7 and 8 when they are there):
+//   byte 9: bits 0-1 bdat_policy (never, automatic, always, automatic); bit 2
+//           BODY=BINARYMIME (instead of byte 3's BODY); bit 3 DSN options follow; bit 4
+//           the application calls end_body() right after the last piece (so the last
+//           chunk with content is marked LAST; otherwise "BDAT 0 LAST" ends it); bits
+//           5-6 client_config::max_unacknowledged (32768, 512, 1024, 2048: a small
+//           window makes pipelined chunks wait for replies).
+//   byte 10: client_config::chunk_size: 0 (the output buffer), 1-127 as it is, 128-255
+//           (n - 127) * 32.
+//   with bit 3 of byte 9, DSN options for every message, given whatever the server
+//   offers (raw octets: CR, LF, NUL and all):
+//     byte: bits 0-1 RET (none, FULL, HDRS, none); bits 2-3 each recipient's ORCPT
+//           (the octets below; "rfc822;" and them; "rfc822;" and the recipient's
+//           address; the octets, ';' and the address).
+//     byte: NOTIFY, bits 0-3 for recipients 1 and 3, bits 4-7 for 2 and 4 (NEVER,
+//           SUCCESS, FAILURE, DELAY; NEVER with another is not sendable).
+//     byte n, n octets: ENVID (none when n is 0).
+//     byte n, n octets: the ORCPT octets.
 //   with body 7: the next byte the body length n, then n octets of body.
 //   When STARTTLS can be sent (a policy other than none, no implicit TLS), the first NUL
 //   in the server's bytes ends what it sends in clear; the bytes after it are what it
@@ -65,11 +85,38 @@
 // transaction_done: `delivered` at most `accepted`, and the number of 2xx replies to
 // the content; once every recipient's reply came, the result is the first failure's
 // class (success when there is none) and a success has exactly `accepted` replies to the
-// content, all 2xx; no reply is unexpected while replies to the content are due. Without LMTP, `delivered` is `accepted` on success and 0 otherwise.
+// content, all 2xx; no reply is unexpected while replies to the content are due. Without
+// LMTP, `delivered` is `accepted` on success and 0 otherwise.
+//
+// BDAT (RFC 3030): BDAT exactly when the policy allows it, the server offers CHUNKING
+// and it is not LMTP, DATA otherwise. Each line is "BDAT <size>[ LAST]" (size within
+// chunk_size, 0 only with LAST) followed by exactly that many octets, and the chunks of
+// a transaction, put together, are the body the application gave, octet for octet
+// (neither stuffed nor turned into CRLF lines): all of it with exactly one chunk marked
+// LAST, the last one; or, only when a refusal ended the transaction, the session failed
+// or the application gave up, a beginning of it without LAST. No chunk starts after the
+// session reported a refused chunk, a refused MAIL or every RCPT refused in its
+// transaction; none but the first before a recipient was accepted; without PIPELINING
+// none before every earlier line was answered. Replies to chunks are numbered in order,
+// the one to LAST is the reply to the content, and a success needs it and every other
+// chunk 2xx.
+//
+// MAIL and RCPT parameters: the application's own as it gave them, and besides them
+// exactly the typed options it asked for that the server offered: SIZE, BODY (8BITMIME
+// only with 8BITMIME; BINARYMIME only with BINARYMIME and CHUNKING offered and BDAT
+// allowed), SMTPUTF8, and DSN's RET, ENVID, NOTIFY and ORCPT only with DSN offered, each
+// once; ENVID and ORCPT's address in valid xtext (upper-case hexchars) that smtpwire's
+// xtext decoder turns back into the application's octets, ORCPT with its addr-type and
+// NOTIFY with the words asked for. A DSN option that cannot be sent (an ENVID or ORCPT
+// address with an octet outside the printable range, an ENVID over 100 octets of
+// xtext, an ORCPT without an atom and ';', NEVER with another NOTIFY) makes mail_from()
+// or rcpt_to() fail, with invalid_argument unless an earlier check refused it, whether
+// or not the server offers DSN.
 #include "smtpwire/client_session.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -78,9 +125,11 @@
 #include "smtpwire/base64.hpp"
 #include "smtpwire/command.hpp"
 #include "smtpwire/data_decoder.hpp"
+#include "smtpwire/dsn.hpp"
 #include "smtpwire/esmtp_param.hpp"
 #include "smtpwire/path.hpp"
 #include "smtpwire/sasl/mechanism.hpp"
+#include "smtpwire/xtext.hpp"
 
 #include "fuzz_support.hpp"
 #include "sending_app.hpp"
@@ -215,9 +264,9 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
     // The application model and the content invariants here are DATA's (354, dot-stuffed
     // spans); a server byte stream offering CHUNKING must not switch the session to BDAT.
     p.config.bdat = bdat_policy::never;
-    // LMTP sends DATA whatever the policy: let CHUNKING tempt it.
+    // The LMTP invariants here are DATA's: LMTP over BDAT is checked by the scenario
+    // tests and tests/scenario/round_trip.cpp.
     p.config.lmtp = (b1 & 32) != 0;
-    if (p.config.lmtp) p.config.bdat = bdat_policy::automatic;
     if (b0 & 2) p.config.reply = reply_limits{80, 5};
     static const std::size_t buffers[] = {1024, 1500, 4096, 65536};
     p.config.output_buffer = buffers[(b0 >> 2) & 3];
@@ -246,6 +295,40 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
         if (oauth == 1 || oauth == 2) p.config.auth.oauth_host = "server.example.com";
         if (oauth == 1 || oauth == 3) p.config.auth.oauth_port = 587;
     }
+    // Byte 1 bit 6: BDAT and DSN options (bytes 9 and 10, and the DSN bytes).
+    bool binary = false;
+    bool end_with_last_piece = false;
+    dsn_return ret = dsn_return::unspecified;
+    std::string envid;
+    std::string orcpt_bytes;
+    unsigned notify_bits = 0;
+    unsigned orcpt_form = 0;
+    bool dsn = false;
+    if (b1 & 64) {
+        const std::uint8_t b9 = in.byte();
+        const std::uint8_t b10 = in.byte();
+        static const bdat_policy bdat_policies[] = {bdat_policy::never, bdat_policy::automatic, bdat_policy::always,
+                                                    bdat_policy::automatic};
+        p.config.bdat = p.config.lmtp ? bdat_policy::never : bdat_policies[b9 & 3];
+        p.config.chunk_size = b10 < 128 ? b10 : static_cast<std::size_t>(b10 - 127) * 32;
+        binary = (b9 & 4) != 0;
+        dsn = (b9 & 8) != 0;
+        end_with_last_piece = (b9 & 16) != 0;
+        // A small window makes pipelined chunks wait for replies, so that a refusal can
+        // come before the last chunk starts.
+        static const std::size_t windows[] = {32768, 512, 1024, 2048};
+        p.config.max_unacknowledged = windows[(b9 >> 5) & 3];
+        if (dsn) {
+            const std::uint8_t d0 = in.byte();
+            static const dsn_return returns[] = {dsn_return::unspecified, dsn_return::full, dsn_return::headers,
+                                                 dsn_return::unspecified};
+            ret = returns[d0 & 3];
+            orcpt_form = (d0 >> 2) & 3;
+            notify_bits = in.byte();
+            envid = std::string(in.bytes(in.byte()));
+            orcpt_bytes = std::string(in.bytes(in.byte()));
+        }
+    }
 
     std::string body;
     const unsigned body_choice = (b0 >> 4) & 7;
@@ -268,6 +351,28 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
         out.body = body;
         if (b3 & 1) out.options.size = body.size();
         if (b3 & 2) out.options.body = body_type::eight_bit_mime;
+        if (binary) out.options.body = body_type::binary_mime;
+        out.end_with_last_piece = end_with_last_piece;
+        if (dsn) {
+            out.options.ret = ret;
+            out.envid = envid;
+            for (std::size_t r = 0; r < rcpts; ++r) {
+                const unsigned bits = (notify_bits >> (r % 2 * 4)) & 15;
+                dsn_notify n;
+                n.never = (bits & 1) != 0;
+                n.success = (bits & 2) != 0;
+                n.failure = (bits & 4) != 0;
+                n.delay = (bits & 8) != 0;
+                out.notify.push_back(n);
+                const std::string& address = out.to[r];
+                switch (orcpt_form) {
+                case 0: out.orcpt.push_back(orcpt_bytes); break;
+                case 1: out.orcpt.push_back("rfc822;" + orcpt_bytes); break;
+                case 2: out.orcpt.push_back("rfc822;" + address); break;
+                default: out.orcpt.push_back(orcpt_bytes + ";" + address); break;
+                }
+            }
+        }
         out.options.smtputf8 = (b3 & 4) != 0;
         if (b3 & 8) out.parameters = "RET=HDRS ENVID=QQ314159";
         if (b3 & 16) out.parameters = "BAD PARAM\r\nRSET";
@@ -292,6 +397,19 @@ struct reported_reply {
     std::size_t index = 0;
     transaction_id transaction = 0;
     bool done = false;  // a transaction_done rather than a command_reply
+    std::uint16_t code = 0;
+    std::size_t at = 0;  // how many octets the session had composed when it reported it
+};
+
+// What the server offered, as the session saw it when it became ready.
+struct offers {
+    bool ready = false;
+    bool pipelining = false;  // client_session::pipelining(): in use
+    bool size = false;
+    bool eight_bit_mime = false;
+    bool chunking = false;
+    bool binary_mime = false;
+    bool dsn = false;
 };
 
 // One step of the conversation, in time order: bytes written or received, or the TLS
@@ -310,6 +428,7 @@ struct run_log {
     std::vector<smtpwire_fuzz::sent_address> addresses;
     std::vector<reported_reply> replies;
     std::vector<wire_step> wire;
+    offers offered;
     bool failed = false;
     bool gave_up = false;
     std::string unsent;  // output() when the application gave up: commands never sent
@@ -325,7 +444,9 @@ struct server_pieces {
 class runner {
 public:
     runner(const plan& p, server_pieces pieces, std::size_t write_chunk)
-        : p_(p), c_(p.config), app_(p.messages, p.body_chunk, p.impatient), pieces_(std::move(pieces.clear)),
+        : p_(p), c_(p.config),
+          app_(p.messages, p.body_chunk, p.impatient, p.config.bdat != bdat_policy::never && !p.config.lmtp),
+          pieces_(std::move(pieces.clear)),
           tls_pieces_(std::move(pieces.inside_tls)), write_chunk_(write_chunk) {}
 
     run_log run() {
@@ -479,11 +600,20 @@ private:
             check(r->extended || !p_.config.lmtp, "an LMTP session ready after HELO");
             check(c_.tls_established() == errc::wrong_state && c_.tls_failed() == errc::wrong_state,
                   "a handshake outcome accepted without a handover");
+            const capabilities& caps = c_.server_capabilities();
+            log_.offered = offers{true,
+                                  c_.pipelining(),
+                                  caps.has(extension::size),
+                                  caps.has(extension::eight_bit_mime),
+                                  caps.has(extension::chunking),
+                                  caps.has(extension::binary_mime),
+                                  caps.has(extension::dsn)};
             log_.events.push_back(std::string(r->extended ? "ready EHLO" : "ready HELO") + (r->tls ? " TLS" : "") +
                                   (r->authenticated ? " AUTH" : ""));
         } else if (const auto* cr = std::get_if<command_reply>(&ev)) {
             check(cr->reply.code >= 200 && cr->reply.code <= 599, "reply with an invalid code");
-            log_.replies.push_back({cr->command, cr->after_content, cr->index, cr->transaction, false});
+            log_.replies.push_back({cr->command, cr->after_content, cr->index, cr->transaction, false, cr->reply.code,
+                                    log_.output.size() + c_.output().size()});
             check(cr->reply.lines >= 1, "reply without lines");
             if (cr->command == verb::mail) {
                 rcpt_replies_ = 0;
@@ -492,6 +622,21 @@ private:
                 content_replies_ = 0;
                 delivered_ = 0;
                 first_failure_ = 0;
+                chunk_replies_ = 0;
+                chunk_refused_ = false;
+            } else if (cr->command == verb::bdat) {
+                // RFC 3030 §2: one reply per chunk, in order; the one to the LAST chunk
+                // is the reply to the content, and decides only if no chunk was refused.
+                check(!p_.config.lmtp, "a reply to BDAT in LMTP");
+                check(cr->index == chunk_replies_, "a BDAT reply with another index");
+                ++chunk_replies_;
+                const bool positive = cr->reply.code >= 200 && cr->reply.code < 300;
+                if (cr->after_content) {
+                    check(content_replies_ == 0, "a second reply to the LAST chunk");
+                    ++content_replies_;
+                    content_ok_ = positive && !chunk_refused_;
+                }
+                if (!positive) chunk_refused_ = true;
             } else if (cr->command == verb::rcpt) {
                 check(cr->index == rcpt_replies_, "RCPT reply index out of order");
                 ++rcpt_replies_;
@@ -530,7 +675,8 @@ private:
                 check(d->delivered == (d->result == outcome::success ? d->accepted : 0),
                       "transaction_done delivered is neither accepted on success nor 0");
             }
-            log_.replies.push_back({verb::unknown, false, 0, d->transaction, true});
+            log_.replies.push_back({verb::unknown, false, 0, d->transaction, true, d->reply.code,
+                                    log_.output.size() + c_.output().size()});
             log_.events.push_back("done " + std::string(to_string(d->result)) + " " + std::to_string(d->delivered) + "/" +
                                   std::to_string(d->accepted) + "/" + std::to_string(d->recipients) + " " +
                                   describe_reply(d->reply));
@@ -578,6 +724,8 @@ private:
     std::size_t rcpt_replies_ = 0;
     std::size_t accepted_ = 0;
     std::size_t content_replies_ = 0;  // replies to the content of this transaction
+    std::size_t chunk_replies_ = 0;    // replies to its BDAT chunks
+    bool chunk_refused_ = false;       // one of them was not 2xx
     std::size_t delivered_ = 0;        // of them 2xx
     std::uint16_t first_failure_ = 0;  // the code of the first of them that was not 2xx
     run_log log_;
@@ -651,6 +799,143 @@ auth_argument split_auth(std::string_view argument) {
     return {argument.substr(0, sp), argument.substr(sp + 1), true};
 }
 
+// True when `s` is xtext (RFC 3461 §4): xchars (%d33-42, %d44-60, %d62-126) and "+"
+// followed by two upper-case hexadecimal digits. Written apart from smtpwire's is_xtext().
+bool valid_xtext(std::string_view s) {
+    auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); };
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto u = static_cast<unsigned char>(s[i]);
+        if (s[i] == '+') {
+            if (s.size() - i < 3 || !hex(s[i + 1]) || !hex(s[i + 2])) return false;
+            i += 2;
+        } else if (u < 33 || u > 126 || s[i] == '=') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// `s` decoded with smtpwire's xtext decoder (which must accept it).
+std::string xtext_decoded(std::string_view s, std::string_view line) {
+    std::string out(xtext_decoded_max(s.size()), '\0');
+    std::size_t n = 0;
+    check(xtext_decode(s, out.data(), n), "smtpwire's xtext decoder refuses a value the client wrote", line);
+    out.resize(n);
+    return out;
+}
+
+// NOTIFY's value for `n`: NEVER, or the words set in the order SUCCESS, FAILURE, DELAY.
+std::string notify_words(const dsn_notify& n) {
+    std::string words;
+    auto add = [&](const char* w) { words += (words.empty() ? "" : ",") + std::string(w); };
+    if (n.never) add("NEVER");
+    if (n.success) add("SUCCESS");
+    if (n.failure) add("FAILURE");
+    if (n.delay) add("DELAY");
+    return words;
+}
+
+// A BDAT argument as client_session writes it (RFC 3030 §2): chunk-size without leading
+// zeros, then " LAST" or nothing.
+bool parse_bdat(std::string_view argument, std::uint64_t& size, bool& last) {
+    std::size_t digits = 0;
+    while (digits < argument.size() && argument[digits] >= '0' && argument[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 19 || (digits > 1 && argument[0] == '0')) return false;
+    const std::string_view rest = argument.substr(digits);
+    if (!rest.empty() && rest != " LAST") return false;
+    size = 0;
+    for (std::size_t i = 0; i < digits; ++i) size = size * 10 + static_cast<std::uint64_t>(argument[i] - '0');
+    last = !rest.empty();
+    return true;
+}
+
+// The parameters of a MAIL or RCPT line (`rest`, after the path): the application's own
+// parameters as it gave them, and the typed options exactly as it asked and the server
+// offered: SIZE, BODY (BINARYMIME only with CHUNKING and BINARYMIME offered and BDAT
+// allowed), SMTPUTF8, and DSN's RET, ENVID, NOTIFY and ORCPT only with DSN offered,
+// ENVID and ORCPT in valid xtext that decodes to the application's value. Nothing else.
+void check_parameters(std::string_view rest, bool mail, const smtpwire_fuzz::sent_address& sent, const plan& p,
+                      const run_log& log, std::string_view line) {
+    std::vector<std::string_view> params;
+    esmtp_param_reader reader(rest, true);
+    esmtp_param param;
+    param_error pe;
+    while ((pe = reader.next(param)) == param_error::ok) params.push_back(reader.current());
+    check(pe == param_error::end, "the client wrote malformed parameters", line);
+    std::string_view own = sent.parameters;
+    while (!own.empty()) {
+        const std::string_view word = own.substr(0, own.find(' '));
+        own.remove_prefix(word.size() < own.size() ? word.size() + 1 : word.size());
+        bool found = false;
+        for (std::size_t i = 0; i < params.size() && !found; ++i) {
+            if (params[i] != word) continue;
+            params.erase(params.begin() + static_cast<std::ptrdiff_t>(i));
+            found = true;
+        }
+        check(found, "a parameter the application gave is missing", line);
+    }
+    const offers& o = log.offered;
+    check(o.ready, "MAIL or RCPT before the session was ready", line);
+    std::string body;
+    if (sent.body == body_type::eight_bit_mime) body = "8BITMIME";
+    if (sent.body == body_type::binary_mime) body = "BINARYMIME";
+    if (sent.body == body_type::seven_bit && o.eight_bit_mime) body = "7BIT";
+    const bool size = mail && sent.size != 0 && o.size;
+    const bool smtputf8 = mail && (sent.smtputf8 || ascii::has_non_ascii(sent.address));
+    const bool ret = mail && o.dsn && sent.ret != dsn_return::unspecified;
+    const bool envid = mail && o.dsn && !sent.envid.empty();
+    const bool notify = !mail && o.dsn && sent.notify.given();
+    const bool orcpt = !mail && o.dsn && !sent.orcpt.empty();
+    if (!mail) body.clear();
+    if (body == "BINARYMIME")
+        check(o.binary_mime && o.chunking && p.config.bdat != bdat_policy::never && !p.config.lmtp,
+              "BODY=BINARYMIME without BINARYMIME and CHUNKING offered, or without BDAT", line);
+    if (body == "8BITMIME") check(o.eight_bit_mime, "BODY=8BITMIME without 8BITMIME offered", line);
+    std::vector<std::string_view> seen;
+    for (std::string_view text : params) {
+        const std::size_t eq = text.find('=');
+        const std::string_view keyword = text.substr(0, eq);
+        const std::string_view value = eq == std::string_view::npos ? std::string_view() : text.substr(eq + 1);
+        for (std::string_view k : seen) check(k != keyword, "a parameter written twice", line);
+        seen.push_back(keyword);
+        if (keyword == "SIZE") {
+            check(size && value == std::to_string(sent.size), "SIZE unasked, unoffered or with another value", line);
+        } else if (keyword == "BODY") {
+            check(!body.empty() && value == body, "BODY unasked, unoffered or with another value", line);
+        } else if (keyword == "SMTPUTF8") {
+            check(smtputf8 && eq == std::string_view::npos, "SMTPUTF8 unasked or with a value", line);
+        } else if (keyword == "RET") {
+            check(ret && value == to_string(sent.ret), "RET unasked, without DSN offered or with another value", line);
+        } else if (keyword == "ENVID") {
+            check(envid, "ENVID unasked or without DSN offered", line);
+            check(valid_xtext(value), "an ENVID that is not xtext", line);
+            check(xtext_decoded(value, line) == sent.envid, "an ENVID that decodes to another value", line);
+        } else if (keyword == "NOTIFY") {
+            check(notify && value == notify_words(sent.notify),
+                  "NOTIFY unasked, without DSN offered or with other words", line);
+        } else if (keyword == "ORCPT") {
+            check(orcpt, "ORCPT unasked or without DSN offered", line);
+            const std::size_t semicolon = sent.orcpt.find(';');
+            const std::string_view type = std::string_view(sent.orcpt).substr(0, semicolon);
+            check(value.substr(0, type.size() + 1) == std::string(type) + ";", "an ORCPT with another type", line);
+            const std::string_view xtext = value.substr(type.size() + 1);
+            check(valid_xtext(xtext), "an ORCPT address that is not xtext", line);
+            check(xtext_decoded(xtext, line) == std::string_view(sent.orcpt).substr(semicolon + 1),
+                  "an ORCPT address that decodes to another value", line);
+        } else {
+            smtpwire_fuzz::fail("a parameter the application did not ask for", line);
+        }
+    }
+    auto has = [&](std::string_view k) {
+        for (std::string_view x : seen)
+            if (x == k) return true;
+        return false;
+    };
+    check(has("SIZE") == size && has("BODY") == !body.empty() && has("SMTPUTF8") == smtputf8 && has("RET") == ret &&
+              has("ENVID") == envid && has("NOTIFY") == notify && has("ORCPT") == orcpt,
+          "a parameter the application asked for and the server offered is missing", line);
+}
+
 // Checks one command line the client wrote (CRLF removed); MAIL and RCPT must carry the
 // next address the application gave.
 void check_command(std::string_view line, const plan& p, const run_log& log, std::size_t& next_address) {
@@ -674,6 +959,15 @@ void check_command(std::string_view line, const plan& p, const run_log& log, std
     case verb::quit:
     case verb::starttls:
         return;
+    case verb::bdat: {
+        std::uint64_t size = 0;
+        bool last = false;
+        check(!p.config.lmtp, "BDAT from an LMTP client", line);
+        check(parse_bdat(cmd.argument, size, last), "a BDAT line other than BDAT <size>[ LAST]", line);
+        check(p.config.chunk_size == 0 || size <= p.config.chunk_size, "a BDAT chunk larger than chunk_size", line);
+        check(last || size != 0, "an empty BDAT chunk not marked LAST", line);
+        return;
+    }
     case verb::auth: {
         const auth_argument a = split_auth(cmd.argument);
         sasl::mechanism m{};
@@ -694,17 +988,12 @@ void check_command(std::string_view line, const plan& p, const run_log& log, std
         const path_error e = cmd.verb == verb::mail ? parse_reverse_path(cmd.argument, opt, parsed, rest)
                                                      : parse_forward_path(cmd.argument, opt, parsed, rest);
         check(e == path_error::ok, "the client wrote a path smtpwire refuses", line);
-        esmtp_param_reader reader(rest, true);
-        esmtp_param param;
-        param_error pe;
-        while ((pe = reader.next(param)) == param_error::ok) {
-        }
-        check(pe == param_error::end, "the client wrote malformed parameters", line);
         check(next_address < log.addresses.size(), "a MAIL or RCPT the application did not issue", line);
         const smtpwire_fuzz::sent_address& sent = log.addresses[next_address++];
         check(sent.mail == (cmd.verb == verb::mail), "MAIL and RCPT out of order", line);
         check(decoded_address(parsed) == smtpwire_fuzz::as_delivered(sent.address, true),
               "the address on the wire decodes to something else", line);
+        check_parameters(rest, cmd.verb == verb::mail, sent, p, log, line);
         return;
     }
     default:
@@ -721,27 +1010,42 @@ void check_sasl_response(std::string_view line) {
 
 // `responses`: the output offsets of the lines that are SASL responses (check_wire()).
 void check_output(const plan& p, const run_log& log, const std::vector<std::size_t>& responses) {
+    // What the session composed: written, or left unwritten when the application gave up.
+    const std::string composed = log.output + log.unsent;
+    const std::string_view all = composed;
     std::size_t pos = 0;
     std::size_t next_address = 0;
     std::size_t next_response = 0;
-    auto commands = [&](std::string_view region) {
-        for (std::string_view piece : smtpwire_fuzz::split_after_crlf(region)) {
-            check(piece.size() >= 2 && piece.substr(piece.size() - 2) == "\r\n", "output not made of CRLF lines", piece);
-            const auto at = static_cast<std::size_t>(piece.data() - log.output.data());
-            const std::string_view line = piece.substr(0, piece.size() - 2);
-            if (next_response < responses.size() && responses[next_response] == at) {
+    // The lines of [at, end): commands and SASL responses, each BDAT line followed by its
+    // chunk's octets (check_wire() checks those).
+    auto commands = [&](std::size_t at, std::size_t end) {
+        while (at < end) {
+            const std::size_t crlf = all.find("\r\n", at);
+            check(crlf != std::string_view::npos && crlf + 2 <= end, "output not made of CRLF lines",
+                  all.substr(at, end - at));
+            const std::string_view line = all.substr(at, crlf - at);
+            const bool response = next_response < responses.size() && responses[next_response] == at;
+            at = crlf + 2;
+            if (response) {
                 ++next_response;
                 check_sasl_response(line);
-            } else {
-                check_command(line, p, log, next_address);
+                continue;
+            }
+            check_command(line, p, log, next_address);
+            std::uint64_t size = 0;
+            bool last = false;
+            if (line.substr(0, 5) == "BDAT " && parse_bdat(line.substr(5), size, last)) {
+                check(size <= end - at, "a BDAT chunk with fewer octets than its size", line);
+                at += static_cast<std::size_t>(size);
             }
         }
     };
     for (const auto& span : log.spans) {
-        if (span.open && span.begin >= log.output.size()) break;  // given up before any was written
-        check(span.begin >= pos && span.begin <= log.output.size(), "content span out of order");
-        commands(std::string_view(log.output).substr(pos, span.begin - pos));
-        const std::string_view wire = std::string_view(log.output).substr(span.begin);
+        if (span.chunked) continue;  // BDAT: check_wire()
+        if (span.open && span.begin >= all.size()) break;  // given up before any was written
+        check(span.begin >= pos && span.begin <= all.size(), "content span out of order");
+        commands(pos, span.begin);
+        const std::string_view wire = all.substr(span.begin);
         data_decoder decoder;
         std::string content;
         std::size_t used = 0;
@@ -752,8 +1056,10 @@ void check_output(const plan& p, const run_log& log, const std::vector<std::size
             if (piece.what != data_piece::kind::content) break;
         }
         const std::string_view written = wire.substr(0, used);
-        check(!smtpwire_fuzz::has_bare_newline(written.substr(0, written.size() - (decoder.finished() ? 0 : 1))),
-              "bare CR or LF in the content written", written);
+        // Content cut short may end in the CR of a CRLF.
+        std::string_view whole_lines = written;
+        if (!decoder.finished() && !whole_lines.empty() && whole_lines.back() == '\r') whole_lines.remove_suffix(1);
+        check(!smtpwire_fuzz::has_bare_newline(whole_lines), "bare CR or LF in the content written", written);
         const std::string expected = smtpwire_fuzz::expected_content(span.body);
         if (!decoder.finished()) {
             // The application gave up, or the session failed: what was written is a
@@ -767,11 +1073,8 @@ void check_output(const plan& p, const run_log& log, const std::vector<std::size
         check(content == expected, "the content written is not the body", wire);
         pos = span.begin + used;
     }
-    commands(std::string_view(log.output).substr(pos));
-    // An application that gives up closes the connection: what it had not written yet
-    // is never sent.
-    if (!log.gave_up)
-        check(next_address == log.addresses.size(), "an issued MAIL or RCPT is missing from the output");
+    commands(pos, all.size());
+    check(next_address == log.addresses.size(), "an issued MAIL or RCPT is missing from the output");
 }
 
 // The server side of the wire as the client must read it: reply 0 is the greeting, and
@@ -830,9 +1133,11 @@ struct wire_command {
     bool end_of_content = false;
     bool sasl_response = false;
     transaction_id transaction = 0;  // counted from the MAIL commands on the wire
-    std::size_t index = 0;           // RCPT position in its transaction
+    std::size_t index = 0;           // RCPT or BDAT position in its transaction
     std::size_t reply = 0;           // the number of the first reply answering it
     std::size_t replies = 1;         // how many answer it
+    std::size_t at = 0;              // where the line starts in the output
+    std::string_view chunk;          // BDAT: the chunk's octets (end_of_content: LAST)
 };
 
 // RFC 2920 §3.1, and the commands after which the client must wait for the server:
@@ -848,6 +1153,88 @@ bool ends_group(const wire_command& w) {
 bool reported(const wire_command& w) {
     return !w.sasl_response && w.command != verb::ehlo && w.command != verb::helo && w.command != verb::lhlo &&
            w.command != verb::starttls && w.command != verb::auth;
+}
+
+// BDAT (RFC 3030), given the lines on the wire and the replies the session reported,
+// each with the command it answers. In each transaction: a chunk starts only while the
+// session has reported no refusal that ends it (a refused chunk, a refused MAIL, or the
+// last RCPT refused with every other), the second and later only once a recipient was
+// accepted, and without PIPELINING only once every earlier line was answered; nothing
+// follows the LAST chunk. The chunks' octets, put together, are the body the
+// application gave, byte for byte: all of it, with exactly one chunk marked LAST, or,
+// when the transaction was refused, the session failed or the application gave up, a
+// beginning of it and no LAST.
+// `written_at`: (output offset, replies received before) for each write, in order.
+std::size_t replies_before(const std::vector<std::pair<std::size_t, std::size_t>>& written_at, std::size_t at) {
+    std::size_t n = 0;
+    for (const auto& w : written_at)
+        if (w.first <= at) n = w.second;
+    return n;
+}
+
+// One transaction as check_chunks() follows it.
+struct chunked_transaction {
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+    std::size_t rcpts = 0;
+    std::size_t refused = 0;         // RCPTs refused
+    std::size_t stop_at = none;      // where the session reported a refusal that ends it
+    std::size_t accepted_at = none;  // where it reported the first accepted RCPT
+    std::string content;
+    std::size_t chunks = 0;
+    bool last = false;
+    bool span = false;  // the application started its content
+};
+
+void check_chunks(const run_log& log, const std::vector<wire_command>& commands,
+                  const std::vector<std::pair<const reported_reply*, std::size_t>>& attributed,
+                  const std::vector<std::pair<std::size_t, std::size_t>>& written_at) {
+    constexpr std::size_t none = chunked_transaction::none;
+    std::map<transaction_id, chunked_transaction> txs;
+    for (const wire_command& w : commands)
+        if (w.command == verb::rcpt) ++txs[w.transaction].rcpts;
+    for (const auto& [r, k] : attributed) {
+        const wire_command& w = commands[k];
+        chunked_transaction& t = txs[w.transaction];
+        const bool positive = r->code / 100 == 2;
+        if (w.command == verb::rcpt && positive && t.accepted_at == none) t.accepted_at = r->at;
+        if (w.command == verb::rcpt && !positive) ++t.refused;
+        const bool ends = ((w.command == verb::mail || w.command == verb::bdat) && !positive) ||
+                          (w.command == verb::rcpt && !positive && t.refused == t.rcpts);
+        if (ends && t.stop_at == none) t.stop_at = r->at;
+    }
+    for (const wire_command& w : commands) {
+        if (w.command != verb::bdat) continue;
+        chunked_transaction& t = txs[w.transaction];
+        const std::string_view line = std::string_view(log.output).substr(w.at < log.output.size() ? w.at : 0, 40);
+        check(!t.last, "a BDAT chunk after the one marked LAST", line);
+        check(t.stop_at == none || w.at < t.stop_at,
+              "a BDAT chunk started after a refused chunk, a refused MAIL or every RCPT refused", line);
+        check(t.chunks == 0 || (t.accepted_at != none && t.accepted_at <= w.at),
+              "a BDAT chunk after the first before any recipient was accepted", line);
+        if (!log.offered.pipelining && w.at < log.output.size())
+            check(replies_before(written_at, w.at) >= w.reply,
+                  "without PIPELINING, a BDAT chunk before every earlier reply", line);
+        t.content += w.chunk;
+        ++t.chunks;
+        t.last = w.end_of_content;
+    }
+    for (const smtpwire_fuzz::content_span& span : log.spans) {
+        if (!span.chunked) continue;
+        chunked_transaction& t = txs[span.transaction];
+        check(!t.span, "two content spans for one transaction");
+        t.span = true;
+        check(t.content.size() <= span.body.size() && span.body.compare(0, t.content.size(), t.content) == 0,
+              "the BDAT chunks' octets are not a beginning of the body", t.content);
+        if (t.last) {
+            check(t.content == span.body, "the BDAT chunks' octets are not the body", t.content);
+            check(!span.open, "a LAST chunk after send_body() was refused");
+        } else {
+            check(log.failed || span.open || t.stop_at != none,
+                  "content without a LAST chunk, although nothing refused or failed");
+        }
+    }
+    for (const auto& [id, t] : txs)
+        check(t.chunks == 0 || t.span, "BDAT in a transaction whose content the application did not start");
 }
 
 // Replays the conversation in the order bytes were written and replies received.
@@ -888,12 +1275,6 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
     if (handover_at != none && tls_at == none)
         check(handover_at == log.output.size() && log.unsent.empty(), "output written after a failed TLS handshake",
               std::string_view(log.output).substr(handover_at));
-    auto replies_before = [&](std::size_t at) {
-        std::size_t n = 0;
-        for (const auto& w : written_at)
-            if (w.first <= at) n = w.second;
-        return n;
-    };
 
     // Replies may have been read before their commands left (the server's bytes were
     // all there): attribution looks at everything composed, the timing at what was sent.
@@ -908,6 +1289,9 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
     std::size_t data_at = none;
     transaction_id tx = 0;
     std::size_t rcpts = 0;
+    std::size_t chunks = 0;  // BDAT lines of the transaction
+    // The content goes in BDAT chunks (RFC 3030): allowed, offered, and not LMTP.
+    const bool chunking = p.config.bdat != bdat_policy::never && log.offered.chunking && !p.config.lmtp;
     bool starttls_written = false;
     bool auth_accepted = false;  // an AUTH exchange was answered 2xx
     bool auth_refused = false;   // an AUTH exchange was answered other than 2xx or 334
@@ -918,7 +1302,7 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
         const std::size_t crlf = out.find("\r\n", pos);
         const std::string_view line = out.substr(pos, crlf == std::string_view::npos ? out.npos : crlf - pos);
         if (gate != none && pos < log.output.size() &&
-            replies_before(pos) < commands[gate].reply + commands[gate].replies) {
+            replies_before(written_at, pos) < commands[gate].reply + commands[gate].replies) {
             // Only the QUIT of a failed session, as its last line, and never while the
             // server may be reading content.
             const bool last_line = crlf != std::string_view::npos && crlf + 2 == log.output.size();
@@ -936,7 +1320,7 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
             }
             pos += used;
             if (!decoder.finished()) return responses;  // cut short by a failure or by the application
-            wire_command end{verb::data, true, false, tx, 0, next_reply, 1};
+            wire_command end{verb::data, true, false, tx, 0, next_reply, 1, pos, {}};
             if (p.config.lmtp) {
                 // RFC 2033 §4.2: one reply for each recipient whose RCPT got a 2xx.
                 end.replies = 0;
@@ -983,11 +1367,26 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
             if (cmd.verb == verb::mail) {
                 ++tx;
                 rcpts = 0;
+                chunks = 0;
                 check(auth.user.empty() || (auth_accepted && !auth_refused),
                       "MAIL without a successful AUTH, or after AUTH was refused", line);
             }
-            if (cmd.verb == verb::mail || cmd.verb == verb::rcpt || cmd.verb == verb::data) w.transaction = tx;
+            if (cmd.verb == verb::mail || cmd.verb == verb::rcpt || cmd.verb == verb::data || cmd.verb == verb::bdat)
+                w.transaction = tx;
             if (cmd.verb == verb::rcpt) w.index = rcpts++;
+            if (cmd.verb == verb::data || cmd.verb == verb::bdat)
+                check((cmd.verb == verb::bdat) == chunking,
+                      "DATA although the content was to go in BDAT chunks, or BDAT although not", line);
+            if (cmd.verb == verb::bdat) {
+                // RFC 3030 §2: exactly chunk-size octets follow the line.
+                std::uint64_t size = 0;
+                bool last = false;
+                check(parse_bdat(cmd.argument, size, last), "a BDAT line other than BDAT <size>[ LAST]", line);
+                check(size <= out.size() - (crlf + 2), "a BDAT chunk with fewer octets than its size", line);
+                w.index = chunks++;
+                w.end_of_content = last;
+                w.chunk = out.substr(crlf + 2, static_cast<std::size_t>(size));
+            }
             if (p.config.starttls == tls_policy::required && !in_tls)
                 check(cmd.verb == verb::ehlo || cmd.verb == verb::helo || cmd.verb == verb::lhlo ||
                           cmd.verb == verb::starttls || cmd.verb == verb::quit || cmd.verb == verb::auth,
@@ -1015,8 +1414,9 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
         if (ends_group(w)) gate = commands.size();
         if (w.command == verb::data) data_at = commands.size();
         w.reply = next_reply++;
+        w.at = pos;
         commands.push_back(w);
-        pos = crlf + 2;
+        pos = crlf + 2 + w.chunk.size();
     }
     check(handover_at == none || starttls_written, "a TLS handover without STARTTLS");
 
@@ -1025,6 +1425,7 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
     std::size_t next = 0;
     std::size_t used = 0;  // replies to commands[next] reported so far
     transaction_id last_tx = 0;
+    std::vector<std::pair<const reported_reply*, std::size_t>> attributed;  // reply, command
     for (const reported_reply& r : log.replies) {
         if (r.done) {
             check(r.transaction != 0 && r.transaction == last_tx,
@@ -1041,10 +1442,14 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
               "a reply attributed to another command");
         check(r.transaction == w.transaction, "a reply attributed to another transaction");
         if (w.command == verb::rcpt) check(r.index == w.index, "an RCPT reply with another index");
-        if (w.end_of_content) check(r.index == used, "a reply to the content attributed to another recipient");
+        if (w.command == verb::bdat) check(r.index == w.index, "a BDAT reply with another index");
+        if (w.command == verb::data && w.end_of_content)
+            check(r.index == used, "a reply to the content attributed to another recipient");
+        attributed.push_back({&r, next});
         ++used;
         if (r.transaction != 0) last_tx = r.transaction;
     }
+    check_chunks(log, commands, attributed, written_at);
     return responses;
 }
 

@@ -2,9 +2,13 @@
 // memory. The input decodes into configurations, envelopes (local parts drawn from the
 // input, so with every character that needs quoting), bodies, the server's verdicts and
 // how the bytes are chunked in each direction. The server must store exactly what the
-// client was given, and the client must report exactly what the server decided. At
-// each TLS handover nothing is in flight towards the side that hands over, and nothing
-// was discarded: no byte sent before the handover is ever read after it.
+// client was given (with DATA the body as CRLF lines, with BDAT its octets as they
+// are), and the client must report exactly what the server decided. At each TLS
+// handover nothing is in flight towards the side that hands over, and nothing was
+// discarded: no byte sent before the handover is ever read after it. DSN options (RET,
+// ENVID, NOTIFY, ORCPT) are always given; with DSN offered the server's mail_from and
+// rcpt_to events carry exactly those values (ENVID and ORCPT decoded from xtext),
+// without it none.
 //
 // Input, read in order (exhausted input reads as zeros):
 //   byte: bit 0 server offers PIPELINING, bit 1 8BITMIME, bit 2 SMTPUTF8, bit 3
@@ -15,12 +19,19 @@
 //         STARTTLS (the server offers it), bit 1, that it authenticates (the server
 //         offers every mechanism and requires AUTH), with a SCRAM nonce (bit 2) and a
 //         bearer token (bit 3) besides the password: the strongest mechanism those
-//         allow is used (SCRAM-SHA-256, OAUTHBEARER, or CRAM-MD5).
+//         allow is used (SCRAM-SHA-256, OAUTHBEARER, or CRAM-MD5); bit 4 the server
+//         offers CHUNKING (the client, bdat_policy::automatic, sends BDAT), bit 5 and
+//         BINARYMIME (every message BODY=BINARYMIME, its 8-bit octets kept), bit 6 DSN,
+//         bit 7 client_config::chunk_size is 1 + the seed's second byte (else 0).
 //   per message: byte sender kind (0: <>, else a mailbox); the sender's mailbox;
-//         byte recipients - 1 (low 2 bits) and the message verdict (bit 2: 554 after the
-//         final dot); per recipient a verdict byte (0-3 accept, 4 reject 550, 5 defer
-//         450, 6 reject 553, 7 accept with 251) and a mailbox; then the body: a 16-bit
-//         length (at most 2048) and that many octets.
+//         byte recipients - 1 (low 2 bits), the message verdict (bit 2: 554 after the
+//         final dot or BDAT LAST), RET (bits 3-4: none, FULL, HDRS, none), ENVID (bit 5:
+//         the sender's mailbox made printable: SP as '+', other octets as '='), bit 6
+//         end_body() right after the last piece; per recipient a verdict byte (bits
+//         0-2: 0-3 accept, 4 reject 550, 5 defer 450, 6 reject 553, 7 accept with 251;
+//         bits 3-6 NOTIFY: NEVER (alone only), SUCCESS, FAILURE, DELAY; bit 7 ORCPT
+//         "rfc822;" and the address, non-printable octets as '~') and a mailbox; then
+//         the body: a 16-bit length (at most 2048) and that many octets.
 //   mailbox: byte local-part length (1-24), that many octets (mapped onto printable
 //         ASCII, or with SMTPUTF8 onto "é" for octets >= 0xF0), byte domain choice.
 #include "smtpwire/client_session.hpp"
@@ -32,8 +43,10 @@
 #include <variant>
 #include <vector>
 
+#include "smtpwire/dsn.hpp"
 #include "smtpwire/mailbox.hpp"
 #include "smtpwire/server_session.hpp"
+#include "smtpwire/xtext.hpp"
 
 #include "fuzz_support.hpp"
 #include "sending_app.hpp"
@@ -65,6 +78,10 @@ struct scenario {
     bool auth = false;
     bool scram = false;
     bool token = false;
+    bool chunking = false;     // the server offers CHUNKING: the client sends BDAT
+    bool binary_mime = false;  // and BINARYMIME: the client sends BODY=BINARYMIME
+    bool dsn = false;          // the server offers DSN
+    std::size_t chunk_size = 0;  // client_config::chunk_size
     std::vector<planned> messages;
 };
 
@@ -94,6 +111,31 @@ std::string read_mailbox(smtpwire_fuzz::input_reader& in, bool utf8) {
     return local + "@" + domains[in.byte() % domain_count];
 }
 
+// `s` with every octet outside %d32-126 replaced by '~': an ORCPT address the client
+// takes (RFC 3461 §4.2 allows printable US-ASCII and SP).
+std::string printable(std::string s) {
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '~';
+    return s;
+}
+
+// An ENVID made of a mailbox (RFC 3461 §4.4: printable US-ASCII without SP): SP becomes
+// '+', other octets outside %d33-126 '=', both of which xtext must encode; cut so that
+// its xtext stays within 100 octets.
+std::string envid_of(std::string_view mailbox) {
+    std::string id;
+    std::size_t encoded = 0;
+    for (char c : mailbox) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u == 32) c = '+';
+        else if (u < 33 || u > 126) c = '=';
+        encoded += c == '+' || c == '=' ? 3 : 1;
+        if (encoded > 100) break;
+        id += c;
+    }
+    return id;
+}
+
 scenario read_scenario(smtpwire_fuzz::input_reader& in) {
     scenario s;
     const std::uint8_t b0 = in.byte();
@@ -116,30 +158,48 @@ scenario read_scenario(smtpwire_fuzz::input_reader& in) {
     s.auth = ((s.seed >> 57) & 1) != 0;
     s.scram = ((s.seed >> 58) & 1) != 0;
     s.token = ((s.seed >> 59) & 1) != 0;
+    s.chunking = ((s.seed >> 60) & 1) != 0;
+    s.binary_mime = s.chunking && ((s.seed >> 61) & 1) != 0;
+    s.dsn = ((s.seed >> 62) & 1) != 0;
+    if ((s.seed >> 63) & 1) s.chunk_size = 1 + ((s.seed >> 48) & 0xFF);
     for (std::size_t m = 0; m < messages; ++m) {
         planned p;
         const bool null_sender = in.byte() == 0;
         p.message.from = read_mailbox(in, s.smtputf8);
-        if (null_sender) p.message.from.clear();
         const std::uint8_t r = in.byte();
+        static const dsn_return returns[] = {dsn_return::unspecified, dsn_return::full, dsn_return::headers,
+                                             dsn_return::unspecified};
+        p.message.options.ret = returns[(r >> 3) & 3];
+        if (r & 32) p.message.envid = envid_of(p.message.from);
+        p.message.end_with_last_piece = (r & 64) != 0;
+        if (null_sender) p.message.from.clear();
         p.reject_message = (r & 4) != 0;
         for (std::size_t k = 0; k <= (r & 3u); ++k) {
-            const std::uint8_t v = in.byte() & 7;
+            const std::uint8_t b = in.byte();
+            const std::uint8_t v = b & 7;
             p.verdicts.push_back(v < 4    ? verdict::accept
                                  : v == 4 ? verdict::reject
                                  : v == 5 ? verdict::defer
                                  : v == 6 ? verdict::reject_553
                                           : verdict::accept_251);
             p.message.to.push_back(read_mailbox(in, s.smtputf8));
+            dsn_notify n;
+            n.success = (b & 16) != 0;
+            n.failure = (b & 32) != 0;
+            n.delay = (b & 64) != 0;
+            n.never = (b & 8) != 0 && !n.given();  // NEVER alone: with another it cannot be sent
+            p.message.notify.push_back(n);
+            p.message.orcpt.push_back(b & 128 ? "rfc822;" + printable(p.message.to.back()) : std::string());
         }
         const std::size_t length = in.u16() % 2049;
         p.message.body = std::string(in.bytes(length));
         bool eight_bit = false;
         for (char& c : p.message.body) {
-            if (!s.eight_bit_mime) c = static_cast<char>(c & 0x7F);
+            if (!s.eight_bit_mime && !s.binary_mime) c = static_cast<char>(c & 0x7F);
             eight_bit = eight_bit || static_cast<unsigned char>(c) >= 0x80;
         }
-        if (eight_bit) p.message.options.body = body_type::eight_bit_mime;
+        if (s.binary_mime) p.message.options.body = body_type::binary_mime;
+        else if (eight_bit) p.message.options.body = body_type::eight_bit_mime;
         p.message.options.smtputf8 = s.smtputf8;
         p.message.options.size = p.message.body.size();
         s.messages.push_back(std::move(p));
@@ -231,9 +291,11 @@ private:
             current_ = received{};
             current_.reverse_path = decoded(m->reverse_path);
             rcpt_seen_ = 0;
+            check_mail_dsn(m->parameters);
         } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
             kind_ = kind::rcpt;
             rcpt_address_ = decoded(r->forward_path);
+            check_rcpt_dsn(r->parameters);
         } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
             current_.content += b->bytes;
         } else if (std::holds_alternative<message_end>(ev)) {
@@ -264,6 +326,36 @@ private:
             errors.push_back("message_aborted");
         }
         decision_ = is_decision(ev);
+    }
+
+    // DSN's RET and ENVID, as the message asked and only with DSN offered; the ENVID
+    // decodes to the application's value.
+    void check_mail_dsn(const mail_parameters& params) const {
+        check(message_ < s_.messages.size(), "a MAIL for no message");
+        const smtpwire_fuzz::outgoing& m = s_.messages[message_].message;
+        check(params.ret == (s_.dsn ? m.options.ret : dsn_return::unspecified), "the server got another RET");
+        const std::string envid = xtext_decoded(params.envid);
+        check(envid == (s_.dsn ? m.envid : std::string()), "the server got another ENVID", envid);
+    }
+
+    // NOTIFY and ORCPT likewise, for the recipient's place in the message.
+    void check_rcpt_dsn(const rcpt_parameters& params) const {
+        check(message_ < s_.messages.size() && rcpt_seen_ < s_.messages[message_].message.to.size(),
+              "an RCPT for no recipient");
+        const smtpwire_fuzz::outgoing& m = s_.messages[message_].message;
+        check(params.notify == (s_.dsn ? m.notify[rcpt_seen_] : dsn_notify{}), "the server got another NOTIFY");
+        const std::string& orcpt = s_.dsn ? m.orcpt[rcpt_seen_] : std::string();
+        const std::string got =
+            params.orcpt.empty() ? std::string() : std::string(params.orcpt_type) + ";" + xtext_decoded(params.orcpt);
+        check(got == orcpt, "the server got another ORCPT", got);
+    }
+
+    static std::string xtext_decoded(std::string_view x) {
+        std::string out(xtext_decoded_max(x.size()), '\0');
+        std::size_t n = 0;
+        check(xtext_decode(x, out.data(), n), "a DSN value the server took is not xtext", x);
+        out.resize(n);
+        return out;
     }
 
     void decide() {
@@ -337,6 +429,9 @@ outcome_log exchange(const scenario& s) {
     if (s.enhanced) sc.extensions.add(extension::enhanced_status_codes);
     sc.early_input = pipelining_policy::reject;
     if (s.tls) sc.extensions.add(extension::starttls);
+    if (s.chunking) sc.extensions.add(extension::chunking);
+    if (s.binary_mime) sc.extensions.add(extension::binary_mime);
+    if (s.dsn) sc.extensions.add(extension::dsn);
     if (s.auth) {
         sc.extensions.add(extension::auth);
         sc.auth.mechanisms = server_mechanisms;
@@ -351,6 +446,7 @@ outcome_log exchange(const scenario& s) {
     cc.helo_name = "client.example";
     cc.pipelining = s.client_pipelining;
     cc.output_buffer = s.output_buffer;
+    cc.chunk_size = s.chunk_size;  // bdat_policy::automatic: BDAT when CHUNKING is offered
     if (s.tls) cc.starttls = tls_policy::required;
     if (s.auth) {
         cc.auth.user = server_side::auth_user;
@@ -362,7 +458,7 @@ outcome_log exchange(const scenario& s) {
     client_session client(cc);
     std::vector<smtpwire_fuzz::outgoing> messages;
     for (const auto& p : s.messages) messages.push_back(p.message);
-    smtpwire_fuzz::sending_app app(messages, s.body_chunk);
+    smtpwire_fuzz::sending_app app(messages, s.body_chunk, false, true);
 
     chunker chunks(s.seed);
     std::string c2s, s2c;                // written by one side, not yet read by the other
@@ -460,7 +556,9 @@ void check_outcome(const scenario& s, const outcome_log& log) {
         check(got.reverse_path == smtpwire_fuzz::as_delivered(p.message.from, s.smtputf8), "reverse path differs",
               got.reverse_path);
         check(got.recipients == expected, "accepted recipients differ");
-        check(got.content == smtpwire_fuzz::expected_content(p.message.body), "stored content differs", got.content);
+        // DATA carries the body as CRLF lines; BDAT carries its octets as they are.
+        check(got.content == (s.chunking ? p.message.body : smtpwire_fuzz::expected_content(p.message.body)),
+              "stored content differs", got.content);
     }
     check(stored == log.stored.size(), "a message was stored that should not have been");
 

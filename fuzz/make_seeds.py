@@ -258,20 +258,35 @@ g220 = '220 mx.example ESMTP Postfix\r\n'
 SENDER_OK = [True, True, True, True, 'utf8', True, False, True]
 RCPT_OK = [True, True, True, True, True, True, True, 'utf8', False, False, True, False, True, True]
 
+def bdat_chunks(body, piece, chunk_size, end_with_last):
+    """How many BDAT chunks the target's application makes client_session send: each
+    piece of `piece` octets (0: the whole body) in chunks of at most chunk_size, and
+    "BDAT 0 LAST" unless end_body() came with the last piece."""
+    pieces = [body[i:i + piece] for i in range(0, len(body), piece)] if piece else ([body] if body else [])
+    n = sum((len(p) + chunk_size - 1) // chunk_size for p in pieces)
+    return n + (0 if end_with_last and body else 1)
+
 def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting=g220, ehlo=ehlo_postfix,
            rcpt_reply=lambda i: '250 2.1.5 Ok', data_reply='354 End data with <CR><LF>.<CR><LF>',
            final_reply='250 2.0.0 Ok: queued as 4F2A', quit_reply='221 2.0.0 Bye',
-           security=None, before_ehlo='', after_ehlo=''):
+           security=None, before_ehlo='', after_ehlo='', bdat=None, dsn=None, chunk_reply=None,
+           mail_refused=False):
     """A client seed whose server replies match what the application will send.
     security: bytes 7 and 8 (STARTTLS and AUTH); before_ehlo: replies up to the EHLO that
-    counts (an EHLO and STARTTLS in clear, then NUL); after_ehlo: the AUTH exchange."""
+    counts (an EHLO and STARTTLS in clear, then NUL); after_ehlo: the AUTH exchange.
+    bdat: bytes 9 and 10 (byte 1 bit 6): BDAT policy, BINARYMIME, end_body() with the last
+    piece, the window of unacknowledged octets, chunk size (1-127 here); dsn: its bytes
+    (RET and ORCPT form, NOTIFY, ENVID,
+    ORCPT), with byte 9 bit 3. The body must come from the input (b0 bits 4-6 = 7) when
+    BDAT is used. chunk_reply(k, n): the reply to chunk k of n (default 250); None for
+    a chunk never sent. mail_refused: the client refuses every MAIL itself."""
     server_utf8 = 'SMTPUTF8' in ehlo
     out = greeting + before_ehlo + ehlo + after_ehlo
     messages = 2 if b0 & 128 else 1
     for m in range(messages):
         sender = SENDER_OK[((b1 >> 2) + m) % len(SENDER_OK)]
         utf8 = bool(b3 & 4) or sender == 'utf8'
-        if sender is False or (utf8 and not server_utf8):
+        if sender is False or (utf8 and not server_utf8) or mail_refused:
             continue
         out += '250 2.1.0 Ok\r\n'
         accepted = 0
@@ -279,16 +294,45 @@ def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting
             ok = RCPT_OK[(b2 + 3 * r + 5 * m) % len(RCPT_OK)]
             if ok is True or (ok == 'utf8' and utf8):
                 reply = rcpt_reply(r)
+                if reply is None:  # refused by the client itself
+                    continue
                 accepted += reply.startswith('2')
                 out += reply + '\r\n'
+        chunks = 0
+        if bdat and bdat[0] & 3 and 'CHUNKING' in ehlo:
+            chunks = bdat_chunks(body, b4, bdat[1], bdat[0] & 16)
         if accepted == 0:
+            if chunks and b0 & 1 and 'PIPELINING' in ehlo:
+                out += '554 5.5.1 Error: no valid recipients\r\n'  # the first chunk, pipelined
             out += '250 2.0.0 Ok\r\n'  # the RSET
+            continue
+        if chunks:
+            # Without PIPELINING nothing follows a refused chunk but RSET; with it, every
+            # chunk sent before the refusal was read is answered (chunk_reply says None
+            # for those never sent).
+            refused = False
+            for k in range(chunks):
+                reply = chunk_reply(k, chunks) if chunk_reply else ''
+                if reply is None:
+                    break
+                out += (reply or (final_reply if k == chunks - 1 else '250 2.0.0 OK: %d octets' % (k + 1))) + '\r\n'
+                if reply and not reply.startswith('2'):
+                    refused = True
+                    if not (b0 & 1 and 'PIPELINING' in ehlo):
+                        break
+            if refused:
+                out += '250 2.0.0 Ok\r\n'  # the RSET
             continue
         out += data_reply + '\r\n' + final_reply + '\r\n'
     out += quit_reply + '\r\n'
-    h = bytes([b0, b1 | (0x80 if security else 0), b2, b3, b4, split, wchunk])
+    h = bytes([b0, b1 | (0x80 if security else 0) | (0x40 if bdat else 0), b2, b3, b4, split, wchunk])
     if security:
         h += bytes(security)
+    if bdat:
+        h += bytes([bdat[0] | (8 if dsn else 0), bdat[1]])
+        if dsn:
+            d0, notify, envid, orcpt = dsn
+            h += bytes([d0, notify, len(envid)]) + envid + bytes([len(orcpt)]) + orcpt
     if body is not None:
         h += bytes([len(body)]) + body
     return h + out.encode('latin-1')
@@ -386,6 +430,56 @@ for data in [
 ]:
     add('fuzz_client_session', data)
 
+# BDAT (RFC 3030) and DSN (RFC 3461): bytes 9 and 10 and the DSN bytes, after byte 1 bit 6.
+AUTOMATIC, ALWAYS, BINARY, WITH_LAST, WINDOW_512, WINDOW_1024 = 1, 2, 4, 16, 32, 64
+RET_FULL, RET_HDRS = 1, 2
+ORCPT_RAW, ORCPT_RFC822_RAW, ORCPT_RFC822_ADDRESS, ORCPT_RAW_TYPE = 0, 4, 8, 12
+NEVER, SUCCESS, FAILURE, DELAY = 1, 2, 4, 8
+ehlo_binary = ('250-mx.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250-DSN\r\n'
+               '250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n250 BINARYMIME\r\n')
+PIPELINED_512 = 58  # one-octet chunks sent when the refusal of the second is read (a 512-octet window)
+ehlo_chunking_only = '250-mx.example\r\n250 CHUNKING\r\n'
+text_body = b'Subject: chunks\r\n\r\n.leading dot\r\nbare LF\nbare CR\r' + b'x' * 40 + b'\r\n.\r\n'
+binary_body = bytes(range(256))[:200]
+for data in [
+    # Pipelined chunks of 16 octets, "BDAT 0 LAST" at the end; with LAST on the last one.
+    script(0x71, 0x05, 0, 0, 0, body=text_body, bdat=(AUTOMATIC, 16)),
+    script(0x71, 0x05, 0, 0, 24, body=text_body, bdat=(ALWAYS | WITH_LAST, 10)),
+    # Without PIPELINING (client or server): each chunk waits for its reply.
+    script(0x70, 0x01, 0, 0, 0, body=text_body, bdat=(AUTOMATIC | WITH_LAST, 7), split=0x40, wchunk=5),
+    script(0x71, 0x01, 0, 0, 0, body=text_body, bdat=(AUTOMATIC, 20), ehlo=ehlo_chunking_only),
+    # BODY=BINARYMIME with every octet value; BINARYMIME not offered: 8BITMIME retry.
+    script(0x71, 0x01, 0, 0x02, 50, body=binary_body, bdat=(AUTOMATIC | BINARY | WITH_LAST, 64), ehlo=ehlo_binary),
+    script(0x71, 0x01, 0, 0x02, 0, body=binary_body, bdat=(AUTOMATIC | BINARY, 100)),
+    # A chunk refused: no chunk after it, then RSET; pipelined within a 512-octet window,
+    # the chunks already sent are answered first.
+    script(0x71, 0x05, 0, 0, 0, body=bytes(range(32, 127)) * 2, bdat=(AUTOMATIC | WINDOW_512, 1),
+           chunk_reply=lambda k, n: '452 4.3.1 Insufficient system storage' if k == 1 else '' if k < PIPELINED_512 else None),
+    script(0x70, 0x01, 0, 0, 0, body=text_body, bdat=(AUTOMATIC, 8),
+           chunk_reply=lambda k, n: '554 5.6.0 Message content rejected' if k == 2 else ''),
+    # Every recipient refused while the first chunk was pipelined behind them.
+    script(0x71, 0x05, 0, 0, 0, body=text_body, bdat=(AUTOMATIC, 30),
+           rcpt_reply=lambda i: '550 5.1.1 no such user'),
+    # An empty body: "BDAT 0 LAST"; two messages; BDAT always without CHUNKING offered.
+    script(0xf1, 0x05, 0, 0, 0, body=b'', bdat=(AUTOMATIC, 1)),
+    script(0x71, 0x01, 0, 0, 0, body=text_body, bdat=(ALWAYS, 16), ehlo=ehlo_plain, mail_refused=True),
+    # DSN: RET, ENVID needing xtext, NOTIFY, ORCPT; invalid ones (NEVER with another,
+    # CR LF in ENVID, NUL in ORCPT, no ';') are refused by the client.
+    script(0x71, 0x05, 0, 0, 0, body=text_body, bdat=(AUTOMATIC | WITH_LAST, 32),
+           dsn=(RET_HDRS | ORCPT_RFC822_ADDRESS, SUCCESS | FAILURE | (DELAY << 4), b'QQ+314=159', b'')),
+    script(0x11, 0x05, 0, 0, 0, dsn=(RET_FULL | ORCPT_RFC822_RAW, DELAY | (NEVER << 4), b'id', b'list+tag@example.net'),
+           bdat=(0, 0)),
+    script(0x11, 0x01, 0, 0, 0, dsn=(RET_FULL | ORCPT_RAW, NEVER | SUCCESS, b'a\r\nb', b'rfc822;x\x00y'),
+           bdat=(0, 0), mail_refused=True),
+    script(0x11, 0x05, 0, 0, 0, dsn=(ORCPT_RAW_TYPE, NEVER | SUCCESS | (FAILURE << 4), b'+' * 33, b'x-local'),
+           bdat=(0, 0), rcpt_reply=lambda i: None if i == 0 else '250 2.1.5 Ok'),
+    script(0x11, 0x05, 0, 0, 0, dsn=(RET_HDRS | ORCPT_RAW, SUCCESS | (FAILURE << 4), b'no-dsn-offered', b'rfc822;a@b'),
+           bdat=(0, 0), ehlo=ehlo_exim),
+    script(0x11, 0x05, 0, 0, 0, dsn=(ORCPT_RFC822_RAW, 0, b'id', b'x\x00y'), bdat=(0, 0),
+           rcpt_reply=lambda i: None),
+]:
+    add('fuzz_client_session', data)
+
 def secure_header(b7, b8, b0=0x11, b1=0x01):
     return client_header(b0, b1 | 0x80) + bytes([b7, b8])
 for hdr, server in [
@@ -412,9 +506,9 @@ for hdr, server in [
 # --- fuzz_round_trip ------------------------------------------------------------------
 def mailbox(local, domain_index):
     return bytes([len(local) - 1]) + local + bytes([domain_index])
-def message(sender, rcpts, body, reject=False, null=False):
+def message(sender, rcpts, body, reject=False, null=False, flags=0):
     m = bytes([0 if null else 1]) + sender
-    m += bytes([(len(rcpts) - 1) | (4 if reject else 0)])
+    m += bytes([(len(rcpts) - 1) | (4 if reject else 0) | flags])
     for verdict, box in rcpts:
         m += bytes([verdict]) + box
     m += struct.pack('<H', len(body)) + body
@@ -435,6 +529,34 @@ for b0, n, chunk, seed, msgs in [
                       message(mailbox(lp('b'), 0), [(1, mailbox(lp('c.d'), 0)), (2, mailbox(lp('..'), 0)), (3, mailbox(lp(' '), 0))], b'a' * 2000)]),
     (0x00, 1, 5, 5, [message(mailbox(lp('plain'), 0), [(0, mailbox(lp('r'), 0))], b'no newline at end')]),
     (0x10, 1, 2, 6, [message(mailbox(lp('p'), 0), [(4, mailbox(lp('r1'), 0)), (5, mailbox(lp('r2'), 0))], b'body\r\n')]),
+]:
+    add('fuzz_round_trip', scenario(b0, n, chunk, seed, msgs))
+
+# CHUNKING (seed bit 60), BINARYMIME (61), DSN (62), a chunk size from the seed's second
+# byte (63); per message RET (bits 3-4), ENVID (5), end_body() with the last piece (6);
+# per recipient NOTIFY (verdict bits 3-6: NEVER, SUCCESS, FAILURE, DELAY) and ORCPT (7).
+RT_CHUNKING, RT_BINARY, RT_DSN, RT_CHUNK_SIZE = 1 << 60, 1 << 61, 1 << 62, 1 << 63
+RT_TLS, RT_AUTH = 1 << 56, 1 << 57
+RT_RET_FULL, RT_RET_HDRS, RT_ENVID, RT_WITH_LAST = 8, 16, 32, 64
+RT_NEVER, RT_SUCCESS, RT_FAILURE, RT_DELAY, RT_ORCPT = 8, 16, 32, 64, 128
+def chunk_size(n):
+    return RT_CHUNK_SIZE | (n - 1) << 48
+binary = bytes(range(256))
+for b0, n, chunk, seed, msgs in [
+    (0x1f, 1, 5, RT_CHUNKING | RT_DSN | chunk_size(7) | 7,
+     [message(mailbox(lp('a+b=c d'), 0), [(RT_SUCCESS | RT_FAILURE | RT_ORCPT, mailbox(lp('bob'), 0)),
+                                          (4 | RT_NEVER, mailbox(lp('carol'), 1)),
+                                          (RT_DELAY | RT_ORCPT, mailbox(lp('x+y=z w'), 2))],
+              b'Subject: chunks\r\n\r\n.dot\r\nbare LF\n' + b'z' * 100, flags=RT_RET_FULL | RT_ENVID | RT_WITH_LAST)]),
+    (0x02, 1, 64, RT_CHUNKING | RT_BINARY | 9, [message(mailbox(lp('bin'), 0), [(0, mailbox(lp('r'), 0))], binary * 3)]),
+    (0x11, 1, 3, RT_CHUNKING | chunk_size(1) | 3,
+     [message(mailbox(lp('s'), 0), [(4, mailbox(lp('r1'), 0)), (5, mailbox(lp('r2'), 0))], b'never delivered\r\n')]),
+    (0x37, 3, 17, RT_CHUNKING | RT_DSN | RT_TLS | RT_AUTH | chunk_size(200) | 11,
+     [message(mailbox(lp('one'), 0), [(RT_NEVER | RT_ORCPT, mailbox(lp('u'), 0))], b'', flags=RT_RET_HDRS),
+      message(mailbox(lp('two'), 1), [(RT_SUCCESS, mailbox(lp('v'), 0))], b'x' * 600, reject=True, flags=RT_ENVID),
+      message(mailbox(lp('three'), 2), [(7, mailbox(lp('w'), 0))], b'.\r\n', flags=RT_WITH_LAST)]),
+    (0x10, 1, 9, RT_DSN | 13, [message(mailbox(lp('d s n'), 3), [(RT_FAILURE | RT_DELAY | RT_ORCPT, mailbox(lp('q'), 4))],
+                                      b'DATA with DSN\r\n', flags=RT_RET_HDRS | RT_ENVID, null=True)]),
 ]:
     add('fuzz_round_trip', scenario(b0, n, chunk, seed, msgs))
 
