@@ -137,8 +137,9 @@ struct client_config {
     reply_limits reply{};
     /// Output buffer capacity, allocated once: at least 1024 octets, and at least the
     /// longest line AUTH writes (a long OAuth token makes that more than 4096). The
-    /// same allocation holds the rest of the session's storage (about 2.5 KiB: the
-    /// server's capabilities, the replies due, reply texts) and the EHLO name.
+    /// same allocation holds the rest of the session's storage (about 3.2 KiB: the
+    /// server's capabilities, the replies due, reply texts, the transaction whose final
+    /// reply is due behind the open one) and the EHLO name.
     std::size_t output_buffer = 4096;
     client_timeouts timeouts{};
     /// STARTTLS use. Anything but `none` means the application can run a TLS handshake
