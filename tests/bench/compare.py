@@ -153,7 +153,11 @@ def client_loads(args):
         ('smtpwire-load (pipelining)', lambda p: [load, '--server', '127.0.0.1:%d' % p,
                                                   '--sessions', '1', '--messages', str(n),
                                                   '--size', '1024']),
-    ]
+    ] + ([
+        ('--baseline-load (pipelining)', lambda p: [args.baseline_load, '--server', '127.0.0.1:%d' % p,
+                                                    '--sessions', '1', '--messages', str(n),
+                                                    '--size', '1024']),
+    ] if args.baseline_load else [])
 
 
 def measure(kind, command, messages, args, tmp):
@@ -275,6 +279,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--serve', required=True, help='the smtpwire-serve binary')
     parser.add_argument('--load', required=True, help='the smtpwire-load binary')
+    parser.add_argument('--baseline-load',
+                        help='another smtpwire-load binary (an earlier build) measured in the '
+                             'client table too, in the same repetitions')
     parser.add_argument('--smtp-sink', default=shutil.which('smtp-sink') or '/usr/sbin/smtp-sink')
     parser.add_argument('--smtp-source', default=shutil.which('smtp-source') or '/usr/sbin/smtp-source')
     parser.add_argument('--repetitions', type=int, default=5)
