@@ -11539,7 +11539,9 @@ private:
     // How transaction `t` ended, decided by `decisive`.
     transaction_done transaction_result(const open_transaction& t, const reply_info& decisive) const noexcept {
         transaction_done done{outcome::success, t.recipients, t.accepted, 0, t.id, decisive};
-        const bool delivered = t.content_replied && !t.content_aborted;
+        // Content answered with no recipient accepted reached no one: DATA's "." after a
+        // 354, or a BDAT LAST that went with the envelope; the recipients decide.
+        const bool delivered = t.content_replied && !t.content_aborted && t.accepted != 0;
         if (!delivered && !t.mail_failed && t.accepted == 0)
             done.result = t.transient_rcpt ? outcome::transient : outcome::permanent;
         else if (decisive.result() != outcome::success || delivered)

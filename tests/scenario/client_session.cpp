@@ -1491,6 +1491,42 @@ TEST_CASE("client BDAT: the first refused chunk ends the transaction, no chunk f
     }
 }
 
+TEST_CASE("client BDAT: every recipient refused decides the outcome, also when the chunk sent with them was LAST") {
+    // An empty message's only chunk, BDAT 0 LAST, goes pipelined with MAIL and RCPT. With
+    // every RCPT refused, one of them 450, the transaction is transient as with DATA, and
+    // the server's 554 to the chunk ("no valid recipients") does not make it permanent.
+    // (fuzz_round_trip found it: the outcome depended on whether the body went in one
+    // chunk.)
+    const std::string replies = "250 OK\r\n450 4.2.1 later\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n";
+    const std::vector<std::string> server = {greeting + ehlo_chunking, replies, "250 reset\r\n", "221 bye\r\n"};
+    const outgoing message = simple_message({"b@mx.example", "c@mx.example"}, "");
+    const std::string envelope =
+        "EHLO client.example\r\nMAIL FROM:<alice@client.example>\r\nRCPT TO:<b@mx.example>\r\n"
+        "RCPT TO:<c@mx.example>\r\n";
+    const std::vector<std::string> before = {"greeted 220 mx.example ESMTP ready", "ready EHLO", "reply MAIL 250 OK",
+                                             "reply RCPT#0 450 4.2.1 later", "reply RCPT#1 550 5.1.1 no"};
+    const std::vector<std::string> after = {"done transient 0/2 550 5.1.1 no", "reply RSET 250 reset",
+                                            "reply QUIT 221 bye"};
+    SECTION("BDAT") {
+        const client_run r = run_everywhere(config(), server, false, {message});
+        CHECK(r.output == envelope + "BDAT 0 LAST\r\nRSET\r\nQUIT\r\n");
+        std::vector<std::string> events = before;
+        events.push_back("reply BDAT#0 content 554 5.5.1 no valid recipients");
+        events.insert(events.end(), after.begin(), after.end());
+        CHECK(r.events == events);
+    }
+    SECTION("DATA, for comparison") {
+        client_config c = config();
+        c.bdat = bdat_policy::never;
+        const client_run r = run_everywhere(c, server, false, {message});
+        CHECK(r.output == envelope + "DATA\r\nRSET\r\nQUIT\r\n");
+        std::vector<std::string> events = before;
+        events.push_back("reply DATA 554 5.5.1 no valid recipients");
+        events.insert(events.end(), after.begin(), after.end());
+        CHECK(r.events == events);
+    }
+}
+
 TEST_CASE("client BDAT: BODY=BINARYMIME only with BINARYMIME and CHUNKING offered, never with DATA") {
     outgoing binary = simple_message({"b@mx.example"}, std::string("\0\xff\r\x80\n", 5));
     binary.options.body = body_type::binary_mime;
