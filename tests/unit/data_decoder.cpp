@@ -77,7 +77,8 @@ decoded expect(std::string content, bool ended, std::string after = {}, std::siz
 // after one; a '.' that starts a line is dropped, unless the line is exactly "." CRLF,
 // which ends the data; a CR not before LF and an LF not after CR are bare, and become
 // CRLF under normalize; a line is overlong when its wire octets, CRLF included, exceed
-// `text_line`.
+// `text_line`. A CR that ends the input, before the end of data, is not content yet: it
+// may be the start of a CRLF.
 decoded reference_decode(const std::string& wire, bare_newline_policy policy, std::size_t text_line) {
     decoded r;
     const auto at = [&](std::size_t k) { return k < wire.size() ? wire[k] : '\0'; };
@@ -92,6 +93,7 @@ decoded reference_decode(const std::string& wire, bare_newline_policy policy, st
             }
             continue;
         }
+        if (c == '\r' && k + 1 == wire.size()) break;
         const bool bare = (c == '\r' && at(k + 1) != '\n') || (c == '\n' && (k == 0 || wire[k - 1] != '\r'));
         if (bare) {
             ++r.bare;
@@ -121,8 +123,10 @@ std::string random_wire(std::mt19937& rng) {
         wire += "\r\n";
     }
     static const char specials[] = {'\r', '\n', '.'};
-    for (std::size_t k = below(4); k > 0 && !wire.empty(); --k)
-        wire.insert(below(wire.size() + 1), 1, specials[below(3)]);
+    for (std::size_t k = below(4); k > 0 && !wire.empty(); --k) {
+        const std::size_t at = below(wire.size() + 1);
+        wire.insert(at, 1, specials[below(3)]);
+    }
     if (below(4) != 0) wire += below(2) == 0 ? ".\r\nMAIL" : ".\r\n";
     return wire;
 }
