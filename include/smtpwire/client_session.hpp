@@ -1569,7 +1569,7 @@ private:
         expect(pending::content, 3);
         // RFC 2033 §4.2: LMTP answers the final dot once per accepted recipient.
         for (std::size_t i = 1; lmtp_ && i < tx_.accepted; ++i) expect(pending::content, 0);
-        if (pipelining() && !tx_.content_aborted && finishing().id == 0) {
+        if (pipelining() && finishing().id == 0) {
             // Only the replies to the content are due, and after them the server holds
             // no envelope (RFC 5321 §4.1.1.4): the next transaction may start behind
             // the dot. (A BDAT transaction stays open: a refused chunk may leave the

@@ -71,6 +71,15 @@ struct manual_client {
     std::string written_since(std::size_t mark) const { return wire.substr(mark); }
 };
 
+// An envelope from alice@client.example to `rcpts`, which it borrows.
+envelope alice_to(const std::vector<recipient>& rcpts) {
+    envelope env;
+    env.sender = "alice@client.example";
+    env.recipients = rcpts.data();
+    env.recipient_count = rcpts.size();
+    return env;
+}
+
 manual_client ready_client(client_config config = manual_client::named("client.example")) {
     manual_client m(config);
     m.server(greeting + ehlo_pipelining);
@@ -329,10 +338,7 @@ TEST_CASE("client: send_mail() sends a whole transaction in one batch") {
     manual_client m = ready_client();
     const std::vector<recipient> rcpts = {{"bob@mx.example", {}}, {"nobody@mx.example", {}},
                                           {"carol@mx.example", "NOTIFY=NEVER"}};
-    envelope env;
-    env.sender = "alice@client.example";
-    env.recipients = rcpts.data();
-    env.recipient_count = rcpts.size();
+    const envelope env = alice_to(rcpts);
     const std::string message = "Subject: hi\r\n\r\n.leading dot\r\n";
     const std::size_t mark = m.wire.size();
     REQUIRE(m.c.send_mail(env, message) == errc::ok);
@@ -357,10 +363,7 @@ TEST_CASE("client: send_mail() without PIPELINING waits for each reply") {
     manual_client m;
     m.server(greeting + "250-mx.example\r\n250 SIZE 1000\r\n");
     const std::vector<recipient> rcpts = {{"bob@mx.example", {}}, {"carol@mx.example", {}}};
-    envelope env;
-    env.sender = "alice@client.example";
-    env.recipients = rcpts.data();
-    env.recipient_count = rcpts.size();
+    const envelope env = alice_to(rcpts);
     std::size_t mark = m.wire.size();
     REQUIRE(m.c.send_mail(env, "x") == errc::ok);
     m.run();
@@ -410,10 +413,7 @@ TEST_CASE("client: send_mail() checks the whole envelope before sending anything
 TEST_CASE("client: send_mail() with every recipient refused sends no content") {
     manual_client m = ready_client();
     const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
-    envelope env;
-    env.sender = "alice@client.example";
-    env.recipients = rcpts.data();
-    env.recipient_count = rcpts.size();
+    const envelope env = alice_to(rcpts);
     REQUIRE(m.c.send_mail(env, "secret") == errc::ok);
     m.run();
     m.server("250 OK\r\n550 no\r\n354 go anyway\r\n");
@@ -451,10 +451,7 @@ TEST_CASE("client: with PIPELINING the next transaction follows the final dot (R
     // in one write, and the server answers the dot, MAIL, RCPT and DATA in one.
     manual_client m = ready_client();
     const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
-    envelope first;
-    first.sender = "alice@client.example";
-    first.recipients = rcpts.data();
-    first.recipient_count = rcpts.size();
+    const envelope first = alice_to(rcpts);
     envelope second = first;
     second.sender = "carol@client.example";
     REQUIRE(m.c.send_mail(first, "one\r\n") == errc::ok);
@@ -505,10 +502,7 @@ TEST_CASE("client: without PIPELINING the next transaction waits for the final r
 TEST_CASE("client BDAT: send_mail() sends chunks of chunk_size octets, the last marked LAST") {
     const std::string ehlo_chunking = "250-mx.example\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
     const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
-    envelope env;
-    env.sender = "alice@client.example";
-    env.recipients = rcpts.data();
-    env.recipient_count = rcpts.size();
+    const envelope env = alice_to(rcpts);
     const std::string envelope_lines = "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\n";
     const struct {
         std::size_t chunk_size;
@@ -555,10 +549,7 @@ TEST_CASE("client BDAT: send_mail() without PIPELINING sends each chunk after th
     manual_client m(config);
     m.server(greeting + "250-mx.example\r\n250 CHUNKING\r\n");
     const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
-    envelope env;
-    env.sender = "alice@client.example";
-    env.recipients = rcpts.data();
-    env.recipient_count = rcpts.size();
+    const envelope env = alice_to(rcpts);
     std::size_t mark = m.wire.size();
     REQUIRE(m.c.send_mail(env, "abcdefg") == errc::ok);
     m.run();
