@@ -25,6 +25,7 @@ enum char_class : std::uint16_t {
     xchar = 1u << 7,          // RFC 3461 xchar: %d33-42 / %d44-60 / %d62-126
     text = 1u << 8,           // RFC 5321 textstring: %d9 / %d32-126
     vchar = 1u << 9,          // %d33-126
+    ldh = 1u << 10,           // RFC 5321 Ldh-str octets: ALPHA DIGIT "-"
 };
 
 namespace detail {
@@ -52,6 +53,7 @@ constexpr std::uint16_t classify(unsigned c) noexcept {
     if ((c >= 33 && c <= 42) || (c >= 44 && c <= 60) || (c >= 62 && c <= 126)) m |= xchar;
     if (c == 9 || (c >= 32 && c <= 126)) m |= text;
     if (c >= 33 && c <= 126) m |= vchar;
+    if (is_upper || is_lower || is_dig || c == '-') m |= ldh;
     return m;
 }
 
@@ -71,7 +73,9 @@ constexpr bool is(char c, std::uint16_t mask) noexcept {
 
 constexpr bool is_alpha(char c) noexcept { return is(c, alpha); }
 constexpr bool is_digit(char c) noexcept { return is(c, digit); }
-constexpr bool is_let_dig(char c) noexcept { return is_alpha(c) || is_digit(c); }
+constexpr bool is_let_dig(char c) noexcept {
+    return (detail::table[static_cast<unsigned char>(c)] & (alpha | digit)) != 0;
+}
 constexpr bool is_hex(char c) noexcept { return is(c, hex); }
 
 /// Bytes 0x80-0xFF, which only SMTPUTF8 (RFC 6531) admits, as UTF-8.

@@ -115,6 +115,7 @@ enum char_class : std::uint16_t {
     xchar = 1u << 7,          // RFC 3461 xchar: %d33-42 / %d44-60 / %d62-126
     text = 1u << 8,           // RFC 5321 textstring: %d9 / %d32-126
     vchar = 1u << 9,          // %d33-126
+    ldh = 1u << 10,           // RFC 5321 Ldh-str octets: ALPHA DIGIT "-"
 };
 
 namespace detail {
@@ -142,6 +143,7 @@ constexpr std::uint16_t classify(unsigned c) noexcept {
     if ((c >= 33 && c <= 42) || (c >= 44 && c <= 60) || (c >= 62 && c <= 126)) m |= xchar;
     if (c == 9 || (c >= 32 && c <= 126)) m |= text;
     if (c >= 33 && c <= 126) m |= vchar;
+    if (is_upper || is_lower || is_dig || c == '-') m |= ldh;
     return m;
 }
 
@@ -161,7 +163,9 @@ constexpr bool is(char c, std::uint16_t mask) noexcept {
 
 constexpr bool is_alpha(char c) noexcept { return is(c, alpha); }
 constexpr bool is_digit(char c) noexcept { return is(c, digit); }
-constexpr bool is_let_dig(char c) noexcept { return is_alpha(c) || is_digit(c); }
+constexpr bool is_let_dig(char c) noexcept {
+    return (detail::table[static_cast<unsigned char>(c)] & (alpha | digit)) != 0;
+}
 constexpr bool is_hex(char c) noexcept { return is(c, hex); }
 
 /// Bytes 0x80-0xFF, which only SMTPUTF8 (RFC 6531) admits, as UTF-8.
@@ -1368,14 +1372,11 @@ constexpr std::string_view to_string(domain_error e) noexcept {
 }
 
 namespace detail {
-// sub-domain = Let-dig [Ldh-str]; with utf8 a non-ASCII byte counts as a Let-dig
-// (U-label, RFC 6531 §3.3), so hyphens still may not begin or end a label.
-constexpr bool is_label(std::string_view l, bool utf8) noexcept {
-    if (l.empty() || l.size() > max_label_length) return false;
-    if (l.front() == '-' || l.back() == '-') return false;
-    for (char c : l)
-        if (!ascii::is_let_dig(c) && c != '-' && !(utf8 && ascii::is_non_ascii(c))) return false;
-    return true;
+// Whether s[begin, end) may be a sub-domain = Let-dig [Ldh-str] when its octets are
+// letters, digits, hyphens or (U-labels, RFC 6531 §3.3) non-ASCII: 1-63 octets with no
+// hyphen at either end.
+constexpr bool label_bounds_ok(std::string_view s, std::size_t begin, std::size_t end) noexcept {
+    return end > begin && end - begin <= max_label_length && s[begin] != '-' && s[end - 1] != '-';
 }
 
 // Snum = 1*3DIGIT, value 0 through 255.
@@ -1456,8 +1457,7 @@ constexpr bool is_general_literal(std::string_view s) noexcept {
 // End of the run of bytes from s[i] that can occur in a Domain: letters, digits, '-',
 // '.' and non-ASCII (judged afterwards by check_domain).
 constexpr std::size_t scan_domain_chars(std::string_view s, std::size_t i) noexcept {
-    while (i < s.size() && (ascii::is_let_dig(s[i]) || s[i] == '-' || s[i] == '.' ||
-                            ascii::is_non_ascii(s[i])))
+    while (i < s.size() && (ascii::is(s[i], ascii::ldh) || s[i] == '.' || ascii::is_non_ascii(s[i])))
         ++i;
     return i;
 }
@@ -1471,16 +1471,28 @@ constexpr std::size_t scan_domain_chars(std::string_view s, std::size_t i) noexc
 /// Errors: empty, non_ascii, invalid_utf8, bad_label, too_long (in that order).
 [[nodiscard]] constexpr domain_error check_domain(std::string_view s, bool utf8) noexcept {
     if (s.empty()) return domain_error::empty;
-    if (ascii::has_non_ascii(s)) {
+    // One pass over the octets; the errors are then reported in the order above.
+    bool labels_ok = true;
+    bool non_ascii = false;
+    std::size_t label = 0;  // where the current label begins
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (ascii::is(c, ascii::ldh)) continue;
+        if (c == '.') {
+            labels_ok = labels_ok && detail::label_bounds_ok(s, label, i);
+            label = i + 1;
+        } else if (ascii::is_non_ascii(c)) {
+            non_ascii = true;  // a label octet with utf8, refused below without it
+        } else {
+            labels_ok = false;
+        }
+    }
+    labels_ok = labels_ok && detail::label_bounds_ok(s, label, s.size());
+    if (non_ascii) {
         if (!utf8) return domain_error::non_ascii;
         if (!ascii::is_valid_utf8(s)) return domain_error::invalid_utf8;
     }
-    for (std::string_view rest = s;;) {
-        const std::size_t dot = rest.find('.');
-        if (!detail::is_label(rest.substr(0, dot), utf8)) return domain_error::bad_label;
-        if (dot == std::string_view::npos) break;
-        rest.remove_prefix(dot + 1);
-    }
+    if (!labels_ok) return domain_error::bad_label;
     return s.size() > max_domain_length ? domain_error::too_long : domain_error::ok;
 }
 

@@ -51,6 +51,8 @@ bool ref_dcontent(unsigned c) { return in_ranges(c, {{33, 90}, {94, 126}}); }
 // RFC 3461 §4: any CHAR from "!" to "~" except "+" and "=".
 bool ref_xchar(unsigned c) { return in_ranges(c, {{33, 42}, {44, 60}, {62, 126}}); }
 bool ref_vchar(unsigned c) { return in_ranges(c, {{33, 126}}); }
+// RFC 5321 §4.1.2 Ldh-str: ( ALPHA / DIGIT / "-" ).
+bool ref_ldh(unsigned c) { return ref_alpha(c) || ref_digit(c) || c == '-'; }
 
 char byte(unsigned c) { return static_cast<char>(static_cast<unsigned char>(c)); }
 
@@ -128,6 +130,7 @@ TEST_CASE("ascii: every byte is classified as the ABNF ranges say") {
         CHECK(ascii::is(ch, ascii::xchar) == ref_xchar(c));
         CHECK(ascii::is(ch, ascii::text) == ref_text(c));
         CHECK(ascii::is(ch, ascii::vchar) == ref_vchar(c));
+        CHECK(ascii::is(ch, ascii::ldh) == ref_ldh(c));
         CHECK(ascii::is_alpha(ch) == ref_alpha(c));
         CHECK(ascii::is_digit(ch) == ref_digit(c));
         CHECK(ascii::is_hex(ch) == ref_hex(c));
