@@ -127,7 +127,7 @@ constexpr bool has_non_ascii(std::string_view s) noexcept {
 }
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
-/// from an application-supplied field.
+/// from an application-supplied field, nor stand inside a command line.
 constexpr bool has_line_break_or_nul(std::string_view s) noexcept {
     for (char c : s)
         if (c == '\r' || c == '\n' || c == '\0') return true;

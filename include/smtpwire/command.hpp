@@ -131,8 +131,7 @@ constexpr verb lookup_verb(std::string_view word) noexcept {
 [[nodiscard]] constexpr command_error parse_command(std::string_view line, command& out,
                                                    bool space_after_colon = false) noexcept {
     out = command{};
-    for (char c : line)
-        if (c == '\r' || c == '\n' || c == '\0') return command_error::bad_character;
+    if (ascii::has_line_break_or_nul(line)) return command_error::bad_character;
     const std::size_t sp = line.find(' ');
     const std::string_view word = line.substr(0, sp);
     out.verb = detail::lookup_verb(word);

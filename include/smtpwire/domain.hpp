@@ -125,12 +125,50 @@ constexpr bool is_general_literal(std::string_view s) noexcept {
     return !content.empty() && ascii::all_of(content, ascii::dcontent);
 }
 
-// End of the run of bytes from s[i] that can occur in a Domain: letters, digits, '-',
-// '.' and non-ASCII (judged afterwards by check_domain).
-constexpr std::size_t scan_domain_chars(std::string_view s, std::size_t i) noexcept {
-    while (i < s.size() && (ascii::is(s[i], ascii::ldh) || s[i] == '.' || ascii::is_non_ascii(s[i])))
-        ++i;
-    return i;
+} // namespace detail
+
+namespace detail {
+// A run of the octets that may occur in a Domain (letters, digits, '-', '.' and
+// non-ASCII), as read_domain_run() found it.
+struct domain_run {
+    std::size_t end;   // just past the run
+    bool labels_ok;    // every label within 1-63 octets, no hyphen at either end
+    bool non_ascii;    // an octet >= 0x80 among them
+};
+
+// Reads the run of Domain octets that starts at s[begin], checking its labels on the way.
+constexpr domain_run read_domain_run(std::string_view s, std::size_t begin) noexcept {
+    domain_run run{begin, true, false};
+    std::size_t label = begin;  // where the current label begins
+    std::size_t i = begin;
+    for (; i < s.size(); ++i) {
+        const char c = s[i];
+        if (ascii::is(c, ascii::ldh)) continue;
+        if (c == '.') {
+            run.labels_ok = run.labels_ok && label_bounds_ok(s, label, i);
+            label = i + 1;
+        } else if (ascii::is_non_ascii(c)) {
+            run.non_ascii = true;  // a label octet with utf8, refused without it
+        } else {
+            break;
+        }
+    }
+    run.end = i;
+    run.labels_ok = run.labels_ok && label_bounds_ok(s, label, i);
+    return run;
+}
+
+// check_domain()'s verdict on s[begin, run.end), in its order of errors.
+constexpr domain_error judge_domain_run(std::string_view s, std::size_t begin, const domain_run& run,
+                                        bool utf8) noexcept {
+    const std::string_view domain = s.substr(begin, run.end - begin);
+    if (domain.empty()) return domain_error::empty;
+    if (run.non_ascii) {
+        if (!utf8) return domain_error::non_ascii;
+        if (!ascii::is_valid_utf8(domain)) return domain_error::invalid_utf8;
+    }
+    if (!run.labels_ok) return domain_error::bad_label;
+    return domain.size() > max_domain_length ? domain_error::too_long : domain_error::ok;
 }
 } // namespace detail
 
@@ -141,30 +179,15 @@ constexpr std::size_t scan_domain_chars(std::string_view s, std::size_t i) noexc
 /// not the IDNA2008 code point rules (RFC 5892); lengths count octets as received.
 /// Errors: empty, non_ascii, invalid_utf8, bad_label, too_long (in that order).
 [[nodiscard]] constexpr domain_error check_domain(std::string_view s, bool utf8) noexcept {
-    if (s.empty()) return domain_error::empty;
-    // One pass over the octets; the errors are then reported in the order above.
-    bool labels_ok = true;
-    bool non_ascii = false;
-    std::size_t label = 0;  // where the current label begins
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (ascii::is(c, ascii::ldh)) continue;
-        if (c == '.') {
-            labels_ok = labels_ok && detail::label_bounds_ok(s, label, i);
-            label = i + 1;
-        } else if (ascii::is_non_ascii(c)) {
-            non_ascii = true;  // a label octet with utf8, refused below without it
-        } else {
-            labels_ok = false;
-        }
+    detail::domain_run run = detail::read_domain_run(s, 0);
+    if (run.end < s.size()) {
+        // An octet no Domain holds: a bad label, unless what follows it is non-ASCII
+        // text, which the order of errors puts first.
+        run.labels_ok = false;
+        run.non_ascii = run.non_ascii || ascii::has_non_ascii(s.substr(run.end));
+        run.end = s.size();
     }
-    labels_ok = labels_ok && detail::label_bounds_ok(s, label, s.size());
-    if (non_ascii) {
-        if (!utf8) return domain_error::non_ascii;
-        if (!ascii::is_valid_utf8(s)) return domain_error::invalid_utf8;
-    }
-    if (!labels_ok) return domain_error::bad_label;
-    return s.size() > max_domain_length ? domain_error::too_long : domain_error::ok;
+    return detail::judge_domain_run(s, 0, run, utf8);
 }
 
 /// Checks that the whole of `s` is an address-literal, brackets included: "[IPv4]"

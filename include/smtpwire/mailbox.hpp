@@ -118,6 +118,7 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
     const std::string_view local = s.substr(lp, i - lp);
     ++i;
     std::size_t end = 0;
+    domain_error verdict = domain_error::ok;
     if (i < s.size() && s[i] == '[') {
         const std::size_t close = s.find(']', i);
         if (close == std::string_view::npos) {
@@ -125,11 +126,14 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
             return mailbox_error::bad_domain;
         }
         end = close + 1;
+        verdict = check_address_literal(s.substr(i, end - i));
     } else {
-        end = scan_domain_chars(s, i);
+        const domain_run run = read_domain_run(s, i);
+        end = run.end;
+        verdict = judge_domain_run(s, i, run, utf8);
     }
     const std::string_view dom = s.substr(i, end - i);
-    switch (check_domain_or_literal(dom, utf8)) {
+    switch (verdict) {
     case domain_error::ok:
     case domain_error::too_long: break;
     case domain_error::non_ascii: return mailbox_error::non_ascii;

@@ -114,9 +114,9 @@ constexpr bool at_path_end(std::string_view s, std::size_t k, bool bracketed) no
 constexpr bool scan_source_route(std::string_view s, std::size_t& i, bool utf8) noexcept {
     for (;;) {
         if (i >= s.size() || s[i] != '@') return false;
-        const std::size_t d = ++i;
-        i = scan_domain_chars(s, i);
-        if (check_domain(s.substr(d, i - d), utf8) != domain_error::ok) return false;
+        const domain_run run = read_domain_run(s, ++i);
+        if (judge_domain_run(s, i, run, utf8) != domain_error::ok) return false;
+        i = run.end;
         if (i < s.size() && s[i] == ':') break;
         if (i >= s.size() || s[i] != ',') return false;
         ++i;

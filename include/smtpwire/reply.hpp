@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "smtpwire/ascii.hpp"
@@ -59,6 +60,17 @@ struct reply_write_sink {
     constexpr void put(char c) noexcept { *out++ = c; }
     constexpr void put(std::string_view s) noexcept {
         for (char c : s) *out++ = c;
+    }
+};
+
+// reply_write_sink for run time only, as a session writes its replies: whole pieces
+// with memcpy.
+struct reply_copy_sink {
+    char* out;
+    void put(char c) noexcept { *out++ = c; }
+    void put(std::string_view s) noexcept {
+        if (!s.empty()) std::memcpy(out, s.data(), s.size());
+        out += s.size();
     }
 };
 

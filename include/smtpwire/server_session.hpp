@@ -666,10 +666,24 @@ private:
     bool write_reply(const reply& r, bool with_status) noexcept {
         reply out = r;
         if (!with_status || !enhanced()) out.status = {};
+        // The usual reply is one line: formatted once, into its exact room.
+        char status_text[max_enhanced_status_length];
+        const std::string_view status(status_text, format_enhanced_status(out.status, status_text));
+        if (out.text.size() + status.size() + 8 <= max_reply_line_length &&
+            out.text.find('\n') == std::string_view::npos) {
+            detail::reply_size_sink size;
+            detail::emit_reply_line(size, out.code, true, status, out.text);
+            char* p = out_.reserve(size.size);
+            if (p == nullptr) return false;
+            detail::reply_copy_sink sink{p};
+            detail::emit_reply_line(sink, out.code, true, status, out.text);
+            out_.commit(size.size);
+            return true;
+        }
         const std::size_t n = formatted_size(out, true);
         char* p = out_.reserve(n);
         if (p == nullptr) return false;
-        detail::reply_write_sink sink{p};  // format_reply() less its second size count
+        detail::reply_copy_sink sink{p};  // format_reply() less its second size count
         detail::emit_reply(out, true, sink);
         out_.commit(n);
         return true;

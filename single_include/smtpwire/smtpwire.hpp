@@ -217,7 +217,7 @@ constexpr bool has_non_ascii(std::string_view s) noexcept {
 }
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
-/// from an application-supplied field.
+/// from an application-supplied field, nor stand inside a command line.
 constexpr bool has_line_break_or_nul(std::string_view s) noexcept {
     for (char c : s)
         if (c == '\r' || c == '\n' || c == '\0') return true;
@@ -856,6 +856,7 @@ constexpr std::size_t write_status_number(unsigned v, char* out) noexcept {
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 
@@ -906,6 +907,17 @@ struct reply_write_sink {
     constexpr void put(char c) noexcept { *out++ = c; }
     constexpr void put(std::string_view s) noexcept {
         for (char c : s) *out++ = c;
+    }
+};
+
+// reply_write_sink for run time only, as a session writes its replies: whole pieces
+// with memcpy.
+struct reply_copy_sink {
+    char* out;
+    void put(char c) noexcept { *out++ = c; }
+    void put(std::string_view s) noexcept {
+        if (!s.empty()) std::memcpy(out, s.data(), s.size());
+        out += s.size();
     }
 };
 
@@ -1287,8 +1299,7 @@ constexpr verb lookup_verb(std::string_view word) noexcept {
 [[nodiscard]] constexpr command_error parse_command(std::string_view line, command& out,
                                                    bool space_after_colon = false) noexcept {
     out = command{};
-    for (char c : line)
-        if (c == '\r' || c == '\n' || c == '\0') return command_error::bad_character;
+    if (ascii::has_line_break_or_nul(line)) return command_error::bad_character;
     const std::size_t sp = line.find(' ');
     const std::string_view word = line.substr(0, sp);
     out.verb = detail::lookup_verb(word);
@@ -1454,12 +1465,50 @@ constexpr bool is_general_literal(std::string_view s) noexcept {
     return !content.empty() && ascii::all_of(content, ascii::dcontent);
 }
 
-// End of the run of bytes from s[i] that can occur in a Domain: letters, digits, '-',
-// '.' and non-ASCII (judged afterwards by check_domain).
-constexpr std::size_t scan_domain_chars(std::string_view s, std::size_t i) noexcept {
-    while (i < s.size() && (ascii::is(s[i], ascii::ldh) || s[i] == '.' || ascii::is_non_ascii(s[i])))
-        ++i;
-    return i;
+} // namespace detail
+
+namespace detail {
+// A run of the octets that may occur in a Domain (letters, digits, '-', '.' and
+// non-ASCII), as read_domain_run() found it.
+struct domain_run {
+    std::size_t end;   // just past the run
+    bool labels_ok;    // every label within 1-63 octets, no hyphen at either end
+    bool non_ascii;    // an octet >= 0x80 among them
+};
+
+// Reads the run of Domain octets that starts at s[begin], checking its labels on the way.
+constexpr domain_run read_domain_run(std::string_view s, std::size_t begin) noexcept {
+    domain_run run{begin, true, false};
+    std::size_t label = begin;  // where the current label begins
+    std::size_t i = begin;
+    for (; i < s.size(); ++i) {
+        const char c = s[i];
+        if (ascii::is(c, ascii::ldh)) continue;
+        if (c == '.') {
+            run.labels_ok = run.labels_ok && label_bounds_ok(s, label, i);
+            label = i + 1;
+        } else if (ascii::is_non_ascii(c)) {
+            run.non_ascii = true;  // a label octet with utf8, refused without it
+        } else {
+            break;
+        }
+    }
+    run.end = i;
+    run.labels_ok = run.labels_ok && label_bounds_ok(s, label, i);
+    return run;
+}
+
+// check_domain()'s verdict on s[begin, run.end), in its order of errors.
+constexpr domain_error judge_domain_run(std::string_view s, std::size_t begin, const domain_run& run,
+                                        bool utf8) noexcept {
+    const std::string_view domain = s.substr(begin, run.end - begin);
+    if (domain.empty()) return domain_error::empty;
+    if (run.non_ascii) {
+        if (!utf8) return domain_error::non_ascii;
+        if (!ascii::is_valid_utf8(domain)) return domain_error::invalid_utf8;
+    }
+    if (!run.labels_ok) return domain_error::bad_label;
+    return domain.size() > max_domain_length ? domain_error::too_long : domain_error::ok;
 }
 } // namespace detail
 
@@ -1470,30 +1519,15 @@ constexpr std::size_t scan_domain_chars(std::string_view s, std::size_t i) noexc
 /// not the IDNA2008 code point rules (RFC 5892); lengths count octets as received.
 /// Errors: empty, non_ascii, invalid_utf8, bad_label, too_long (in that order).
 [[nodiscard]] constexpr domain_error check_domain(std::string_view s, bool utf8) noexcept {
-    if (s.empty()) return domain_error::empty;
-    // One pass over the octets; the errors are then reported in the order above.
-    bool labels_ok = true;
-    bool non_ascii = false;
-    std::size_t label = 0;  // where the current label begins
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (ascii::is(c, ascii::ldh)) continue;
-        if (c == '.') {
-            labels_ok = labels_ok && detail::label_bounds_ok(s, label, i);
-            label = i + 1;
-        } else if (ascii::is_non_ascii(c)) {
-            non_ascii = true;  // a label octet with utf8, refused below without it
-        } else {
-            labels_ok = false;
-        }
+    detail::domain_run run = detail::read_domain_run(s, 0);
+    if (run.end < s.size()) {
+        // An octet no Domain holds: a bad label, unless what follows it is non-ASCII
+        // text, which the order of errors puts first.
+        run.labels_ok = false;
+        run.non_ascii = run.non_ascii || ascii::has_non_ascii(s.substr(run.end));
+        run.end = s.size();
     }
-    labels_ok = labels_ok && detail::label_bounds_ok(s, label, s.size());
-    if (non_ascii) {
-        if (!utf8) return domain_error::non_ascii;
-        if (!ascii::is_valid_utf8(s)) return domain_error::invalid_utf8;
-    }
-    if (!labels_ok) return domain_error::bad_label;
-    return s.size() > max_domain_length ? domain_error::too_long : domain_error::ok;
+    return detail::judge_domain_run(s, 0, run, utf8);
 }
 
 /// Checks that the whole of `s` is an address-literal, brackets included: "[IPv4]"
@@ -1648,6 +1682,7 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
     const std::string_view local = s.substr(lp, i - lp);
     ++i;
     std::size_t end = 0;
+    domain_error verdict = domain_error::ok;
     if (i < s.size() && s[i] == '[') {
         const std::size_t close = s.find(']', i);
         if (close == std::string_view::npos) {
@@ -1655,11 +1690,14 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
             return mailbox_error::bad_domain;
         }
         end = close + 1;
+        verdict = check_address_literal(s.substr(i, end - i));
     } else {
-        end = scan_domain_chars(s, i);
+        const domain_run run = read_domain_run(s, i);
+        end = run.end;
+        verdict = judge_domain_run(s, i, run, utf8);
     }
     const std::string_view dom = s.substr(i, end - i);
-    switch (check_domain_or_literal(dom, utf8)) {
+    switch (verdict) {
     case domain_error::ok:
     case domain_error::too_long: break;
     case domain_error::non_ascii: return mailbox_error::non_ascii;
@@ -1890,9 +1928,9 @@ constexpr bool at_path_end(std::string_view s, std::size_t k, bool bracketed) no
 constexpr bool scan_source_route(std::string_view s, std::size_t& i, bool utf8) noexcept {
     for (;;) {
         if (i >= s.size() || s[i] != '@') return false;
-        const std::size_t d = ++i;
-        i = scan_domain_chars(s, i);
-        if (check_domain(s.substr(d, i - d), utf8) != domain_error::ok) return false;
+        const domain_run run = read_domain_run(s, ++i);
+        if (judge_domain_run(s, i, run, utf8) != domain_error::ok) return false;
+        i = run.end;
         if (i < s.size() && s[i] == ':') break;
         if (i >= s.size() || s[i] != ',') return false;
         ++i;
@@ -8152,10 +8190,24 @@ private:
     bool write_reply(const reply& r, bool with_status) noexcept {
         reply out = r;
         if (!with_status || !enhanced()) out.status = {};
+        // The usual reply is one line: formatted once, into its exact room.
+        char status_text[max_enhanced_status_length];
+        const std::string_view status(status_text, format_enhanced_status(out.status, status_text));
+        if (out.text.size() + status.size() + 8 <= max_reply_line_length &&
+            out.text.find('\n') == std::string_view::npos) {
+            detail::reply_size_sink size;
+            detail::emit_reply_line(size, out.code, true, status, out.text);
+            char* p = out_.reserve(size.size);
+            if (p == nullptr) return false;
+            detail::reply_copy_sink sink{p};
+            detail::emit_reply_line(sink, out.code, true, status, out.text);
+            out_.commit(size.size);
+            return true;
+        }
         const std::size_t n = formatted_size(out, true);
         char* p = out_.reserve(n);
         if (p == nullptr) return false;
-        detail::reply_write_sink sink{p};  // format_reply() less its second size count
+        detail::reply_copy_sink sink{p};  // format_reply() less its second size count
         detail::emit_reply(out, true, sink);
         out_.commit(n);
         return true;
