@@ -10319,29 +10319,13 @@ public:
     /// when the server offers DSN.
     [[nodiscard]] errc rcpt_to(const recipient& r) noexcept {
         if (!can_send() || !tx_.active || tx_.data_sent || tx_.mail_failed) return errc::wrong_state;
-        if (const errc e = check_recipient(r, tx_.smtputf8); e != errc::ok) return e;
-        command_writer w(out_, command_reserve);
-        w.put("RCPT TO:");
-        if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) return e;
-        if (caps().has(extension::dsn) && r.notify.given()) {
-            char notify[dsn_notify_max];
-            w.put(" NOTIFY=");
-            w.put(std::string_view(notify, write_notify(r.notify, notify)));
-        }
-        if (caps().has(extension::dsn) && !r.orcpt.empty()) {
-            char orcpt[dsn_orcpt_max];
-            w.put(" ORCPT=");
-            w.put(std::string_view(orcpt, write_orcpt(r.orcpt, orcpt)));
-        }
-        if (!r.parameters.empty()) {
-            w.put(" ");
-            w.put(r.parameters);
-        }
-        const std::size_t sent = w.finish();
-        if (sent == 0) return errc::output_full;
-        ++tx_.recipients;
-        expect(pending::rcpt, sent);
-        return errc::ok;
+        if (const errc e = check_recipient_fields(r, tx_.smtputf8); e != errc::ok) return e;
+        const errc e = write_rcpt(r);
+        if (e == errc::ok) return e;
+        // Nothing was written. An address that is not one, or too long, is refused as
+        // such even when the output had no room for it.
+        const errc path = check_recipient_path(r, tx_.smtputf8);
+        return path != errc::ok ? path : e;
     }
 
     /// Asks to send the content. With PIPELINING, DATA ends the batch; the content
@@ -10606,13 +10590,50 @@ private:
         return true;
     }
 
-    // What rcpt_to() refuses before writing: a UTF-8 address without SMTPUTF8, bad
-    // parameters or DSN requests, an address that is not one or too long.
+    // RCPT TO for `r`, whose fields check_recipient_fields() passed; writes nothing on
+    // an error.
+    errc write_rcpt(const recipient& r) noexcept {
+        command_writer w(out_, command_reserve);
+        w.put("RCPT TO:");
+        if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) return e;
+        if (caps().has(extension::dsn) && r.notify.given()) {
+            char notify[dsn_notify_max];
+            w.put(" NOTIFY=");
+            w.put(std::string_view(notify, write_notify(r.notify, notify)));
+        }
+        if (caps().has(extension::dsn) && !r.orcpt.empty()) {
+            char orcpt[dsn_orcpt_max];
+            w.put(" ORCPT=");
+            w.put(std::string_view(orcpt, write_orcpt(r.orcpt, orcpt)));
+        }
+        if (!r.parameters.empty()) {
+            w.put(" ");
+            w.put(r.parameters);
+        }
+        const std::size_t sent = w.finish();
+        if (sent == 0) return errc::output_full;
+        ++tx_.recipients;
+        expect(pending::rcpt, sent);
+        return errc::ok;
+    }
+
+    // What rcpt_to() refuses: a UTF-8 address without SMTPUTF8, bad parameters or DSN
+    // requests (check_recipient_fields), an address that is not one or too long
+    // (check_recipient_path).
     static errc check_recipient(const recipient& r, bool smtputf8) noexcept {
+        const errc e = check_recipient_fields(r, smtputf8);
+        return e != errc::ok ? e : check_recipient_path(r, smtputf8);
+    }
+
+    static errc check_recipient_fields(const recipient& r, bool smtputf8) noexcept {
         if (ascii::has_non_ascii(r.address) && !smtputf8) return errc::not_supported;
         if (!valid_parameters(r.parameters, smtputf8) || !r.notify.valid() ||
             (!r.orcpt.empty() && !orcpt_argument_valid(r.orcpt)))
             return errc::invalid_argument;
+        return errc::ok;
+    }
+
+    static errc check_recipient_path(const recipient& r, bool smtputf8) noexcept {
         char scratch[max_path + 1];
         command_writer w(scratch, sizeof scratch);
         const errc e = write_path(w, r.address, smtputf8, false);
@@ -11430,7 +11451,7 @@ private:
         while (tx_.active && !tx_.data_sent && !tx_.mail_failed && can_send()) {
             const envelope& env = *job_.env;
             const errc e = job_.next_recipient < env.recipient_count
-                               ? rcpt_to(env.recipients[job_.next_recipient])
+                               ? write_rcpt(env.recipients[job_.next_recipient])
                                : data();
             if (e != errc::ok) return;
             if (job_.next_recipient < env.recipient_count) ++job_.next_recipient;

@@ -485,6 +485,35 @@ TEST_CASE("client: API misuse returns errc and sends nothing") {
     CHECK(c.send_body("early") == errc::wrong_state);  // no 354 yet
 }
 
+TEST_CASE("client: an address that is not one is refused as such also when the output is full") {
+    client_session c(config());
+    std::string in = greeting + ehlo_pipelining;
+    REQUIRE(c.feed(in) == errc::ok);
+    while (!std::holds_alternative<ready>(c.next_event())) {
+    }
+    REQUIRE(c.mail_from("a@client.example") == errc::ok);
+    std::size_t accepted = 0;
+    while (c.rcpt_to("b@mx.example") == errc::ok) ++accepted;
+    REQUIRE(accepted > 10);
+    const std::string before(c.output());
+    CHECK(c.rcpt_to("b@mx.example") == errc::output_full);
+    CHECK(c.rcpt_to(std::string(65, 'x') + "@mx.example") == errc::invalid_argument);  // local part
+    // Local part and domain each within their limits, the path over 256 octets.
+    const std::string label(60, 'd');
+    const std::string long_path =
+        std::string(60, 'x') + "@" + label + "." + label + "." + label + "." + label + ".example";
+    CHECK(c.rcpt_to(long_path) == errc::invalid_argument);
+    CHECK(c.rcpt_to("no-at-sign") == errc::invalid_argument);
+    CHECK(c.rcpt_to("b@-mx.example") == errc::invalid_argument);
+    CHECK(c.rcpt_to("b@mx.example", "=1") == errc::invalid_argument);
+    CHECK(c.rcpt_to("b\xC3\xBC@mx.example") == errc::not_supported);  // no SMTPUTF8 with MAIL
+    CHECK(c.output() == before);
+    c.consume_output(c.output().size());
+    CHECK(c.rcpt_to("b@mx.example") == errc::ok);
+    CHECK(c.rcpt_to("no-at-sign") == errc::invalid_argument);
+    CHECK(c.rcpt_to(long_path) == errc::invalid_argument);
+}
+
 TEST_CASE("client: transactions after the first allocate nothing") {
     client_session c(config());
     std::string in;
