@@ -10219,8 +10219,8 @@ public:
     [[nodiscard]] transaction_id transaction() const noexcept { return tx_.active ? tx_.id : 0; }
 
     /// Sends one message: MAIL FROM now, then each RCPT and DATA as soon as the server
-    /// may take them (in one batch with PIPELINING), and after the 354 `content`, as
-    /// send_body() and end_body() would (no need_body is returned). With CHUNKING the
+    /// may take them (with PIPELINING at once, in MAIL's batch), and after the 354
+    /// `content`, as send_body() and end_body() would (no need_body is returned). With CHUNKING the
     /// content follows the RCPTs in BDAT chunks of client_config::chunk_size octets,
     /// the last one marked LAST ("BDAT 0 LAST" for an empty message). Replies are
     /// reported as usual, every recipient's with its index in `env`, then one
@@ -10239,6 +10239,7 @@ public:
             if (const errc e = check_recipient(env.recipients[i], smtputf8); e != errc::ok) return e;
         if (const errc e = mail_from(env.sender, env.options); e != errc::ok) return e;
         job_ = mail_job{true, &env, content, 0};
+        issue_job_commands();  // with PIPELINING the RCPTs and DATA join MAIL's write
         return errc::ok;
     }
 

@@ -342,11 +342,14 @@ TEST_CASE("client: send_mail() sends a whole transaction in one batch") {
     const std::string message = "Subject: hi\r\n\r\n.leading dot\r\n";
     const std::size_t mark = m.wire.size();
     REQUIRE(m.c.send_mail(env, message) == errc::ok);
+    // The whole envelope is written by send_mail() itself, ready for one write.
+    const std::string batch = "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\n"
+                              "RCPT TO:<nobody@mx.example>\r\nRCPT TO:<carol@mx.example> NOTIFY=NEVER\r\n"
+                              "DATA\r\n";
+    CHECK(m.c.output() == batch);
     CHECK(m.c.send_mail(env, message) == errc::wrong_state);  // one transaction at a time
     m.run();
-    CHECK(m.written_since(mark) == "MAIL FROM:<alice@client.example>\r\nRCPT TO:<bob@mx.example>\r\n"
-                                   "RCPT TO:<nobody@mx.example>\r\nRCPT TO:<carol@mx.example> NOTIFY=NEVER\r\n"
-                                   "DATA\r\n");
+    CHECK(m.written_since(mark) == batch);
     m.server("250 OK\r\n250 OK\r\n550 5.1.1 no such user\r\n250 OK\r\n354 go\r\n");
     CHECK(m.written_since(mark).substr(m.written_since(mark).find("DATA\r\n") + 6) ==
           "Subject: hi\r\n\r\n..leading dot\r\n.\r\n");
