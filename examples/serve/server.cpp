@@ -1046,7 +1046,11 @@ void server::finish(connection& c) {
     // send a reset that can destroy the last reply before the client reads it.
     log(c, "closed");
     if (c.tls) c.tls->close_notify();
-    ::shutdown(c.fd, SHUT_WR);
+    if (::shutdown(c.fd, SHUT_WR) != 0) {
+        // The connection is gone already (reset by the peer): nothing is left to read.
+        close_connection(c);
+        return;
+    }
     c.tls_wait = 0;
     c.want_output = false;
     c.draining = true;
