@@ -70,8 +70,9 @@ class Server:
 
     def __init__(self, kind, args, cpu, tmp, max_connections=10000, workers=1):
         pin = ['taskset', '-c', str(cpu)]
-        if kind == 'smtpwire':
-            command = pin + [args.serve, '--discard', '--listen', '127.0.0.1:0',
+        if kind in ('smtpwire', 'baseline'):
+            binary = args.serve if kind == 'smtpwire' else args.baseline_serve
+            command = pin + [binary, '--discard', '--listen', '127.0.0.1:0',
                              '--maildir', os.path.join(tmp, 'mail'), '--hostname', 'serve.test',
                              '--max-connections', str(max_connections)]
             if workers != 1:
@@ -187,7 +188,7 @@ def ratio_text(pairs):
 
 
 def server_table(args, tmp):
-    peers = ['smtpwire', 'smtp-sink']
+    peers = ['smtpwire', 'smtp-sink'] + (['baseline'] if args.baseline_serve else [])
     print('## Servers: smtpwire-serve --discard vs smtp-sink (median of %d; ratios per '
           'repetition, smtpwire / smtp-sink)' % args.repetitions)
     print()
@@ -282,6 +283,9 @@ def main():
     parser.add_argument('--baseline-load',
                         help='another smtpwire-load binary (an earlier build) measured in the '
                              'client table too, in the same repetitions')
+    parser.add_argument('--baseline-serve',
+                        help='another smtpwire-serve binary (an earlier build) measured in the '
+                             'server table too, as peer "baseline", in the same repetitions')
     parser.add_argument('--smtp-sink', default=shutil.which('smtp-sink') or '/usr/sbin/smtp-sink')
     parser.add_argument('--smtp-source', default=shutil.which('smtp-source') or '/usr/sbin/smtp-source')
     parser.add_argument('--repetitions', type=int, default=5)
