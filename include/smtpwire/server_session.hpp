@@ -80,9 +80,7 @@ public:
           tls_active_(config.implicit_tls),
           auth_(config.auth),
           decoder_(config.bare_newlines, limits_.text_line),
-          reserve_(reserve_for(hostname_.size(),
-                               keyword_lines_size() + sizeof "250-AUTH \r\n" +
-                                   sasl::mechanism_list_size(auth_.mechanisms))),
+          reserve_(reserve_for(hostname_.size(), keyword_lines_bound(auth_.mechanisms))),
           out_(config_status_ != config_error::ok       ? 0
                : limits_.output_buffer > reserve_ ? limits_.output_buffer
                                                   : reserve_) {
@@ -557,11 +555,7 @@ private:
     // calls f(keyword, parameter) for each (SIZE's parameter is its limit).
     template <class Function>
     void for_each_keyword(Function f) const noexcept {
-        const extension order[] = {extension::pipelining, extension::size, extension::eight_bit_mime,
-                                   extension::smtputf8, extension::enhanced_status_codes,
-                                   extension::dsn, extension::chunking, extension::binary_mime,
-                                   extension::starttls, extension::auth};
-        for (extension e : order) {
+        for (extension e : keyword_order) {
             if (!offered(e)) continue;
             if (e == extension::auth) {
                 char list[128];
@@ -578,12 +572,17 @@ private:
         }
     }
 
-    // Octets of the keyword lines: "250-" or "250 ", keyword[ SP parameter], CRLF.
-    std::size_t keyword_lines_size() const noexcept {
-        std::size_t n = 0;
-        for_each_keyword([&n](std::string_view keyword, std::string_view parameter) {
-            n += 4 + keyword.size() + (parameter.empty() ? 0 : 1 + parameter.size()) + 2;
-        });
+    // The keywords of the EHLO reply, in the order it lists them.
+    static constexpr extension keyword_order[] = {
+        extension::pipelining, extension::size,       extension::eight_bit_mime, extension::smtputf8,
+        extension::enhanced_status_codes, extension::dsn, extension::chunking, extension::binary_mime,
+        extension::starttls,   extension::auth};
+
+    // At least the octets of the keyword lines: "250-" keyword[ SP parameter] CRLF for
+    // every keyword, with SIZE's longest number and AUTH's list of `mechanisms`.
+    static std::size_t keyword_lines_bound(sasl::mechanism_set mechanisms) noexcept {
+        std::size_t n = 1 + 20 + 1 + sasl::mechanism_list_size(mechanisms);
+        for (extension e : keyword_order) n += 4 + to_string(e).size() + 2;
         return n;
     }
 
@@ -690,14 +689,15 @@ private:
     }
 
     // "<code> [<status> ]<hostname>[ <text>]" plus, with `keywords` (EHLO), the keyword
-    // lines. The first line is kept within 512 octets (RFC 5321 §4.5.3.1.5).
+    // lines. The first line is kept within 512 octets (RFC 5321 §4.5.3.1.5). Written in
+    // one pass into room for the longest such reply, which reserve_ keeps free for it
+    // whenever a command is read.
     bool write_named_reply(std::string_view code, std::string_view status, std::string_view text,
                            bool keywords) noexcept {
         const std::size_t first = 4 + status.size() + hostname_.size() +
                                   (text.empty() ? 0 : 1 + text.size()) + 2;
         if (first > 512) return false;
-        const std::size_t lines = keywords ? keyword_lines_size() : 0;
-        char* p = out_.reserve(first + lines);
+        char* const p = out_.reserve(first + (keywords ? keyword_lines_bound(auth_.mechanisms) : 0));
         if (p == nullptr) return false;
         char* w = p;
         auto put = [&w](std::string_view s) {
@@ -706,7 +706,8 @@ private:
             w += s.size();
         };
         put(code);
-        put(lines == 0 ? " " : "-");
+        char* last = w;  // the separator of the last line, which becomes SP
+        put("-");
         put(status);
         put(hostname_);
         if (!text.empty()) {
@@ -714,8 +715,7 @@ private:
             put(text);
         }
         put("\r\n");
-        if (lines != 0) {
-            char* last = w;  // the last keyword line's separator becomes SP
+        if (keywords) {
             for_each_keyword([&](std::string_view keyword, std::string_view parameter) {
                 put(code);
                 last = w;
@@ -727,8 +727,8 @@ private:
                 }
                 put("\r\n");
             });
-            *last = ' ';
         }
+        *last = ' ';
         out_.commit(static_cast<std::size_t>(w - p));
         return true;
     }
