@@ -7827,10 +7827,7 @@ public:
         if (validate_reply(r) != errc::ok || r.code < 400) return errc::invalid_reply;
         if (pending_ == decision::greeting && r.code != 554 && r.code != 421)
             return errc::invalid_reply;
-        reply out = r;
-        if (out.text.empty()) out.text = "Error";
-        if (out.status.empty())
-            out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
+        const reply out = with_defaults(r);
         if (pending_ == decision::auth && r.code != 421 &&
             (auth_mechanism_ == sasl::mechanism::xoauth2 || auth_mechanism_ == sasl::mechanism::oauthbearer))
             return refuse_token(out);
@@ -8262,16 +8259,23 @@ private:
         if (!lmtp_ || pending_ != decision::message) return errc::wrong_state;
         if (recipient >= lmtp_->count() || lmtp_->answered(recipient)) return errc::invalid_argument;
         if (validate_reply(r) != errc::ok) return errc::invalid_reply;
-        reply out = r;
-        if (out.text.empty()) out.text = r.code < 400 ? "OK" : "Error";
+        reply out = with_defaults(r);
         if (!enhanced()) out.status = {};
-        else if (out.status.empty()) out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
         if (!lmtp_->answer(recipient, out, out_)) return errc::output_full;
         if (lmtp_->all_answered()) {
             (void)enter_accepted_state();  // the transaction is over, whatever the answers
             resolved();
         }
         return errc::ok;
+    }
+
+    // `r` with an empty text made "OK" (below 400) or "Error", and an empty status made
+    // the code's class with ".0.0".
+    static reply with_defaults(const reply& r) noexcept {
+        reply out = r;
+        if (out.text.empty()) out.text = r.code < 400 ? "OK" : "Error";
+        if (out.status.empty()) out.status = enhanced_status{static_cast<std::uint8_t>(r.code / 100), 0, 0};
+        return out;
     }
 
     // RFC 2033 §5: PIPELINING and ENHANCEDSTATUSCODES are always in effect with LMTP.
