@@ -103,21 +103,26 @@ bool set_receive_low_water(int fd, std::size_t octets) {
     return ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &value, sizeof value) == 0;
 }
 
-std::string format_address(const sockaddr_storage& addr, socklen_t len) {
+// The peer as "IP:PORT" ("[IPv6]:PORT", "?" when unknown) in `text`, and in `ip` its IP
+// address for a Received field: the numeric host without an IPv6 zone, which an address
+// literal cannot carry ("" when unknown).
+void describe_peer(const sockaddr_storage& addr, socklen_t len, std::string& text, std::string& ip) {
     std::string host;
     std::string port;
-    if (!numeric_host_port(addr, len, host, port)) return "?";
-    if (addr.ss_family == AF_INET6) return "[" + host + "]:" + port;
-    return host + ":" + port;
+    if (!numeric_host_port(addr, len, host, port)) {
+        text = "?";
+        ip.clear();
+        return;
+    }
+    text = addr.ss_family == AF_INET6 ? "[" + host + "]:" + port : host + ":" + port;
+    ip = host.substr(0, host.find('%'));
 }
 
-// The peer's IP address for a Received field: the numeric host without an IPv6 zone,
-// which an address literal cannot carry; "" when unknown.
-std::string peer_ip(const sockaddr_storage& addr, socklen_t len) {
-    std::string host;
-    std::string port;
-    if (!numeric_host_port(addr, len, host, port)) return "";
-    return host.substr(0, host.find('%'));
+std::string format_address(const sockaddr_storage& addr, socklen_t len) {
+    std::string text;
+    std::string ip;
+    describe_peer(addr, len, text, ip);
+    return text;
 }
 
 // The address literal of an IP address, for a From-domain when the HELO argument cannot
@@ -444,8 +449,11 @@ void server::accept_connections() {
             refuse_connection(fd, format_address(addr, len));
             continue;
         }
-        connections_.push_back(std::make_unique<connection>(
-            fd, ++connections_accepted, format_address(addr, len), peer_ip(addr, len), config_));
+        std::string peer;
+        std::string ip;
+        describe_peer(addr, len, peer, ip);
+        connections_.push_back(std::make_unique<connection>(fd, ++connections_accepted, std::move(peer),
+                                                            std::move(ip), config_));
         ++open_connections_;
         peak_connections_ = std::max(peak_connections_, connections_.size());
         connection& c = *connections_.back();
@@ -789,13 +797,13 @@ void server::drive(connection& c) {
 
 void server::handle(connection& c, const smtpwire::server_event& ev) {
     if (std::holds_alternative<smtpwire::client_connected>(ev)) {
-        log(c, "client_connected from " + c.client.peer);
+        if (opt_.verbose) log(c, "client_connected from " + c.client.peer);
         check(c, c.session.accept(), "accept");
     } else if (const auto* h = std::get_if<smtpwire::hello>(&ev)) {
         c.client.helo = str(h->domain);
         c.hello_verb = h->verb;
         c.client.helo_verb = str(to_string(h->verb));
-        log(c, "hello " + c.client.helo_verb + " " + c.client.helo);
+        if (opt_.verbose) log(c, "hello " + c.client.helo_verb + " " + c.client.helo);
         check(c, c.session.accept(), "accept");
     } else if (const auto* m = std::get_if<smtpwire::mail_from>(&ev)) {
         // A SCRAM user is known before the session has checked the proof.
@@ -811,7 +819,8 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
         c.env.smtputf8 = m->parameters.smtputf8;
         c.env.ret = str(to_string(m->parameters.ret));
         c.env.envid = xtext_value(m->parameters.envid);
-        log(c, "mail_from <" + c.env.mail_from + ">" + (raw.empty() ? "" : " " + c.env.parameters));
+        if (opt_.verbose)
+            log(c, "mail_from <" + c.env.mail_from + ">" + (raw.empty() ? "" : " " + c.env.parameters));
         check(c, c.session.accept(), "accept");
     } else if (const auto* r = std::get_if<smtpwire::rcpt_to>(&ev)) {
         on_rcpt(c, *r);
@@ -844,7 +853,7 @@ void server::handle(connection& c, const smtpwire::server_event& ev) {
     } else if (const auto* x = std::get_if<smtpwire::closing>(&ev)) {
         c.closing = true;
         c.deadline = clock::now() + (stopping_ ? shutdown_linger : linger);
-        log(c, "closing: " + str(to_string(x->reason)));
+        if (opt_.verbose) log(c, "closing: " + str(to_string(x->reason)));
     }
 }
 
@@ -890,7 +899,8 @@ void server::on_rcpt(connection& c, const smtpwire::rcpt_to& rcpt) {
         log(c, "rcpt_to <" + address + "> deferred");
         check(c, c.session.reject({450, {4, 2, 1}, "Recipient deferred"}), "reject");
     } else {
-        log(c, "rcpt_to <" + address + ">" + (rcpt.parameters.raw.empty() ? "" : str(rcpt.parameters.raw)));
+        if (opt_.verbose)
+            log(c, "rcpt_to <" + address + ">" + (rcpt.parameters.raw.empty() ? "" : str(rcpt.parameters.raw)));
         recipient r{std::move(address), {}, str(rcpt.parameters.orcpt_type), xtext_value(rcpt.parameters.orcpt)};
         if (rcpt.parameters.notify.given()) {
             char notify[smtpwire::dsn_notify_max];
@@ -907,7 +917,8 @@ void server::on_data_begin(connection& c, const smtpwire::data_begin& data) {
         check(c, c.session.reject({451, {4, 3, 0}, "Error: cannot store the message"}), "reject");
         return;
     }
-    log(c, "data_begin " + std::to_string(data.recipients) + " recipients" + (data.chunked ? " (BDAT)" : ""));
+    if (opt_.verbose)
+        log(c, "data_begin " + std::to_string(data.recipients) + " recipients" + (data.chunked ? " (BDAT)" : ""));
     if (opt_.received && !opt_.discard) {
         // Dated when DATA is accepted, as other MTAs do; the content follows it unchanged.
         const std::string field = received_field(c);
@@ -963,7 +974,7 @@ void server::on_message_end(connection& c, const smtpwire::message_end& end) {
     if (opt_.lmtp) {
         deliver_per_recipient(c, end, size);
     } else if (opt_.discard) {
-        log(c, "message_end " + size + ", discarded");
+        if (opt_.verbose) log(c, "message_end " + size + ", discarded");
         check(c, c.session.accept("OK: discarded"), "accept");
     } else if (c.message.commit(c.client, c.env, end.size)) {
         log(c, "message_end " + size + ", stored as " + c.message.id());

@@ -86,6 +86,8 @@ private:
     void expire_timers(clock::time_point now);
     void begin_shutdown();
     int poll_timeout(clock::time_point now) const;
+    // With -v, one line about `c` to stderr. Calls on the path of every session build
+    // their text only under -v (opt_.verbose), so that a quiet server does not pay for it.
     void log(const connection& c, std::string_view what) const;
 
     const options& opt_;

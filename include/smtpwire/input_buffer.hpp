@@ -41,6 +41,12 @@ class input_buffer {
                   "of a whole command line: N >= input_buffer_min_size");
 
 public:
+    /// An empty buffer. The storage is left as it is, not zeroed, also when the buffer
+    /// is value-initialized (`std::make_unique<input_buffer<N>>()`): only octets
+    /// written by a read and committed are ever read, and a connection that takes a
+    /// fresh buffer does not pay for clearing N octets.
+    input_buffer() noexcept {}
+
     /// Keeps only `tail`, which must be a view into data() (normally the session's
     /// unconsumed()), moving it to the front. Any other view empties the buffer.
     void keep(std::string_view tail) noexcept {
@@ -64,7 +70,7 @@ public:
     [[nodiscard]] std::string_view data() const noexcept { return {storage_.data(), size_}; }
 
 private:
-    std::array<char, N> storage_{};
+    std::array<char, N> storage_;
     std::size_t size_ = 0;
 };
 
