@@ -327,10 +327,13 @@ public:
     /// are still to come, under its own id.
     [[nodiscard]] transaction_id transaction() const noexcept { return tx_.active ? tx_.id : 0; }
 
-    /// Sends one message: MAIL FROM now, then each RCPT and DATA as soon as the server
-    /// may take them (with PIPELINING at once, in MAIL's batch), and after the 354
-    /// `content`, as send_body() and end_body() would (no need_body is returned). With CHUNKING the
-    /// content follows the RCPTs in BDAT chunks of client_config::chunk_size octets,
+    /// Sends one message: MAIL FROM, then each RCPT and DATA as soon as the server may
+    /// take them, and after the 354 `content`, as send_body() and end_body() would (no
+    /// need_body is returned). With PIPELINING the RCPTs and DATA join MAIL's batch at
+    /// once, as far as the output and client_config::max_unacknowledged allow: normally
+    /// the whole envelope is in output() on return, and as DATA ends a batch, no other
+    /// command (rcpt_to(), reset(), quit()) can follow before DATA's reply. With
+    /// CHUNKING the content follows the RCPTs in BDAT chunks of client_config::chunk_size octets,
     /// the last one marked LAST ("BDAT 0 LAST" for an empty message). Replies are
     /// reported as usual, every recipient's with its index in `env`, then one
     /// transaction_done. Borrows `env` (its strings and recipient array) and `content`
@@ -429,9 +432,8 @@ public:
     /// when the server offers DSN.
     [[nodiscard]] errc rcpt_to(const recipient& r) noexcept {
         if (!can_send() || !tx_.active || tx_.data_sent || tx_.mail_failed) return errc::wrong_state;
-        if (const errc e = check_recipient_fields(r, tx_.smtputf8); e != errc::ok) return e;
         const errc e = write_rcpt(r);
-        if (e == errc::ok) return e;
+        if (e != errc::output_full) return e;
         // Nothing was written. An address that is not one, or too long, is refused as
         // such even when the output had no room for it.
         const errc path = check_recipient_path(r, tx_.smtputf8);
@@ -700,9 +702,10 @@ private:
         return true;
     }
 
-    // RCPT TO for `r`, whose fields check_recipient_fields() passed; writes nothing on
-    // an error.
+    // RCPT TO for `r`: its fields checked first (check_recipient_fields), its address
+    // while it is written; writes nothing on an error.
     errc write_rcpt(const recipient& r) noexcept {
+        if (const errc e = check_recipient_fields(r, tx_.smtputf8); e != errc::ok) return e;
         command_writer w(out_, command_reserve);
         w.put("RCPT TO:");
         if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) return e;

@@ -125,9 +125,6 @@ constexpr bool is_general_literal(std::string_view s) noexcept {
     return !content.empty() && ascii::all_of(content, ascii::dcontent);
 }
 
-} // namespace detail
-
-namespace detail {
 // A run of the octets that may occur in a Domain (letters, digits, '-', '.' and
 // non-ASCII), as read_domain_run() found it.
 struct domain_run {

@@ -348,6 +348,11 @@ TEST_CASE("client: send_mail() sends a whole transaction in one batch") {
                               "DATA\r\n";
     CHECK(m.c.output() == batch);
     CHECK(m.c.send_mail(env, message) == errc::wrong_state);  // one transaction at a time
+    // DATA ends the batch: nothing else may follow before its reply (RFC 2920 §3.1).
+    CHECK(m.c.rcpt_to("dave@mx.example") == errc::wrong_state);
+    CHECK(m.c.reset() == errc::wrong_state);
+    CHECK(m.c.quit() == errc::wrong_state);
+    CHECK(m.c.output() == batch);
     m.run();
     CHECK(m.written_since(mark) == batch);
     m.server("250 OK\r\n250 OK\r\n550 5.1.1 no such user\r\n250 OK\r\n354 go\r\n");
@@ -411,6 +416,21 @@ TEST_CASE("client: send_mail() checks the whole envelope before sending anything
     CHECK(m.c.send_mail(env, "x") == errc::invalid_argument);
     CHECK(m.c.output() == before);
     CHECK(m.c.transaction() == 0);
+}
+
+TEST_CASE("client: send_mail() checks each recipient again as it writes it") {
+    // Without PIPELINING the RCPTs go after MAIL's reply, from the borrowed envelope: one
+    // changed in between against the rules still puts no line of its own on the wire.
+    manual_client m;
+    m.server(greeting + "250-mx.example\r\n250 SIZE 1000\r\n");
+    std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
+    const envelope env = alice_to(rcpts);
+    REQUIRE(m.c.send_mail(env, "x") == errc::ok);
+    m.run();
+    rcpts[0].parameters = "X=1\r\nRSET";
+    const std::size_t mark = m.wire.size();
+    m.server("250 OK\r\n");
+    CHECK(m.written_since(mark).empty());
 }
 
 TEST_CASE("client: send_mail() with every recipient refused sends no content") {
