@@ -298,6 +298,8 @@ def main():
                         help='messages of the 100 KiB long-session load (default 2000)')
     parser.add_argument('--server-cpu', type=int, default=0)
     parser.add_argument('--load-cpu', type=int, default=1)
+    parser.add_argument('--only', action='append', choices=['server', 'client', 'workers'],
+                        help='run only this table (repeatable; default: all three)')
     parser.add_argument('--skip-missing', action='store_true',
                         help='exit with status 77 when smtp-sink, smtp-source or taskset is missing')
     args = parser.parse_args()
@@ -309,9 +311,10 @@ def main():
     print('# smtpwire-serve vs smtp-sink, server on CPU %d, load on CPU %d, %d CPUs\n'
           % (args.server_cpu, args.load_cpu, os.cpu_count()))
     with tempfile.TemporaryDirectory(prefix='smtpwire-compare-') as tmp:
-        server_table(args, tmp)
-        client_table(args, tmp)
-        workers_table(args, tmp)
+        tables = {'server': server_table, 'client': client_table, 'workers': workers_table}
+        for name, table in tables.items():
+            if not args.only or name in args.only:
+                table(args, tmp)
 
 
 if __name__ == '__main__':
