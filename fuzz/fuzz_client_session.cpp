@@ -79,14 +79,17 @@
 // force, exactly.
 //
 // LMTP (RFC 2033): LHLO, never EHLO, HELO or BDAT (CHUNKING offered or not), and ready
-// is always extended. The final dot is answered once per recipient the server accepted:
-// on the wire nothing follows the dot before all those replies arrived, and each
+// is always extended. The final dot is answered once per recipient the server accepted
+// (once when it accepted none but answered DATA with 354), also when it refused MAIL: on
+// the wire nothing follows the dot before all those replies arrived, and each
 // command_reply to the content is attributed to its place among them (index 0, 1, ...).
 // transaction_done: `delivered` at most `accepted`, and the number of 2xx replies to
-// the content; once every recipient's reply came, the result is the first failure's
-// class (success when there is none) and a success has exactly `accepted` replies to the
-// content, all 2xx; no reply is unexpected while replies to the content are due. Without
-// LMTP, `delivered` is `accepted` on success and 0 otherwise.
+// the content, or 0 when MAIL was refused (the session then ends the content with the
+// dot alone, and no reply to it delivers the message). Once every recipient's reply
+// came after an accepted MAIL, the result is the first failure's class (success when
+// there is none), and a success has exactly `accepted` replies to the content, all 2xx;
+// no reply is unexpected while replies to the content are due. Without LMTP,
+// `delivered` is `accepted` on success and 0 otherwise.
 //
 // BDAT (RFC 3030): BDAT exactly when the policy allows it, the server offers CHUNKING
 // and it is not LMTP, DATA otherwise. Each line is "BDAT <size>[ LAST]" (size within
@@ -616,6 +619,7 @@ private:
                                     log_.output.size() + c_.output().size()});
             check(cr->reply.lines >= 1, "reply without lines");
             if (cr->command == verb::mail) {
+                mail_refused_ = cr->reply.code / 100 != 2;
                 rcpt_replies_ = 0;
                 accepted_ = 0;
                 content_ok_ = false;
@@ -644,7 +648,8 @@ private:
             } else if (cr->command == verb::data && cr->after_content) {
                 const bool positive = cr->reply.code >= 200 && cr->reply.code < 300;
                 check(cr->index == content_replies_, "a reply to the content with another index");
-                check(content_replies_ < (p_.config.lmtp ? accepted_ : 1), "more replies to the content than owed");
+                check(content_replies_ < (p_.config.lmtp && accepted_ > 1 ? accepted_ : 1),
+                      "more replies to the content than owed");
                 ++content_replies_;
                 if (positive) ++delivered_;
                 if (!positive && first_failure_ == 0) first_failure_ = cr->reply.code;
@@ -660,10 +665,11 @@ private:
                   "transaction reported a success without an accepted message");
             check(d->delivered <= d->accepted, "more recipients delivered than accepted");
             if (p_.config.lmtp) {
-                check(d->delivered == delivered_, "transaction_done delivered differs from the 2xx content replies");
+                check(d->delivered == (mail_refused_ ? 0 : delivered_),
+                      "transaction_done delivered differs from the 2xx content replies");
                 check(d->result != outcome::success || (content_replies_ == accepted_ && delivered_ == accepted_),
                       "an LMTP success without a 2xx reply to the content for every accepted recipient");
-                if (accepted_ > 0 && content_replies_ == accepted_) {
+                if (!mail_refused_ && accepted_ > 0 && content_replies_ == accepted_) {
                     const outcome first = first_failure_ == 0       ? outcome::success
                                           : first_failure_ / 100 == 4 ? outcome::transient
                                                                       : outcome::permanent;
@@ -721,6 +727,7 @@ private:
     bool handed_over_ = false;
     bool tls_established_ = false;
     bool content_ok_ = false;
+    bool mail_refused_ = false;        // the reply to this transaction's MAIL was not 2xx
     std::size_t rcpt_replies_ = 0;
     std::size_t accepted_ = 0;
     std::size_t content_replies_ = 0;  // replies to the content of this transaction
@@ -1322,11 +1329,14 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
             if (!decoder.finished()) return responses;  // cut short by a failure or by the application
             wire_command end{verb::data, true, false, tx, 0, next_reply, 1, pos, {}};
             if (p.config.lmtp) {
-                // RFC 2033 §4.2: one reply for each recipient whose RCPT got a 2xx.
+                // RFC 2033 §4.2: one reply for each recipient whose RCPT got a 2xx (also
+                // after a refused MAIL: the server counts its own replies), and one when
+                // none did but DATA got a 354 all the same.
                 end.replies = 0;
                 for (const wire_command& c : commands)
                     if (c.command == verb::rcpt && c.transaction == tx && replies.code(c.reply) / 100 == 2)
                         ++end.replies;
+                if (end.replies == 0) end.replies = 1;
             }
             next_reply += end.replies;
             commands.push_back(end);

@@ -97,8 +97,9 @@ struct transaction_done {
     std::size_t accepted = 0;
     std::size_t delivered = 0;  // recipients the server took the message for: with LMTP
                                 // those whose own reply after the content was 2xx (when
-                                // some were not, `reply` is the first that was not);
-                                // otherwise `accepted` on success, else 0
+                                // some were not, `reply` is the first that was not), none
+                                // when MAIL was refused (the dot then ended the content
+                                // alone); otherwise `accepted` on success, else 0
     transaction_id transaction = 0;
     reply_info reply;
 };

@@ -1503,10 +1503,23 @@ private:
             (void)out_.append(".\r\n");
             tx_.content_aborted = true;
             tx_.content_sent = true;
-            expect(pending::content, 3);
+            expect_content_replies();
             return;
         }
         start_content();
+    }
+
+    // The replies owed to the end of `t`'s content: one; with LMTP one per recipient
+    // accepted (RFC 2033 §4.2), as the server counts its own 2xx replies to RCPT even
+    // when it refused MAIL, and one when it accepted none yet answered DATA with 354.
+    std::size_t content_replies_due(const open_transaction& t) const noexcept {
+        return lmtp_ && t.accepted > 1 ? t.accepted : 1;
+    }
+
+    // Expects the replies to the final dot that was just written.
+    void expect_content_replies() noexcept {
+        expect(pending::content, 3);
+        for (std::size_t i = 1; i < content_replies_due(tx_); ++i) expect(pending::content, 0);
     }
 
     // The content may go: send_mail()'s whole, or the application's parts.
@@ -1526,7 +1539,7 @@ private:
         if (!t.content_aborted && !t.content_failed && !t.data_failed) decisive.store(info);
         if (positive(info)) ++t.delivered;
         else if (lmtp_) t.content_failed = true;
-        t.content_replied = !lmtp_ || t.content_aborted || t.content_replies >= t.accepted;
+        t.content_replied = t.content_replies >= content_replies_due(t);
     }
 
     // RFC 3030 §2: each chunk is answered; the reply to the LAST one is the final reply.
@@ -1591,9 +1604,7 @@ private:
         out_.commit(n);
         tx_.content_sent = true;
         phase_ = phase::ready;
-        expect(pending::content, 3);
-        // RFC 2033 §4.2: LMTP answers the final dot once per accepted recipient.
-        for (std::size_t i = 1; lmtp_ && i < tx_.accepted; ++i) expect(pending::content, 0);
+        expect_content_replies();
         if (pipelining() && finishing().id == 0) {
             // Only the replies to the content are due, and after them the server holds
             // no envelope (RFC 5321 §4.1.1.4): the next transaction may start behind

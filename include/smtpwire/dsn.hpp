@@ -154,15 +154,17 @@ constexpr bool printable(std::string_view s, bool space) noexcept {
 }
 
 /// True when `orcpt`, "addr-type;address" as the application has it ("rfc822;
-/// list+tag@example.net"), can be sent as ORCPT: an atom, ';', and an address of 1 or
-/// more octets of printable US-ASCII or SP (RFC 3461 §4.2), at most dsn_orcpt_max once
-/// the address is xtext-encoded. CR, LF, NUL and UTF-8 are never sendable.
+/// list+tag@example.net"), can be sent as ORCPT: an atom without '=' (RFC 3461 §4.2's
+/// addr-type, within RFC 5321's esmtp-value, which has no '='), ';', and an address of
+/// 1 or more octets of printable US-ASCII or SP, at most dsn_orcpt_max once the address
+/// is xtext-encoded. CR, LF, NUL and UTF-8 are never sendable.
 [[nodiscard]] constexpr bool orcpt_argument_valid(std::string_view orcpt) noexcept {
     const std::size_t semicolon = orcpt.find(';');
     if (semicolon == 0 || semicolon == std::string_view::npos) return false;
     const std::string_view type = orcpt.substr(0, semicolon);
     const std::string_view address = orcpt.substr(semicolon + 1);
-    return ascii::all_of(type, ascii::atext) && !address.empty() && detail::printable(address, true) &&
+    return ascii::all_of(type, ascii::atext | ascii::esmtp_value) && !address.empty() &&
+           detail::printable(address, true) &&
            semicolon + 1 + xtext_encoded_size(address) <= dsn_orcpt_max;
 }
 

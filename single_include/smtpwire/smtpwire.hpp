@@ -2406,15 +2406,17 @@ constexpr bool printable(std::string_view s, bool space) noexcept {
 }
 
 /// True when `orcpt`, "addr-type;address" as the application has it ("rfc822;
-/// list+tag@example.net"), can be sent as ORCPT: an atom, ';', and an address of 1 or
-/// more octets of printable US-ASCII or SP (RFC 3461 §4.2), at most dsn_orcpt_max once
-/// the address is xtext-encoded. CR, LF, NUL and UTF-8 are never sendable.
+/// list+tag@example.net"), can be sent as ORCPT: an atom without '=' (RFC 3461 §4.2's
+/// addr-type, within RFC 5321's esmtp-value, which has no '='), ';', and an address of
+/// 1 or more octets of printable US-ASCII or SP, at most dsn_orcpt_max once the address
+/// is xtext-encoded. CR, LF, NUL and UTF-8 are never sendable.
 [[nodiscard]] constexpr bool orcpt_argument_valid(std::string_view orcpt) noexcept {
     const std::size_t semicolon = orcpt.find(';');
     if (semicolon == 0 || semicolon == std::string_view::npos) return false;
     const std::string_view type = orcpt.substr(0, semicolon);
     const std::string_view address = orcpt.substr(semicolon + 1);
-    return ascii::all_of(type, ascii::atext) && !address.empty() && detail::printable(address, true) &&
+    return ascii::all_of(type, ascii::atext | ascii::esmtp_value) && !address.empty() &&
+           detail::printable(address, true) &&
            semicolon + 1 + xtext_encoded_size(address) <= dsn_orcpt_max;
 }
 
@@ -9771,8 +9773,9 @@ struct transaction_done {
     std::size_t accepted = 0;
     std::size_t delivered = 0;  // recipients the server took the message for: with LMTP
                                 // those whose own reply after the content was 2xx (when
-                                // some were not, `reply` is the first that was not);
-                                // otherwise `accepted` on success, else 0
+                                // some were not, `reply` is the first that was not), none
+                                // when MAIL was refused (the dot then ended the content
+                                // alone); otherwise `accepted` on success, else 0
     transaction_id transaction = 0;
     reply_info reply;
 };
@@ -11401,10 +11404,23 @@ private:
             (void)out_.append(".\r\n");
             tx_.content_aborted = true;
             tx_.content_sent = true;
-            expect(pending::content, 3);
+            expect_content_replies();
             return;
         }
         start_content();
+    }
+
+    // The replies owed to the end of `t`'s content: one; with LMTP one per recipient
+    // accepted (RFC 2033 §4.2), as the server counts its own 2xx replies to RCPT even
+    // when it refused MAIL, and one when it accepted none yet answered DATA with 354.
+    std::size_t content_replies_due(const open_transaction& t) const noexcept {
+        return lmtp_ && t.accepted > 1 ? t.accepted : 1;
+    }
+
+    // Expects the replies to the final dot that was just written.
+    void expect_content_replies() noexcept {
+        expect(pending::content, 3);
+        for (std::size_t i = 1; i < content_replies_due(tx_); ++i) expect(pending::content, 0);
     }
 
     // The content may go: send_mail()'s whole, or the application's parts.
@@ -11424,7 +11440,7 @@ private:
         if (!t.content_aborted && !t.content_failed && !t.data_failed) decisive.store(info);
         if (positive(info)) ++t.delivered;
         else if (lmtp_) t.content_failed = true;
-        t.content_replied = !lmtp_ || t.content_aborted || t.content_replies >= t.accepted;
+        t.content_replied = t.content_replies >= content_replies_due(t);
     }
 
     // RFC 3030 §2: each chunk is answered; the reply to the LAST one is the final reply.
@@ -11489,9 +11505,7 @@ private:
         out_.commit(n);
         tx_.content_sent = true;
         phase_ = phase::ready;
-        expect(pending::content, 3);
-        // RFC 2033 §4.2: LMTP answers the final dot once per accepted recipient.
-        for (std::size_t i = 1; lmtp_ && i < tx_.accepted; ++i) expect(pending::content, 0);
+        expect_content_replies();
         if (pipelining() && finishing().id == 0) {
             // Only the replies to the content are due, and after them the server holds
             // no envelope (RFC 5321 §4.1.1.4): the next transaction may start behind

@@ -1668,6 +1668,24 @@ TEST_CASE("client, LMTP: every recipient delivered is a success, and the next me
                           "done permanent 1/1 550 5.2.1 Mailbox disabled", "reply QUIT 221 2.0.0 bye"});
 }
 
+TEST_CASE("client, LMTP: after a refused MAIL the lone dot is owed a reply per accepted RCPT and delivers nothing") {
+    // A server that refuses MAIL yet accepts the pipelined RCPTs and DATA: the dot alone
+    // ends the data; the server answers it once per RCPT it accepted (RFC 2033 §4.2), and
+    // whatever it says, the message went to no one. No reply is taken for QUIT's.
+    const std::vector<std::string> server = {
+        lmtp_greeting + lhlo_reply,
+        "550 5.7.1 not from you\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n354 go\r\n",
+        "250 2.0.0 nothing\r\n452 4.2.2 full\r\n221 2.0.0 bye\r\n"};
+    const client_run r = run_everywhere(lmtp_config(), server, false,
+                                        {simple_message({"a@foo.edu", "b@foo.edu"}, "secret\r\n")});
+    CHECK(r.output.find("secret") == std::string::npos);
+    CHECK(r.events == std::vector<std::string>{
+                          "greeted 220 foo.edu LMTP server ready", "ready EHLO", "reply MAIL 550 5.7.1 not from you",
+                          "reply RCPT#0 250 2.1.5 OK", "reply RCPT#1 250 2.1.5 OK", "reply DATA 354 go",
+                          "reply DATA content 250 2.0.0 nothing", "reply DATA content#1 452 4.2.2 full",
+                          "done permanent 2/2 550 5.7.1 not from you", "reply QUIT 221 2.0.0 bye"});
+}
+
 TEST_CASE("client, LMTP: an LHLO refused is not retried as HELO") {
     const std::vector<std::string> server = {lmtp_greeting, "500 5.5.1 Unknown command\r\n", "221 bye\r\n"};
     const client_run r = run_everywhere(lmtp_config(), server, false, {});

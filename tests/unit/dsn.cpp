@@ -121,6 +121,8 @@ TEST_CASE("dsn: what a client may send, a server accepts and decodes to the same
     }
     CHECK(smtpwire::orcpt_argument_valid("rfc822;" + std::string(493, 'a')));
     CHECK_FALSE(smtpwire::orcpt_argument_valid("rfc822;" + std::string(492, 'a') + "+"));
-    for (std::string_view bad : {"rfc822;", ";a@b", "a@b", "rfc 822;a@b", "rfc822;a\r\n@b", "rfc822;\xc3\xa4@b"})
+    // '=' is atext, but no esmtp-value holds it: an addr-type with '=' cannot be sent.
+    for (std::string_view bad : {"rfc822;", ";a@b", "a@b", "rfc 822;a@b", "rfc822;a\r\n@b", "rfc822;\xc3\xa4@b",
+                                 "x-AUTH=;a@b"})
         CHECK_FALSE(smtpwire::orcpt_argument_valid(bad));
 }
