@@ -8100,9 +8100,9 @@ private:
 
     // The keywords of the EHLO reply, in the order it lists them.
     static constexpr extension keyword_order[] = {
-        extension::pipelining, extension::size,       extension::eight_bit_mime, extension::smtputf8,
+        extension::pipelining, extension::size, extension::eight_bit_mime, extension::smtputf8,
         extension::enhanced_status_codes, extension::dsn, extension::chunking, extension::binary_mime,
-        extension::starttls,   extension::auth};
+        extension::starttls, extension::auth};
 
     // At least the octets of the keyword lines: "250-" keyword[ SP parameter] CRLF for
     // every keyword, with SIZE's longest number and AUTH's list of `mechanisms`.
@@ -8191,7 +8191,9 @@ private:
     bool write_reply(const reply& r, bool with_status) noexcept {
         reply out = r;
         if (!with_status || !enhanced()) out.status = {};
-        // The usual reply is one line: formatted once, into its exact room.
+        // The usual reply is one line: formatted once, into its exact room. The bound
+        // (code, separator, SP after the status, CRLF, and one octet to spare) keeps to
+        // texts that emit_reply() would not wrap either.
         char status_text[max_enhanced_status_length];
         const std::string_view status(status_text, format_enhanced_status(out.status, status_text));
         if (out.text.size() + status.size() + 8 <= max_reply_line_length &&
