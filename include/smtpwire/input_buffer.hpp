@@ -47,6 +47,18 @@ public:
     /// fresh buffer does not pay for clearing N octets.
     input_buffer() noexcept {}
 
+    /// Copies the committed octets only: the rest of the storage holds nothing to read.
+    input_buffer(const input_buffer& other) noexcept : size_(other.size_) {
+        std::memcpy(storage_.data(), other.storage_.data(), size_);
+    }
+    input_buffer& operator=(const input_buffer& other) noexcept {
+        if (this != &other) {
+            std::memcpy(storage_.data(), other.storage_.data(), other.size_);
+            size_ = other.size_;
+        }
+        return *this;
+    }
+
     /// Keeps only `tail`, which must be a view into data() (normally the session's
     /// unconsumed()), moving it to the front. Any other view empties the buffer.
     void keep(std::string_view tail) noexcept {

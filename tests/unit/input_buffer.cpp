@@ -71,3 +71,29 @@ TEST_CASE("input_buffer: the smallest size always has room for a read, at the lo
     CHECK(reads == 2);
     CHECK(output == "220 mx.example ESMTP\r\n250 2.0.0 OK\r\n");
 }
+
+TEST_CASE("input_buffer: a copy holds the committed octets and reads on after them") {
+    input_buffer<input_buffer_min_size> in;
+    std::memcpy(in.write_data(), "QUIT\r\nNO", 8);
+    in.commit(8);
+    in.keep(in.data().substr(6));
+
+    input_buffer<input_buffer_min_size> copy(in);
+    CHECK(copy.data() == "NO");
+    CHECK(copy.data().data() != in.data().data());
+    CHECK(copy.write_size() == input_buffer_min_size - 2);
+    std::memcpy(copy.write_data(), "OP\r\n", 4);
+    copy.commit(4);
+    CHECK(copy.data() == "NOOP\r\n");
+    CHECK(in.data() == "NO");  // the original is untouched
+
+    input_buffer<input_buffer_min_size> assigned;
+    assigned = copy;
+    CHECK(assigned.data() == "NOOP\r\n");
+    const input_buffer<input_buffer_min_size>& same = assigned;
+    assigned = same;  // self-assignment keeps the octets
+    CHECK(assigned.data() == "NOOP\r\n");
+    assigned = input_buffer<input_buffer_min_size>{};
+    CHECK(assigned.data().empty());
+    CHECK(assigned.write_size() == input_buffer_min_size);
+}
