@@ -111,27 +111,41 @@ constexpr bool all_of(std::string_view s, std::uint16_t mask) noexcept {
     return true;
 }
 
-/// True when `s` contains an octet >= 0x80 (UTF-8 or other 8-bit data). ORs the octets
-/// together without branching on each, in blocks of a fixed size: a loop compilers turn
-/// into vector instructions even when they may not add a remainder loop of their own
-/// (GCC's -O2), so long content costs one fast pass.
-constexpr bool has_non_ascii(std::string_view s) noexcept {
+/// The OR of `f(octet)` over the octets of `s`. Combines them without branching on
+/// each, in blocks of a fixed size: a loop compilers turn into vector instructions even
+/// when they may not add a remainder loop of their own (GCC's -O2), so long content
+/// costs one fast pass. `f` must be free of branches as well (`&` and `|`, not `&&` and
+/// `||`) for the loop to vectorise.
+template <class OctetFunction>
+constexpr unsigned char or_of_octets(std::string_view s, OctetFunction f) noexcept {
     constexpr std::size_t block = 64;
     unsigned char bits = 0;
     std::size_t k = 0;
     for (; k + block <= s.size(); k += block)
         for (std::size_t j = 0; j < block; ++j)
-            bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(s[k + j]));
-    for (; k < s.size(); ++k) bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(s[k]));
-    return (bits & 0x80u) != 0;
+            bits = static_cast<unsigned char>(bits | f(static_cast<unsigned char>(s[k + j])));
+    for (; k < s.size(); ++k) bits = static_cast<unsigned char>(bits | f(static_cast<unsigned char>(s[k])));
+    return bits;
+}
+
+/// True when `test` holds for some octet of `s` (see or_of_octets()).
+template <class OctetTest>
+constexpr bool any_octet(std::string_view s, OctetTest test) noexcept {
+    return or_of_octets(s, test) != 0;
+}
+
+/// True when `s` contains an octet >= 0x80 (UTF-8 or other 8-bit data). The octets
+/// themselves are ORed, the cheapest test of all.
+constexpr bool has_non_ascii(std::string_view s) noexcept {
+    return (or_of_octets(s, [](unsigned char u) { return u; }) & 0x80u) != 0;
 }
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
-/// from an application-supplied field, nor stand inside a command line.
+/// from an application-supplied field, nor stand inside a command line. (The `u < 14`
+/// keeps compilers from turning the three comparisons into a bit test, which does not
+/// vectorise.)
 constexpr bool has_line_break_or_nul(std::string_view s) noexcept {
-    for (char c : s)
-        if (c == '\r' || c == '\n' || c == '\0') return true;
-    return false;
+    return any_octet(s, [](unsigned char u) { return (u < 14) & ((u == '\r') | (u == '\n') | (u == 0)); });
 }
 
 /// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).

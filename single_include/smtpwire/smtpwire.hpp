@@ -201,27 +201,41 @@ constexpr bool all_of(std::string_view s, std::uint16_t mask) noexcept {
     return true;
 }
 
-/// True when `s` contains an octet >= 0x80 (UTF-8 or other 8-bit data). ORs the octets
-/// together without branching on each, in blocks of a fixed size: a loop compilers turn
-/// into vector instructions even when they may not add a remainder loop of their own
-/// (GCC's -O2), so long content costs one fast pass.
-constexpr bool has_non_ascii(std::string_view s) noexcept {
+/// The OR of `f(octet)` over the octets of `s`. Combines them without branching on
+/// each, in blocks of a fixed size: a loop compilers turn into vector instructions even
+/// when they may not add a remainder loop of their own (GCC's -O2), so long content
+/// costs one fast pass. `f` must be free of branches as well (`&` and `|`, not `&&` and
+/// `||`) for the loop to vectorise.
+template <class OctetFunction>
+constexpr unsigned char or_of_octets(std::string_view s, OctetFunction f) noexcept {
     constexpr std::size_t block = 64;
     unsigned char bits = 0;
     std::size_t k = 0;
     for (; k + block <= s.size(); k += block)
         for (std::size_t j = 0; j < block; ++j)
-            bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(s[k + j]));
-    for (; k < s.size(); ++k) bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(s[k]));
-    return (bits & 0x80u) != 0;
+            bits = static_cast<unsigned char>(bits | f(static_cast<unsigned char>(s[k + j])));
+    for (; k < s.size(); ++k) bits = static_cast<unsigned char>(bits | f(static_cast<unsigned char>(s[k])));
+    return bits;
+}
+
+/// True when `test` holds for some octet of `s` (see or_of_octets()).
+template <class OctetTest>
+constexpr bool any_octet(std::string_view s, OctetTest test) noexcept {
+    return or_of_octets(s, test) != 0;
+}
+
+/// True when `s` contains an octet >= 0x80 (UTF-8 or other 8-bit data). The octets
+/// themselves are ORed, the cheapest test of all.
+constexpr bool has_non_ascii(std::string_view s) noexcept {
+    return (or_of_octets(s, [](unsigned char u) { return u; }) & 0x80u) != 0;
 }
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
-/// from an application-supplied field, nor stand inside a command line.
+/// from an application-supplied field, nor stand inside a command line. (The `u < 14`
+/// keeps compilers from turning the three comparisons into a bit test, which does not
+/// vectorise.)
 constexpr bool has_line_break_or_nul(std::string_view s) noexcept {
-    for (char c : s)
-        if (c == '\r' || c == '\n' || c == '\0') return true;
-    return false;
+    return any_octet(s, [](unsigned char u) { return (u < 14) & ((u == '\r') | (u == '\n') | (u == 0)); });
 }
 
 /// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
@@ -1130,10 +1144,8 @@ private:
         }
         const std::size_t text_start = line.size() > 3 ? 4 : 3;
         const std::string_view text(line.data() + text_start, line.size() - text_start);
-        for (char c : text) {
-            const auto u = static_cast<unsigned char>(c);
-            if ((u < 0x20 && c != '\t') || u == 0x7F) return reply_error::bad_text;
-        }
+        const auto control = [](unsigned char u) { return ((u < 0x20) & (u != '\t')) | (u == 0x7F); };
+        if (ascii::any_octet(text, control)) return reply_error::bad_text;
         if (!complete_ && code != code_) return reply_error::code_mismatch;
         const std::size_t lines = complete_ ? 1 : lines_ + 1;
         if (lines > limits_.max_lines) return reply_error::too_many_lines;
@@ -2996,6 +3008,18 @@ public:
     /// written by a read and committed are ever read, and a connection that takes a
     /// fresh buffer does not pay for clearing N octets.
     input_buffer() noexcept {}
+
+    /// Copies the committed octets only: the rest of the storage holds nothing to read.
+    input_buffer(const input_buffer& other) noexcept : size_(other.size_) {
+        std::memcpy(storage_.data(), other.storage_.data(), size_);
+    }
+    input_buffer& operator=(const input_buffer& other) noexcept {
+        if (this != &other) {
+            std::memcpy(storage_.data(), other.storage_.data(), other.size_);
+            size_ = other.size_;
+        }
+        return *this;
+    }
 
     /// Keeps only `tail`, which must be a view into data() (normally the session's
     /// unconsumed()), moving it to the front. Any other view empties the buffer.
