@@ -13,6 +13,7 @@
 #include "smtpwire/server_session.hpp"
 #include "support/client_driver.hpp"
 #include "support/server_driver.hpp"
+#include "support/session_pair.hpp"
 
 using namespace smtpwire;
 using namespace smtpwire_test;
@@ -40,14 +41,6 @@ struct exchange {
     std::string stored;        // the message content the server received
     bool finished = false;
 };
-
-// Moves a random prefix (at least one octet) of `from` out.
-std::string take(std::string& from, std::mt19937_64& rng) {
-    const std::size_t n = 1 + rng() % from.size();
-    std::string piece = from.substr(0, n);
-    from.erase(0, n);
-    return piece;
-}
 
 // One session pair; the server accepts `password` and `right_token`.
 exchange run(sasl::mechanism m, transport t, bool right_secret, std::mt19937_64& rng,
@@ -82,87 +75,46 @@ exchange run(sasl::mechanism m, transport t, bool right_secret, std::mt19937_64&
                     1 + rng() % 64);
 
     exchange o;
-    std::string c2s, s2c, server_in, client_in;
-    bool server_wants = false, client_wants = false;
-    for (int step = 0; step < 100'000; ++step) {
-        bool progress = false;
-        if (server_wants && !c2s.empty()) {
-            server_in = std::string(server.unconsumed()) + take(c2s, rng);
-            REQUIRE(server.feed(server_in) == errc::ok);
-            server_wants = false;
-        }
-        if (!server_wants && !server.done()) {
-            const server_event ev = server.next_event();
-            progress = true;
-            if (std::holds_alternative<need_data>(ev)) {
-                server_wants = true;
-            } else if (std::holds_alternative<need_output>(ev)) {
-                const std::size_t n = 1 + rng() % server.output().size();
-                s2c.append(server.output().substr(0, n));
-                o.server_wire.append(server.output().substr(0, n));
-                server.consume_output(n);
-            } else if (std::holds_alternative<tls_handover>(ev)) {
-                REQUIRE(c2s.empty());  // the client waits for the 220 before its handshake
-                REQUIRE(server.tls_established() == errc::ok);
-            } else if (const auto* a = std::get_if<auth_request>(&ev)) {
-                o.auth_requests.push_back(std::string(sasl::to_string(a->mechanism)) + " " +
-                                          std::string(a->user));
-                bool good = false;
-                switch (a->mechanism) {
-                case sasl::mechanism::plain:
-                case sasl::mechanism::login: good = a->secret == password; break;
-                case sasl::mechanism::xoauth2:
-                case sasl::mechanism::oauthbearer: good = a->secret == right_token; break;
-                case sasl::mechanism::cram_md5:
-                    good = sasl::cram_md5_verify(password, a->challenge, a->secret);
-                    break;
-                case sasl::mechanism::scram_sha_256:
-                    REQUIRE(server.accept(a->decision, stored_keys) == errc::ok);  // the session checks
-                    continue;
-                }
-                if (good) REQUIRE(server.accept(a->decision) == errc::ok);
-                else REQUIRE(server.reject(a->decision, reply{535, {5, 7, 8}, "bad credentials"}) == errc::ok);
-            } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
-                o.stored += b->bytes;
-            } else if (is_decision(ev)) {
-                o.server_events.push_back(describe(ev));
-                REQUIRE(server.accept() == errc::ok);
-            } else if (!std::holds_alternative<closed>(ev)) {
-                o.server_events.push_back(describe(ev));
+    session_pair pair(server, client, [&rng](std::size_t n) { return 1 + rng() % n; });
+    const auto on_server = [&](const server_event& ev) {
+        if (const auto* a = std::get_if<auth_request>(&ev)) {
+            o.auth_requests.push_back(std::string(sasl::to_string(a->mechanism)) + " " + std::string(a->user));
+            bool good = false;
+            switch (a->mechanism) {
+            case sasl::mechanism::plain:
+            case sasl::mechanism::login: good = a->secret == password; break;
+            case sasl::mechanism::xoauth2:
+            case sasl::mechanism::oauthbearer: good = a->secret == right_token; break;
+            case sasl::mechanism::cram_md5: good = sasl::cram_md5_verify(password, a->challenge, a->secret); break;
+            case sasl::mechanism::scram_sha_256:
+                REQUIRE(server.accept(a->decision, stored_keys) == errc::ok);  // the session checks
+                return;
             }
+            if (good) REQUIRE(server.accept(a->decision) == errc::ok);
+            else REQUIRE(server.reject(a->decision, reply{535, {5, 7, 8}, "bad credentials"}) == errc::ok);
+        } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
+            o.stored += b->bytes;
+        } else if (is_decision(ev)) {
+            o.server_events.push_back(describe(ev));
+            REQUIRE(server.accept() == errc::ok);
+        } else if (!std::holds_alternative<need_output>(ev) && !std::holds_alternative<tls_handover>(ev) &&
+                   !std::holds_alternative<closed>(ev)) {
+            o.server_events.push_back(describe(ev));
         }
-        if (client_wants && !s2c.empty()) {
-            client_in = std::string(client.unconsumed()) + take(s2c, rng);
-            REQUIRE(client.feed(client_in) == errc::ok);
-            client_wants = false;
+    };
+    const auto on_client = [&](const client_event& ev) {
+        if (std::holds_alternative<need_output>(ev)) {
+            app.pump(client);
+        } else if (std::holds_alternative<need_body>(ev)) {
+            app.on_event(client, ev);
+        } else if (!std::holds_alternative<tls_handover>(ev) && !std::holds_alternative<closed>(ev)) {
+            o.client_events.push_back(describe(ev));
+            app.on_event(client, ev);
         }
-        if (!client_wants && !client.done()) {
-            const client_event ev = client.next_event();
-            progress = true;
-            if (std::holds_alternative<need_data>(ev)) {
-                client_wants = true;
-            } else if (std::holds_alternative<need_output>(ev)) {
-                const std::size_t n = 1 + rng() % client.output().size();
-                c2s.append(client.output().substr(0, n));
-                o.client_wire.append(client.output().substr(0, n));
-                client.consume_output(n);
-                app.pump(client);
-            } else if (std::holds_alternative<tls_handover>(ev)) {
-                REQUIRE(s2c.empty());  // nothing the server wrote may be left behind the 220
-                REQUIRE(client.tls_established() == errc::ok);
-            } else if (std::holds_alternative<need_body>(ev)) {
-                app.on_event(client, ev);
-            } else if (!std::holds_alternative<closed>(ev)) {
-                o.client_events.push_back(describe(ev));
-                app.on_event(client, ev);
-            }
-        }
-        if (client.done() && server.done()) {
-            o.finished = true;
-            break;
-        }
-        if (!progress && c2s.empty() && s2c.empty()) break;
-    }
+    };
+    o.finished = pair.run(on_server, on_client, 100'000);
+    o.client_wire = pair.client_wire;
+    o.server_wire = pair.server_wire;
     CHECK(app.errors.empty());
     return o;
 }

@@ -11,6 +11,7 @@
 #include "smtpwire/server_session.hpp"
 #include "support/client_driver.hpp"
 #include "support/server_driver.hpp"
+#include "support/session_pair.hpp"
 
 using namespace smtpwire;
 using namespace smtpwire_test;
@@ -48,63 +49,34 @@ arrival deliver(const std::string& report, const compose::report_envelope& how,
     const envelope env = how.to_envelope();
 
     arrival a;
-    std::string c2s, s2c, server_in, client_in;
-    bool server_wants = false, client_wants = false;
-    for (int step = 0; step < 100'000 && !(client.done() && server.done()); ++step) {
-        bool progress = false;
-        if (server_wants && !c2s.empty()) {
-            server_in = std::string(server.unconsumed()) + c2s;
-            c2s.clear();
-            REQUIRE(server.feed(server_in) == errc::ok);
-            server_wants = false;
+    session_pair pair(server, client, [](std::size_t n) { return n; });
+    const auto on_server = [&](const server_event& ev) {
+        if (const auto* b = std::get_if<body_chunk>(&ev)) {
+            a.content += b->bytes;
+        } else if (const auto* m = std::get_if<mail_from>(&ev)) {
+            a.reverse_path = m->reverse_path.kind;
+            a.mail = m->parameters;
+            a.parameters += std::string(m->parameters.raw) + ";";
+            REQUIRE(server.accept() == errc::ok);
+        } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
+            a.recipients.emplace_back(r->forward_path.raw);
+            a.notify.push_back(r->parameters.notify);
+            a.parameters += std::string(r->parameters.raw) + ";";
+            REQUIRE(server.accept() == errc::ok);
+        } else if (is_decision(ev)) {
+            REQUIRE(server.accept() == errc::ok);
         }
-        if (!server_wants && !server.done()) {
-            const server_event ev = server.next_event();
-            progress = true;
-            if (std::holds_alternative<need_data>(ev)) {
-                server_wants = true;
-            } else if (std::holds_alternative<need_output>(ev)) {
-                s2c += server.output();
-                server.consume_output(server.output().size());
-            } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
-                a.content += b->bytes;
-            } else if (const auto* m = std::get_if<mail_from>(&ev)) {
-                a.reverse_path = m->reverse_path.kind;
-                a.mail = m->parameters;
-                a.parameters += std::string(m->parameters.raw) + ";";
-                REQUIRE(server.accept() == errc::ok);
-            } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
-                a.recipients.emplace_back(r->forward_path.raw);
-                a.notify.push_back(r->parameters.notify);
-                a.parameters += std::string(r->parameters.raw) + ";";
-                REQUIRE(server.accept() == errc::ok);
-            } else if (is_decision(ev)) {
-                REQUIRE(server.accept() == errc::ok);
-            }
+    };
+    const auto on_client = [&](const client_event& ev) {
+        if (std::holds_alternative<ready>(ev)) {
+            REQUIRE(client.send_mail(env, report) == errc::ok);
+        } else if (std::holds_alternative<transaction_done>(ev)) {
+            a.client_events.push_back(describe(ev));
+            REQUIRE(client.quit() == errc::ok);
         }
-        if (client_wants && !s2c.empty()) {
-            client_in = std::string(client.unconsumed()) + s2c;
-            s2c.clear();
-            REQUIRE(client.feed(client_in) == errc::ok);
-            client_wants = false;
-        }
-        if (!client_wants && !client.done()) {
-            const client_event ev = client.next_event();
-            progress = true;
-            if (std::holds_alternative<need_data>(ev)) {
-                client_wants = true;
-            } else if (std::holds_alternative<need_output>(ev)) {
-                c2s += client.output();
-                client.consume_output(client.output().size());
-            } else if (std::holds_alternative<ready>(ev)) {
-                REQUIRE(client.send_mail(env, report) == errc::ok);
-            } else if (std::holds_alternative<transaction_done>(ev)) {
-                a.client_events.push_back(describe(ev));
-                REQUIRE(client.quit() == errc::ok);
-            }
-        }
-        if (!progress && c2s.empty() && s2c.empty()) break;
-    }
+    };
+    CHECK(pair.run(on_server, on_client, 100'000));  // both sides done
+    return a;
     CHECK(client.done());
     CHECK(server.done());
     return a;

@@ -12,6 +12,7 @@
 #include "smtpwire/server_session.hpp"
 #include "support/client_driver.hpp"
 #include "support/content.hpp"
+#include "support/session_pair.hpp"
 
 using namespace smtpwire;
 using namespace smtpwire_test;
@@ -77,18 +78,6 @@ std::string as_delivered(const std::string& address) {
     std::string local(m.local_part.size(), '\0');
     local.resize(decode_local_part(m.local_part, local.data()));
     return local + "@" + std::string(m.domain);
-}
-
-struct pipe {
-    std::string bytes;  // written by one side, not yet read by the other
-};
-
-// Moves a random prefix of `from` (at least one byte) into the reader's buffer.
-std::string take(pipe& p, std::mt19937_64& rng) {
-    const std::size_t n = 1 + rng() % (p.bytes.size());
-    std::string piece = p.bytes.substr(0, n);
-    p.bytes.erase(0, n);
-    return piece;
 }
 
 struct outcome_log {
@@ -167,93 +156,55 @@ outcome_log run_case(std::mt19937_64& rng, const std::vector<planned_message>& p
     sending_app app(messages, 1 + rng() % 600);
 
     outcome_log log;
-    pipe c2s, s2c;
-    std::string server_in, client_in;
-    bool server_wants = false, client_wants = false;  // true after need_data
     std::size_t message_index = 0, rcpt_seen = 0;
     received current;
-    for (int step = 0; step < 1'000'000; ++step) {
-        bool progress = false;
-        // Server side.
-        if (server_wants && !c2s.bytes.empty()) {
-            server_in = std::string(server.unconsumed()) + take(c2s, rng);
-            REQUIRE(server.feed(server_in) == errc::ok);
-            server_wants = false;
-        }
-        if (!server_wants) {
-            const server_event ev = server.next_event();
-            progress = true;
-            if (std::holds_alternative<need_data>(ev)) {
-                server_wants = true;
-            } else if (std::holds_alternative<need_output>(ev)) {
-                const std::size_t n = 1 + rng() % server.output().size();
-                s2c.bytes.append(server.output().substr(0, n));
-                server.consume_output(n);
-            } else if (const auto* m = std::get_if<mail_from>(&ev)) {
-                current = received{};
-                current.reverse_path = decoded(m->reverse_path);
-                rcpt_seen = 0;
+    session_pair pair(server, client, [&rng](std::size_t n) { return 1 + rng() % n; });
+    const auto on_server = [&](const server_event& ev) {
+        if (const auto* m = std::get_if<mail_from>(&ev)) {
+            current = received{};
+            current.reverse_path = decoded(m->reverse_path);
+            rcpt_seen = 0;
+            REQUIRE(server.accept() == errc::ok);
+        } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
+            const verdict v = message_index < plan.size() && rcpt_seen < plan[message_index].verdicts.size()
+                                  ? plan[message_index].verdicts[rcpt_seen]
+                                  : verdict::accept;
+            ++rcpt_seen;
+            if (v == verdict::accept) {
+                current.recipients.push_back(decoded(r->forward_path));
                 REQUIRE(server.accept() == errc::ok);
-            } else if (const auto* r = std::get_if<rcpt_to>(&ev)) {
-                const verdict v = message_index < plan.size() && rcpt_seen < plan[message_index].verdicts.size()
-                                      ? plan[message_index].verdicts[rcpt_seen]
-                                      : verdict::accept;
-                ++rcpt_seen;
-                if (v == verdict::accept) {
-                    current.recipients.push_back(decoded(r->forward_path));
-                    REQUIRE(server.accept() == errc::ok);
-                } else {
-                    REQUIRE(server.reject(reply_for(v)) == errc::ok);
-                }
-            } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
-                current.content += b->bytes;
-            } else if (const auto* end = std::get_if<message_end>(&ev)) {
-                current.complete = true;
-                log.server.push_back(current);
-                if (mode.lmtp) answer_recipients(server, *end, plan[message_index], rng);
-                else REQUIRE(server.accept() == errc::ok);
-                ++message_index;
-            } else if (std::holds_alternative<closed>(ev)) {
-                server_wants = false;
-            } else if (std::holds_alternative<protocol_error>(ev)) {
-                log.client_events.push_back("server: " + describe(ev));
-            } else if (is_decision(ev)) {
-                REQUIRE(server.accept() == errc::ok);
-            } else if (std::holds_alternative<transaction_reset>(ev)) {
-                // a transaction that ended without a message (no recipient accepted)
-                if (rcpt_seen > 0) ++message_index;
-                rcpt_seen = 0;
+            } else {
+                REQUIRE(server.reject(reply_for(v)) == errc::ok);
             }
+        } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
+            current.content += b->bytes;
+        } else if (const auto* end = std::get_if<message_end>(&ev)) {
+            current.complete = true;
+            log.server.push_back(current);
+            if (mode.lmtp) answer_recipients(server, *end, plan[message_index], rng);
+            else REQUIRE(server.accept() == errc::ok);
+            ++message_index;
+        } else if (std::holds_alternative<protocol_error>(ev)) {
+            log.client_events.push_back("server: " + describe(ev));
+        } else if (is_decision(ev)) {
+            REQUIRE(server.accept() == errc::ok);
+        } else if (std::holds_alternative<transaction_reset>(ev)) {
+            // a transaction that ended without a message (no recipient accepted)
+            if (rcpt_seen > 0) ++message_index;
+            rcpt_seen = 0;
         }
-        // Client side.
-        if (client_wants && !s2c.bytes.empty()) {
-            client_in = std::string(client.unconsumed()) + take(s2c, rng);
-            REQUIRE(client.feed(client_in) == errc::ok);
-            client_wants = false;
+    };
+    const auto on_client = [&](const client_event& ev) {
+        if (std::holds_alternative<need_output>(ev)) {
+            app.pump(client);
+        } else if (std::holds_alternative<need_body>(ev)) {
+            app.on_event(client, ev);
+        } else if (!std::holds_alternative<closed>(ev)) {
+            log.client_events.push_back(describe(ev));
+            app.on_event(client, ev);
         }
-        if (!client_wants && !client.done()) {
-            const client_event ev = client.next_event();
-            progress = true;
-            if (std::holds_alternative<need_data>(ev)) {
-                client_wants = true;
-            } else if (std::holds_alternative<need_output>(ev)) {
-                const std::size_t n = 1 + rng() % client.output().size();
-                c2s.bytes.append(client.output().substr(0, n));
-                client.consume_output(n);
-                app.pump(client);
-            } else if (std::holds_alternative<need_body>(ev)) {
-                app.on_event(client, ev);
-            } else if (!std::holds_alternative<closed>(ev)) {
-                log.client_events.push_back(describe(ev));
-                app.on_event(client, ev);
-            }
-        }
-        if (client.done() && server.done()) {
-            log.finished = true;
-            break;
-        }
-        if (!progress && c2s.bytes.empty() && s2c.bytes.empty()) break;
-    }
+    };
+    log.finished = pair.run(on_server, on_client, 1'000'000);
     log.app_errors = app.errors;
     return log;
 }
