@@ -112,7 +112,8 @@ constexpr void reply_wrap_point(std::string_view line, std::size_t max_piece, st
 template <class Sink>
 constexpr void emit_reply(const reply& r, bool with_status, Sink& sink) noexcept {
     char status_buf[max_enhanced_status_length] = {};
-    const std::size_t status_len = with_status ? format_enhanced_status(r.status, status_buf) : 0;
+    std::size_t status_len = with_status ? format_enhanced_status(r.status, status_buf) : 0;
+    if (status_len > sizeof status_buf) status_len = 0;  // never: tells compilers the bound
     const std::string_view status(status_buf, status_len);
     const std::size_t overhead = 3 + 1 + (status_len > 0 ? status_len + 1 : 0) + 2;
     const std::size_t max_piece = max_reply_line_length - overhead;

@@ -288,7 +288,8 @@ TEST_CASE("dot_stuffer: output capacity 1 to 10 gives the same wire") {
         dot_stuffer s;
         std::string wire;
         std::string_view in = content;
-        char out[2];
+        std::string buffer(2, '\0');
+        char* out = buffer.data();
         while (!in.empty()) {
             stuff_result r = s.encode(in, out, 1);
             CHECK(r.written <= 1);
