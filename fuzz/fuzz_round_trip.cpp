@@ -8,13 +8,16 @@
 // discarded: no byte sent before the handover is ever read after it. DSN options (RET,
 // ENVID, NOTIFY, ORCPT) are always given; with DSN offered the server's mail_from and
 // rcpt_to events carry exactly those values (ENVID and ORCPT decoded from xtext),
-// without it none.
+// without it none. With LMTP on both sides the content is answered once per accepted
+// recipient, and the client reports each of those replies, in RCPT order, and the
+// outcome the first failing one decides.
 //
 // Input, read in order (exhausted input reads as zeros):
 //   byte: bit 0 server offers PIPELINING, bit 1 8BITMIME, bit 2 SMTPUTF8, bit 3
 //         ENHANCEDSTATUSCODES; bit 4 client pipelines; bit 5 the server decides only when
 //         paused; bits 6-7 client output buffer 1024/1500/4096/16384.
-//   byte: bits 0-1 messages - 1 (1-3, 3 read as 3); bits 2-7 body piece size - 1.
+//   byte: bits 0-1 messages - 1 (1-3, 3 read as 3); bits 2-6 body piece size - 1; bit 7
+//         LMTP (client_config::lmtp and server_config::lmtp).
 //   8 bytes: the chunking seed; its top byte also says, bit 0, that the client requires
 //         STARTTLS (the server offers it), bit 1, that it authenticates (the server
 //         offers every mechanism and requires AUTH), with a SCRAM nonce (bit 2) and a
@@ -29,6 +32,9 @@
 //         the sender's mailbox made printable: SP as '+', other octets as '='), bit 6
 //         end_body() right after the last piece; per recipient a verdict byte (bits
 //         0-2: 0-3 accept, 4 reject 550, 5 defer 450, 6 reject 553, 7 accept with 251;
+//         with LMTP, after the content, 1 is answered 452, 2 552 and the others 250; the
+//         message verdict refuses all but the last accepted recipient with 554, and the
+//         server answers the others one by one, the last first;
 //         bits 3-6 NOTIFY: NEVER (alone only), SUCCESS, FAILURE, DELAY; bit 7 ORCPT
 //         "rfc822;" and the address, non-printable octets as '~') and a mailbox; then
 //         the body: a 16-bit length (at most 2048) and that many octets.
@@ -58,9 +64,13 @@ namespace {
 
 enum class verdict { accept, accept_251, reject, defer, reject_553 };
 
+// With LMTP, the reply a recipient accepted at RCPT gets after the content.
+enum class delivery { delivered, deferred, refused };
+
 struct planned {
     smtpwire_fuzz::outgoing message;
     std::vector<verdict> verdicts;
+    std::vector<delivery> deliveries;  // per recipient, used with LMTP only
     bool reject_message = false;
 };
 
@@ -82,6 +92,7 @@ struct scenario {
     bool binary_mime = false;  // and BINARYMIME: the client sends BODY=BINARYMIME
     bool dsn = false;          // the server offers DSN
     std::size_t chunk_size = 0;  // client_config::chunk_size
+    bool lmtp = false;
     std::vector<planned> messages;
 };
 
@@ -152,7 +163,8 @@ scenario read_scenario(smtpwire_fuzz::input_reader& in) {
     s.output_buffer = buffers[b0 >> 6];
     const std::uint8_t b1 = in.byte();
     const std::size_t messages = 1 + (b1 & 3) % 3;
-    s.body_chunk = 1 + (b1 >> 2);
+    s.body_chunk = 1 + ((b1 >> 2) & 31);
+    s.lmtp = (b1 & 128) != 0;
     for (int i = 0; i < 8; ++i) s.seed = s.seed << 8 | in.byte();
     s.tls = ((s.seed >> 56) & 1) != 0;
     s.auth = ((s.seed >> 57) & 1) != 0;
@@ -182,6 +194,7 @@ scenario read_scenario(smtpwire_fuzz::input_reader& in) {
                                  : v == 5 ? verdict::defer
                                  : v == 6 ? verdict::reject_553
                                           : verdict::accept_251);
+            p.deliveries.push_back(v == 1 ? delivery::deferred : v == 2 ? delivery::refused : delivery::delivered);
             p.message.to.push_back(read_mailbox(in, s.smtputf8));
             dsn_notify n;
             n.success = (b & 16) != 0;
@@ -254,6 +267,28 @@ reply verdict_reply(verdict v) {
 
 bool accepted(verdict v) { return v == verdict::accept || v == verdict::accept_251; }
 
+const reply content_refused{554, {5, 7, 1}, "content refused"};
+
+reply delivery_reply(delivery d) {
+    switch (d) {
+    case delivery::deferred: return {452, {4, 2, 2}, "mailbox full"};
+    case delivery::refused: return {552, {5, 2, 2}, "over quota"};
+    case delivery::delivered: break;
+    }
+    return {250, {2, 0, 0}, "OK"};
+}
+
+// With LMTP, the replies to the content of `p`, one per recipient accepted at RCPT, in
+// RCPT order: the message verdict refuses all but the last with 554.
+std::vector<reply> lmtp_content_replies(const planned& p) {
+    std::vector<reply> replies;
+    for (std::size_t k = 0; k < p.verdicts.size(); ++k)
+        if (accepted(p.verdicts[k])) replies.push_back(delivery_reply(p.deliveries[k]));
+    if (p.reject_message && !replies.empty())
+        for (std::size_t k = 0; k + 1 < replies.size() || k == 0; ++k) replies[k] = content_refused;
+    return replies;
+}
+
 class server_side {
 public:
     server_side(const scenario& s, server_session& server) : s_(s), server_(server) {}
@@ -298,8 +333,10 @@ private:
             check_rcpt_dsn(r->parameters);
         } else if (const auto* b = std::get_if<body_chunk>(&ev)) {
             current_.content += b->bytes;
-        } else if (std::holds_alternative<message_end>(ev)) {
+        } else if (const auto* e = std::get_if<message_end>(&ev)) {
             kind_ = kind::message;
+            message_decision_ = e->decision;
+            message_recipients_ = e->recipients;
         } else if (const auto* a = std::get_if<auth_request>(&ev)) {
             kind_ = kind::auth;
             auth_scram_ = a->mechanism == sasl::mechanism::scram_sha_256;
@@ -377,7 +414,8 @@ private:
             stored.push_back(current_);
             ++message_;
             rcpt_seen_ = 0;
-            e = current_.rejected ? server_.reject({554, {5, 7, 1}, "content refused"}) : server_.accept();
+            if (s_.lmtp) e = answer_recipients(p);
+            else e = current_.rejected ? server_.reject(content_refused) : server_.accept();
             break;
         case kind::auth:
             check(auth_ok_, "the server was given other credentials than the client's");
@@ -392,9 +430,30 @@ private:
         check(e == errc::ok, "the server refused a decision", std::string(to_string(e)));
     }
 
+    // LMTP: answers the recipients one by one, the last first (the session writes the
+    // replies in RCPT order), and with the message verdict refuses the rest with one
+    // reject(); the replies are lmtp_content_replies()'s.
+    errc answer_recipients(const planned* p) {
+        check(p != nullptr, "a message_end for no message");
+        const std::vector<reply> replies = lmtp_content_replies(*p);
+        check(replies.size() == message_recipients_, "message_end counts other recipients than were accepted");
+        check(!replies.empty(), "a message_end with no recipient accepted");
+        const std::size_t one_by_one = p->reject_message ? (replies.size() > 1 ? 1 : 0) : replies.size();
+        for (std::size_t n = 0; n < one_by_one; ++n) {
+            const std::size_t k = replies.size() - 1 - n;
+            const reply& r = replies[k];
+            const errc e = r.code == 250 ? server_.accept_recipient(message_decision_, k)
+                                         : server_.reject_recipient(message_decision_, k, r);
+            if (e != errc::ok) return e;
+        }
+        return p->reject_message ? server_.reject(content_refused) : errc::ok;
+    }
+
     const scenario& s_;
     server_session& server_;
     received current_;
+    decision_id message_decision_{};
+    std::size_t message_recipients_ = 0;
     std::string rcpt_address_;
     std::size_t message_ = 0;
     std::size_t rcpt_seen_ = 0;
@@ -428,6 +487,7 @@ outcome_log exchange(const scenario& s) {
     if (s.smtputf8) sc.extensions.add(extension::smtputf8);
     if (s.enhanced) sc.extensions.add(extension::enhanced_status_codes);
     sc.early_input = pipelining_policy::reject;
+    sc.lmtp = s.lmtp;
     if (s.tls) sc.extensions.add(extension::starttls);
     if (s.chunking) sc.extensions.add(extension::chunking);
     if (s.binary_mime) sc.extensions.add(extension::binary_mime);
@@ -447,6 +507,7 @@ outcome_log exchange(const scenario& s) {
     cc.pipelining = s.client_pipelining;
     cc.output_buffer = s.output_buffer;
     cc.chunk_size = s.chunk_size;  // bdat_policy::automatic: BDAT when CHUNKING is offered
+    cc.lmtp = s.lmtp;
     if (s.tls) cc.starttls = tls_policy::required;
     if (s.auth) {
         cc.auth.user = server_side::auth_user;
@@ -519,7 +580,8 @@ outcome_log exchange(const scenario& s) {
                     log.client_events.push_back("reply " + std::string(to_string(r->command)) + " " +
                                                 std::to_string(r->reply.code) + (r->after_content ? " content" : ""));
                 else if (const auto* d = std::get_if<transaction_done>(&ev))
-                    log.client_events.push_back("done " + std::string(to_string(d->result)));
+                    log.client_events.push_back("done " + std::string(to_string(d->result)) +
+                                                (s.lmtp ? " " + std::to_string(d->delivered) : ""));
                 else if (std::holds_alternative<client_failure>(ev))
                     log.client_events.push_back("failure");
                 app.on_event(client, ev);
@@ -562,9 +624,12 @@ void check_outcome(const scenario& s, const outcome_log& log) {
     }
     check(stored == log.stored.size(), "a message was stored that should not have been");
 
-    // The client reported every recipient's reply and each transaction's outcome.
+    // The client reported every recipient's reply and each transaction's outcome; with
+    // LMTP also each recipient's reply to the content.
     std::size_t message = 0, rcpt = 0, done = 0;
+    std::vector<std::string> content_replies;  // of the transaction whose outcome comes next
     for (const std::string& e : log.client_events) {
+        if (e.size() > 8 && e.compare(e.size() - 8, 8, " content") == 0) content_replies.push_back(e);
         if (e.rfind("reply RCPT ", 0) == 0) {
             while (message < s.messages.size() && rcpt >= s.messages[message].verdicts.size()) {
                 ++message;
@@ -582,9 +647,27 @@ void check_outcome(const scenario& s, const outcome_log& log) {
                 any = any || accepted(v);
                 transient = transient || v == verdict::defer;
             }
-            const char* expected = any ? (p.reject_message ? "done permanent" : "done success")
+            std::string expected = any ? (p.reject_message ? "done permanent" : "done success")
                                        : (transient ? "done transient" : "done permanent");
+            if (s.lmtp && any) {
+                // Each accepted recipient's own reply, in RCPT order; the first failure decides.
+                const std::vector<reply> replies = lmtp_content_replies(p);
+                const std::string verb = s.chunking ? "BDAT" : "DATA";
+                std::vector<std::string> want;
+                std::size_t delivered = 0;
+                expected = "done success";
+                for (const reply& r : replies) {
+                    want.push_back("reply " + verb + " " + std::to_string(r.code) + " content");
+                    if (r.code / 100 == 2) ++delivered;
+                    else if (expected == "done success") expected = r.code / 100 == 4 ? "done transient" : "done permanent";
+                }
+                check(content_replies == want, "the replies to the content differ from the server's");
+                expected += " " + std::to_string(delivered);
+            } else if (s.lmtp) {
+                expected += " 0";
+            }
             check(e == expected, "a transaction outcome differs from the verdicts", e);
+            content_replies.clear();
         }
     }
     check(done == s.messages.size(), "a transaction without an outcome");
