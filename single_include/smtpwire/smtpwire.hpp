@@ -9641,12 +9641,12 @@ public:
             const std::size_t room = cap - w;
             const std::size_t len = stop - i < room ? stop - i : room;
             if (len == 0) break;
-            note(in.data() + i, len);
             std::memcpy(out + w, in.data() + i, len);
             i += len;
             w += len;
             line_start_ = false;
         }
+        note(in.substr(0, i));
         return {i, w};
     }
 
@@ -9686,10 +9686,13 @@ private:
         line_start_ = true;
     }
 
-    // Records 8-bit and NUL octets in a run of ordinary content.
-    void note(const char* p, std::size_t len) noexcept {
-        if (!saw_nul_ && std::memchr(p, '\0', len) != nullptr) saw_nul_ = true;
-        if (!saw_eight_bit_) saw_eight_bit_ = ascii::has_non_ascii({p, len});
+    // Records 8-bit and NUL octets among the content consumed by one encode() call, in
+    // one pass each over all of it rather than one per line (the CR, LF and '.' octets
+    // among it are neither).
+    void note(std::string_view consumed) noexcept {
+        if (consumed.empty()) return;
+        if (!saw_nul_ && std::memchr(consumed.data(), '\0', consumed.size()) != nullptr) saw_nul_ = true;
+        if (!saw_eight_bit_) saw_eight_bit_ = ascii::has_non_ascii(consumed);
     }
 
     bool line_start_ = true;
