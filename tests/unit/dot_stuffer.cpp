@@ -357,7 +357,7 @@ TEST_CASE("dot_stuffer: 8-bit and NUL detection") {
         CHECK_FALSE(s.saw_eight_bit());
     }
     SECTION("anywhere in one call: after newlines and a stuffed dot") {
-        (void)s.encode(std::string_view("a\r\nb\n.c\r\n\0", 12), out, sizeof out);
+        (void)s.encode(std::string_view("a\r\nb\n.c\r\n\0", 10), out, sizeof out);
         CHECK(s.saw_nul());
         CHECK_FALSE(s.saw_eight_bit());
         (void)s.encode("x\r\n..\r\ny\xfe", out, sizeof out);
