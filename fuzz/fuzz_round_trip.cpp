@@ -278,14 +278,20 @@ reply delivery_reply(delivery d) {
     return {250, {2, 0, 0}, "OK"};
 }
 
+// With LMTP and `accepted` recipients accepted at RCPT: how many of them, from the
+// first, the message verdict refuses together with 554 (all but the last; the only one).
+std::size_t refused_together(const planned& p, std::size_t accepted) {
+    if (!p.reject_message) return 0;
+    return accepted > 1 ? accepted - 1 : accepted;
+}
+
 // With LMTP, the replies to the content of `p`, one per recipient accepted at RCPT, in
-// RCPT order: the message verdict refuses all but the last with 554.
+// RCPT order.
 std::vector<reply> lmtp_content_replies(const planned& p) {
     std::vector<reply> replies;
     for (std::size_t k = 0; k < p.verdicts.size(); ++k)
         if (accepted(p.verdicts[k])) replies.push_back(delivery_reply(p.deliveries[k]));
-    if (p.reject_message && !replies.empty())
-        for (std::size_t k = 0; k + 1 < replies.size() || k == 0; ++k) replies[k] = content_refused;
+    for (std::size_t k = 0; k < refused_together(p, replies.size()); ++k) replies[k] = content_refused;
     return replies;
 }
 
@@ -438,15 +444,14 @@ private:
         const std::vector<reply> replies = lmtp_content_replies(*p);
         check(replies.size() == message_recipients_, "message_end counts other recipients than were accepted");
         check(!replies.empty(), "a message_end with no recipient accepted");
-        const std::size_t one_by_one = p->reject_message ? (replies.size() > 1 ? 1 : 0) : replies.size();
-        for (std::size_t n = 0; n < one_by_one; ++n) {
-            const std::size_t k = replies.size() - 1 - n;
+        const std::size_t together = refused_together(*p, replies.size());
+        for (std::size_t k = replies.size(); k-- > together;) {
             const reply& r = replies[k];
             const errc e = r.code == 250 ? server_.accept_recipient(message_decision_, k)
                                          : server_.reject_recipient(message_decision_, k, r);
             if (e != errc::ok) return e;
         }
-        return p->reject_message ? server_.reject(content_refused) : errc::ok;
+        return together > 0 ? server_.reject(content_refused) : errc::ok;
     }
 
     const scenario& s_;

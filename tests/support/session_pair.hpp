@@ -35,47 +35,12 @@ public:
     template <class OnServerEvent, class OnClientEvent>
     bool run(OnServerEvent on_server, OnClientEvent on_client, int max_steps) {
         for (int step = 0; step < max_steps; ++step) {
-            bool progress = false;
-            if (server_wants_ && !to_server_.empty()) {
-                server_in_ = std::string(server_.unconsumed()) + take(to_server_);
-                REQUIRE(server_.feed(server_in_) == errc::ok);
-                server_wants_ = false;
-            }
-            if (!server_wants_ && !server_.done()) {
-                progress = true;
-                const server_event ev = server_.next_event();
-                if (std::holds_alternative<need_data>(ev)) {
-                    server_wants_ = true;
-                } else {
-                    if (std::holds_alternative<need_output>(ev)) move(server_, to_client_, server_wire);
-                    if (std::holds_alternative<tls_handover>(ev)) {
-                        REQUIRE(to_server_.empty());  // the client waits for the 220 before its handshake
-                        REQUIRE(server_.tls_established() == errc::ok);
-                    }
-                    on_server(ev);
-                }
-            }
-            if (client_wants_ && !to_client_.empty()) {
-                client_in_ = std::string(client_.unconsumed()) + take(to_client_);
-                REQUIRE(client_.feed(client_in_) == errc::ok);
-                client_wants_ = false;
-            }
-            if (!client_wants_ && !client_.done()) {
-                progress = true;
-                const client_event ev = client_.next_event();
-                if (std::holds_alternative<need_data>(ev)) {
-                    client_wants_ = true;
-                } else {
-                    if (std::holds_alternative<need_output>(ev)) move(client_, to_server_, client_wire);
-                    if (std::holds_alternative<tls_handover>(ev)) {
-                        REQUIRE(to_client_.empty());  // nothing the server wrote is left behind its 220
-                        REQUIRE(client_.tls_established() == errc::ok);
-                    }
-                    on_client(ev);
-                }
-            }
+            const bool server_moved = step_side(server_, server_wants_, server_in_, to_server_, to_client_,
+                                                server_wire, on_server);
+            const bool client_moved = step_side(client_, client_wants_, client_in_, to_client_, to_server_,
+                                                client_wire, on_client);
             if (server_.done() && client_.done()) return true;
-            if (!progress && to_server_.empty() && to_client_.empty()) return false;
+            if (!server_moved && !client_moved && to_server_.empty() && to_client_.empty()) return false;
         }
         return false;
     }
@@ -84,6 +49,35 @@ public:
     std::string client_wire;  // everything the client wrote
 
 private:
+    // One step of one side: feeds it a piece of `incoming` if it asked for data, then
+    // takes one event unless it still waits or is done. Returns whether it took one.
+    // `in` keeps what it was fed (its unconsumed() points into it); its output goes to
+    // `outgoing` and `wire`. At a TLS handover nothing may be in flight towards it: the
+    // client waits for the 220 before its handshake, and the server writes nothing
+    // behind that 220.
+    template <class Session, class OnEvent>
+    bool step_side(Session& session, bool& wants, std::string& in, std::string& incoming, std::string& outgoing,
+                   std::string& wire, OnEvent& on_event) {
+        if (wants && !incoming.empty()) {
+            in = std::string(session.unconsumed()) + take(incoming);
+            REQUIRE(session.feed(in) == errc::ok);
+            wants = false;
+        }
+        if (wants || session.done()) return false;
+        const auto ev = session.next_event();
+        if (std::holds_alternative<need_data>(ev)) {
+            wants = true;
+            return true;
+        }
+        if (std::holds_alternative<need_output>(ev)) move(session, outgoing, wire);
+        if (std::holds_alternative<tls_handover>(ev)) {
+            REQUIRE(incoming.empty());
+            REQUIRE(session.tls_established() == errc::ok);
+        }
+        on_event(ev);
+        return true;
+    }
+
     // A piece of `pending`, taken from its front.
     std::string take(std::string& pending) {
         const std::size_t n = piece_(pending.size());
