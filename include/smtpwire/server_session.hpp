@@ -761,6 +761,12 @@ private:
         return offered.add(extension::pipelining).add(extension::enhanced_status_codes);
     }
 
+    // The reply accept() writes without text where the default names no host: a
+    // constant, with or without the enhanced status code.
+    bool write_default(std::string_view with_status, std::string_view without_status) noexcept {
+        return out_.append(enhanced() ? with_status : without_status);
+    }
+
     errc write_positive(std::string_view text) noexcept {
         bool ok = false;
         switch (pending_) {
@@ -771,18 +777,22 @@ private:
             ok = write_named_reply("250", {}, text, hello_verb_ != verb::helo);
             break;
         case decision::mail:
-            ok = write_reply({250, {2, 1, 0}, text.empty() ? "OK" : text}, true);
+            ok = text.empty() ? write_default("250 2.1.0 OK\r\n", "250 OK\r\n")
+                              : write_reply({250, {2, 1, 0}, text}, true);
             break;
         case decision::rcpt:
-            ok = write_reply({250, {2, 1, 5}, text.empty() ? "OK" : text}, true);
+            ok = text.empty() ? write_default("250 2.1.5 OK\r\n", "250 OK\r\n")
+                              : write_reply({250, {2, 1, 5}, text}, true);
             break;
         case decision::data:
             // With BDAT the content is already on its way: nothing to say until the
             // chunk has arrived.
-            ok = chunked_ || write_reply({354, {}, text.empty() ? "End data with <CR><LF>.<CR><LF>" : text}, false);
+            ok = chunked_ || (text.empty() ? out_.append("354 End data with <CR><LF>.<CR><LF>\r\n")
+                                           : write_reply({354, {}, text}, false));
             break;
         case decision::message:
-            ok = write_message_reply({250, {2, 0, 0}, text.empty() ? "OK" : text});
+            ok = !lmtp_ && text.empty() ? write_default("250 2.0.0 OK\r\n", "250 OK\r\n")
+                                        : write_message_reply({250, {2, 0, 0}, text.empty() ? "OK" : text});
             break;
         case decision::starttls:
             ok = write_reply({220, {2, 0, 0}, text.empty() ? "Ready to start TLS" : text}, true);

@@ -239,6 +239,57 @@ TEST_CASE("server: a 1 KiB output buffer serves a 100-recipient pipelined batch"
     CHECK(out == expected);
 }
 
+// accept() without text writes its default replies as constants: they must be what
+// accept() with the same code, status and text writes through the reply formatter, with
+// enhanced status codes offered and without.
+TEST_CASE("server: accept() without text writes what accept() with the default reply writes") {
+    for (const bool enhanced : {true, false}) {
+        std::string outputs[2];
+        for (const bool spelled_out : {false, true}) {
+            extension_set offered = all_extensions;
+            if (!enhanced) offered.remove(extension::enhanced_status_codes);
+            harness h(config_with(offered));
+            greet(h);
+            // Feeds `bytes` and answers every decision, until the session needs data.
+            const auto send = [&](std::string_view bytes) {
+                REQUIRE(h.s.feed(bytes) == errc::ok);
+                for (;;) {
+                    const server_event ev = h.s.next_event();
+                    REQUIRE_FALSE(std::holds_alternative<closed>(ev));
+                    REQUIRE_FALSE(std::holds_alternative<paused>(ev));
+                    if (std::holds_alternative<need_data>(ev)) return;
+                    if (std::holds_alternative<need_output>(ev)) {
+                        h.output += h.s.output();
+                        h.s.consume_output(h.s.output().size());
+                    } else if (!is_decision(ev)) {
+                        continue;  // body_chunk
+                    } else if (!spelled_out) {
+                        REQUIRE(h.s.accept() == errc::ok);
+                    } else if (std::holds_alternative<mail_from>(ev)) {
+                        REQUIRE(h.s.accept(reply{250, {2, 1, 0}, "OK"}) == errc::ok);
+                    } else if (std::holds_alternative<rcpt_to>(ev)) {
+                        REQUIRE(h.s.accept(reply{250, {2, 1, 5}, "OK"}) == errc::ok);
+                    } else if (std::holds_alternative<data_begin>(ev)) {
+                        REQUIRE(h.s.accept(reply{354, {}, "End data with <CR><LF>.<CR><LF>"}) == errc::ok);
+                    } else {
+                        REQUIRE(std::holds_alternative<message_end>(ev));
+                        REQUIRE(h.s.accept(reply{250, {2, 0, 0}, "OK"}) == errc::ok);
+                    }
+                }
+            };
+            for (const char* bytes : {"MAIL FROM:<a@client.example>\r\n", "RCPT TO:<b@mx.example>\r\n", "DATA\r\n",
+                                      "Subject: t\r\n\r\nbody\r\n.\r\n"})
+                send(bytes);
+            outputs[spelled_out] = h.take_output();
+        }
+        INFO("enhanced status codes " << enhanced);
+        CHECK(outputs[0] == outputs[1]);
+        CHECK(outputs[0] == (enhanced ? "250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+                                        "250 2.0.0 OK\r\n"
+                                      : "250 OK\r\n250 OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 OK\r\n"));
+    }
+}
+
 TEST_CASE("server: a decision may come later, nothing is consumed or reordered meanwhile") {
     harness h(config_with(all_extensions));
     greet(h);
