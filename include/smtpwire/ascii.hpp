@@ -101,7 +101,7 @@ constexpr char to_upper(char c) noexcept {
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (to_lower(a[i]) != to_lower(b[i])) return false;
+        if (a[i] != b[i] && to_lower(a[i]) != to_lower(b[i])) return false;
     return true;
 }
 
