@@ -191,8 +191,12 @@ private:
         return capability_error::ok;
     }
 
+    // The index is a local: stores of char may alias used_ itself, which would keep the
+    // compiler from turning the loop into one copy.
     constexpr void copy(std::string_view s) noexcept {
-        for (char c : s) storage_[used_++] = c;
+        std::size_t at = used_;
+        for (char c : s) storage_[at++] = c;
+        used_ = at;
     }
 
     constexpr std::size_t find(std::string_view keyword) const noexcept {
