@@ -1875,7 +1875,7 @@ private:
     std::string_view body_;
     bool end_requested_ = false;
     bdat_policy bdat_policy_;
-    dot_stuffer stuffer_;
+    dot_stuffer stuffer_{false};  // send_body() judges 8-bit content itself
     std::size_t chunk_size_;       // the most octets of one BDAT chunk
     std::size_t chunk_left_ = 0;   // octets of the chunk under way not yet in the output
 

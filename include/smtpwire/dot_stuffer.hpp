@@ -25,9 +25,14 @@ struct stuff_result {
 /// never split across calls.
 class dot_stuffer {
 public:
+    /// A stuffer for a new message. With `track_octets` false, saw_eight_bit() and
+    /// saw_nul() stay false and encode() saves its passes over the content for them: for
+    /// a caller that has judged its content before (client_session does).
+    explicit dot_stuffer(bool track_octets = true) noexcept : track_octets_(track_octets) {}
+
     /// Prepares for a new message: the next octet starts a line, nothing is held, and
     /// saw_eight_bit() and saw_nul() are false.
-    void reset() noexcept { *this = dot_stuffer{}; }
+    void reset() noexcept { *this = dot_stuffer{track_octets_}; }
 
     /// Encodes from the start of `in` into out[0, cap) as much as fits and returns the
     /// input octets consumed and the output octets written; call again with `in`
@@ -79,7 +84,7 @@ public:
             w += len;
             line_start_ = false;
         }
-        note(in.substr(0, i));
+        if (track_octets_) note(in.substr(0, i));
         return {i, w};
     }
 
@@ -100,9 +105,10 @@ public:
     }
 
     /// True when an octet >= 0x80 was encoded since reset() (BODY=8BITMIME, RFC 6152,
-    /// or SMTPUTF8 is needed to send it).
+    /// or SMTPUTF8 is needed to send it). Always false without `track_octets`.
     [[nodiscard]] bool saw_eight_bit() const noexcept { return saw_eight_bit_; }
     /// True when a NUL octet was encoded since reset() (not 8BITMIME text, RFC 6152 §1).
+    /// Always false without `track_octets`.
     [[nodiscard]] bool saw_nul() const noexcept { return saw_nul_; }
 
 private:
@@ -128,6 +134,7 @@ private:
         if (!saw_eight_bit_) saw_eight_bit_ = ascii::has_non_ascii(consumed);
     }
 
+    bool track_octets_;
     bool line_start_ = true;
     bool held_cr_ = false;
     bool saw_eight_bit_ = false;

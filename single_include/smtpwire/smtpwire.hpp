@@ -9611,9 +9611,14 @@ struct stuff_result {
 /// never split across calls.
 class dot_stuffer {
 public:
+    /// A stuffer for a new message. With `track_octets` false, saw_eight_bit() and
+    /// saw_nul() stay false and encode() saves its passes over the content for them: for
+    /// a caller that has judged its content before (client_session does).
+    explicit dot_stuffer(bool track_octets = true) noexcept : track_octets_(track_octets) {}
+
     /// Prepares for a new message: the next octet starts a line, nothing is held, and
     /// saw_eight_bit() and saw_nul() are false.
-    void reset() noexcept { *this = dot_stuffer{}; }
+    void reset() noexcept { *this = dot_stuffer{track_octets_}; }
 
     /// Encodes from the start of `in` into out[0, cap) as much as fits and returns the
     /// input octets consumed and the output octets written; call again with `in`
@@ -9665,7 +9670,7 @@ public:
             w += len;
             line_start_ = false;
         }
-        note(in.substr(0, i));
+        if (track_octets_) note(in.substr(0, i));
         return {i, w};
     }
 
@@ -9686,9 +9691,10 @@ public:
     }
 
     /// True when an octet >= 0x80 was encoded since reset() (BODY=8BITMIME, RFC 6152,
-    /// or SMTPUTF8 is needed to send it).
+    /// or SMTPUTF8 is needed to send it). Always false without `track_octets`.
     [[nodiscard]] bool saw_eight_bit() const noexcept { return saw_eight_bit_; }
     /// True when a NUL octet was encoded since reset() (not 8BITMIME text, RFC 6152 §1).
+    /// Always false without `track_octets`.
     [[nodiscard]] bool saw_nul() const noexcept { return saw_nul_; }
 
 private:
@@ -9714,6 +9720,7 @@ private:
         if (!saw_eight_bit_) saw_eight_bit_ = ascii::has_non_ascii(consumed);
     }
 
+    bool track_octets_;
     bool line_start_ = true;
     bool held_cr_ = false;
     bool saw_eight_bit_ = false;
@@ -11825,7 +11832,7 @@ private:
     std::string_view body_;
     bool end_requested_ = false;
     bdat_policy bdat_policy_;
-    dot_stuffer stuffer_;
+    dot_stuffer stuffer_{false};  // send_body() judges 8-bit content itself
     std::size_t chunk_size_;       // the most octets of one BDAT chunk
     std::size_t chunk_left_ = 0;   // octets of the chunk under way not yet in the output
 

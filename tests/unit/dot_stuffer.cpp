@@ -371,6 +371,23 @@ TEST_CASE("dot_stuffer: 8-bit and NUL detection") {
     }
 }
 
+TEST_CASE("dot_stuffer: without track_octets the same wire form, and nothing noted") {
+    const std::vector<std::string> pieces = {"caf\xC3\xA9\r\n.x", std::string("\0\n\xFF\r", 4), "\n..\r"};
+    dot_stuffer tracking;
+    dot_stuffer quiet(false);
+    for (const std::size_t cap : {2, 3, 5, 64}) {
+        CAPTURE(cap);
+        tracking.reset();
+        quiet.reset();
+        CHECK(encode(pieces, cap, &quiet) == encode(pieces, cap, &tracking));
+        CHECK(tracking.saw_eight_bit());
+        CHECK(tracking.saw_nul());
+        // reset() keeps the choice made at construction.
+        CHECK_FALSE(quiet.saw_eight_bit());
+        CHECK_FALSE(quiet.saw_nul());
+    }
+}
+
 TEST_CASE("dot_stuffer: the server's decoder gives back the content") {
     const std::uint32_t seed = 20240521;
     std::mt19937 rng(seed);
