@@ -688,9 +688,10 @@ private:
     }
 
     // "<code> [<status> ]<hostname>[ <text>]" plus, with `keywords` (EHLO), the keyword
-    // lines. The first line is kept within 512 octets (RFC 5321 §4.5.3.1.5). Written in
-    // one pass into room for the longest such reply, which reserve_ keeps free for it
-    // whenever a command is read.
+    // lines; `code` is three digits. The first line is kept within 512 octets (RFC 5321
+    // §4.5.3.1.5). Written in one pass into room for the longest such reply, which
+    // reserve_ keeps free for it whenever a command is read. The code, separators and
+    // CRLFs have fixed sizes and are stored directly; only the variable parts are copied.
     bool write_named_reply(std::string_view code, std::string_view status, std::string_view text,
                            bool keywords) noexcept {
         const std::size_t first = 4 + status.size() + hostname_.size() +
@@ -704,27 +705,34 @@ private:
             std::memcpy(w, s.data(), s.size());
             w += s.size();
         };
-        put(code);
-        char* last = w;  // the separator of the last line, which becomes SP
-        put("-");
+        char* last = w + 3;  // the separator of the last line, which becomes SP
+        auto start_line = [&w, &last, code] {
+            std::memcpy(w, code.data(), 3);
+            last = w + 3;
+            w[3] = '-';
+            w += 4;
+        };
+        auto end_line = [&w] {
+            std::memcpy(w, "\r\n", 2);
+            w += 2;
+        };
+        start_line();
         put(status);
         put(hostname_);
         if (!text.empty()) {
-            put(" ");
+            *w++ = ' ';
             put(text);
         }
-        put("\r\n");
+        end_line();
         if (keywords) {
             for_each_keyword([&](std::string_view keyword, std::string_view parameter) {
-                put(code);
-                last = w;
-                put("-");
+                start_line();
                 put(keyword);
                 if (!parameter.empty()) {
-                    put(" ");
+                    *w++ = ' ';
                     put(parameter);
                 }
-                put("\r\n");
+                end_line();
             });
         }
         *last = ' ';
