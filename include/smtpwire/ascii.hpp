@@ -107,7 +107,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 
 /// True when `s` starts with `prefix`, ignoring ASCII case.
 constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+    return s.size() >= prefix.size() && iequals({s.data(), prefix.size()}, prefix);
 }
 
 /// True when every byte of `s` belongs to `mask`.
@@ -145,7 +145,7 @@ constexpr bool has_non_ascii(std::string_view s) noexcept {
     for (; k + block <= s.size(); k += block)
         for (std::size_t j = 0; j < block; ++j)
             bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(s[k + j]));
-    return (bits & 0x80u) != 0 || any_of(s.substr(k), eight_bit);
+    return (bits & 0x80u) != 0 || any_of({s.data() + k, s.size() - k}, eight_bit);
 }
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire

@@ -67,8 +67,8 @@ public:
         }
         std::size_t k = 0;
         while (k < text.size() && text[k] != ' ' && text[k] != '=') ++k;
-        const std::string_view keyword = text.substr(0, k);
-        std::string_view params = text.substr(k);
+        const std::string_view keyword(text.data(), k);
+        std::string_view params(text.data() + k, text.size() - k);
         if (!params.empty()) params.remove_prefix(1);
         while (!params.empty() && params.front() == ' ') params.remove_prefix(1);
         if (!is_keyword(keyword)) return capability_error::bad_line;

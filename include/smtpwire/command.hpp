@@ -133,11 +133,12 @@ constexpr verb lookup_verb(std::string_view word) noexcept {
     out = command{};
     if (ascii::has_line_break_or_nul(line)) return command_error::bad_character;
     const std::size_t sp = line.find(' ');
-    const std::string_view word = line.substr(0, sp);
+    const bool has_arg = sp != std::string_view::npos;
+    const std::string_view word = has_arg ? std::string_view(line.data(), sp) : line;
     out.verb = detail::lookup_verb(word);
     if (out.verb == verb::unknown) return command_error::unknown_verb;
-    const bool has_arg = sp != std::string_view::npos;
-    std::string_view arg = has_arg ? line.substr(sp + 1) : std::string_view{};
+    std::string_view arg =
+        has_arg ? std::string_view(line.data() + sp + 1, line.size() - sp - 1) : std::string_view{};
     switch (detail::argument_rule_of(out.verb)) {
     case detail::argument_rule::none:
         return has_arg ? command_error::unexpected_argument : command_error::ok;

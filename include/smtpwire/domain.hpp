@@ -158,7 +158,7 @@ constexpr domain_run read_domain_run(std::string_view s, std::size_t begin) noex
 // check_domain()'s verdict on s[begin, run.end), in its order of errors.
 constexpr domain_error judge_domain_run(std::string_view s, std::size_t begin, const domain_run& run,
                                         bool utf8) noexcept {
-    const std::string_view domain = s.substr(begin, run.end - begin);
+    const std::string_view domain(s.data() + begin, run.end - begin);
     if (domain.empty()) return domain_error::empty;
     if (run.non_ascii) {
         if (!utf8) return domain_error::non_ascii;

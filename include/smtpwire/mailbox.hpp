@@ -115,7 +115,7 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
     const mailbox_error e = scan_local_part(s, i, utf8, trailing_dot);
     if (e != mailbox_error::ok) return e;
     if (i >= s.size() || s[i] != '@') return mailbox_error::bad_local_part;
-    const std::string_view local = s.substr(lp, i - lp);
+    const std::string_view local(s.data() + lp, i - lp);
     ++i;
     std::size_t end = 0;
     domain_error verdict = domain_error::ok;
@@ -132,7 +132,7 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
         end = run.end;
         verdict = judge_domain_run(s, i, run, utf8);
     }
-    const std::string_view dom = s.substr(i, end - i);
+    const std::string_view dom(s.data() + i, end - i);
     switch (verdict) {
     case domain_error::ok:
     case domain_error::too_long: break;

@@ -146,7 +146,8 @@ constexpr path_error parse_path(std::string_view s, const path_options& opt, boo
         if (forward) return path_error::null_path_not_allowed;
     } else {
         constexpr std::string_view pm = "postmaster";
-        if (ascii::istarts_with(s.substr(i), pm) && at_path_end(s, i + pm.size(), bracketed)) {
+        const std::string_view from_i(s.data() + i, s.size() - i);
+        if (ascii::istarts_with(from_i, pm) && at_path_end(s, i + pm.size(), bracketed)) {
             if (!forward) return path_error::postmaster_not_allowed;
             p.kind = path_kind::postmaster;
             p.address.local_part = s.substr(i, pm.size());
@@ -167,8 +168,9 @@ constexpr path_error parse_path(std::string_view s, const path_options& opt, boo
             p.kind = path_kind::mailbox;
         }
     }
-    p.raw = s.substr(begin, i - begin);
-    rest = s.substr(bracketed ? i + 1 : i);
+    p.raw = std::string_view(s.data() + begin, i - begin);
+    const std::size_t after = bracketed ? i + 1 : i;
+    rest = std::string_view(s.data() + after, s.size() - after);
     out = p;
     return path_error::ok;
 }

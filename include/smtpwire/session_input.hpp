@@ -35,7 +35,7 @@ public:
     [[nodiscard]] bool eof() const noexcept { return eof_; }
 
     /// The bytes not consumed yet; valid as long as the fed bytes are.
-    [[nodiscard]] std::string_view rest() const noexcept { return in_.substr(pos_); }
+    [[nodiscard]] std::string_view rest() const noexcept { return {in_.data() + pos_, in_.size() - pos_}; }
 
     /// Marks `n` more bytes (at most rest().size()) as consumed; a new line starts at
     /// the cursor.

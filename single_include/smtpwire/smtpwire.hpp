@@ -197,7 +197,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 
 /// True when `s` starts with `prefix`, ignoring ASCII case.
 constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+    return s.size() >= prefix.size() && iequals({s.data(), prefix.size()}, prefix);
 }
 
 /// True when every byte of `s` belongs to `mask`.
@@ -235,7 +235,7 @@ constexpr bool has_non_ascii(std::string_view s) noexcept {
     for (; k + block <= s.size(); k += block)
         for (std::size_t j = 0; j < block; ++j)
             bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(s[k + j]));
-    return (bits & 0x80u) != 0 || any_of(s.substr(k), eight_bit);
+    return (bits & 0x80u) != 0 || any_of({s.data() + k, s.size() - k}, eight_bit);
 }
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
@@ -1319,11 +1319,12 @@ constexpr verb lookup_verb(std::string_view word) noexcept {
     out = command{};
     if (ascii::has_line_break_or_nul(line)) return command_error::bad_character;
     const std::size_t sp = line.find(' ');
-    const std::string_view word = line.substr(0, sp);
+    const bool has_arg = sp != std::string_view::npos;
+    const std::string_view word = has_arg ? std::string_view(line.data(), sp) : line;
     out.verb = detail::lookup_verb(word);
     if (out.verb == verb::unknown) return command_error::unknown_verb;
-    const bool has_arg = sp != std::string_view::npos;
-    std::string_view arg = has_arg ? line.substr(sp + 1) : std::string_view{};
+    std::string_view arg =
+        has_arg ? std::string_view(line.data() + sp + 1, line.size() - sp - 1) : std::string_view{};
     switch (detail::argument_rule_of(out.verb)) {
     case detail::argument_rule::none:
         return has_arg ? command_error::unexpected_argument : command_error::ok;
@@ -1516,7 +1517,7 @@ constexpr domain_run read_domain_run(std::string_view s, std::size_t begin) noex
 // check_domain()'s verdict on s[begin, run.end), in its order of errors.
 constexpr domain_error judge_domain_run(std::string_view s, std::size_t begin, const domain_run& run,
                                         bool utf8) noexcept {
-    const std::string_view domain = s.substr(begin, run.end - begin);
+    const std::string_view domain(s.data() + begin, run.end - begin);
     if (domain.empty()) return domain_error::empty;
     if (run.non_ascii) {
         if (!utf8) return domain_error::non_ascii;
@@ -1694,7 +1695,7 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
     const mailbox_error e = scan_local_part(s, i, utf8, trailing_dot);
     if (e != mailbox_error::ok) return e;
     if (i >= s.size() || s[i] != '@') return mailbox_error::bad_local_part;
-    const std::string_view local = s.substr(lp, i - lp);
+    const std::string_view local(s.data() + lp, i - lp);
     ++i;
     std::size_t end = 0;
     domain_error verdict = domain_error::ok;
@@ -1711,7 +1712,7 @@ constexpr mailbox_error scan_mailbox(std::string_view s, std::size_t& i, bool ut
         end = run.end;
         verdict = judge_domain_run(s, i, run, utf8);
     }
-    const std::string_view dom = s.substr(i, end - i);
+    const std::string_view dom(s.data() + i, end - i);
     switch (verdict) {
     case domain_error::ok:
     case domain_error::too_long: break;
@@ -1975,7 +1976,8 @@ constexpr path_error parse_path(std::string_view s, const path_options& opt, boo
         if (forward) return path_error::null_path_not_allowed;
     } else {
         constexpr std::string_view pm = "postmaster";
-        if (ascii::istarts_with(s.substr(i), pm) && at_path_end(s, i + pm.size(), bracketed)) {
+        const std::string_view from_i(s.data() + i, s.size() - i);
+        if (ascii::istarts_with(from_i, pm) && at_path_end(s, i + pm.size(), bracketed)) {
             if (!forward) return path_error::postmaster_not_allowed;
             p.kind = path_kind::postmaster;
             p.address.local_part = s.substr(i, pm.size());
@@ -1996,8 +1998,9 @@ constexpr path_error parse_path(std::string_view s, const path_options& opt, boo
             p.kind = path_kind::mailbox;
         }
     }
-    p.raw = s.substr(begin, i - begin);
-    rest = s.substr(bracketed ? i + 1 : i);
+    p.raw = std::string_view(s.data() + begin, i - begin);
+    const std::size_t after = bracketed ? i + 1 : i;
+    rest = std::string_view(s.data() + after, s.size() - after);
     out = p;
     return path_error::ok;
 }
@@ -7559,7 +7562,7 @@ public:
     [[nodiscard]] bool eof() const noexcept { return eof_; }
 
     /// The bytes not consumed yet; valid as long as the fed bytes are.
-    [[nodiscard]] std::string_view rest() const noexcept { return in_.substr(pos_); }
+    [[nodiscard]] std::string_view rest() const noexcept { return {in_.data() + pos_, in_.size() - pos_}; }
 
     /// Marks `n` more bytes (at most rest().size()) as consumed; a new line starts at
     /// the cursor.
@@ -9436,8 +9439,8 @@ public:
         }
         std::size_t k = 0;
         while (k < text.size() && text[k] != ' ' && text[k] != '=') ++k;
-        const std::string_view keyword = text.substr(0, k);
-        std::string_view params = text.substr(k);
+        const std::string_view keyword(text.data(), k);
+        std::string_view params(text.data() + k, text.size() - k);
         if (!params.empty()) params.remove_prefix(1);
         while (!params.empty() && params.front() == ' ') params.remove_prefix(1);
         if (!is_keyword(keyword)) return capability_error::bad_line;
