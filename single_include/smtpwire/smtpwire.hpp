@@ -1497,14 +1497,15 @@ constexpr domain_run read_domain_run(std::string_view s, std::size_t begin) noex
     domain_run run{begin, true, false};
     std::size_t label = begin;  // where the current label begins
     std::size_t i = begin;
-    for (; i < s.size(); ++i) {
-        const char c = s[i];
-        if (ascii::is(c, ascii::ldh)) continue;
-        if (c == '.') {
+    for (;;) {
+        while (i < s.size() && ascii::is(s[i], ascii::ldh)) ++i;
+        if (i == s.size()) break;
+        if (s[i] == '.') {
             run.labels_ok = run.labels_ok && label_bounds_ok(s, label, i);
-            label = i + 1;
-        } else if (ascii::is_non_ascii(c)) {
+            label = ++i;
+        } else if (ascii::is_non_ascii(s[i])) {
             run.non_ascii = true;  // a label octet with utf8, refused without it
+            ++i;
         } else {
             break;
         }
