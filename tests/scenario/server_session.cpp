@@ -690,6 +690,24 @@ TEST_CASE("server: EHLO and HELO replies carry no enhanced status codes (RFC 203
     CHECK(h.take_output() == "250 mx.example\r\n");
 }
 
+TEST_CASE("server: after HELO as after EHLO, other replies carry enhanced status codes (RFC 2034 §4)") {
+    // "Servers supporting this extension must attach enhanced status codes to their
+    // responses regardless of whether or not EHLO is employed by the client."
+    harness h(config_with(all_extensions));
+    REQUIRE(h.pump() == "need_data");
+    CHECK(h.take_output() == "220 mx.example ESMTP\r\n");
+    h.send("HELO client.example\r\n");
+    CHECK(h.take_output() == "250 mx.example\r\n");
+    h.send("RCPT TO:<b@mx.example>\r\n");
+    CHECK(h.take_output() == "503 5.5.1 Error: need MAIL command\r\n");
+    h.send("MAIL FROM:<a@client.example>\r\n");
+    CHECK(h.take_output() == "250 2.1.0 OK\r\n");
+    h.send("RCPT TO:<b@mx.example>\r\n");
+    CHECK(h.take_output() == "250 2.1.5 OK\r\n");
+    h.send("QUIT\r\n");
+    CHECK(h.take_output() == "221 2.0.0 mx.example Service closing transmission channel\r\n");
+}
+
 TEST_CASE("server: an accepted EHLO in the middle of a transaction resets it (RFC 5321 §4.1.4)") {
     harness h(config_with(all_extensions));
     greet(h);
