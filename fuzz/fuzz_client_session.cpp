@@ -6,10 +6,9 @@
 //           lines); bits 2-3 output buffer 1024/1500/4096/65536; bits 4-6 the body
 //           (0-6 fixed ones, 7: from the input); bit 7 two messages.
 //   byte 1: bits 0-1 recipients per message - 1; bits 2-4 the sender; bit 5 LMTP
-//           (client_config::lmtp, always with bdat_policy::never); bit 6 bytes 9 and
-//           10 follow (BDAT and DSN; without them bdat_policy::never and no DSN
-//           options); bit 7 bytes 7 and 8 follow (STARTTLS and AUTH;
-//           without them neither is used).
+//           (client_config::lmtp); bit 6 bytes 9 and 10 follow (BDAT and DSN; without
+//           them bdat_policy::never and no DSN options); bit 7 bytes 7 and 8 follow
+//           (STARTTLS and AUTH; without them neither is used).
 //   byte 2: the recipients (an offset into the address table).
 //   byte 3: bit 0 declare SIZE; bit 1 BODY=8BITMIME; bit 2 SMTPUTF8; bit 3 extra DSN
 //           parameters; bit 4 a malformed parameter; bits 5-6 the HELO name
@@ -78,21 +77,23 @@
 // was answered 2xx and never after a refusal; `ready` says whether TLS and AUTH are in
 // force, exactly.
 //
-// LMTP (RFC 2033): LHLO, never EHLO, HELO or BDAT (CHUNKING offered or not), and ready
-// is always extended. The final dot is answered once per recipient the server accepted
-// (once when it accepted none but answered DATA with 354), also when it refused MAIL: on
-// the wire nothing follows the dot before all those replies arrived, and each
-// command_reply to the content is attributed to its place among them (index 0, 1, ...).
+// LMTP (RFC 2033): LHLO, never EHLO or HELO, and ready is always extended. The end of
+// the content, the final dot or the LAST BDAT chunk, is answered once per recipient the
+// server accepted (once when it accepted none but answered DATA with 354), also when it
+// refused MAIL: on the wire nothing follows the dot before all those replies arrived,
+// the LAST chunk goes only once every RCPT was answered, and each command_reply to the
+// content is attributed to its place among them (index 0, 1, ...).
 // transaction_done: `delivered` at most `accepted`, and the number of 2xx replies to
 // the content, or 0 when MAIL was refused (the session then ends the content with the
 // dot alone, and no reply to it delivers the message). Once every recipient's reply
-// came after an accepted MAIL, the result is the first failure's class (success when
-// there is none), and a success has exactly `accepted` replies to the content, all 2xx;
-// no reply is unexpected while replies to the content are due. Without LMTP,
-// `delivered` is `accepted` on success and 0 otherwise.
+// came after an accepted MAIL, the result is the first failure's class (a refused chunk
+// before the LAST one among them; success when there is none), and a success has
+// exactly `accepted` replies to the content, all 2xx; no reply is unexpected while
+// replies to the content are due. Without LMTP, `delivered` is `accepted` on success
+// and 0 otherwise.
 //
-// BDAT (RFC 3030): BDAT exactly when the policy allows it, the server offers CHUNKING
-// and it is not LMTP, DATA otherwise. Each line is "BDAT <size>[ LAST]" (size within
+// BDAT (RFC 3030): BDAT exactly when the policy allows it and the server offers
+// CHUNKING, LMTP or not, DATA otherwise. Each line is "BDAT <size>[ LAST]" (size within
 // chunk_size, 0 only with LAST) followed by exactly that many octets, and the chunks of
 // a transaction, put together, are the body the application gave, octet for octet
 // (neither stuffed nor turned into CRLF lines): all of it with exactly one chunk marked
@@ -101,8 +102,8 @@
 // session reported a refused chunk, a refused MAIL or every RCPT refused in its
 // transaction; none but the first before a recipient was accepted; without PIPELINING
 // none before every earlier line was answered. Replies to chunks are numbered in order,
-// the one to LAST is the reply to the content, and a success needs it and every other
-// chunk 2xx.
+// the one to LAST (with LMTP, those) is the reply to the content, and a success needs
+// it and every other chunk 2xx.
 //
 // MAIL and RCPT parameters: the application's own as it gave them, and besides them
 // exactly the typed options it asked for that the server offered: SIZE, BODY (8BITMIME
@@ -267,8 +268,6 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
     // The application model and the content invariants here are DATA's (354, dot-stuffed
     // spans); a server byte stream offering CHUNKING must not switch the session to BDAT.
     p.config.bdat = bdat_policy::never;
-    // The LMTP invariants here are DATA's: LMTP over BDAT is checked by the scenario
-    // tests and tests/scenario/round_trip.cpp.
     p.config.lmtp = (b1 & 32) != 0;
     if (b0 & 2) p.config.reply = reply_limits{80, 5};
     static const std::size_t buffers[] = {1024, 1500, 4096, 65536};
@@ -312,7 +311,7 @@ plan read_plan(smtpwire_fuzz::input_reader& in) {
         const std::uint8_t b10 = in.byte();
         static const bdat_policy bdat_policies[] = {bdat_policy::never, bdat_policy::automatic, bdat_policy::always,
                                                     bdat_policy::automatic};
-        p.config.bdat = p.config.lmtp ? bdat_policy::never : bdat_policies[b9 & 3];
+        p.config.bdat = bdat_policies[b9 & 3];
         p.config.chunk_size = b10 < 128 ? b10 : static_cast<std::size_t>(b10 - 127) * 32;
         binary = (b9 & 4) != 0;
         dsn = (b9 & 8) != 0;
@@ -448,7 +447,7 @@ class runner {
 public:
     runner(const plan& p, server_pieces pieces, std::size_t write_chunk)
         : p_(p), c_(p.config),
-          app_(p.messages, p.body_chunk, p.impatient, p.config.bdat != bdat_policy::never && !p.config.lmtp),
+          app_(p.messages, p.body_chunk, p.impatient, p.config.bdat != bdat_policy::never),
           pieces_(std::move(pieces.clear)),
           tls_pieces_(std::move(pieces.inside_tls)), write_chunk_(write_chunk) {}
 
@@ -577,6 +576,19 @@ private:
         next_piece_ = 0;
     }
 
+    // A reply to the content (the final dot, or LMTP's LAST chunk): with LMTP the
+    // index-th of one per accepted recipient, otherwise the only one.
+    void on_content_reply(std::size_t index, std::uint16_t code) {
+        const bool positive = code >= 200 && code < 300;
+        check(index == content_replies_, "a reply to the content with another index");
+        check(content_replies_ < (p_.config.lmtp && accepted_ > 1 ? accepted_ : 1),
+              "more replies to the content than owed");
+        ++content_replies_;
+        if (positive) ++delivered_;
+        if (!positive && first_failure_ == 0) first_failure_ = code;
+        content_ok_ = (p_.config.lmtp ? delivered_ == accepted_ : positive) && !chunk_refused_;
+    }
+
     void on_event(const client_event& ev) {
         if (const auto* g = std::get_if<greeted>(&ev)) {
             check(!greeted_ && log_.events.empty(), "greeted twice or not first");
@@ -628,10 +640,13 @@ private:
                 first_failure_ = 0;
                 chunk_replies_ = 0;
                 chunk_refused_ = false;
+            } else if (cr->command == verb::bdat && cr->after_content && p_.config.lmtp) {
+                // RFC 2033 §4.2 with RFC 3030: the LAST chunk is answered as the final
+                // dot is, once per accepted recipient.
+                on_content_reply(cr->index, cr->reply.code);
             } else if (cr->command == verb::bdat) {
                 // RFC 3030 §2: one reply per chunk, in order; the one to the LAST chunk
                 // is the reply to the content, and decides only if no chunk was refused.
-                check(!p_.config.lmtp, "a reply to BDAT in LMTP");
                 check(cr->index == chunk_replies_, "a BDAT reply with another index");
                 ++chunk_replies_;
                 const bool positive = cr->reply.code >= 200 && cr->reply.code < 300;
@@ -641,19 +656,14 @@ private:
                     content_ok_ = positive && !chunk_refused_;
                 }
                 if (!positive) chunk_refused_ = true;
+                // With LMTP a refused chunk decides before any reply to the LAST one.
+                if (!positive && first_failure_ == 0) first_failure_ = cr->reply.code;
             } else if (cr->command == verb::rcpt) {
                 check(cr->index == rcpt_replies_, "RCPT reply index out of order");
                 ++rcpt_replies_;
                 if (cr->reply.code >= 200 && cr->reply.code < 300) ++accepted_;
             } else if (cr->command == verb::data && cr->after_content) {
-                const bool positive = cr->reply.code >= 200 && cr->reply.code < 300;
-                check(cr->index == content_replies_, "a reply to the content with another index");
-                check(content_replies_ < (p_.config.lmtp && accepted_ > 1 ? accepted_ : 1),
-                      "more replies to the content than owed");
-                ++content_replies_;
-                if (positive) ++delivered_;
-                if (!positive && first_failure_ == 0) first_failure_ = cr->reply.code;
-                content_ok_ = p_.config.lmtp ? delivered_ == accepted_ : positive;
+                on_content_reply(cr->index, cr->reply.code);
             }
             if (cr->command == verb::quit) quitting_after_failure_ = false;
             log_.events.push_back("reply " + std::string(to_string(cr->command)) + " #" + std::to_string(cr->index) +
@@ -895,7 +905,7 @@ void check_parameters(std::string_view rest, bool mail, const smtpwire_fuzz::sen
     const bool orcpt = !mail && o.dsn && !sent.orcpt.empty();
     if (!mail) body.clear();
     if (body == "BINARYMIME")
-        check(o.binary_mime && o.chunking && p.config.bdat != bdat_policy::never && !p.config.lmtp,
+        check(o.binary_mime && o.chunking && p.config.bdat != bdat_policy::never,
               "BODY=BINARYMIME without BINARYMIME and CHUNKING offered, or without BDAT", line);
     if (body == "8BITMIME") check(o.eight_bit_mime, "BODY=8BITMIME without 8BITMIME offered", line);
     std::vector<std::string_view> seen;
@@ -969,7 +979,6 @@ void check_command(std::string_view line, const plan& p, const run_log& log, std
     case verb::bdat: {
         std::uint64_t size = 0;
         bool last = false;
-        check(!p.config.lmtp, "BDAT from an LMTP client", line);
         check(parse_bdat(cmd.argument, size, last), "a BDAT line other than BDAT <size>[ LAST]", line);
         check(p.config.chunk_size == 0 || size <= p.config.chunk_size, "a BDAT chunk larger than chunk_size", line);
         check(last || size != 0, "an empty BDAT chunk not marked LAST", line);
@@ -1297,14 +1306,24 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
     transaction_id tx = 0;
     std::size_t rcpts = 0;
     std::size_t chunks = 0;  // BDAT lines of the transaction
-    // The content goes in BDAT chunks (RFC 3030): allowed, offered, and not LMTP.
-    const bool chunking = p.config.bdat != bdat_policy::never && log.offered.chunking && !p.config.lmtp;
+    // The content goes in BDAT chunks (RFC 3030): allowed and offered, LMTP or not.
+    const bool chunking = p.config.bdat != bdat_policy::never && log.offered.chunking;
     bool starttls_written = false;
     bool auth_accepted = false;  // an AUTH exchange was answered 2xx
     bool auth_refused = false;   // an AUTH exchange was answered other than 2xx or 334
     std::string_view auth_mechanism;  // of the last AUTH command
     bool auth_initial_response = false;
     std::string decoded;
+    // RFC 2033 §4.2: LMTP answers the end of a transaction's content (the final dot, or
+    // the LAST chunk) once for each recipient whose RCPT got a 2xx (also after a refused
+    // MAIL: the server counts its own replies), and once when none did but the content
+    // was taken all the same.
+    auto lmtp_content_replies = [&](transaction_id t) {
+        std::size_t n = 0;
+        for (const wire_command& c : commands)
+            if (c.command == verb::rcpt && c.transaction == t && replies.code(c.reply) / 100 == 2) ++n;
+        return n == 0 ? std::size_t{1} : n;
+    };
     while (pos < out.size()) {
         const std::size_t crlf = out.find("\r\n", pos);
         const std::string_view line = out.substr(pos, crlf == std::string_view::npos ? out.npos : crlf - pos);
@@ -1328,16 +1347,7 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
             pos += used;
             if (!decoder.finished()) return responses;  // cut short by a failure or by the application
             wire_command end{verb::data, true, false, tx, 0, next_reply, 1, pos, {}};
-            if (p.config.lmtp) {
-                // RFC 2033 §4.2: one reply for each recipient whose RCPT got a 2xx (also
-                // after a refused MAIL: the server counts its own replies), and one when
-                // none did but DATA got a 354 all the same.
-                end.replies = 0;
-                for (const wire_command& c : commands)
-                    if (c.command == verb::rcpt && c.transaction == tx && replies.code(c.reply) / 100 == 2)
-                        ++end.replies;
-                if (end.replies == 0) end.replies = 1;
-            }
+            if (p.config.lmtp) end.replies = lmtp_content_replies(tx);
             next_reply += end.replies;
             commands.push_back(end);
             continue;
@@ -1396,6 +1406,17 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
                 w.index = chunks++;
                 w.end_of_content = last;
                 w.chunk = out.substr(crlf + 2, static_cast<std::size_t>(size));
+                if (last && p.config.lmtp) {
+                    w.replies = lmtp_content_replies(tx);
+                    // Its replies are one per accepted recipient: it waits for every
+                    // RCPT's reply.
+                    std::size_t rcpt_replies = 0;
+                    for (const wire_command& c : commands)
+                        if (c.command == verb::rcpt && c.transaction == tx) rcpt_replies = c.reply + 1;
+                    if (pos < log.output.size())
+                        check(replies_before(written_at, pos) >= rcpt_replies,
+                              "an LMTP LAST chunk written before every RCPT reply", line);
+                }
             }
             if (p.config.starttls == tls_policy::required && !in_tls)
                 check(cmd.verb == verb::ehlo || cmd.verb == verb::helo || cmd.verb == verb::lhlo ||
@@ -1423,7 +1444,8 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
         }
         if (ends_group(w)) gate = commands.size();
         if (w.command == verb::data) data_at = commands.size();
-        w.reply = next_reply++;
+        w.reply = next_reply;
+        next_reply += w.replies;
         w.at = pos;
         commands.push_back(w);
         pos = crlf + 2 + w.chunk.size();
@@ -1452,9 +1474,10 @@ std::vector<std::size_t> check_wire(const plan& p, const run_log& log) {
               "a reply attributed to another command");
         check(r.transaction == w.transaction, "a reply attributed to another transaction");
         if (w.command == verb::rcpt) check(r.index == w.index, "an RCPT reply with another index");
-        if (w.command == verb::bdat) check(r.index == w.index, "a BDAT reply with another index");
-        if (w.command == verb::data && w.end_of_content)
-            check(r.index == used, "a reply to the content attributed to another recipient");
+        // The replies to LMTP content are numbered by recipient; a BDAT reply by chunk.
+        const bool per_recipient = w.end_of_content && (w.command == verb::data || p.config.lmtp);
+        if (w.command == verb::bdat && !per_recipient) check(r.index == w.index, "a BDAT reply with another index");
+        if (per_recipient) check(r.index == used, "a reply to the content attributed to another recipient");
         attributed.push_back({&r, next});
         ++used;
         if (r.transaction != 0) last_tx = r.transaction;

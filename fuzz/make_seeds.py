@@ -270,7 +270,7 @@ def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting
            rcpt_reply=lambda i: '250 2.1.5 Ok', data_reply='354 End data with <CR><LF>.<CR><LF>',
            final_reply='250 2.0.0 Ok: queued as 4F2A', quit_reply='221 2.0.0 Bye',
            security=None, before_ehlo='', after_ehlo='', bdat=None, dsn=None, chunk_reply=None,
-           mail_refused=False):
+           mail_refused=False, lmtp_reply=None):
     """A client seed whose server replies match what the application will send.
     security: bytes 7 and 8 (STARTTLS and AUTH); before_ehlo: replies up to the EHLO that
     counts (an EHLO and STARTTLS in clear, then NUL); after_ehlo: the AUTH exchange.
@@ -279,7 +279,11 @@ def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting
     (RET and ORCPT form, NOTIFY, ENVID,
     ORCPT), with byte 9 bit 3. The body must come from the input (b0 bits 4-6 = 7) when
     BDAT is used. chunk_reply(k, n): the reply to chunk k of n (default 250); None for
-    a chunk never sent. mail_refused: the client refuses every MAIL itself."""
+    a chunk never sent. mail_refused: the client refuses every MAIL itself. With LMTP
+    (b1 bit 5) the end of the content (the final dot or the LAST chunk) is answered once
+    per accepted recipient: lmtp_reply(i) for the i-th (default final_reply), and the
+    LAST chunk waits for every RCPT reply."""
+    lmtp = bool(b1 & 0x20)
     server_utf8 = 'SMTPUTF8' in ehlo
     out = greeting + before_ehlo + ehlo + after_ehlo
     messages = 2 if b0 & 128 else 1
@@ -302,7 +306,7 @@ def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting
         if bdat and bdat[0] & 3 and 'CHUNKING' in ehlo:
             chunks = bdat_chunks(body, b4, bdat[1], bdat[0] & 16)
         if accepted == 0:
-            if chunks and b0 & 1 and 'PIPELINING' in ehlo:
+            if chunks > (1 if lmtp else 0) and b0 & 1 and 'PIPELINING' in ehlo:
                 out += '554 5.5.1 Error: no valid recipients\r\n'  # the first chunk, pipelined
             out += '250 2.0.0 Ok\r\n'  # the RSET
             continue
@@ -315,6 +319,9 @@ def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting
                 reply = chunk_reply(k, chunks) if chunk_reply else ''
                 if reply is None:
                     break
+                if lmtp and k == chunks - 1 and not reply:
+                    out += ''.join((lmtp_reply(i) if lmtp_reply else final_reply) + '\r\n' for i in range(accepted))
+                    continue
                 out += (reply or (final_reply if k == chunks - 1 else '250 2.0.0 OK: %d octets' % (k + 1))) + '\r\n'
                 if reply and not reply.startswith('2'):
                     refused = True
@@ -322,6 +329,10 @@ def script(b0, b1=0, b2=0, b3=0, b4=0, split=0x80, wchunk=0, body=None, greeting
                         break
             if refused:
                 out += '250 2.0.0 Ok\r\n'  # the RSET
+            continue
+        if lmtp:
+            out += data_reply + '\r\n' + ''.join((lmtp_reply(i) if lmtp_reply else final_reply) + '\r\n'
+                                                for i in range(accepted))
             continue
         out += data_reply + '\r\n' + final_reply + '\r\n'
     out += quit_reply + '\r\n'
@@ -477,6 +488,18 @@ for data in [
            bdat=(0, 0), ehlo=ehlo_exim),
     script(0x11, 0x05, 0, 0, 0, dsn=(ORCPT_RFC822_RAW, 0, b'id', b'x\x00y'), bdat=(0, 0),
            rcpt_reply=lambda i: None),
+    # LMTP over BDAT (byte 1 bit 5): the LAST chunk waits for every RCPT reply and is
+    # answered once per accepted recipient (RFC 2033 §4.2).
+    script(0x71, 0x25, 0, 0, 0, body=text_body, bdat=(AUTOMATIC, 16), ehlo=ehlo_binary),
+    script(0x71, 0x26, 0, 0, 24, body=text_body, bdat=(ALWAYS | WITH_LAST, 10), ehlo=ehlo_binary,
+           lmtp_reply=lambda i: '452 4.2.2 Mailbox full' if i == 1 else '250 2.0.0 Delivered'),
+    script(0x70, 0x25, 0, 0, 0, body=text_body, bdat=(AUTOMATIC | WITH_LAST, 7), ehlo=ehlo_binary,
+           split=0x40, wchunk=5),
+    script(0x71, 0x26, 0, 0, 0, body=text_body, bdat=(AUTOMATIC, 30), ehlo=ehlo_binary,
+           rcpt_reply=lambda i: '550 5.1.1 no such user' if i == 0 else '250 2.1.5 Ok'),
+    script(0x71, 0x25, 0, 0, 0, body=bytes(range(32, 127)) * 2, bdat=(AUTOMATIC | WINDOW_512, 1), ehlo=ehlo_binary,
+           chunk_reply=lambda k, n: '452 4.3.1 Insufficient system storage' if k == 1 else '' if k < PIPELINED_512 else None),
+    script(0xf1, 0x25, 0, 0x02, 50, body=binary_body, bdat=(AUTOMATIC | BINARY | WITH_LAST, 64), ehlo=ehlo_binary),
 ]:
     add('fuzz_client_session', data)
 

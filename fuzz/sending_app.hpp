@@ -116,9 +116,8 @@ class sending_app {
 public:
     /// `impatient`: right after DATA the application also tries QUIT, which the session
     /// must refuse while DATA's reply is due (RFC 2920 §3.1: DATA ends a group).
-    /// `chunking`: the session's bdat_policy is not `never` and it does not speak LMTP,
-    /// so a transaction started while the server offers CHUNKING sends its content in
-    /// BDAT chunks.
+    /// `chunking`: the session's bdat_policy is not `never`, so a transaction started
+    /// while the server offers CHUNKING sends its content in BDAT chunks (LMTP too).
     sending_app(std::vector<outgoing> messages, std::size_t body_chunk, bool impatient = false,
                 bool chunking = false)
         : messages_(std::move(messages)), body_chunk_(body_chunk == 0 ? 1 : body_chunk),
