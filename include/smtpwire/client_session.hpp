@@ -347,11 +347,18 @@ public:
         if (!can_send() || !may_open_transaction() || env.recipient_count == 0) return errc::wrong_state;
         const bool smtputf8 = env.options.smtputf8 || ascii::has_non_ascii(env.sender);
         if (!eight_bit_body(env.options.body) && ascii::has_non_ascii(content)) return errc::not_supported;
-        for (std::size_t i = 0; i < env.recipient_count; ++i)
-            if (const errc e = check_recipient(env.recipients[i], smtputf8); e != errc::ok) return e;
+        std::uint64_t as_given = 0;
+        for (std::size_t i = 0; i < env.recipient_count; ++i) {
+            bool verbatim = false;
+            if (const errc e = check_recipient(env.recipients[i], smtputf8, verbatim); e != errc::ok) return e;
+            if (verbatim && i < 64) as_given |= std::uint64_t{1} << i;
+        }
         if (const errc e = mail_from(env.sender, env.options); e != errc::ok) return e;
-        job_ = mail_job{true, &env, content, 0};
+        job_ = mail_job{true, &env, content, 0, as_given};
         issue_job_commands();  // with PIPELINING the RCPTs and DATA join MAIL's write
+        // What was judged above holds for this call only: RCPTs written later, as the
+        // output drains, are checked again.
+        job_.checked_as_given = 0;
         return errc::ok;
     }
 
@@ -436,7 +443,8 @@ public:
         if (e != errc::output_full) return e;
         // Nothing was written. An address that is not one, or too long, is refused as
         // such even when the output had no room for it.
-        const errc path = check_recipient_path(r, tx_.smtputf8);
+        bool as_given = false;
+        const errc path = check_recipient_path(r, tx_.smtputf8, as_given);
         return path != errc::ok ? path : e;
     }
 
@@ -703,12 +711,21 @@ private:
     }
 
     // RCPT TO for `r`: its fields checked first (check_recipient_fields), its address
-    // while it is written; writes nothing on an error.
-    errc write_rcpt(const recipient& r) noexcept {
-        if (const errc e = check_recipient_fields(r, tx_.smtputf8); e != errc::ok) return e;
+    // while it is written; writes nothing on an error. `checked_as_given`: send_mail()
+    // has just checked `r` whole, in the same call, and found its address a Mailbox to
+    // be written as it is.
+    errc write_rcpt(const recipient& r, bool checked_as_given = false) noexcept {
+        if (!checked_as_given)
+            if (const errc e = check_recipient_fields(r, tx_.smtputf8); e != errc::ok) return e;
         command_writer w(out_, command_reserve);
         w.put("RCPT TO:");
-        if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) return e;
+        if (checked_as_given) {
+            w.put("<");
+            w.put(r.address);
+            w.put(">");
+        } else if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) {
+            return e;
+        }
         if (caps().has(extension::dsn) && r.notify.given()) {
             char notify[dsn_notify_max];
             w.put(" NOTIFY=");
@@ -732,10 +749,10 @@ private:
 
     // What rcpt_to() refuses: a UTF-8 address without SMTPUTF8, bad parameters or DSN
     // requests (check_recipient_fields), an address that is not one or too long
-    // (check_recipient_path).
-    static errc check_recipient(const recipient& r, bool smtputf8) noexcept {
+    // (check_recipient_path). `as_given`: the address is written as it is, in brackets.
+    static errc check_recipient(const recipient& r, bool smtputf8, bool& as_given) noexcept {
         const errc e = check_recipient_fields(r, smtputf8);
-        return e != errc::ok ? e : check_recipient_path(r, smtputf8);
+        return e != errc::ok ? e : check_recipient_path(r, smtputf8, as_given);
     }
 
     static errc check_recipient_fields(const recipient& r, bool smtputf8) noexcept {
@@ -746,11 +763,14 @@ private:
         return errc::ok;
     }
 
-    static errc check_recipient_path(const recipient& r, bool smtputf8) noexcept {
+    static errc check_recipient_path(const recipient& r, bool smtputf8, bool& as_given) noexcept {
         char scratch[max_path + 1];
         command_writer w(scratch, sizeof scratch);
         const errc e = write_path(w, r.address, smtputf8, false);
-        return e == errc::output_full || w.overflowed() ? errc::invalid_argument : e;
+        if (e == errc::output_full || w.overflowed()) return errc::invalid_argument;
+        as_given = e == errc::ok && w.used() == r.address.size() + 2 &&
+                   std::string_view(scratch + 1, r.address.size()) == r.address;
+        return e;
     }
 
     // "<address>", re-quoting the local part when it is not already a valid one; at
@@ -1576,8 +1596,9 @@ private:
     void issue_job_commands() noexcept {
         while (tx_.active && !tx_.data_sent && !tx_.mail_failed && can_send()) {
             const envelope& env = *job_.env;
-            const errc e = job_.next_recipient < env.recipient_count
-                               ? write_rcpt(env.recipients[job_.next_recipient])
+            const std::size_t i = job_.next_recipient;
+            const errc e = i < env.recipient_count
+                               ? write_rcpt(env.recipients[i], i < 64 && (job_.checked_as_given >> i & 1) != 0)
                                : data();
             if (e != errc::ok) return;
             if (job_.next_recipient < env.recipient_count) ++job_.next_recipient;
@@ -1861,13 +1882,15 @@ private:
     std::size_t abandoned_rcpt_index_ = 0;
     std::uint64_t epoch_ = 0;
 
-    // The message send_mail() is sending: its borrowed envelope and content, and the
-    // next recipient to issue.
+    // The message send_mail() is sending: its borrowed envelope and content, the next
+    // recipient to issue, and while send_mail() runs, which of the first 64 recipients
+    // it checked and found written as given (bit i for recipients[i]).
     struct mail_job {
         bool active = false;
         const envelope* env = nullptr;
         std::string_view content;
         std::size_t next_recipient = 0;
+        std::uint64_t checked_as_given = 0;
     };
     mail_job job_;
 

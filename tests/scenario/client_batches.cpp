@@ -433,6 +433,53 @@ TEST_CASE("client: send_mail() checks each recipient again as it writes it") {
     CHECK(m.written_since(mark).empty());
 }
 
+TEST_CASE("client: send_mail() writes each recipient as checked, quoted where needed, past the 64th too") {
+    // Recipients checked by send_mail() and written in the same call go as checked; a
+    // local part that is not a Dot-string is quoted, whichever recipient it is.
+    client_config cfg = manual_client::named("client.example");
+    cfg.output_buffer = 65536;
+    manual_client m = ready_client(cfg);
+    std::vector<std::string> addresses;
+    std::string expected = "MAIL FROM:<alice@client.example>\r\n";
+    for (int i = 0; i < 70; ++i) {
+        const bool quoted = i % 7 == 3 || i == 66;
+        const std::string local = quoted ? "first last" + std::to_string(i) : "r" + std::to_string(i);
+        addresses.push_back(local + "@mx.example");
+        expected += "RCPT TO:<" + (quoted ? "\"" + local + "\"" : local) + "@mx.example>\r\n";
+    }
+    expected += "DATA\r\n";
+    std::vector<recipient> rcpts;
+    for (const std::string& a : addresses) rcpts.push_back({a, {}});
+    const envelope env = alice_to(rcpts);
+    const std::size_t mark = m.wire.size();
+    REQUIRE(m.c.send_mail(env, "x") == errc::ok);
+    m.run();
+    CHECK(m.written_since(mark) == expected);
+}
+
+TEST_CASE("client: send_mail() checks an address again when its RCPT goes in a later call") {
+    // The output holds only part of the envelope; the rest goes as it drains, from the
+    // borrowed envelope: an address changed in between against the rules is judged
+    // again and puts no line of its own on the wire.
+    client_config cfg = manual_client::named("client.example");
+    cfg.output_buffer = 1024;
+    manual_client m = ready_client(cfg);
+    std::vector<std::string> addresses;
+    for (int i = 0; i < 60; ++i) addresses.push_back("recipient-number-" + std::to_string(i) + "@mx.example");
+    std::vector<recipient> rcpts;
+    for (const std::string& a : addresses) rcpts.push_back({a, {}});
+    const envelope env = alice_to(rcpts);
+    REQUIRE(m.c.send_mail(env, "x") == errc::ok);
+    const std::string first_write(m.c.output());
+    REQUIRE(first_write.find("recipient-number-59@") == std::string::npos);  // not all of it fitted
+    addresses[59] = "x@mx.example>\r\nRSET";
+    rcpts[59].address = addresses[59];
+    m.run();
+    CHECK(m.wire.find("recipient-number-58@") != std::string::npos);
+    CHECK(m.wire.find("RSET") == std::string::npos);
+    CHECK(m.wire.find("RCPT TO:<x@") == std::string::npos);
+}
+
 TEST_CASE("client: send_mail() with every recipient refused sends no content") {
     manual_client m = ready_client();
     const std::vector<recipient> rcpts = {{"bob@mx.example", {}}};
