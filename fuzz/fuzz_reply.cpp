@@ -160,6 +160,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::string_view rest;
         const bool has_status = parse_enhanced_status(out.text, s, rest) && s.cls == code / 100;
         check(has_status ? out.status == s : out.status.empty(), "wrong status", line);
+        check(inside(out.after_status, line) && out.after_status == (has_status ? rest : out.text),
+              "wrong text after the status", line);
         check(parser.lines() == (first ? 1 : lines_before + 1) && parser.lines() <= limits.max_lines,
               "wrong line count", line);
         check(parser.code() == code, "parser code differs from the line's", line);

@@ -935,9 +935,7 @@ private:
             return;
         }
         const bool first = parser_.lines() == 1;
-        std::string_view text = rl.text;
-        std::string_view after_status;
-        if (!rl.status.empty() && parse_enhanced_status(text, rl.status, after_status)) text = after_status;
+        const std::string_view text = rl.after_status;
         if (first) store_text(text);
         if (front() == pending::ehlo && rl.code / 100 == 2) {
             if (first) caps().clear();

@@ -61,6 +61,8 @@ struct reply_line {
                                 // first digit (RFC 2034 §4); empty otherwise
     std::string_view text;      // after "ddd " / "ddd-", status NOT removed; a view
                                 // into the line passed to parse_line()
+    std::string_view after_status;  // `text` past the status and the SP after it; all
+                                    // of `text` when `status` is empty
 };
 
 /// Parses the lines of consecutive replies. Checks every line's code against the first
@@ -120,8 +122,10 @@ private:
 
         enhanced_status status{};
         std::string_view after_status;
-        if (!parse_enhanced_status(text, status, after_status) || status.cls != code / 100)
+        if (!parse_enhanced_status(text, status, after_status) || status.cls != code / 100) {
             status = enhanced_status{};
+            after_status = text;
+        }
 
         if (complete_) {
             code_ = code;
@@ -129,7 +133,7 @@ private:
         }
         lines_ = lines;
         complete_ = last;
-        out = reply_line{code, last, status, text};
+        out = reply_line{code, last, status, text, after_status};
         return reply_error::ok;
     }
 

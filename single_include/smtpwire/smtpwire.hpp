@@ -1099,6 +1099,8 @@ struct reply_line {
                                 // first digit (RFC 2034 §4); empty otherwise
     std::string_view text;      // after "ddd " / "ddd-", status NOT removed; a view
                                 // into the line passed to parse_line()
+    std::string_view after_status;  // `text` past the status and the SP after it; all
+                                    // of `text` when `status` is empty
 };
 
 /// Parses the lines of consecutive replies. Checks every line's code against the first
@@ -1158,8 +1160,10 @@ private:
 
         enhanced_status status{};
         std::string_view after_status;
-        if (!parse_enhanced_status(text, status, after_status) || status.cls != code / 100)
+        if (!parse_enhanced_status(text, status, after_status) || status.cls != code / 100) {
             status = enhanced_status{};
+            after_status = text;
+        }
 
         if (complete_) {
             code_ = code;
@@ -1167,7 +1171,7 @@ private:
         }
         lines_ = lines;
         complete_ = last;
-        out = reply_line{code, last, status, text};
+        out = reply_line{code, last, status, text, after_status};
         return reply_error::ok;
     }
 
@@ -10904,9 +10908,7 @@ private:
             return;
         }
         const bool first = parser_.lines() == 1;
-        std::string_view text = rl.text;
-        std::string_view after_status;
-        if (!rl.status.empty() && parse_enhanced_status(text, rl.status, after_status)) text = after_status;
+        const std::string_view text = rl.after_status;
         if (first) store_text(text);
         if (front() == pending::ehlo && rl.code / 100 == 2) {
             if (first) caps().clear();

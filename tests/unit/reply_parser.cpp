@@ -63,6 +63,7 @@ parsed_reply reparse(const std::string& wire) {
             REQUIRE(parse_enhanced_status(out.text, s, text));
             CHECK(s == out.status);
         }
+        CHECK(out.after_status == text);
         result.texts.emplace_back(text);
         start = crlf + 2;
     }
@@ -364,6 +365,7 @@ TEST_CASE("enhanced status codes on reply lines (RFC 2034 §4)") {
         REQUIRE(p.parse_line("250 2.1.5 Recipient <mrose@dbc.mtview.ca.us> ok", out) == reply_error::ok);
         CHECK(out.status == enhanced_status{2, 1, 5});
         CHECK(out.text == "2.1.5 Recipient <mrose@dbc.mtview.ca.us> ok");
+        CHECK(out.after_status == "Recipient <mrose@dbc.mtview.ca.us> ok");
         CHECK(p.status() == enhanced_status{2, 1, 5});
     }
     SECTION("multi-line: status() is the first line's") {
@@ -377,13 +379,16 @@ TEST_CASE("enhanced status codes on reply lines (RFC 2034 §4)") {
     SECTION("status alone") {
         REQUIRE(p.parse_line("250 2.0.0", out) == reply_error::ok);
         CHECK(out.status == enhanced_status{2, 0, 0});
+        CHECK(out.after_status.empty());
     }
     SECTION("a class other than the code's first digit is not a status") {
         REQUIRE(p.parse_line("250 5.1.1 odd", out) == reply_error::ok);
         CHECK(out.status.empty());
+        CHECK(out.after_status == "5.1.1 odd");
         CHECK(p.status().empty());
         REQUIRE(p.parse_line("354 2.0.0 go ahead", out) == reply_error::ok);
         CHECK(out.status.empty());
+        CHECK(out.after_status == "2.0.0 go ahead");
     }
     SECTION("text that only looks like a status") {
         const std::string_view lines[] = {"250-8BITMIME", "250-2.0.0.1 ESMTP", "250-5.01.1 x",
@@ -391,6 +396,7 @@ TEST_CASE("enhanced status codes on reply lines (RFC 2034 §4)") {
         for (std::string_view line : lines) {
             REQUIRE(p.parse_line(line, out) == reply_error::ok);
             CHECK(out.status.empty());
+            CHECK(out.after_status == out.text);
         }
     }
     SECTION("a status on a later line does not become the reply's") {
