@@ -375,7 +375,8 @@ TEST_CASE("dot_stuffer: without track_octets the same wire form, and nothing not
     const std::vector<std::string> pieces = {"caf\xC3\xA9\r\n.x", std::string("\0\n\xFF\r", 4), "\n..\r"};
     dot_stuffer tracking;
     dot_stuffer quiet(false);
-    for (const std::size_t cap : {2, 3, 5, 64}) {
+    const std::size_t caps[] = {2, 3, 5, 64};
+    for (const std::size_t cap : caps) {
         CAPTURE(cap);
         tracking.reset();
         quiet.reset();
