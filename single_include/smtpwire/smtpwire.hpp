@@ -10693,9 +10693,7 @@ private:
         command_writer w(out_, command_reserve);
         w.put("RCPT TO:");
         if (checked_as_given) {
-            w.put("<");
-            w.put(r.address);
-            w.put(">");
+            put_as_given(w, r.address);
         } else if (const errc e = write_path(w, r.address, tx_.smtputf8, false); e != errc::ok) {
             return e;
         }
@@ -10737,13 +10735,15 @@ private:
     }
 
     static errc check_recipient_path(const recipient& r, bool smtputf8, bool& as_given) noexcept {
+        if (goes_as_given(r.address, smtputf8, false)) {
+            if (r.address.size() + 2 > max_path) return errc::invalid_argument;
+            as_given = true;
+            return errc::ok;
+        }
         char scratch[max_path + 1];
         command_writer w(scratch, sizeof scratch);
         const errc e = write_path(w, r.address, smtputf8, false);
-        if (e == errc::output_full || w.overflowed()) return errc::invalid_argument;
-        as_given = e == errc::ok && w.used() == r.address.size() + 2 &&
-                   std::string_view(scratch + 1, r.address.size()) == r.address;
-        return e;
+        return e == errc::output_full || w.overflowed() ? errc::invalid_argument : e;
     }
 
     // "<address>", re-quoting the local part when it is not already a valid one; at
@@ -10755,8 +10755,28 @@ private:
         return e;
     }
 
+    // True when `address` goes on the wire as it is, in brackets: a Mailbox that needs
+    // no quoting, other than the null path and a bare "postmaster", which have forms of
+    // their own.
+    static bool goes_as_given(std::string_view address, bool utf8, bool reverse) noexcept {
+        if (address.empty() || ascii::has_line_break_or_nul(address)) return false;
+        if (!reverse && ascii::iequals(address, "postmaster")) return false;
+        mailbox parsed;
+        return parse_mailbox(address, utf8, parsed) == mailbox_error::ok;
+    }
+
+    static void put_as_given(command_writer& w, std::string_view address) noexcept {
+        w.put("<");
+        w.put(address);
+        w.put(">");
+    }
+
     static errc write_path_unchecked(command_writer& w, std::string_view address, bool utf8,
                                      bool reverse) noexcept {
+        if (goes_as_given(address, utf8, reverse)) {
+            put_as_given(w, address);
+            return errc::ok;
+        }
         if (ascii::has_line_break_or_nul(address)) return errc::invalid_argument;
         if (address.empty()) {
             if (!reverse) return errc::invalid_argument;
@@ -10767,13 +10787,7 @@ private:
             w.put("<postmaster>");
             return errc::ok;
         }
-        mailbox parsed;
-        if (parse_mailbox(address, utf8, parsed) == mailbox_error::ok) {
-            w.put("<");
-            w.put(address);
-            w.put(">");
-            return errc::ok;
-        }
+        // Not a Mailbox as it stands: a local part that needs quoting, or nothing valid.
         const std::size_t at = address.rfind('@');
         if (at == std::string_view::npos || at == 0) return errc::invalid_argument;
         const std::string_view local = address.substr(0, at);
