@@ -84,13 +84,13 @@
 // the LAST chunk goes only once every RCPT was answered, and each command_reply to the
 // content is attributed to its place among them (index 0, 1, ...).
 // transaction_done: `delivered` at most `accepted`, and the number of 2xx replies to
-// the content, or 0 when MAIL was refused (the session then ends the content with the
-// dot alone, and no reply to it delivers the message). Once every recipient's reply
-// came after an accepted MAIL, the result is the first failure's class (a refused chunk
-// before the LAST one among them; success when there is none), and a success has
-// exactly `accepted` replies to the content, all 2xx; no reply is unexpected while
-// replies to the content are due. Without LMTP, `delivered` is `accepted` on success
-// and 0 otherwise.
+// the content, or 0 when MAIL was refused or no RCPT accepted (the session then ends
+// the content with the dot alone, and no reply to it delivers the message). Once every
+// recipient's reply came after an accepted MAIL, the result is the first failure's
+// class (a refused chunk before the LAST one among them; success when there is none),
+// and a success has exactly `accepted` replies to the content, all 2xx; no reply is
+// unexpected while replies to the content are due. Without LMTP, `delivered` is
+// `accepted` on success and 0 otherwise.
 //
 // BDAT (RFC 3030): BDAT exactly when the policy allows it and the server offers
 // CHUNKING, LMTP or not, DATA otherwise. Each line is "BDAT <size>[ LAST]" (size within
@@ -675,7 +675,9 @@ private:
                   "transaction reported a success without an accepted message");
             check(d->delivered <= d->accepted, "more recipients delivered than accepted");
             if (p_.config.lmtp) {
-                check(d->delivered == (mail_refused_ ? 0 : delivered_),
+                // After a refused MAIL, or with no RCPT accepted, a 354 gets the dot alone,
+                // and a 2xx to it delivers nothing.
+                check(d->delivered == (mail_refused_ || accepted_ == 0 ? 0 : delivered_),
                       "transaction_done delivered differs from the 2xx content replies");
                 check(d->result != outcome::success || (content_replies_ == accepted_ && delivered_ == accepted_),
                       "an LMTP success without a 2xx reply to the content for every accepted recipient");
