@@ -135,23 +135,114 @@ constexpr bool any_of(std::string_view s, std::uint16_t mask) noexcept {
     }
 }
 
+namespace detail {
+inline constexpr std::uint64_t low_octets = 0x0101010101010101u;
+inline constexpr std::uint64_t high_bits = 0x8080808080808080u;
+
+constexpr std::uint64_t octet_at(const char* p) noexcept {
+    return static_cast<unsigned char>(*p);
+}
+
+// The eight octets at `p` as one word, the first in the lowest octet: a single load
+// once compiled, and still usable in constant expressions.
+constexpr std::uint64_t word_at(const char* p) noexcept {
+    return octet_at(p) | octet_at(p + 1) << 8 | octet_at(p + 2) << 16 | octet_at(p + 3) << 24 |
+           octet_at(p + 4) << 32 | octet_at(p + 5) << 40 | octet_at(p + 6) << 48 |
+           octet_at(p + 7) << 56;
+}
+
+// A word made of the octets of `s` (1 to 7 of them), each at least once and nothing
+// else, so that a test for "some octet is ..." gives the same answer for both.
+constexpr std::uint64_t short_word(std::string_view s) noexcept {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    if (n >= 4) {
+        const std::uint64_t first = octet_at(p) | octet_at(p + 1) << 8 | octet_at(p + 2) << 16 |
+                                    octet_at(p + 3) << 24;
+        const char* q = p + n - 4;
+        const std::uint64_t last = octet_at(q) | octet_at(q + 1) << 8 | octet_at(q + 2) << 16 |
+                                   octet_at(q + 3) << 24;
+        return first | last << 32;
+    }
+    const std::uint64_t three = octet_at(p) | octet_at(p + n / 2) << 8 | octet_at(p + n - 1) << 16;
+    return three | three << 24 | (three & 0xFFFFu) << 48;
+}
+
+// Nonzero when some octet of `w` is below `n` (at most 128). Exact as a yes or no: a
+// borrow only reaches an octet from a lower one that is itself below `n`.
+constexpr std::uint64_t octet_below(std::uint64_t w, std::uint64_t n) noexcept {
+    return (w - low_octets * n) & ~w & high_bits;
+}
+
+// octet_below(w ^ c..., 1) for each octet `c` of `cs`, ORed: nonzero when some octet of
+// `w` equals one of them. The octets of `cs` are below 0x80, so `w ^ c...` keeps the
+// high bits of `w` and one `~w` serves them all.
+template <std::size_t count>
+constexpr std::uint64_t octet_equal_any(std::uint64_t w, const unsigned char (&cs)[count]) noexcept {
+    std::uint64_t borrows = 0;
+    for (const unsigned char c : cs) borrows |= (w ^ (low_octets * c)) - low_octets;
+    return borrows & ~w & high_bits;
+}
+
+// True when `found(p)` holds for some `p` pointing at eight octets of `s` from offset `k`
+// on, the last eight ending where `s` ends (overlapping those before them).
+// Precondition: `s` holds eight octets or more.
+template <class Found>
+constexpr bool any_word(std::string_view s, std::size_t k, Found found) noexcept {
+    for (; k + 8 < s.size(); k += 8)
+        if (found(s.data() + k)) return true;
+    return found(s.data() + s.size() - 8);
+}
+
+constexpr bool has_line_break_or_nul_in(std::uint64_t w) noexcept {
+    constexpr unsigned char line_break_or_nul_octets[] = {'\0', '\r', '\n'};
+    return octet_equal_any(w, line_break_or_nul_octets) != 0;
+}
+
+// Some octet below 0x20 or 0x7F: a control character, or HT.
+constexpr bool has_control_or_tab_in(std::uint64_t w) noexcept {
+    constexpr unsigned char del[] = {0x7F};
+    return (octet_below(w, 0x20) | octet_equal_any(w, del)) != 0;
+}
+} // namespace detail
+
 /// True when `s` contains an octet >= 0x80 (UTF-8 or other 8-bit data). Long content is
 /// ORed in blocks of 64 octets without a branch, a loop compilers turn into vector
-/// instructions; the rest, and a short string whole, goes through any_of().
+/// instructions; the rest eight octets at a time.
 constexpr bool has_non_ascii(std::string_view s) noexcept {
+    if (s.size() < 8) return !s.empty() && (detail::short_word(s) & detail::high_bits) != 0;
     constexpr std::size_t block = 64;
     unsigned char bits = 0;
     std::size_t k = 0;
     for (; k + block <= s.size(); k += block)
         for (std::size_t j = 0; j < block; ++j)
             bits = static_cast<unsigned char>(bits | static_cast<unsigned char>(s[k + j]));
-    return (bits & 0x80u) != 0 || any_of({s.data() + k, s.size() - k}, eight_bit);
+    if ((bits & 0x80u) != 0) return true;
+    return k < s.size() && detail::any_word(s, k, [](const char* p) {
+               return (detail::word_at(p) & detail::high_bits) != 0;
+           });
 }
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
-/// from an application-supplied field, nor stand inside a command line.
+/// from an application-supplied field, nor stand inside a command line. Eight octets at
+/// a time.
 constexpr bool has_line_break_or_nul(std::string_view s) noexcept {
-    return any_of(s, line_break_or_nul);
+    if (s.size() < 8) return !s.empty() && detail::has_line_break_or_nul_in(detail::short_word(s));
+    return detail::any_word(s, 0, [](const char* p) {
+        return detail::has_line_break_or_nul_in(detail::word_at(p));
+    });
+}
+
+/// True when `s` contains a control character other than HT (class `control`). Eight
+/// octets at a time; only eight holding an octet below 0x20 or 0x7F are looked at octet
+/// by octet, to tell HT from the rest.
+constexpr bool has_control(std::string_view s) noexcept {
+    if (s.size() < 8)
+        return !s.empty() && detail::has_control_or_tab_in(detail::short_word(s)) && any_of(s, control);
+    return detail::any_word(s, 0, [](const char* p) {
+        return detail::has_control_or_tab_in(detail::word_at(p)) &&
+               any_of(std::string_view(p, 8), control);
+    });
 }
 
 /// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).

@@ -115,7 +115,7 @@ private:
         }
         const std::size_t text_start = line.size() > 3 ? 4 : 3;
         const std::string_view text(line.data() + text_start, line.size() - text_start);
-        if (ascii::any_of(text, ascii::control)) return reply_error::bad_text;
+        if (ascii::has_control(text)) return reply_error::bad_text;
         if (!complete_ && code != code_) return reply_error::code_mismatch;
         const std::size_t lines = complete_ ? 1 : lines_ + 1;
         if (lines > limits_.max_lines) return reply_error::too_many_lines;
