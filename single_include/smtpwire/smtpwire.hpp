@@ -1592,8 +1592,13 @@ constexpr domain_run read_domain_run(std::string_view s, std::size_t begin) noex
     domain_run run{begin, true, false};
     std::size_t label = begin;  // where the current label begins
     std::size_t i = begin;
+    const auto ldh = [p = s.data()](std::size_t at) {
+        return ascii::detail::table[static_cast<unsigned char>(p[at])] & ascii::ldh;
+    };
     for (;;) {
-        while (i < s.size() && ascii::is(s[i], ascii::ldh)) ++i;
+        // A label's letters, digits and hyphens: four with one test while four remain.
+        while (i + 4 <= s.size() && (ldh(i) & ldh(i + 1) & ldh(i + 2) & ldh(i + 3)) != 0) i += 4;
+        while (i < s.size() && ldh(i) != 0) ++i;
         if (i == s.size()) break;
         if (s[i] == '.') {
             run.labels_ok = run.labels_ok && label_bounds_ok(s, label, i);
