@@ -9547,13 +9547,15 @@ public:
             clear();
             return add_domain(text.substr(0, text.find(' ')));
         }
+        // The keyword, read and checked in one pass: it ends at SP, '=' or the line's end.
         std::size_t k = 0;
-        while (k < text.size() && text[k] != ' ' && text[k] != '=') ++k;
+        while (k < text.size() && is_keyword_octet(text[k])) ++k;
+        if (k == 0 || !ascii::is_let_dig(text[0]) || (k < text.size() && text[k] != ' ' && text[k] != '='))
+            return capability_error::bad_line;
         const std::string_view keyword(text.data(), k);
         std::string_view params(text.data() + k, text.size() - k);
         if (!params.empty()) params.remove_prefix(1);
         while (!params.empty() && params.front() == ' ') params.remove_prefix(1);
-        if (!is_keyword(keyword)) return capability_error::bad_line;
         for (char c : params)
             if (c != ' ' && !ascii::is(c, ascii::vchar)) return capability_error::bad_line;
 
@@ -9629,12 +9631,10 @@ private:
         std::uint16_t params_size = 0;
     };
 
-    // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"), and '_' as add_line() says.
-    static constexpr bool is_keyword(std::string_view s) noexcept {
-        if (s.empty() || !ascii::is_let_dig(s.front())) return false;
-        for (char c : s)
-            if (!ascii::is_let_dig(c) && c != '-' && c != '_') return false;
-        return true;
+    // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"), and '_' as add_line() says:
+    // an octet it may hold anywhere but first.
+    static constexpr bool is_keyword_octet(char c) noexcept {
+        return ascii::is(c, ascii::ldh) || c == '_';
     }
 
     // size-param = [1*DIGIT] (RFC 1870 §3); false when not digits or above 2^64 - 1.
