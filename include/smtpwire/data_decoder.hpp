@@ -4,9 +4,9 @@
 #define SMTPWIRE_DATA_DECODER_HPP
 
 #include <cstddef>
-#include <cstring>
 #include <string_view>
 
+#include "smtpwire/crlf_lines.hpp"
 #include "smtpwire/leniency.hpp"
 
 namespace smtpwire {
@@ -120,74 +120,27 @@ private:
     static constexpr std::string_view crlf = "\r\n";
     static constexpr std::string_view cr = "\r";
 
-    // The offset of the first `c` at or after `from`, or in.size(). Precondition: `in`
-    // is not empty (scan_line() is only called with content to scan).
-    static std::size_t find(std::string_view in, std::size_t from, char c) noexcept {
-        const void* hit = std::memchr(in.data() + from, c, in.size() - from);
-        return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data())
-                   : in.size();
-    }
-
     void end_line(std::size_t length) noexcept {
         if (length > text_line_) ++overlong_lines_;
         line_length_ = 0;
     }
 
-    // The CR octets among the `size` at `p` from `k` on, in blocks of `block` octets
-    // counted in one octet each (a block holds fewer than 256): a loop compilers turn
-    // into vector instructions of octet lanes, even when they may not add a remainder
-    // loop of their own (GCC's -O2). Advances `k` past the blocks counted.
-    template <std::size_t block>
-    static std::size_t count_cr_blocks(const char* p, std::size_t size, std::size_t& k) noexcept {
-        static_assert(block < 256, "an octet counts the CRs of a block");
-        std::size_t count = 0;
-        for (; k + block <= size; k += block) {
-            unsigned char in_block = 0;
-            for (std::size_t j = 0; j < block; ++j)
-                in_block = static_cast<unsigned char>(in_block + (p[k + j] == '\r' ? 1 : 0));
-            count += in_block;
-        }
-        return count;
-    }
-
-    // The CR octets among the `size` at `p`: 240-octet blocks, then 32-octet ones, then
-    // the last few one by one. (GCC 12 at -O3 counts blocks of 8 or 16 lanes wrongly.)
-    static std::size_t count_cr(const char* p, std::size_t size) noexcept {
-        std::size_t k = 0;
-        std::size_t count = count_cr_blocks<240>(p, size, k);
-        count += count_cr_blocks<32>(p, size, k);
-        for (; k < size; ++k) count += p[k] == '\r' ? 1u : 0u;
-        return count;
-    }
-
-    // From `begin` in the middle of a line: the end of the whole lines that follow, each
-    // ending in CRLF, up to a line that starts with '.', the end of `in`, or the first
-    // line that does not end in CRLF; `begin` when there are none. One memchr per line
-    // finds its LF. A bare CR inside a line escapes that search, so the CRs are counted
-    // afterwards: one per line means none was bare, else `begin` is returned and the
-    // octet-by-octet scan looks at those lines again. Counts overlong lines only when
-    // it returns more than `begin`.
+    // From `begin` in the middle of a line: the end of the whole CRLF lines that follow,
+    // as find_crlf_run() finds them; `begin` when there are none. Counts overlong lines
+    // only when it returns more than `begin`.
     std::size_t skip_crlf_lines(std::string_view in, std::size_t begin) noexcept {
-        const std::size_t n = in.size();
-        const char* p = in.data();
-        std::size_t i = begin;
-        std::size_t lines = 0;
         std::size_t overlong = 0;
         std::size_t length = line_length_;  // of the line `begin` is in, so far
-        for (;;) {
-            const std::size_t lf = find(in, i, '\n');
-            if (lf == n || lf == i || p[lf - 1] != '\r') break;
-            length += lf + 1 - i;
-            if (length > text_line_) ++overlong;
-            length = 0;
-            ++lines;
-            i = lf + 1;
-            if (i == n || p[i] == '.') break;
-        }
-        if (lines == 0 || count_cr(p + begin, i - begin) != lines) return begin;
+        const std::size_t end =
+            detail::find_crlf_run(in, begin, in.size(), [&](std::size_t from, std::size_t to) {
+                length += to - from;
+                if (length > text_line_) ++overlong;
+                length = 0;
+            }).end;
+        if (end == begin) return begin;
         overlong_lines_ += overlong;
         line_length_ = 0;
-        return i;
+        return end;
     }
 
     // Scans content from `begin` in the middle of a line, through as many whole lines as
@@ -203,8 +156,8 @@ private:
         // The rest, octet class by octet class: a line cut by the end of `in`, a bare CR
         // or LF.
         std::size_t line_begin = i;
-        std::size_t next_cr = find(in, i, '\r');
-        std::size_t next_lf = find(in, i, '\n');
+        std::size_t next_cr = detail::find_octet(in, i, '\r');
+        std::size_t next_lf = detail::find_octet(in, i, '\n');
         for (;;) {
             if (next_cr == n && next_lf == n) {
                 line_length_ += n - line_begin;
@@ -228,8 +181,8 @@ private:
                         state_ = state::line_start;
                         return content(in, begin, i, i);
                     }
-                    next_cr = find(in, i, '\r');
-                    next_lf = find(in, i, '\n');
+                    next_cr = detail::find_octet(in, i, '\r');
+                    next_lf = detail::find_octet(in, i, '\n');
                     continue;
                 }
                 ++bare_newlines_;  // bare CR
@@ -238,7 +191,7 @@ private:
                     return replace(in, begin, c, crlf);
                 }
                 i = c + 1;
-                next_cr = find(in, i, '\r');
+                next_cr = detail::find_octet(in, i, '\r');
                 continue;
             }
             const std::size_t l = next_lf;  // bare LF: no CR right before it
@@ -248,7 +201,7 @@ private:
                 return replace(in, begin, l, crlf);
             }
             i = l + 1;
-            next_lf = find(in, i, '\n');
+            next_lf = detail::find_octet(in, i, '\n');
         }
     }
 

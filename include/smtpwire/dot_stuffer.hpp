@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "smtpwire/ascii.hpp"
+#include "smtpwire/crlf_lines.hpp"
 
 namespace smtpwire {
 inline namespace v0 {
@@ -50,8 +51,11 @@ public:
             held_cr_ = false;
             if (in[0] == '\n') i = 1;
         }
-        std::size_t next_cr = find(in, i, '\r');
-        std::size_t next_lf = find(in, i, '\n');
+        // The next CR and LF at or after `i`, looked up when needed: they are read only at
+        // an ordinary octet, beyond which a valid one lies.
+        std::size_t next_cr = 0;
+        std::size_t next_lf = 0;
+        std::size_t run_checked = 0;  // whole CRLF lines are looked for from here on
         while (i < n) {
             const char c = in[i];
             if (c == '\r' || c == '\n') {
@@ -63,8 +67,6 @@ public:
                 if (cap - w < 2) break;
                 put_crlf(out, w);
                 i += (c == '\r' && in[i + 1] == '\n') ? 2u : 1u;
-                if (next_cr < i) next_cr = find(in, i, '\r');
-                if (next_lf < i) next_lf = find(in, i, '\n');
                 continue;
             }
             if (line_start_ && c == '.') {
@@ -75,10 +77,26 @@ public:
                 line_start_ = false;
                 continue;
             }
-            const std::size_t stop = next_cr < next_lf ? next_cr : next_lf;
             const std::size_t room = cap - w;
+            if (room == 0) break;
+            if (i >= run_checked) {
+                // Whole CRLF lines, none starting with '.', as many as fit: one copy.
+                const detail::crlf_run run =
+                    detail::find_crlf_run(in, i, i + room, [](std::size_t, std::size_t) {});
+                run_checked = run.checked;
+                if (run.end > i) {
+                    std::memcpy(out + w, in.data() + i, run.end - i);
+                    w += run.end - i;
+                    i = run.end;
+                    line_start_ = true;
+                    continue;
+                }
+                next_lf = run.first_lf;
+            }
+            if (next_cr <= i) next_cr = detail::find_octet(in, i, '\r');
+            if (next_lf <= i) next_lf = detail::find_octet(in, i, '\n');
+            const std::size_t stop = next_cr < next_lf ? next_cr : next_lf;
             const std::size_t len = stop - i < room ? stop - i : room;
-            if (len == 0) break;
             std::memcpy(out + w, in.data() + i, len);
             i += len;
             w += len;
@@ -112,13 +130,6 @@ public:
     [[nodiscard]] bool saw_nul() const noexcept { return saw_nul_; }
 
 private:
-    static std::size_t find(std::string_view in, std::size_t from, char c) noexcept {
-        if (from >= in.size()) return in.size();
-        const void* hit = std::memchr(in.data() + from, c, in.size() - from);
-        return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data())
-                   : in.size();
-    }
-
     void put_crlf(char* out, std::size_t& w) noexcept {
         out[w++] = '\r';
         out[w++] = '\n';

@@ -2714,9 +2714,101 @@ inline bool parse_size_value(std::string_view v, std::uint64_t& out) noexcept {
 #define SMTPWIRE_DATA_DECODER_HPP
 
 #include <cstddef>
+#include <string_view>
+
+// ---- begin smtpwire/crlf_lines.hpp
+// Runs of whole lines that end in CRLF and hold no other CR or LF, found with one memchr
+// per line: what the DATA decoder passes on and the dot-stuffer copies in one piece.
+#ifndef SMTPWIRE_CRLF_LINES_HPP
+#define SMTPWIRE_CRLF_LINES_HPP
+
+#include <cstddef>
 #include <cstring>
 #include <string_view>
 
+namespace smtpwire {
+inline namespace v0 {
+namespace detail {
+
+// The CR octets among the `size` at `p` from `k` on, in blocks of `block` octets counted
+// in one octet each (a block holds fewer than 256): a loop compilers turn into vector
+// instructions of octet lanes, even when they may not add a remainder loop of their own
+// (GCC's -O2). Advances `k` past the blocks counted.
+template <std::size_t block>
+std::size_t count_cr_blocks(const char* p, std::size_t size, std::size_t& k) noexcept {
+    static_assert(block < 256, "an octet counts the CRs of a block");
+    std::size_t count = 0;
+    for (; k + block <= size; k += block) {
+        unsigned char in_block = 0;
+        for (std::size_t j = 0; j < block; ++j)
+            in_block = static_cast<unsigned char>(in_block + (p[k + j] == '\r' ? 1 : 0));
+        count += in_block;
+    }
+    return count;
+}
+
+// The CR octets among the `size` at `p`: 240-octet blocks, then 32-octet ones, then the
+// last few one by one. (GCC 12 at -O3 counts blocks of 8 or 16 lanes wrongly.)
+inline std::size_t count_cr(const char* p, std::size_t size) noexcept {
+    std::size_t k = 0;
+    std::size_t count = count_cr_blocks<240>(p, size, k);
+    count += count_cr_blocks<32>(p, size, k);
+    for (; k < size; ++k) count += p[k] == '\r' ? 1u : 0u;
+    return count;
+}
+
+// The offset of the first `c` at or after `from` in `in`, or in.size(). Precondition:
+// `in` is not empty (memchr is never passed the null data() of an empty view) and
+// from <= in.size().
+inline std::size_t find_octet(std::string_view in, std::size_t from, char c) noexcept {
+    const void* hit = std::memchr(in.data() + from, c, in.size() - from);
+    return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data()) : in.size();
+}
+
+// What find_crlf_run() found.
+struct crlf_run {
+    std::size_t end;       // just past the run's last LF; `begin` when there is no run
+    std::size_t first_lf;  // the first LF at or after `begin`, or in.size()
+    std::size_t checked;   // the end of the lines looked at
+};
+
+// From `begin` (at the start of a line or inside one): the whole lines that follow,
+// each ending in CRLF, up to a line that starts with '.', the first line that ends past
+// `limit` or does not end in CRLF, or the end of `in`. One memchr per line finds its
+// LF; a bare CR inside a line escapes that search, so the CRs are counted afterwards:
+// one per line means none was bare, else there is no run, and `checked` tells a caller
+// how far it would look at the same lines again.
+// `on_line(from, to)` is told each line, before that count: a caller keeps what it
+// gathers only when a run is found. Precondition: begin < in.size().
+template <class OnLine>
+crlf_run find_crlf_run(std::string_view in, std::size_t begin, std::size_t limit,
+                       OnLine on_line) noexcept {
+    const std::size_t n = in.size();
+    const char* p = in.data();
+    if (limit > n) limit = n;
+    std::size_t i = begin;
+    std::size_t lines = 0;
+    std::size_t lf = find_octet(in, i, '\n');
+    crlf_run run{begin, lf, begin};
+    // A line ends at its LF: in `in` and within `limit` (lf < limit), after a CR of its own.
+    while (lf < limit && lf != i && p[lf - 1] == '\r') {
+        on_line(i, lf + 1);
+        ++lines;
+        i = lf + 1;
+        if (i == n || p[i] == '.') break;
+        lf = find_octet(in, i, '\n');
+    }
+    run.checked = i;
+    if (lines != 0 && count_cr(p + begin, i - begin) == lines) run.end = i;
+    return run;
+}
+
+} // namespace detail
+} // namespace v0
+} // namespace smtpwire
+
+#endif
+// ---- end smtpwire/crlf_lines.hpp
 
 namespace smtpwire {
 inline namespace v0 {
@@ -2829,74 +2921,27 @@ private:
     static constexpr std::string_view crlf = "\r\n";
     static constexpr std::string_view cr = "\r";
 
-    // The offset of the first `c` at or after `from`, or in.size(). Precondition: `in`
-    // is not empty (scan_line() is only called with content to scan).
-    static std::size_t find(std::string_view in, std::size_t from, char c) noexcept {
-        const void* hit = std::memchr(in.data() + from, c, in.size() - from);
-        return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data())
-                   : in.size();
-    }
-
     void end_line(std::size_t length) noexcept {
         if (length > text_line_) ++overlong_lines_;
         line_length_ = 0;
     }
 
-    // The CR octets among the `size` at `p` from `k` on, in blocks of `block` octets
-    // counted in one octet each (a block holds fewer than 256): a loop compilers turn
-    // into vector instructions of octet lanes, even when they may not add a remainder
-    // loop of their own (GCC's -O2). Advances `k` past the blocks counted.
-    template <std::size_t block>
-    static std::size_t count_cr_blocks(const char* p, std::size_t size, std::size_t& k) noexcept {
-        static_assert(block < 256, "an octet counts the CRs of a block");
-        std::size_t count = 0;
-        for (; k + block <= size; k += block) {
-            unsigned char in_block = 0;
-            for (std::size_t j = 0; j < block; ++j)
-                in_block = static_cast<unsigned char>(in_block + (p[k + j] == '\r' ? 1 : 0));
-            count += in_block;
-        }
-        return count;
-    }
-
-    // The CR octets among the `size` at `p`: 240-octet blocks, then 32-octet ones, then
-    // the last few one by one. (GCC 12 at -O3 counts blocks of 8 or 16 lanes wrongly.)
-    static std::size_t count_cr(const char* p, std::size_t size) noexcept {
-        std::size_t k = 0;
-        std::size_t count = count_cr_blocks<240>(p, size, k);
-        count += count_cr_blocks<32>(p, size, k);
-        for (; k < size; ++k) count += p[k] == '\r' ? 1u : 0u;
-        return count;
-    }
-
-    // From `begin` in the middle of a line: the end of the whole lines that follow, each
-    // ending in CRLF, up to a line that starts with '.', the end of `in`, or the first
-    // line that does not end in CRLF; `begin` when there are none. One memchr per line
-    // finds its LF. A bare CR inside a line escapes that search, so the CRs are counted
-    // afterwards: one per line means none was bare, else `begin` is returned and the
-    // octet-by-octet scan looks at those lines again. Counts overlong lines only when
-    // it returns more than `begin`.
+    // From `begin` in the middle of a line: the end of the whole CRLF lines that follow,
+    // as find_crlf_run() finds them; `begin` when there are none. Counts overlong lines
+    // only when it returns more than `begin`.
     std::size_t skip_crlf_lines(std::string_view in, std::size_t begin) noexcept {
-        const std::size_t n = in.size();
-        const char* p = in.data();
-        std::size_t i = begin;
-        std::size_t lines = 0;
         std::size_t overlong = 0;
         std::size_t length = line_length_;  // of the line `begin` is in, so far
-        for (;;) {
-            const std::size_t lf = find(in, i, '\n');
-            if (lf == n || lf == i || p[lf - 1] != '\r') break;
-            length += lf + 1 - i;
-            if (length > text_line_) ++overlong;
-            length = 0;
-            ++lines;
-            i = lf + 1;
-            if (i == n || p[i] == '.') break;
-        }
-        if (lines == 0 || count_cr(p + begin, i - begin) != lines) return begin;
+        const std::size_t end =
+            detail::find_crlf_run(in, begin, in.size(), [&](std::size_t from, std::size_t to) {
+                length += to - from;
+                if (length > text_line_) ++overlong;
+                length = 0;
+            }).end;
+        if (end == begin) return begin;
         overlong_lines_ += overlong;
         line_length_ = 0;
-        return i;
+        return end;
     }
 
     // Scans content from `begin` in the middle of a line, through as many whole lines as
@@ -2912,8 +2957,8 @@ private:
         // The rest, octet class by octet class: a line cut by the end of `in`, a bare CR
         // or LF.
         std::size_t line_begin = i;
-        std::size_t next_cr = find(in, i, '\r');
-        std::size_t next_lf = find(in, i, '\n');
+        std::size_t next_cr = detail::find_octet(in, i, '\r');
+        std::size_t next_lf = detail::find_octet(in, i, '\n');
         for (;;) {
             if (next_cr == n && next_lf == n) {
                 line_length_ += n - line_begin;
@@ -2937,8 +2982,8 @@ private:
                         state_ = state::line_start;
                         return content(in, begin, i, i);
                     }
-                    next_cr = find(in, i, '\r');
-                    next_lf = find(in, i, '\n');
+                    next_cr = detail::find_octet(in, i, '\r');
+                    next_lf = detail::find_octet(in, i, '\n');
                     continue;
                 }
                 ++bare_newlines_;  // bare CR
@@ -2947,7 +2992,7 @@ private:
                     return replace(in, begin, c, crlf);
                 }
                 i = c + 1;
-                next_cr = find(in, i, '\r');
+                next_cr = detail::find_octet(in, i, '\r');
                 continue;
             }
             const std::size_t l = next_lf;  // bare LF: no CR right before it
@@ -2957,7 +3002,7 @@ private:
                 return replace(in, begin, l, crlf);
             }
             i = l + 1;
-            next_lf = find(in, i, '\n');
+            next_lf = detail::find_octet(in, i, '\n');
         }
     }
 
@@ -9757,8 +9802,11 @@ public:
             held_cr_ = false;
             if (in[0] == '\n') i = 1;
         }
-        std::size_t next_cr = find(in, i, '\r');
-        std::size_t next_lf = find(in, i, '\n');
+        // The next CR and LF at or after `i`, looked up when needed: they are read only at
+        // an ordinary octet, beyond which a valid one lies.
+        std::size_t next_cr = 0;
+        std::size_t next_lf = 0;
+        std::size_t run_checked = 0;  // whole CRLF lines are looked for from here on
         while (i < n) {
             const char c = in[i];
             if (c == '\r' || c == '\n') {
@@ -9770,8 +9818,6 @@ public:
                 if (cap - w < 2) break;
                 put_crlf(out, w);
                 i += (c == '\r' && in[i + 1] == '\n') ? 2u : 1u;
-                if (next_cr < i) next_cr = find(in, i, '\r');
-                if (next_lf < i) next_lf = find(in, i, '\n');
                 continue;
             }
             if (line_start_ && c == '.') {
@@ -9782,10 +9828,26 @@ public:
                 line_start_ = false;
                 continue;
             }
-            const std::size_t stop = next_cr < next_lf ? next_cr : next_lf;
             const std::size_t room = cap - w;
+            if (room == 0) break;
+            if (i >= run_checked) {
+                // Whole CRLF lines, none starting with '.', as many as fit: one copy.
+                const detail::crlf_run run =
+                    detail::find_crlf_run(in, i, i + room, [](std::size_t, std::size_t) {});
+                run_checked = run.checked;
+                if (run.end > i) {
+                    std::memcpy(out + w, in.data() + i, run.end - i);
+                    w += run.end - i;
+                    i = run.end;
+                    line_start_ = true;
+                    continue;
+                }
+                next_lf = run.first_lf;
+            }
+            if (next_cr <= i) next_cr = detail::find_octet(in, i, '\r');
+            if (next_lf <= i) next_lf = detail::find_octet(in, i, '\n');
+            const std::size_t stop = next_cr < next_lf ? next_cr : next_lf;
             const std::size_t len = stop - i < room ? stop - i : room;
-            if (len == 0) break;
             std::memcpy(out + w, in.data() + i, len);
             i += len;
             w += len;
@@ -9819,13 +9881,6 @@ public:
     [[nodiscard]] bool saw_nul() const noexcept { return saw_nul_; }
 
 private:
-    static std::size_t find(std::string_view in, std::size_t from, char c) noexcept {
-        if (from >= in.size()) return in.size();
-        const void* hit = std::memchr(in.data() + from, c, in.size() - from);
-        return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data())
-                   : in.size();
-    }
-
     void put_crlf(char* out, std::size_t& w) noexcept {
         out[w++] = '\r';
         out[w++] = '\n';

@@ -149,6 +149,27 @@ TEST_CASE("dot_stuffer: bare LF and bare CR become CRLF") {
     check_all_splits("a\r\n.\n", "a\r\n..\r\n.\r\n");
 }
 
+TEST_CASE("dot_stuffer: a bare CR or LF, or a '.', among many whole CRLF lines") {
+    // Whole CRLF lines are copied in one piece after their CRs are counted, in blocks
+    // and one by one: lines long enough for both, the odd octet after several whole
+    // lines, in the first line and in the last, with output buffers that cut the lines.
+    std::string lines;
+    for (int i = 0; i < 6; ++i) lines += std::string(300 + 37 * static_cast<std::size_t>(i), static_cast<char>('a' + i)) + "\r\n";
+    for (const std::string odd : {"\r", "\n", "."}) {
+        for (const std::size_t at : {std::size_t{5}, std::size_t{602}, std::size_t{700}, lines.size() - 10}) {
+            std::string content = lines;
+            content.insert(at, odd);
+            const std::string expected = reference(content);
+            for (const std::size_t cap : {std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{4096}}) {
+                INFO("'" << (odd == "\r" ? "CR" : odd == "\n" ? "LF" : ".") << "' at " << at << ", cap " << cap);
+                CHECK(encode_whole(content, cap) == expected);
+                CHECK(encode({content.substr(0, at), content.substr(at)}, cap) == expected);
+                CHECK(encode({content.substr(0, at + 1), content.substr(at + 1)}, cap) == expected);
+            }
+        }
+    }
+}
+
 TEST_CASE("dot_stuffer: a CR at the end of a piece is held until the next one") {
     dot_stuffer s;
     char out[16];
