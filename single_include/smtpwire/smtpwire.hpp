@@ -376,6 +376,8 @@ constexpr bool is_valid_utf8(std::string_view s) noexcept {
 #ifndef SMTPWIRE_EXTENSION_HPP
 #define SMTPWIRE_EXTENSION_HPP
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string_view>
@@ -417,19 +419,36 @@ constexpr std::string_view to_string(extension e) noexcept {
     return "";
 }
 
+namespace detail {
+// The number of extensions: to_string() names each one before the first it does not.
+constexpr std::size_t count_extensions() noexcept {
+    std::size_t n = 0;
+    while (!to_string(static_cast<extension>(n)).empty()) ++n;
+    return n;
+}
+
+// to_string() of each extension, in the order of `extension`.
+template <std::size_t count>
+constexpr std::array<std::string_view, count> make_extension_keywords() noexcept {
+    std::array<std::string_view, count> keywords{};
+    for (std::size_t i = 0; i < count; ++i) keywords[i] = to_string(static_cast<extension>(i));
+    return keywords;
+}
+inline constexpr auto extension_keywords = make_extension_keywords<count_extensions()>();
+} // namespace detail
+
 /// Sets `out` to the extension whose EHLO keyword is `keyword`, compared without regard
 /// to ASCII case ("starttls" is STARTTLS); returns false and leaves `out` unchanged when
 /// no known extension has that keyword.
 [[nodiscard]] constexpr bool parse_extension(std::string_view keyword, extension& out) noexcept {
-    for (unsigned v = 0;; ++v) {
-        const auto e = static_cast<extension>(v);
-        const std::string_view name = to_string(e);
-        if (name.empty()) return false;
-        if (ascii::iequals(name, keyword)) {
-            out = e;
+    for (std::size_t v = 0; v < detail::extension_keywords.size(); ++v) {
+        const std::string_view name = detail::extension_keywords[v];
+        if (name.size() == keyword.size() && ascii::iequals(name, keyword)) {
+            out = static_cast<extension>(v);
             return true;
         }
     }
+    return false;
 }
 
 /// A small value set of extensions (one bit each).
