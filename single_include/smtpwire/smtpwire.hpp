@@ -10731,9 +10731,10 @@ private:
           line_limit_(config.reply.max_line_length),
           bdat_policy_(config.bdat),
           chunk_size_(config.chunk_size != 0 ? config.chunk_size : output),
-          out_(std::move(block), output) {
+          out_(std::move(block), output),
+          storage_at_(storage_offset(output)) {
         if (char* b = out_.block()) {
-            storage* s = ::new (static_cast<void*>(b + storage_offset(output))) storage{};
+            storage* s = ::new (static_cast<void*>(b + storage_at_)) storage{};
             if (!config.helo_name.empty()) std::memcpy(s + 1, config.helo_name.data(), config.helo_name.size());
             s->helo_size = config.helo_name.size();
         }
@@ -11977,10 +11978,10 @@ private:
     const storage* store() const noexcept { return out_.block() != nullptr ? &st() : nullptr; }
     // The same where it exists (the session is open, so the allocation succeeded).
     storage& st() noexcept {
-        return *std::launder(reinterpret_cast<storage*>(out_.block() + storage_offset(out_.capacity())));
+        return *std::launder(reinterpret_cast<storage*>(out_.block() + storage_at_));
     }
     const storage& st() const noexcept {
-        return *std::launder(reinterpret_cast<const storage*>(out_.block() + storage_offset(out_.capacity())));
+        return *std::launder(reinterpret_cast<const storage*>(out_.block() + storage_at_));
     }
 
     // The output buffer's octets, the storage at the next multiple of its alignment,
@@ -12079,6 +12080,7 @@ private:
     event_ring<client_event, 4> events_;
 
     output_buffer out_;
+    std::size_t storage_at_;  // storage_offset() of the output buffer's octets
 };
 
 } // namespace v0
