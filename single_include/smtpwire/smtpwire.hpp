@@ -443,7 +443,8 @@ inline constexpr auto extension_keywords = make_extension_keywords<count_extensi
 [[nodiscard]] constexpr bool parse_extension(std::string_view keyword, extension& out) noexcept {
     for (std::size_t v = 0; v < detail::extension_keywords.size(); ++v) {
         const std::string_view name = detail::extension_keywords[v];
-        if (name.size() == keyword.size() && ascii::iequals(name, keyword)) {
+        // Servers write keywords in upper case as the names are: equal octets first.
+        if (name.size() == keyword.size() && (name == keyword || ascii::iequals(name, keyword))) {
             out = static_cast<extension>(v);
             return true;
         }
