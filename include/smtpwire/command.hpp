@@ -132,8 +132,11 @@ constexpr verb lookup_verb(std::string_view word) noexcept {
                                                    bool space_after_colon = false) noexcept {
     out = command{};
     if (ascii::has_line_break_or_nul(line)) return command_error::bad_character;
-    const std::size_t sp = line.find(' ');
-    const bool has_arg = sp != std::string_view::npos;
+    // The verb ends at the first SP. Every verb is 4 or 8 octets long, so the search
+    // stops after 8: a word that goes on there is none of them, wherever its SP is.
+    std::size_t sp = 0;
+    while (sp < line.size() && sp < 8 && line[sp] != ' ') ++sp;
+    const bool has_arg = sp < line.size() && line[sp] == ' ';
     const std::string_view word = has_arg ? std::string_view(line.data(), sp) : line;
     out.verb = detail::lookup_verb(word);
     if (out.verb == verb::unknown) return command_error::unknown_verb;

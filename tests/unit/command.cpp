@@ -94,6 +94,26 @@ TEST_CASE("command: unknown verbs and prefixes of verbs") {
     CHECK(c.verb == verb::unknown);
 }
 
+TEST_CASE("command: the verb is the word before the first SP, of 4 or 8 octets") {
+    command c;
+    // Words longer than a verb, with the SP right after, further on, or nowhere.
+    for (const char* line : {"STARTTLSX", "STARTTLSX now", "STARTTLSXY now", "MAILFROM:<a@b.example>",
+                             "RCPTTO:<a@b.example> NOTIFY=NEVER", "XSTARTTLS", "QUITQUIT", "QUITQUIT x"}) {
+        INFO(line);
+        CHECK(parse(line, c) == command_error::unknown_verb);
+        CHECK(c.verb == verb::unknown);
+    }
+    // The eight-octet verb alone, with an argument, and with SPs after it.
+    CHECK(parse("STARTTLS", c) == command_error::ok);
+    CHECK(c.verb == verb::starttls);
+    CHECK(parse("STARTTLS now", c) == command_error::unexpected_argument);
+    CHECK(c.verb == verb::starttls);
+    CHECK(parse("STARTTLS ", c) == command_error::unexpected_argument);
+    CHECK(parse("HELP  topic", c) == command_error::ok);
+    CHECK(c.verb == verb::help);
+    CHECK(c.argument == " topic");
+}
+
 TEST_CASE("command: CR, LF or NUL inside a line is refused, whatever the verb") {
     command c;
     CHECK(parse("RSET\nMAIL FROM:<a@b.c>", c) == command_error::bad_character);
