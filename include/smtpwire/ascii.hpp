@@ -225,12 +225,14 @@ constexpr bool has_non_ascii(std::string_view s) noexcept {
 
 /// True when `s` contains CR, LF or NUL, the bytes that must never reach the wire
 /// from an application-supplied field, nor stand inside a command line. Eight octets at
-/// a time.
+/// a time; only eight holding an octet below 0x0E (where all three are) are looked at
+/// for each of them.
 constexpr bool has_line_break_or_nul(std::string_view s) noexcept {
-    if (s.size() < 8) return !s.empty() && detail::has_line_break_or_nul_in(detail::short_word(s));
-    return detail::any_word(s, 0, [](const char* p) {
-        return detail::has_line_break_or_nul_in(detail::word_at(p));
-    });
+    const auto found = [](std::uint64_t w) {
+        return detail::octet_below(w, 0x0E) != 0 && detail::has_line_break_or_nul_in(w);
+    };
+    if (s.size() < 8) return !s.empty() && found(detail::short_word(s));
+    return detail::any_word(s, 0, [&found](const char* p) { return found(detail::word_at(p)); });
 }
 
 /// True when `s` contains a control character other than HT (class `control`). Eight
