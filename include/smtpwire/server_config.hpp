@@ -4,6 +4,7 @@
 #ifndef SMTPWIRE_SERVER_CONFIG_HPP
 #define SMTPWIRE_SERVER_CONFIG_HPP
 
+#include <cstddef>
 #include <string_view>
 
 #include "smtpwire/domain.hpp"
@@ -120,9 +121,8 @@ constexpr std::string_view to_string(config_error e) noexcept {
 /// order of config_error's enumerators, or config_error::ok. server_session runs the
 /// same check at construction (see server_session::config_status()).
 [[nodiscard]] constexpr config_error check_config(const server_config& config) noexcept {
-    for (unsigned v = 0;; ++v) {
+    for (std::size_t v = 0; v < detail::extension_keywords.size(); ++v) {
         const auto e = static_cast<extension>(v);
-        if (to_string(e).empty()) break;  // past the last extension
         if (config.extensions.has(e) && !server_extensions.has(e))
             return config_error::unsupported_extension;
     }
