@@ -4436,14 +4436,16 @@ inline constexpr mechanism strongest_first[] = {
 /// Length of the list write_mechanism_list() writes for `set`; 0 for the empty set.
 [[nodiscard]] constexpr std::size_t mechanism_list_size(mechanism_set set) noexcept {
     std::size_t n = 0;
-    for (unsigned v = 0;; ++v) {
+    for (unsigned v = 0; !set.empty(); ++v) {  // until every mechanism in it is counted
         const auto m = static_cast<mechanism>(v);
         const std::string_view name = to_string(m);
         if (name.empty()) return n;
         if (!set.has(m)) continue;
+        set.remove(m);
         if (n != 0) ++n;
         n += name.size();
     }
+    return n;
 }
 
 /// Writes the names of the mechanisms in `set`, in enumerator order, separated by single
@@ -4451,14 +4453,16 @@ inline constexpr mechanism strongest_first[] = {
 /// `out` holds mechanism_list_size(set) bytes. Returns that size.
 [[nodiscard]] constexpr std::size_t write_mechanism_list(mechanism_set set, char* out) noexcept {
     std::size_t o = 0;
-    for (unsigned v = 0;; ++v) {
+    for (unsigned v = 0; !set.empty(); ++v) {  // until every mechanism in it is written
         const auto m = static_cast<mechanism>(v);
         const std::string_view name = to_string(m);
         if (name.empty()) return o;
         if (!set.has(m)) continue;
+        set.remove(m);
         if (o != 0) out[o++] = ' ';
         for (char c : name) out[o++] = c;
     }
+    return o;
 }
 
 } // namespace sasl
