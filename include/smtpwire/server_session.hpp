@@ -575,12 +575,17 @@ private:
         extension::enhanced_status_codes, extension::dsn, extension::chunking, extension::binary_mime,
         extension::starttls, extension::auth};
 
+    // "250-", the keyword and CRLF of every line keyword_order may list.
+    static constexpr std::size_t keyword_lines_size() noexcept {
+        std::size_t n = 0;
+        for (extension e : keyword_order) n += 4 + to_string(e).size() + 2;
+        return n;
+    }
     // At least the octets of the keyword lines: "250-" keyword[ SP parameter] CRLF for
     // every keyword, with SIZE's longest number and AUTH's list of `mechanisms`.
     static std::size_t keyword_lines_bound(sasl::mechanism_set mechanisms) noexcept {
-        std::size_t n = 1 + 20 + 1 + sasl::mechanism_list_size(mechanisms);
-        for (extension e : keyword_order) n += 4 + to_string(e).size() + 2;
-        return n;
+        constexpr std::size_t keyword_lines = keyword_lines_size();
+        return 1 + 20 + 1 + sasl::mechanism_list_size(mechanisms) + keyword_lines;
     }
 
     // Output room needed before reading a command: the largest reply the session
