@@ -143,12 +143,15 @@ constexpr std::uint64_t octet_at(const char* p) noexcept {
     return static_cast<unsigned char>(*p);
 }
 
+// The four octets at `p` in the low half of a word, the first in the lowest octet.
+constexpr std::uint64_t quad_at(const char* p) noexcept {
+    return octet_at(p) | octet_at(p + 1) << 8 | octet_at(p + 2) << 16 | octet_at(p + 3) << 24;
+}
+
 // The eight octets at `p` as one word, the first in the lowest octet: a single load
 // once compiled, and still usable in constant expressions.
 constexpr std::uint64_t word_at(const char* p) noexcept {
-    return octet_at(p) | octet_at(p + 1) << 8 | octet_at(p + 2) << 16 | octet_at(p + 3) << 24 |
-           octet_at(p + 4) << 32 | octet_at(p + 5) << 40 | octet_at(p + 6) << 48 |
-           octet_at(p + 7) << 56;
+    return quad_at(p) | quad_at(p + 4) << 32;
 }
 
 // A word made of the octets of `s` (1 to 7 of them), each at least once and nothing
@@ -156,14 +159,7 @@ constexpr std::uint64_t word_at(const char* p) noexcept {
 constexpr std::uint64_t short_word(std::string_view s) noexcept {
     const char* p = s.data();
     const std::size_t n = s.size();
-    if (n >= 4) {
-        const std::uint64_t first = octet_at(p) | octet_at(p + 1) << 8 | octet_at(p + 2) << 16 |
-                                    octet_at(p + 3) << 24;
-        const char* q = p + n - 4;
-        const std::uint64_t last = octet_at(q) | octet_at(q + 1) << 8 | octet_at(q + 2) << 16 |
-                                   octet_at(q + 3) << 24;
-        return first | last << 32;
-    }
+    if (n >= 4) return quad_at(p) | quad_at(p + n - 4) << 32;
     const std::uint64_t three = octet_at(p) | octet_at(p + n / 2) << 8 | octet_at(p + n - 1) << 16;
     return three | three << 24 | (three & 0xFFFFu) << 48;
 }
